@@ -1,0 +1,9 @@
+//! streamscope: see, decode and measure live Server-Sent Events and WebSocket streams.
+//!
+//! Data flows one way: a connection task per stream (`sse::client`, `ws::client`) reads the socket,
+//! feeds the bytes to a pure protocol parser (`sse::parser`, `ws::codec`), stamps the resulting
+//! [`record::Record`]s with the time of the read, and sends them over one channel to a single
+//! consumer: the JSON writer (`output`) or the dashboard's store. See `docs/architecture.md`.
+
+pub mod control;
+pub mod record;

@@ -1,0 +1,3 @@
+//! The `streamscope` command.
+
+fn main() {}
