@@ -214,6 +214,13 @@ pub enum Kind {
         /// WebSocket close code the protocol requires for this error.
         close_code: Option<u16>,
     },
+    /// The stream is finished: no more records will come from it.
+    End {
+        /// Why: `count reached`, `duration elapsed`, `server closed`, `failed`, `shutdown`.
+        reason: String,
+        /// The stream failed (streamscope exits 1 when any stream failed).
+        failed: bool,
+    },
 }
 
 impl Kind {
@@ -230,6 +237,7 @@ impl Kind {
             Kind::Reconnect { .. } => "reconnect",
             Kind::Gap { .. } => "gap",
             Kind::Error { .. } => "error",
+            Kind::End { .. } => "end",
         }
     }
 
@@ -439,6 +447,12 @@ impl Record {
                     key(out, "close_code");
                     push_u64(out, u64::from(*c));
                 }
+            }
+            Kind::End { reason, failed } => {
+                key(out, "reason");
+                push_str(out, reason);
+                key(out, "failed");
+                push_bool(out, *failed);
             }
         }
         out.extend_from_slice(b"}\n");
