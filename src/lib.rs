@@ -7,3 +7,15 @@
 
 pub mod control;
 pub mod record;
+pub mod clock;
+pub mod net;
+pub mod cli;
+pub mod backoff;
+pub mod stream;
+pub mod http1;
+pub mod sse;
+pub mod ws;
+pub mod output;
+pub mod redact;
+pub mod run;
+pub mod app;

@@ -1,3 +1,68 @@
-//! The `streamscope` command.
+//! The `streamscope` command: parses the command line, reports usage errors in one line with exit
+//! code 2, and hands over to the library.
 
-fn main() {}
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use streamscope::cli::{Cli, Command};
+use streamscope::run::{self, Plan};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("streamscope: {first} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("streamscope: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(dispatch(cli));
+    // Connection tasks that are still closing must not hold the process open.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    ExitCode::from(code)
+}
+
+fn usage_error(msg: &str) -> u8 {
+    eprintln!("streamscope: {msg}");
+    2
+}
+
+async fn dispatch(cli: Cli) -> u8 {
+    match cli.command {
+        Some(Command::Serve(args)) => streamscope::app::serve(&args).await,
+        Some(Command::Demo(args)) => streamscope::app::demo(&args).await,
+        None => {
+            let plan = match Plan::new(&cli.urls, &cli.conn) {
+                Ok(p) => p,
+                Err(e) => return usage_error(&e),
+            };
+            let json = cli.output.json || !std::io::stdout().is_terminal();
+            if json {
+                if !cli.output.json {
+                    eprintln!("streamscope: stdout is not a terminal, writing JSON lines (--json)");
+                }
+                return run::run_json(&plan).await as u8;
+            }
+            streamscope::app::dashboard(&plan, &cli.output).await
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! The command line: what the user can ask for, parsed and checked before anything connects.
+//!
+//! Parsing is clap's; this module adds the checks clap cannot express (URL schemes, header syntax,
+//! `--data @file`) and turns them into one-line errors, so `main` can exit with code 2.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use url::Url;
+
+use crate::record::Proto;
+
+/// See, decode and measure what crosses the wire on a live SSE or WebSocket stream.
+#[derive(Debug, Parser)]
+#[command(
+    name = "streamscope",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = "http(s):// URLs are Server-Sent Events, ws(s):// URLs are WebSocket.\n\
+                  Examples:\n  streamscope demo\n  streamscope --json --count 5 http://127.0.0.1:8080/sse\n  \
+                  streamscope wss://example.test/feed https://example.test/events"
+)]
+pub struct Cli {
+    /// Subcommand (`serve`, `demo`); without one, watch the URLs given.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// One or two stream URLs: http(s):// for SSE, ws(s):// for WebSocket.
+    #[arg(value_name = "URL")]
+    pub urls: Vec<String>,
+
+    /// Connection options.
+    #[command(flatten)]
+    pub conn: ConnArgs,
+
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the embedded SSE + WebSocket server on 127.0.0.1.
+    Serve(ServeArgs),
+    /// Start the embedded server and open the dashboard on its SSE and WebSocket feeds.
+    Demo(DemoArgs),
+}
+
+/// `streamscope serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Interval of the demo feed.
+    #[arg(long, value_parser = parse_duration, default_value = "250ms")]
+    pub tick: Duration,
+}
+
+/// `streamscope demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Interval of the demo feed.
+    #[arg(long, value_parser = parse_duration, default_value = "250ms")]
+    pub tick: Duration,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Options shared by SSE and WebSocket connections.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConnArgs {
+    /// Extra request header, `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// Do not verify TLS certificates.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Trust the CA certificates in this PEM file (besides the system's).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Give up on a connection attempt after this long (TCP + TLS).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "10s")]
+    pub connect_timeout: Duration,
+    /// Never reconnect (SSE reconnects by default, as EventSource does).
+    #[arg(long, conflicts_with = "reconnect")]
+    pub no_reconnect: bool,
+    /// Reconnect WebSocket streams too when they end.
+    #[arg(long)]
+    pub reconnect: bool,
+    /// Give up after this many consecutive failed reconnect attempts.
+    #[arg(long, value_name = "N")]
+    pub max_retries: Option<u32>,
+    /// Upper bound of the reconnect backoff.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "30s")]
+    pub max_backoff: Duration,
+    /// Raise a `gap` record when a stream is silent longer than this (e.g. 500ms, 2s).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub heartbeat: Option<Duration>,
+    /// Stop each stream after N received events or messages.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Stop all streams after this long.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// SSE: HTTP method.
+    #[arg(short = 'X', long, value_name = "METHOD", default_value = "GET")]
+    pub method: String,
+    /// SSE: request body, or `@FILE` to read it from a file.
+    #[arg(short = 'd', long, value_name = "BODY")]
+    pub data: Option<String>,
+    /// SSE: send this `Last-Event-ID` on the first connection.
+    #[arg(long, value_name = "ID")]
+    pub last_event_id: Option<String>,
+
+    /// WebSocket: offer this subprotocol (repeatable).
+    #[arg(long, value_name = "P")]
+    pub subprotocol: Vec<String>,
+    /// WebSocket: send this text message after the connection opens (repeatable).
+    #[arg(long, value_name = "TEXT")]
+    pub send: Vec<String>,
+    /// WebSocket: send a ping this often and measure the round trip.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub ping_interval: Option<Duration>,
+    /// WebSocket: largest message accepted (bigger is a 1009 error).
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub max_message: usize,
+}
+
+/// Where records go.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
+    /// Write one JSON record per line to stdout instead of the dashboard.
+    #[arg(long)]
+    pub json: bool,
+    /// Dashboard theme: a built-in name (default, light, high-contrast, ansi16) or a TOML file.
+    #[arg(long, value_name = "NAME|PATH", default_value = "default")]
+    pub theme: String,
+    /// Dashboard frame rate cap.
+    #[arg(long, value_name = "FPS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240))]
+    pub fps: u32,
+    /// Records kept per stream for display (counters and stats always cover everything).
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    pub history: usize,
+}
+
+/// Parses `500ms`, `2s`, `1m30s` (humantime syntax).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim()).map_err(|e| format!("invalid duration '{s}': {e}"))
+}
+
+/// Parses `Name: value`.
+pub fn parse_header(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once(':')
+        .ok_or_else(|| format!("header '{s}' must look like 'Name: value'"))?;
+    let name = name.trim();
+    if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(format!("invalid header name '{name}'"));
+    }
+    let value = value.trim();
+    if http::HeaderValue::from_str(value).is_err() {
+        return Err(format!("invalid value for header '{name}'"));
+    }
+    Ok((name.to_owned(), value.to_owned()))
+}
+
+/// A URL the user asked to watch, with its protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The parsed URL.
+    pub url: Url,
+    /// SSE or WebSocket.
+    pub proto: Proto,
+}
+
+/// Checks a URL argument: parseable, a supported scheme, a host.
+pub fn parse_target(s: &str) -> Result<Target, String> {
+    let url = Url::parse(s).map_err(|e| format!("'{s}' is not a URL ({e})"))?;
+    let proto = match url.scheme() {
+        "http" | "https" => Proto::Sse,
+        "ws" | "wss" => Proto::Ws,
+        other => {
+            return Err(format!(
+                "'{s}' has unsupported scheme '{other}': use http(s):// for SSE or ws(s):// for WebSocket"
+            ));
+        }
+    };
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("'{s}' has no host"));
+    }
+    Ok(Target { url, proto })
+}
+
+/// Reads `--data`: the text itself, or a file's contents for `@FILE`.
+pub fn resolve_body(data: Option<&str>) -> Result<Option<Vec<u8>>, String> {
+    match data {
+        None => Ok(None),
+        Some(d) => match d.strip_prefix('@') {
+            Some(path) => std::fs::read(path)
+                .map(Some)
+                .map_err(|e| format!("--data @{path}: {e}")),
+            None => Ok(Some(d.as_bytes().to_vec())),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_pick_the_protocol() {
+        assert_eq!(
+            parse_target("http://h/x").map(|t| t.proto),
+            Ok(Proto::Sse)
+        );
+        assert_eq!(parse_target("wss://h/x").map(|t| t.proto), Ok(Proto::Ws));
+        let err = parse_target("ftp://h/x").unwrap_err();
+        assert!(err.contains("unsupported scheme 'ftp'"), "{err}");
+        let err = parse_target("nonsense").unwrap_err();
+        assert!(err.contains("is not a URL"), "{err}");
+    }
+
+    #[test]
+    fn headers_need_a_colon_and_valid_name() {
+        assert_eq!(
+            parse_header("X-Key:  v 1 "),
+            Ok(("X-Key".into(), "v 1".into()))
+        );
+        assert!(parse_header("novalue").is_err());
+        assert!(parse_header("bad name: v").is_err());
+    }
+
+    #[test]
+    fn durations_use_units() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("2").is_err());
+    }
+}

@@ -1,0 +1,200 @@
+//! The HTTP/1.1 exchange both clients start with: connect, send a request through hyper, get the
+//! response head, and turn failures into one-line messages. Also reads the start of an error body,
+//! so an inspector shows what the server said instead of a bare status.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+
+use crate::clock::Stamp;
+use crate::net::tap::{Tap, TapState};
+use crate::net::{self, Conn, ConnectError};
+use crate::record::Kind;
+use crate::stream::StreamConfig;
+
+/// The transport under hyper.
+pub type Io = TokioIo<Tap<Conn>>;
+
+/// A response head plus what the `open` record needs.
+#[derive(Debug)]
+pub struct Opened {
+    /// The response (body not yet read).
+    pub response: http::Response<Incoming>,
+    /// When the attempt started.
+    pub started: Stamp,
+    /// Aborts hyper's connection task when dropped (SSE only; WebSocket takes the socket back).
+    pub conn_task: AbortOnDrop,
+}
+
+/// Aborts a spawned task when dropped, so a connection never outlives its attempt.
+#[derive(Debug)]
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Why the exchange failed before a response head arrived.
+#[derive(Debug)]
+pub enum ExchangeError {
+    /// TCP or TLS.
+    Connect(ConnectError),
+    /// hyper failed (server closed, malformed head).
+    Http(String),
+    /// No response head within the connect timeout.
+    Timeout(Duration),
+}
+
+impl std::fmt::Display for ExchangeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExchangeError::Connect(e) => e.fmt(f),
+            ExchangeError::Http(e) => write!(f, "HTTP exchange failed: {e}"),
+            ExchangeError::Timeout(d) => write!(
+                f,
+                "no response head within {}",
+                humantime::format_duration(*d)
+            ),
+        }
+    }
+}
+
+/// Connects and sends `request`, returning the response head.
+pub async fn exchange(
+    cfg: &StreamConfig,
+    tap: &Arc<TapState>,
+    request: http::Request<Full<Bytes>>,
+    upgrades: bool,
+) -> Result<Opened, ExchangeError> {
+    let started = Stamp::now();
+    tap.begin_connection();
+    let deadline = tokio::time::Instant::now() + cfg.connect_timeout;
+    let conn = net::connect(&cfg.target.url, &cfg.tls, cfg.connect_timeout)
+        .await
+        .map_err(ExchangeError::Connect)?;
+    let io = TokioIo::new(Tap::new(conn, tap.clone()));
+    let work = async {
+        let (mut sender, connection) = http1::Builder::new()
+            .handshake::<_, Full<Bytes>>(io)
+            .await
+            .map_err(|e| ExchangeError::Http(error_chain(&e)))?;
+        let conn_task = if upgrades {
+            AbortOnDrop(tokio::spawn(async move {
+                let _ = connection.with_upgrades().await;
+            }))
+        } else {
+            AbortOnDrop(tokio::spawn(async move {
+                let _ = connection.await;
+            }))
+        };
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| ExchangeError::Http(error_chain(&e)))?;
+        Ok(Opened {
+            response,
+            started,
+            conn_task,
+        })
+    };
+    match tokio::time::timeout_at(deadline, work).await {
+        Ok(r) => r,
+        Err(_) => Err(ExchangeError::Timeout(cfg.connect_timeout)),
+    }
+}
+
+/// `error: cause: cause` in one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(cause) = src {
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
+        }
+        src = cause.source();
+    }
+    s
+}
+
+/// Response headers as (lower-case name, value) pairs in arrival order.
+pub fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The `open` record for a response.
+pub fn open_kind(opened: &Opened, now: Stamp) -> Kind {
+    Kind::Open {
+        status: opened.response.status().as_u16(),
+        headers: header_pairs(opened.response.headers()),
+        handshake_ms: now.ms_since(opened.started),
+    }
+}
+
+/// Reads up to `limit` bytes of an error response body (briefly), as lossy text on one line.
+pub async fn body_start(body: &mut Incoming, limit: usize) -> String {
+    let mut buf = Vec::new();
+    let read = async {
+        while buf.len() < limit {
+            match body.frame().await {
+                Some(Ok(frame)) => {
+                    if let Some(d) = frame.data_ref() {
+                        buf.extend_from_slice(d);
+                    }
+                }
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_millis(500), read).await;
+    buf.truncate(limit);
+    let text = String::from_utf8_lossy(&buf);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `HTTP 503 Service Unavailable: <body start>`.
+pub fn status_message(status: http::StatusCode, body: &str) -> String {
+    let mut m = format!(
+        "HTTP {} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    )
+    .trim_end()
+    .to_owned();
+    if !body.is_empty() {
+        m.push_str(": ");
+        m.push_str(body);
+    }
+    m
+}
+
+/// Adds the user's headers, keeping the ones the protocol must control.
+pub fn add_user_headers(
+    mut builder: http::request::Builder,
+    headers: &[(String, String)],
+    reserved: &[&str],
+) -> http::request::Builder {
+    for (name, value) in headers {
+        if reserved.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    builder
+}

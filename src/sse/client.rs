@@ -1,0 +1,276 @@
+//! The SSE connection task: one HTTP request per attempt through hyper, the body's bytes fed to
+//! the spec parser, every item stamped with the socket read that delivered it.
+//!
+//! Reconnect follows EventSource: when the server ends the stream, wait the `retry:` time and send
+//! `Last-Event-ID`; 204 means stop; another non-2xx status or a Content-Type that is not
+//! `text/event-stream` fails the stream. Statuses that ask to come back later (429, 502, 503, 504)
+//! are retried, honouring `Retry-After`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+
+use super::parser::{SseItem, SseParser};
+use crate::control::Control;
+use crate::http1::{self, ExchangeError};
+use crate::net::tap::TapState;
+use crate::record::Kind;
+use crate::stream::{ControlRx, Emitter, Outcome, Session, StreamConfig, recv_control, sleep_until_opt};
+
+/// EventSource's usual reconnection time when the server sent no `retry:`.
+pub const DEFAULT_RETRY: Duration = Duration::from_secs(3);
+
+/// State of one SSE stream across its connections.
+#[derive(Debug)]
+pub struct SseSession {
+    cfg: Arc<StreamConfig>,
+    parser: SseParser,
+    tap: Arc<TapState>,
+    opened: bool,
+    items: Vec<SseItem>,
+}
+
+impl SseSession {
+    /// A session for `cfg`.
+    pub fn new(cfg: Arc<StreamConfig>) -> Self {
+        let mut parser = SseParser::new();
+        if let Some(id) = &cfg.last_event_id {
+            parser.set_last_event_id(id);
+        }
+        SseSession {
+            cfg,
+            parser,
+            tap: TapState::new(),
+            opened: false,
+            items: Vec::new(),
+        }
+    }
+
+    fn request(&self) -> Result<http::Request<Full<Bytes>>, String> {
+        let url = &self.cfg.target.url;
+        let mut b = http::Request::builder()
+            .method(self.cfg.method.as_str())
+            .uri(crate::net::request_target(url))
+            .header(http::header::HOST, crate::net::host_header(url))
+            .header(http::header::ACCEPT, "text/event-stream")
+            .header(http::header::CACHE_CONTROL, "no-cache");
+        let user_sets = |name: &str| {
+            self.cfg
+                .headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        };
+        let last_id = self.parser.last_event_id();
+        if !last_id.is_empty() {
+            b = b.header("last-event-id", last_id);
+        }
+        let body = self.cfg.body.clone().unwrap_or_default();
+        if self.cfg.body.is_some() && !user_sets("content-type") {
+            // LLM-style POST streams take JSON; anything else goes as plain text.
+            let ct = if serde_json::from_slice::<serde_json::Value>(&body).is_ok() {
+                "application/json"
+            } else {
+                "text/plain; charset=utf-8"
+            };
+            b = b.header(http::header::CONTENT_TYPE, ct);
+        }
+        b = http1::add_user_headers(b, &self.cfg.headers, &["host", "last-event-id"]);
+        b.body(Full::new(Bytes::from(body)))
+            .map_err(|e| format!("cannot build request: {e}"))
+    }
+
+    fn emit_items(&mut self, em: &mut Emitter, mark: crate::net::tap::ReadMark) -> bool {
+        for item in self.items.drain(..) {
+            match item {
+                SseItem::Event {
+                    event,
+                    data,
+                    id,
+                    retry,
+                    wire_bytes,
+                } => {
+                    let payload = data.len() as u64;
+                    em.rx(
+                        mark,
+                        Kind::Event {
+                            event,
+                            data,
+                            id,
+                            retry,
+                        },
+                        wire_bytes,
+                        payload,
+                    );
+                    if em.count_reached() {
+                        return true;
+                    }
+                }
+                SseItem::Comment { text, wire_bytes } => {
+                    let payload = text.len() as u64;
+                    em.rx(mark, Kind::Comment { text }, wire_bytes, payload);
+                }
+            }
+        }
+        false
+    }
+}
+
+impl Session for SseSession {
+    async fn connect_once(&mut self, em: &mut Emitter, ctl: &mut ControlRx) -> Outcome {
+        let request = match self.request() {
+            Ok(r) => r,
+            Err(e) => {
+                em.error(e.clone(), None, None);
+                return Outcome::Failed {
+                    reason: e,
+                    retry: false,
+                    retry_after: None,
+                };
+            }
+        };
+        let exchange = http1::exchange(&self.cfg, &self.tap, request, false);
+        let opened = tokio::select! {
+            r = exchange => r,
+            c = wait_shutdown(ctl) => return c,
+        };
+        let mut opened = match opened {
+            Ok(o) => o,
+            Err(e) => {
+                let msg = e.to_string();
+                em.error(msg.clone(), None, None);
+                em.flush();
+                // A certificate problem will not fix itself; everything else might.
+                let retry = !matches!(e, ExchangeError::Connect(crate::net::ConnectError::Tls(_)));
+                return Outcome::Failed {
+                    reason: msg,
+                    retry,
+                    retry_after: None,
+                };
+            }
+        };
+        let status = opened.response.status();
+        if status == http::StatusCode::NO_CONTENT {
+            return Outcome::Stop("server answered 204 No Content: stop".to_owned());
+        }
+        if !status.is_success() {
+            let body = http1::body_start(opened.response.body_mut(), 256).await;
+            let msg = http1::status_message(status, &body);
+            em.error(msg.clone(), Some(status.as_u16()), None);
+            em.flush();
+            let retry_after = opened
+                .response
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::backoff::parse_retry_after);
+            let retry = matches!(status.as_u16(), 429 | 502 | 503 | 504);
+            return Outcome::Failed {
+                reason: msg,
+                retry,
+                retry_after,
+            };
+        }
+        let content_type = opened
+            .response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
+        let mime = content_type.split(';').next().unwrap_or("").trim();
+        if !mime.eq_ignore_ascii_case("text/event-stream") {
+            let body = http1::body_start(opened.response.body_mut(), 256).await;
+            let shown = if content_type.is_empty() { "none" } else { &content_type };
+            let mut msg = format!(
+                "Content-Type is {shown}, not text/event-stream (HTTP {})",
+                status.as_u16()
+            );
+            if !body.is_empty() {
+                msg.push_str(": ");
+                msg.push_str(&body);
+            }
+            em.error(msg.clone(), Some(status.as_u16()), None);
+            em.flush();
+            return Outcome::Failed {
+                reason: msg,
+                retry: false,
+                retry_after: None,
+            };
+        }
+
+        let mark = self.tap.last_read();
+        let head = self.tap.head_bytes().unwrap_or(0);
+        em.open(mark, http1::open_kind(&opened, mark.stamp), head);
+        em.flush();
+        self.opened = true;
+        self.parser.reset_connection();
+
+        let body = opened.response.body_mut();
+        loop {
+            tokio::select! {
+                biased;
+                c = recv_control(ctl) => match c {
+                    Control::Shutdown => return Outcome::Shutdown,
+                    Control::ReconnectNow => return Outcome::ReconnectNow,
+                    Control::Send(_) | Control::Ping => {
+                        em.error("sending is only possible on WebSocket streams", None, None);
+                        em.flush();
+                    }
+                },
+                frame = body.frame() => match frame {
+                    Some(Ok(frame)) => {
+                        let Ok(data) = frame.into_data() else { continue };
+                        let mark = self.tap.last_read();
+                        self.parser.feed(&data, &mut self.items);
+                        let done = self.emit_items(em, mark);
+                        if !em.flush() {
+                            return Outcome::Shutdown;
+                        }
+                        if done {
+                            return Outcome::CountReached;
+                        }
+                    }
+                    Some(Err(e)) => {
+                        self.parser.finish();
+                        let msg = format!("stream broke: {}", http1::error_chain(&e));
+                        em.error(msg.clone(), None, None);
+                        em.flush();
+                        return Outcome::Failed { reason: msg, retry: true, retry_after: None };
+                    }
+                    None => {
+                        self.parser.finish();
+                        return Outcome::Closed("server closed the stream".to_owned());
+                    }
+                },
+                () = sleep_until_opt(em.gap_deadline()) => em.raise_gap(),
+            }
+        }
+    }
+
+    fn take_opened(&mut self) -> bool {
+        std::mem::take(&mut self.opened)
+    }
+
+    fn base_retry(&self) -> Duration {
+        self.parser
+            .retry_ms()
+            .map_or(DEFAULT_RETRY, Duration::from_millis)
+    }
+
+    fn last_event_id(&self) -> Option<String> {
+        let id = self.parser.last_event_id();
+        (!id.is_empty()).then(|| id.to_owned())
+    }
+}
+
+/// Resolves only for the controls that end an attempt before it has opened.
+pub async fn wait_shutdown(ctl: &mut ControlRx) -> Outcome {
+    loop {
+        match recv_control(ctl).await {
+            Control::Shutdown => return Outcome::Shutdown,
+            Control::ReconnectNow => return Outcome::ReconnectNow,
+            Control::Send(_) | Control::Ping => {}
+        }
+    }
+}

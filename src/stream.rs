@@ -1,0 +1,357 @@
+//! What every connection task shares, whatever its protocol: its configuration, and the
+//! [`Emitter`] that turns decoded items into stamped [`Record`]s, computes `gap_ms`, counts toward
+//! `--count`, raises heartbeat `gap` records, and sends batches to the consumer.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::cli::Target;
+use crate::clock::{self, Stamp};
+use crate::control::RecordBatch;
+use crate::net::TlsSettings;
+use crate::net::tap::ReadMark;
+use crate::record::{Dir, Kind, Proto, Record};
+
+/// Everything a connection task needs to know, decided once from the command line.
+#[derive(Debug, Clone)]
+pub struct StreamConfig {
+    /// Index of the URL on the command line.
+    pub index: usize,
+    /// URL and protocol.
+    pub target: Target,
+    /// Extra request headers.
+    pub headers: Vec<(String, String)>,
+    /// TLS settings.
+    pub tls: TlsSettings,
+    /// Limit for TCP + TLS + response head.
+    pub connect_timeout: Duration,
+    /// Reconnect when the connection ends.
+    pub reconnect: bool,
+    /// Consecutive failed attempts allowed.
+    pub max_retries: Option<u32>,
+    /// Backoff cap.
+    pub max_backoff: Duration,
+    /// Gap threshold.
+    pub heartbeat: Option<Duration>,
+    /// Stop after this many received events or messages.
+    pub count: Option<u64>,
+    /// SSE request method.
+    pub method: String,
+    /// SSE request body.
+    pub body: Option<Vec<u8>>,
+    /// SSE `Last-Event-ID` for the first connection.
+    pub last_event_id: Option<String>,
+    /// WebSocket subprotocols offered.
+    pub subprotocols: Vec<String>,
+    /// WebSocket text messages sent after each open.
+    pub send: Vec<String>,
+    /// WebSocket client ping interval.
+    pub ping_interval: Option<Duration>,
+    /// WebSocket maximum message size.
+    pub max_message: usize,
+}
+
+impl StreamConfig {
+    /// The protocol of the stream.
+    pub fn proto(&self) -> Proto {
+        self.target.proto
+    }
+
+    /// TLS certificate verification is off.
+    pub fn tls_insecure(&self) -> bool {
+        self.tls.insecure()
+    }
+}
+
+/// Builds records for one stream and sends them to the consumer in batches.
+#[derive(Debug)]
+pub struct Emitter {
+    stream: usize,
+    proto: Proto,
+    tx: UnboundedSender<RecordBatch>,
+    batch: RecordBatch,
+    last_rx: Option<Stamp>,
+    counted: u64,
+    count_limit: Option<u64>,
+    heartbeat: Option<Duration>,
+    gap_raised: bool,
+}
+
+impl Emitter {
+    /// An emitter for stream `stream`.
+    pub fn new(
+        stream: usize,
+        proto: Proto,
+        tx: UnboundedSender<RecordBatch>,
+        count_limit: Option<u64>,
+        heartbeat: Option<Duration>,
+    ) -> Self {
+        Emitter {
+            stream,
+            proto,
+            tx,
+            batch: Vec::new(),
+            last_rx: None,
+            counted: 0,
+            count_limit,
+            heartbeat,
+            gap_raised: false,
+        }
+    }
+
+    fn record(&self, stamp: Stamp, kind: Kind) -> Record {
+        Record::new(stamp.wall_us, self.stream, self.proto, kind)
+    }
+
+    /// Something received from the server, delivered by read `mark`.
+    pub fn rx(&mut self, mark: ReadMark, kind: Kind, wire_bytes: u64, payload_bytes: u64) {
+        let countable = kind.is_countable();
+        let mut r = self.record(mark.stamp, kind);
+        r.dir = Some(Dir::In);
+        r.wire_bytes = Some(wire_bytes);
+        r.payload_bytes = Some(payload_bytes);
+        r.read = Some(mark.read);
+        r.gap_ms = self.last_rx.map(|prev| mark.stamp.ms_since(prev));
+        self.last_rx = Some(mark.stamp);
+        self.gap_raised = false;
+        if countable {
+            self.counted += 1;
+        }
+        self.batch.push(r);
+    }
+
+    /// The response head of a new connection arrived.
+    pub fn open(&mut self, mark: ReadMark, kind: Kind, head_bytes: u64) {
+        let mut r = self.record(mark.stamp, kind);
+        r.wire_bytes = Some(head_bytes);
+        r.read = Some(mark.read);
+        // Gaps on a fresh connection are measured from its open, not from the old connection.
+        self.last_rx = Some(mark.stamp);
+        self.gap_raised = false;
+        self.batch.push(r);
+    }
+
+    /// Something streamscope sent.
+    pub fn tx(&mut self, stamp: Stamp, kind: Kind, wire_bytes: u64, payload_bytes: u64) {
+        let mut r = self.record(stamp, kind);
+        r.dir = Some(Dir::Out);
+        r.wire_bytes = Some(wire_bytes);
+        r.payload_bytes = Some(payload_bytes);
+        self.batch.push(r);
+    }
+
+    /// A record that is not traffic (error, reconnect, end).
+    pub fn note(&mut self, kind: Kind) {
+        let r = self.record(Stamp::now(), kind);
+        self.batch.push(r);
+    }
+
+    /// An error record.
+    pub fn error(&mut self, message: impl Into<String>, status: Option<u16>, close_code: Option<u16>) {
+        self.note(Kind::Error {
+            message: message.into(),
+            status,
+            close_code,
+        });
+    }
+
+    /// `--count` has been reached.
+    pub fn count_reached(&self) -> bool {
+        self.count_limit.is_some_and(|n| self.counted >= n)
+    }
+
+    /// Received events or messages so far.
+    pub fn counted(&self) -> u64 {
+        self.counted
+    }
+
+    /// When a `gap` record is due if nothing arrives, or `None` when none is pending.
+    pub fn gap_deadline(&self) -> Option<tokio::time::Instant> {
+        let threshold = self.heartbeat?;
+        if self.gap_raised {
+            return None;
+        }
+        let last = self.last_rx?;
+        Some(tokio::time::Instant::from_std(
+            clock::instant_of(last.mono_ns) + threshold,
+        ))
+    }
+
+    /// The gap timer fired: emit a `gap` record once per silence.
+    pub fn raise_gap(&mut self) {
+        let (Some(threshold), Some(last)) = (self.heartbeat, self.last_rx) else {
+            return;
+        };
+        let now = Stamp::now();
+        self.gap_raised = true;
+        let r = self.record(
+            now,
+            Kind::Gap {
+                gap_ms: now.ms_since(last),
+                threshold_ms: threshold.as_secs_f64() * 1000.0,
+            },
+        );
+        self.batch.push(r);
+        self.flush();
+    }
+
+    /// Forgets the last received time (the connection is gone; silence while reconnecting is not a
+    /// heartbeat gap).
+    pub fn disconnected(&mut self) {
+        self.last_rx = None;
+    }
+
+    /// Sends what has accumulated. Returns false when the consumer is gone.
+    pub fn flush(&mut self) -> bool {
+        if self.batch.is_empty() {
+            return !self.tx.is_closed();
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.tx.send(batch).is_ok()
+    }
+}
+
+/// Sleeps until `deadline`, or forever when there is none (for use in `select!`).
+pub async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// How one connection attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The user asked to stop (quit, Ctrl-C, `--duration`).
+    Shutdown,
+    /// `--count` was reached.
+    CountReached,
+    /// The server said to stop (SSE 204): never reconnect.
+    Stop(String),
+    /// The server ended the stream normally; reconnect if the policy says so.
+    Closed(String),
+    /// The connection failed (an error record was emitted). `retry: false` means retrying cannot
+    /// help (wrong Content-Type, HTTP 4xx) and the stream is failed.
+    Failed {
+        /// Why, for the reconnect or end record.
+        reason: String,
+        /// Whether a reconnect may succeed.
+        retry: bool,
+        /// Server-requested delay (`Retry-After`).
+        retry_after: Option<Duration>,
+    },
+    /// The user asked to reconnect now.
+    ReconnectNow,
+}
+
+/// A protocol's connection logic, driven by [`supervise`].
+pub trait Session {
+    /// Opens one connection and runs it until it ends.
+    fn connect_once(
+        &mut self,
+        em: &mut Emitter,
+        ctl: &mut ControlRx,
+    ) -> impl std::future::Future<Output = Outcome> + Send;
+    /// True if the last attempt reached `open` (resets the backoff).
+    fn take_opened(&mut self) -> bool;
+    /// Base reconnect delay (SSE: the `retry:` time).
+    fn base_retry(&self) -> Duration;
+    /// `Last-Event-ID` the next attempt will send.
+    fn last_event_id(&self) -> Option<String>;
+}
+
+/// The control channel of a connection task.
+pub type ControlRx = tokio::sync::mpsc::UnboundedReceiver<crate::control::Control>;
+
+/// Next control message; pends forever once every sender is gone, so `select!` loops stay quiet.
+pub async fn recv_control(ctl: &mut ControlRx) -> crate::control::Control {
+    match ctl.recv().await {
+        Some(c) => c,
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs a stream: connects, reconnects per policy, and emits the final `end` record. Returns true
+/// if the stream failed.
+pub async fn supervise<S: Session + Send>(
+    mut session: S,
+    cfg: &StreamConfig,
+    mut em: Emitter,
+    mut ctl: ControlRx,
+) -> bool {
+    use crate::control::Control;
+    let mut attempt: u32 = 0;
+    let (reason, failed) = loop {
+        let outcome = session.connect_once(&mut em, &mut ctl).await;
+        em.disconnected();
+        if session.take_opened() {
+            attempt = 0;
+        }
+        let (reason, failed, retry_after) = match outcome {
+            Outcome::Shutdown => break ("shutdown".to_owned(), false),
+            Outcome::CountReached => break ("count reached".to_owned(), false),
+            Outcome::Stop(reason) => break (reason, false),
+            Outcome::Closed(reason) => {
+                if !cfg.reconnect {
+                    break (reason, false);
+                }
+                (reason, false, None)
+            }
+            Outcome::Failed {
+                reason,
+                retry,
+                retry_after,
+            } => {
+                if !retry || !cfg.reconnect {
+                    break (reason, true);
+                }
+                (reason, true, retry_after)
+            }
+            Outcome::ReconnectNow => ("reconnect requested".to_owned(), false, Some(Duration::ZERO)),
+        };
+        attempt = attempt.saturating_add(1);
+        if let Some(max) = cfg.max_retries
+            && attempt > max
+        {
+            break (format!("{reason}; gave up after {max} retries"), failed);
+        }
+        let delay = match retry_after {
+            Some(d) if d.is_zero() => d,
+            Some(d) => crate::backoff::delay(d, attempt, cfg.max_backoff.max(d), rand::random()),
+            None => crate::backoff::delay(
+                session.base_retry(),
+                attempt,
+                cfg.max_backoff,
+                rand::random(),
+            ),
+        };
+        em.note(Kind::Reconnect {
+            attempt,
+            delay_ms: delay.as_millis() as u64,
+            last_event_id: session.last_event_id(),
+            reason,
+        });
+        if !em.flush() {
+            return failed;
+        }
+        let sleep = tokio::time::sleep(delay);
+        tokio::pin!(sleep);
+        let stop = loop {
+            tokio::select! {
+                () = &mut sleep => break false,
+                c = recv_control(&mut ctl) => match c {
+                    Control::Shutdown => break true,
+                    Control::ReconnectNow => break false,
+                    Control::Send(_) | Control::Ping => {}
+                },
+            }
+        };
+        if stop {
+            break ("shutdown".to_owned(), false);
+        }
+    };
+    em.note(Kind::End { reason, failed });
+    em.flush();
+    failed
+}

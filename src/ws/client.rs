@@ -1,0 +1,515 @@
+//! The WebSocket connection task: the upgrade goes through hyper (so both protocols share one
+//! HTTP path, one `open` record shape and one way of reporting refused upgrades), then streamscope
+//! takes the raw socket back and reads frames itself with [`super::codec::Decoder`], so every
+//! frame's header and size is seen exactly as it arrived.
+//!
+//! Pings are answered at once; our own pings are matched to pongs by payload for the RTT; on exit
+//! the closing handshake is completed; protocol errors are reported with the close code RFC 6455
+//! requires, and that close code is sent to the server.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_accept_key};
+
+use super::codec::{self, Decoder, WsItem};
+use crate::clock::Stamp;
+use crate::control::Control;
+use crate::http1;
+use crate::net::Conn;
+use crate::net::tap::{ReadMark, Tap, TapState};
+use crate::record::{DataOpcode, Kind, Payload, Side};
+use crate::sse::client::wait_shutdown;
+use crate::stream::{ControlRx, Emitter, Outcome, Session, StreamConfig, recv_control, sleep_until_opt};
+
+const OP_TEXT: u8 = 0x1;
+const OP_BINARY: u8 = 0x2;
+const OP_CLOSE: u8 = 0x8;
+const OP_PING: u8 = 0x9;
+const OP_PONG: u8 = 0xA;
+
+/// How long to wait for the server's half of a closing handshake.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// State of one WebSocket stream across its connections.
+#[derive(Debug)]
+pub struct WsSession {
+    cfg: Arc<StreamConfig>,
+    tap: Arc<TapState>,
+    opened: bool,
+    ping_seq: u64,
+}
+
+/// A live upgraded connection.
+struct Live<'a> {
+    io: Tap<Conn>,
+    decoder: Decoder,
+    em: &'a mut Emitter,
+    out: Vec<u8>,
+    /// Our pings not yet answered: payload and when it was sent.
+    pings: VecDeque<(Vec<u8>, Stamp)>,
+    /// We sent a Close and wait for the server's.
+    closing: bool,
+    write_timeout: Duration,
+}
+
+/// What reading one batch of items led to.
+enum Step {
+    Continue,
+    /// The connection is over.
+    Done(Outcome),
+}
+
+impl WsSession {
+    /// A session for `cfg`.
+    pub fn new(cfg: Arc<StreamConfig>) -> Self {
+        WsSession {
+            cfg,
+            tap: TapState::new(),
+            opened: false,
+            ping_seq: 0,
+        }
+    }
+
+    fn request(&self, key: &str) -> Result<http::Request<Full<Bytes>>, String> {
+        let url = &self.cfg.target.url;
+        let mut b = http::Request::builder()
+            .method("GET")
+            .uri(crate::net::request_target(url))
+            .header(http::header::HOST, crate::net::host_header(url))
+            .header(http::header::CONNECTION, "Upgrade")
+            .header(http::header::UPGRADE, "websocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", key);
+        if !self.cfg.subprotocols.is_empty() {
+            b = b.header("sec-websocket-protocol", self.cfg.subprotocols.join(", "));
+        }
+        // Never forward Sec-WebSocket-Extensions: streamscope does not negotiate compression, and
+        // a server that then compresses is reported, not silently mis-decoded.
+        b = http1::add_user_headers(
+            b,
+            &self.cfg.headers,
+            &[
+                "host",
+                "connection",
+                "upgrade",
+                "sec-websocket-key",
+                "sec-websocket-version",
+                "sec-websocket-extensions",
+                "sec-websocket-protocol",
+            ],
+        );
+        b.body(Full::new(Bytes::new()))
+            .map_err(|e| format!("cannot build request: {e}"))
+    }
+}
+
+fn failed(em: &mut Emitter, msg: String, status: Option<u16>, close_code: Option<u16>, retry: bool) -> Outcome {
+    em.error(msg.clone(), status, close_code);
+    em.flush();
+    Outcome::Failed {
+        reason: msg,
+        retry,
+        retry_after: None,
+    }
+}
+
+impl Session for WsSession {
+    async fn connect_once(&mut self, em: &mut Emitter, ctl: &mut ControlRx) -> Outcome {
+        let key = generate_key();
+        let request = match self.request(&key) {
+            Ok(r) => r,
+            Err(e) => return failed(em, e, None, None, false),
+        };
+        let exchange = http1::exchange(&self.cfg, &self.tap, request, true);
+        let opened = tokio::select! {
+            r = exchange => r,
+            c = wait_shutdown(ctl) => return c,
+        };
+        let mut opened = match opened {
+            Ok(o) => o,
+            Err(e) => {
+                let retry = !matches!(
+                    e,
+                    http1::ExchangeError::Connect(crate::net::ConnectError::Tls(_))
+                );
+                return failed(em, e.to_string(), None, None, retry);
+            }
+        };
+        let status = opened.response.status();
+        if status != http::StatusCode::SWITCHING_PROTOCOLS {
+            let body = http1::body_start(opened.response.body_mut(), 256).await;
+            let msg = format!(
+                "WebSocket upgrade refused: {}",
+                http1::status_message(status, &body)
+            );
+            let retry = matches!(status.as_u16(), 429 | 502 | 503 | 504);
+            let retry_after = opened
+                .response
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::backoff::parse_retry_after);
+            em.error(msg.clone(), Some(status.as_u16()), None);
+            em.flush();
+            return Outcome::Failed {
+                reason: msg,
+                retry,
+                retry_after,
+            };
+        }
+        let headers = opened.response.headers();
+        let accept = headers
+            .get("sec-websocket-accept")
+            .map(|v| v.as_bytes().to_vec())
+            .unwrap_or_default();
+        if accept != derive_accept_key(key.as_bytes()).as_bytes() {
+            return failed(
+                em,
+                "handshake failed: Sec-WebSocket-Accept does not match the key sent".to_owned(),
+                Some(101),
+                Some(1002),
+                false,
+            );
+        }
+        if let Some(p) = headers.get("sec-websocket-protocol") {
+            let p = String::from_utf8_lossy(p.as_bytes());
+            if !self.cfg.subprotocols.iter().any(|o| o == p.trim()) {
+                return failed(
+                    em,
+                    format!("handshake failed: server chose subprotocol '{p}', which was not offered"),
+                    Some(101),
+                    Some(1002),
+                    false,
+                );
+            }
+        }
+        let compressed = headers.get("sec-websocket-extensions").is_some();
+
+        let mark = self.tap.last_read();
+        let head = self.tap.head_bytes().unwrap_or(0);
+        em.open(mark, http1::open_kind(&opened, mark.stamp), head);
+        em.flush();
+        self.opened = true;
+
+        let upgraded = match hyper::upgrade::on(&mut opened.response).await {
+            Ok(u) => u,
+            Err(e) => {
+                return failed(em, format!("upgrade failed: {}", http1::error_chain(&e)), None, None, true);
+            }
+        };
+        let Ok(parts) = upgraded.downcast::<TokioIo<Tap<Conn>>>() else {
+            return failed(em, "upgrade failed: socket not recoverable".to_owned(), None, None, false);
+        };
+        let mut live = Live {
+            io: parts.io.into_inner(),
+            decoder: Decoder::new(self.cfg.max_message),
+            em,
+            out: Vec::with_capacity(256),
+            pings: VecDeque::new(),
+            closing: false,
+            write_timeout: self.cfg.connect_timeout,
+        };
+        // A server that negotiated an extension we never offered may send RSV1 frames; let the
+        // decoder report them as compressed rather than fail on the first one.
+        live.decoder.set_allow_rsv1(compressed);
+        live.decoder.feed(&parts.read_buf);
+        if !parts.read_buf.is_empty()
+            && let Step::Done(o) = live.drain(mark).await
+        {
+            return o;
+        }
+        for text in &self.cfg.send {
+            if let Err(o) = live.send_data(Payload::Text(text.clone())).await {
+                return o;
+            }
+        }
+        live.em.flush();
+
+        let mut ping_timer = self.cfg.ping_interval.map(|d| {
+            let mut t = tokio::time::interval_at(tokio::time::Instant::now() + d, d);
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t
+        });
+        loop {
+            let gap_deadline = live.em.gap_deadline();
+            tokio::select! {
+                biased;
+                c = recv_control(ctl) => {
+                    let r = match c {
+                        Control::Shutdown => Err(live.close(1000, "", Outcome::Shutdown).await),
+                        Control::ReconnectNow => Err(live.close(1000, "reconnecting", Outcome::ReconnectNow).await),
+                        Control::Send(p) => live.send_data(p).await,
+                        Control::Ping => {
+                            self.ping_seq += 1;
+                            live.send_ping(self.ping_seq).await
+                        }
+                    };
+                    live.em.flush();
+                    if let Err(o) = r {
+                        return o;
+                    }
+                }
+                n = live.io.read(live.decoder.buffer_mut(16 * 1024)) => {
+                    match n {
+                        Ok(0) => return live.eof(),
+                        Ok(n) => {
+                            live.decoder.commit(n);
+                            let mark = self.tap.last_read();
+                            if let Step::Done(o) = live.drain(mark).await {
+                                return o;
+                            }
+                        }
+                        Err(e) => {
+                            return failed(live.em, format!("connection lost: {e}"), None, Some(1006), true);
+                        }
+                    }
+                }
+                _ = tick(ping_timer.as_mut()) => {
+                    self.ping_seq += 1;
+                    let r = live.send_ping(self.ping_seq).await;
+                    live.em.flush();
+                    if let Err(o) = r {
+                        return o;
+                    }
+                }
+                () = sleep_until_opt(gap_deadline) => live.em.raise_gap(),
+            }
+        }
+    }
+
+    fn take_opened(&mut self) -> bool {
+        std::mem::take(&mut self.opened)
+    }
+
+    fn base_retry(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    fn last_event_id(&self) -> Option<String> {
+        None
+    }
+}
+
+async fn tick(timer: Option<&mut tokio::time::Interval>) {
+    match timer {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+impl Live<'_> {
+    /// Handles every complete item in the decoder, delivered by read `mark`.
+    async fn drain(&mut self, mark: ReadMark) -> Step {
+        while let Some(item) = self.decoder.next_item() {
+            match item {
+                Ok(WsItem::Message {
+                    opcode,
+                    data,
+                    frames,
+                    compressed,
+                    wire_bytes,
+                }) => {
+                    let payload = data.len() as u64;
+                    self.em.rx(
+                        mark,
+                        Kind::Message {
+                            opcode,
+                            data,
+                            frames,
+                            compressed,
+                        },
+                        wire_bytes,
+                        payload,
+                    );
+                    if self.em.count_reached() && !self.closing {
+                        self.em.flush();
+                        return Step::Done(self.close(1000, "", Outcome::CountReached).await);
+                    }
+                }
+                Ok(WsItem::Ping { data, wire_bytes }) => {
+                    let payload = data.len() as u64;
+                    self.em.rx(mark, Kind::Ping { data: Payload::from_bytes(&data) }, wire_bytes, payload);
+                    if !self.closing
+                        && let Err(o) = self.send_control(OP_PONG, &data).await
+                    {
+                        return Step::Done(o);
+                    }
+                }
+                Ok(WsItem::Pong { data, wire_bytes }) => {
+                    let rtt_ms = self.match_pong(&data, mark.stamp);
+                    let payload = data.len() as u64;
+                    self.em.rx(
+                        mark,
+                        Kind::Pong {
+                            data: Payload::from_bytes(&data),
+                            rtt_ms,
+                        },
+                        wire_bytes,
+                        payload,
+                    );
+                }
+                Ok(WsItem::Close {
+                    code,
+                    reason,
+                    wire_bytes,
+                }) => {
+                    let by = if self.closing { Side::Client } else { Side::Server };
+                    let payload = (reason.len() + if code.is_some() { 2 } else { 0 }) as u64;
+                    self.em.rx(
+                        mark,
+                        Kind::Close {
+                            code,
+                            reason: reason.clone(),
+                            by,
+                        },
+                        wire_bytes,
+                        payload,
+                    );
+                    if self.closing {
+                        self.em.flush();
+                        return Step::Done(Outcome::Closed("closed".to_owned()));
+                    }
+                    // Echo the server's close as RFC 6455 asks, then let it close the TCP side.
+                    let body = code.map(|c| codec::encode_close_payload(c, "")).unwrap_or_default();
+                    let _ = self.send_frame(OP_CLOSE, &body, Kind::Close { code, reason: String::new(), by: Side::Server }).await;
+                    self.em.flush();
+                    let _ = tokio::time::timeout(CLOSE_WAIT, self.drain_to_eof()).await;
+                    let text = match code {
+                        Some(c) => format!("server closed: {c} {}", codec::close_code_meaning(c)),
+                        None => "server closed (no status)".to_owned(),
+                    };
+                    return Step::Done(match code {
+                        None | Some(1000 | 1001) => Outcome::Closed(text),
+                        Some(_) => Outcome::Failed { reason: text, retry: true, retry_after: None },
+                    });
+                }
+                Err(e) => {
+                    self.em.error(e.message.clone(), None, Some(e.close_code));
+                    if e.close_code != 1006 {
+                        let body = codec::encode_close_payload(e.close_code, "");
+                        let _ = self
+                            .send_frame(OP_CLOSE, &body, Kind::Close { code: Some(e.close_code), reason: String::new(), by: Side::Client })
+                            .await;
+                    }
+                    self.em.flush();
+                    return Step::Done(Outcome::Failed {
+                        reason: e.message,
+                        retry: true,
+                        retry_after: None,
+                    });
+                }
+            }
+        }
+        if self.em.flush() {
+            Step::Continue
+        } else {
+            Step::Done(Outcome::Shutdown)
+        }
+    }
+
+    fn match_pong(&mut self, data: &[u8], at: Stamp) -> Option<f64> {
+        let pos = self.pings.iter().position(|(p, _)| p == data)?;
+        let (_, sent) = self.pings.get(pos)?.clone();
+        // Pongs may be coalesced (RFC 6455 5.5.3): older unanswered pings are dropped too.
+        self.pings.drain(..=pos);
+        Some(at.ms_since(sent))
+    }
+
+    /// Writes one frame and records it as sent.
+    async fn send_frame(&mut self, opcode: u8, payload: &[u8], kind: Kind) -> Result<(), Outcome> {
+        self.out.clear();
+        codec::encode_frame(&mut self.out, true, 0, opcode, Some(rand::random()), payload);
+        let stamp = Stamp::now();
+        let write = async {
+            self.io.write_all(&self.out).await?;
+            self.io.flush().await
+        };
+        match tokio::time::timeout(self.write_timeout, write).await {
+            Ok(Ok(())) => {
+                self.em.tx(stamp, kind, self.out.len() as u64, payload.len() as u64);
+                Ok(())
+            }
+            Ok(Err(e)) => Err(failed(self.em, format!("send failed: {e}"), None, Some(1006), true)),
+            Err(_) => Err(failed(self.em, "send timed out: the server is not reading".to_owned(), None, Some(1006), true)),
+        }
+    }
+
+    async fn send_control(&mut self, opcode: u8, payload: &[u8]) -> Result<(), Outcome> {
+        let kind = if opcode == OP_PING {
+            Kind::Ping { data: Payload::from_bytes(payload) }
+        } else {
+            Kind::Pong { data: Payload::from_bytes(payload), rtt_ms: None }
+        };
+        self.send_frame(opcode, payload, kind).await
+    }
+
+    async fn send_ping(&mut self, seq: u64) -> Result<(), Outcome> {
+        let payload = format!("streamscope-{seq}").into_bytes();
+        self.pings.push_back((payload.clone(), Stamp::now()));
+        if self.pings.len() > 64 {
+            self.pings.pop_front();
+        }
+        self.send_control(OP_PING, &payload).await
+    }
+
+    async fn send_data(&mut self, data: Payload) -> Result<(), Outcome> {
+        let opcode = match data {
+            Payload::Text(_) => DataOpcode::Text,
+            Payload::Binary(_) => DataOpcode::Binary,
+        };
+        let op = if opcode == DataOpcode::Text { OP_TEXT } else { OP_BINARY };
+        let bytes = data.as_bytes().to_vec();
+        self.send_frame(op, &bytes, Kind::Message { opcode, data, frames: 1, compressed: false }).await
+    }
+
+    /// Starts the closing handshake and waits for the server's Close (or EOF, or the timeout).
+    async fn close(&mut self, code: u16, reason: &str, then: Outcome) -> Outcome {
+        self.closing = true;
+        let body = codec::encode_close_payload(code, reason);
+        let sent = self
+            .send_frame(OP_CLOSE, &body, Kind::Close { code: Some(code), reason: reason.to_owned(), by: Side::Client })
+            .await;
+        self.em.flush();
+        if sent.is_ok() {
+            let _ = tokio::time::timeout(CLOSE_WAIT, self.drain_to_eof()).await;
+        }
+        self.em.flush();
+        then
+    }
+
+    /// Reads (and records) until the server closes the TCP connection.
+    async fn drain_to_eof(&mut self) {
+        loop {
+            match self.io.read(self.decoder.buffer_mut(4096)).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    self.decoder.commit(n);
+                    let mark = self.io.state().last_read();
+                    while let Some(Ok(item)) = self.decoder.next_item() {
+                        if let WsItem::Close { code, reason, wire_bytes } = item {
+                            let payload = (reason.len() + if code.is_some() { 2 } else { 0 }) as u64;
+                            self.em.rx(mark, Kind::Close { code, reason, by: if self.closing { Side::Client } else { Side::Server } }, wire_bytes, payload);
+                            self.em.flush();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn eof(&mut self) -> Outcome {
+        let (msg, code) = match self.decoder.at_eof() {
+            Some(e) => (e.message, e.close_code),
+            None => ("connection closed without a Close frame".to_owned(), 1006),
+        };
+        failed(self.em, msg, None, Some(code), true)
+    }
+}
