@@ -1,0 +1,299 @@
+//! SSE client behaviour against raw TCP servers on 127.0.0.1 that write exact bytes.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{RawServer, SSE_HEAD, chunk, read_request, run, write_parts};
+use tokio::io::AsyncWriteExt;
+
+const PAUSE: Duration = Duration::from_millis(30);
+
+/// A server that answers every connection with the head and then `body` split into `parts`.
+async fn serve_parts(parts: Vec<Vec<u8>>) -> RawServer {
+    RawServer::start(move |_, mut sock, log| {
+        let parts = parts.clone();
+        async move {
+            read_request(&mut sock, &log).await;
+            let _ = sock.write_all(SSE_HEAD.as_bytes()).await;
+            let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+            write_parts(&mut sock, &refs, PAUSE).await;
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn events_comments_and_fields_are_decoded() {
+    let srv = serve_parts(vec![
+        b": hello\n\nevent: tick\nid: 7\nretry: 1500\ndata: a\ndata:  b\n\n".to_vec(),
+        b"data: plain\n\n".to_vec(),
+    ])
+    .await;
+    let out = run(&["--json", "--no-reconnect", &srv.url("http", "/s")]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.kinds(), ["open", "comment", "event", "event", "end"]);
+    let c = out.kind("comment")[0];
+    assert_eq!(c["text"], "hello");
+    assert_eq!(c["wire_bytes"], 8);
+    let ev = out.kind("event");
+    assert_eq!(ev[0]["event"], "tick");
+    assert_eq!(ev[0]["data"], "a\n b");
+    assert_eq!(ev[0]["id"], "7");
+    assert_eq!(ev[0]["retry"], 1500);
+    assert_eq!(ev[0]["payload_bytes"], 4);
+    // The blank line that ended the comment block and the event's lines, terminators included.
+    assert_eq!(ev[0]["wire_bytes"], 1 + 12 + 6 + 12 + 8 + 9 + 1);
+    // The id persists; the type resets to `message`.
+    assert_eq!(ev[1]["event"], "message");
+    assert_eq!(ev[1]["id"], "7");
+    assert!(ev[1]["retry"].is_null());
+    let open = out.kind("open")[0];
+    assert_eq!(open["status"], 200);
+    assert_eq!(open["headers"]["content-type"], "text/event-stream");
+    assert_eq!(open["wire_bytes"], SSE_HEAD.len());
+    let end = out.kind("end")[0];
+    assert_eq!(end["failed"], false);
+}
+
+#[tokio::test]
+async fn line_endings_split_across_reads_and_utf8_split_across_reads() {
+    // CRLF split between reads, a lone CR, and "é" (C3 A9) split between reads.
+    let srv = serve_parts(vec![
+        b"data: one\r".to_vec(),
+        b"\n\r\ndata: caf\xC3".to_vec(),
+        b"\xA9\rdata: x\r\r".to_vec(),
+    ])
+    .await;
+    let out = run(&["--json", "--no-reconnect", &srv.url("http", "/")]).await;
+    let ev = out.kind("event");
+    assert_eq!(ev.len(), 2, "{:?}", out.records);
+    assert_eq!(ev[0]["data"], "one");
+    assert_eq!(ev[1]["data"], "café\nx");
+    // Records carry the number of the read that completed them.
+    assert!(ev[1]["read"].as_u64() > ev[0]["read"].as_u64());
+}
+
+#[tokio::test]
+async fn bom_invalid_utf8_nul_id_and_bad_retry() {
+    let srv = serve_parts(vec![
+        b"\xEF\xBB\xBFid: a\0b\nretry: 12x\ndata: bad \xFF byte\n\n".to_vec(),
+    ])
+    .await;
+    let out = run(&["--json", "--no-reconnect", &srv.url("http", "/")]).await;
+    let ev = out.kind("event");
+    assert_eq!(ev.len(), 1, "{:?}", out.records);
+    assert_eq!(ev[0]["data"], "bad \u{FFFD} byte");
+    assert!(ev[0]["id"].is_null(), "an id with NUL is ignored");
+    assert!(ev[0]["retry"].is_null(), "non-digit retry is ignored");
+}
+
+#[tokio::test]
+async fn unterminated_event_at_eof_is_not_dispatched() {
+    let srv = serve_parts(vec![b"data: done\n\ndata: never".to_vec()]).await;
+    let out = run(&["--json", "--no-reconnect", &srv.url("http", "/")]).await;
+    let ev = out.kind("event");
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0]["data"], "done");
+}
+
+#[tokio::test]
+async fn chunked_body_with_events_split_across_chunks() {
+    let srv = RawServer::start(|_, mut sock, log| async move {
+        read_request(&mut sock, &log).await;
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let _ = sock.write_all(head.as_bytes()).await;
+        let parts = [
+            chunk(b"data: hel"),
+            chunk(b"lo\n"),
+            chunk(b"\ndata: wor"),
+            chunk(b"ld\n\n"),
+            b"0\r\n\r\n".to_vec(),
+        ];
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        write_parts(&mut sock, &refs, PAUSE).await;
+    })
+    .await;
+    let out = run(&["--json", "--no-reconnect", &srv.url("http", "/")]).await;
+    let ev = out.kind("event");
+    assert_eq!(ev.len(), 2, "{:?}", out.records);
+    assert_eq!(ev[0]["data"], "hello");
+    assert_eq!(ev[1]["data"], "world");
+    // Wire bytes count the event's lines, not the chunk framing.
+    assert_eq!(ev[0]["wire_bytes"], 13);
+    assert_eq!(ev[1]["wire_bytes"], 13);
+    assert_eq!(out.code, 0);
+}
+
+#[tokio::test]
+async fn reconnect_sends_last_event_id_after_retry() {
+    let srv = RawServer::start(|n, mut sock, log| async move {
+        read_request(&mut sock, &log).await;
+        let _ = sock.write_all(SSE_HEAD.as_bytes()).await;
+        let body = if n == 0 {
+            "retry: 100\nid: 41\ndata: first\n\n".to_owned()
+        } else {
+            "id: 42\ndata: second\n\n".to_owned()
+        };
+        let _ = sock.write_all(body.as_bytes()).await;
+    })
+    .await;
+    let out = run(&["--json", "--count", "2", &srv.url("http", "/")]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.kinds(),
+        ["open", "event", "reconnect", "open", "event", "end"]
+    );
+    let rc = out.kind("reconnect")[0];
+    assert_eq!(rc["attempt"], 1);
+    assert_eq!(rc["delay_ms"], 100);
+    assert_eq!(rc["last_event_id"], "41");
+    let second = srv.request(1).to_ascii_lowercase();
+    assert!(second.contains("last-event-id: 41\r\n"), "{second}");
+    assert!(!srv.request(0).to_ascii_lowercase().contains("last-event-id"));
+    assert_eq!(out.kind("end")[0]["reason"], "count reached");
+}
+
+async fn status_server(status_line: &'static str, extra: &'static str) -> RawServer {
+    RawServer::start(move |_, mut sock, log| async move {
+        read_request(&mut sock, &log).await;
+        let body = "nope";
+        let resp = format!(
+            "HTTP/1.1 {status_line}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = sock.write_all(resp.as_bytes()).await;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn status_204_means_stop() {
+    let srv = status_server("204 No Content", "").await;
+    let out = run(&["--json", &srv.url("http", "/")]).await;
+    assert_eq!(out.code, 0, "{:?}", out.records);
+    assert_eq!(out.kinds(), ["end"]);
+    assert_eq!(srv.requests.lock().expect("lock").len(), 1, "no reconnect after 204");
+}
+
+#[tokio::test]
+async fn non_2xx_is_an_error_record_and_exit_1() {
+    let srv = status_server("401 Unauthorized", "Content-Type: text/plain\r\n").await;
+    let out = run(&["--json", &srv.url("http", "/")]).await;
+    assert_eq!(out.code, 1);
+    let err = out.kind("error");
+    assert_eq!(err.len(), 1, "{:?}", out.records);
+    assert_eq!(err[0]["status"], 401);
+    assert_eq!(err[0]["message"], "HTTP 401 Unauthorized: nope");
+    assert!(out.kind("event").is_empty());
+    assert_eq!(out.kind("end")[0]["failed"], true);
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_an_error_not_events() {
+    let srv = RawServer::start(|_, mut sock, log| async move {
+        read_request(&mut sock, &log).await;
+        let body = "data: looks like sse\n\n";
+        let resp = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = sock.write_all(resp.as_bytes()).await;
+    })
+    .await;
+    let out = run(&["--json", &srv.url("http", "/")]).await;
+    assert_eq!(out.code, 1);
+    assert!(out.kind("event").is_empty());
+    let err = out.kind("error")[0];
+    assert_eq!(err["status"], 200);
+    assert!(err["message"].as_str().unwrap_or("").contains("text/html"), "{err}");
+}
+
+#[tokio::test]
+async fn post_body_and_headers_are_sent() {
+    let srv = serve_parts(vec![b"data: ok\n\n".to_vec()]).await;
+    let out = run(&[
+        "--json",
+        "--no-reconnect",
+        "-X",
+        "POST",
+        "-d",
+        r#"{"prompt":"hi"}"#,
+        "-H",
+        "Authorization: Bearer t0k",
+        "-H",
+        "X-Trace: 1",
+        &srv.url("http", "/chat"),
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let req = srv.request(0);
+    assert!(req.starts_with("POST /chat HTTP/1.1\r\n"), "{req}");
+    let lower = req.to_ascii_lowercase();
+    assert!(lower.contains("accept: text/event-stream\r\n"));
+    assert!(lower.contains("content-type: application/json\r\n"));
+    assert!(req.contains("authorization: Bearer t0k\r\n") || req.contains("Authorization: Bearer t0k\r\n"));
+    assert!(lower.contains("x-trace: 1\r\n"));
+    assert!(req.ends_with(r#"{"prompt":"hi"}"#), "{req}");
+}
+
+#[tokio::test]
+async fn data_from_file() {
+    let dir = std::env::temp_dir().join(format!("streamscope-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let file = dir.join("body.txt");
+    std::fs::write(&file, "from a file").expect("write");
+    let srv = serve_parts(vec![b"data: ok\n\n".to_vec()]).await;
+    let arg = format!("@{}", file.display());
+    let out = run(&["--json", "--no-reconnect", "-X", "POST", "-d", &arg, &srv.url("http", "/")]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(srv.request(0).ends_with("from a file"));
+}
+
+#[tokio::test]
+async fn gap_is_raised_during_the_silence() {
+    let srv = RawServer::start(|_, mut sock, log| async move {
+        read_request(&mut sock, &log).await;
+        let _ = sock.write_all(SSE_HEAD.as_bytes()).await;
+        let _ = sock.write_all(b"data: a\n\n").await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let _ = sock.write_all(b"data: b\n\n").await;
+    })
+    .await;
+    let out = run(&["--json", "--no-reconnect", "--heartbeat", "200ms", &srv.url("http", "/")]).await;
+    assert_eq!(out.kinds(), ["open", "event", "gap", "event", "end"], "{:?}", out.records);
+    let gap = out.kind("gap")[0];
+    assert_eq!(gap["threshold_ms"], 200);
+    let g = gap["gap_ms"].as_f64().unwrap_or(0.0);
+    assert!((200.0..500.0).contains(&g), "gap raised when the threshold passed, not at the next event: {g}");
+    let ev = out.kind("event");
+    assert!(ev[1]["gap_ms"].as_f64().unwrap_or(0.0) >= 550.0);
+}
+
+#[tokio::test]
+async fn refused_connection_with_no_reconnect_exits_1() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let url = format!("http://127.0.0.1:{port}/");
+    let out = run(&["--json", "--no-reconnect", &url]).await;
+    assert_eq!(out.code, 1);
+    let err = out.kind("error")[0];
+    assert!(err["message"].as_str().unwrap_or("").contains("connect failed"), "{err}");
+}
+
+#[tokio::test]
+async fn max_retries_gives_up() {
+    let srv = RawServer::start(|_, mut sock, log| async move {
+        read_request(&mut sock, &log).await;
+        let _ = sock.write_all(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n").await;
+    })
+    .await;
+    let out = run(&["--json", "--max-retries", "2", &srv.url("http", "/")]).await;
+    assert_eq!(out.code, 1);
+    assert_eq!(out.kind("error").len(), 3);
+    assert_eq!(out.kind("reconnect").len(), 2);
+    let end = out.kind("end")[0];
+    assert!(end["reason"].as_str().unwrap_or("").contains("gave up after 2 retries"), "{end}");
+}

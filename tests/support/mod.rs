@@ -1,0 +1,156 @@
+//! Test support: run the real binary, and raw TCP servers that write scripted bytes.
+#![allow(dead_code)]
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Output of one run of the binary.
+#[derive(Debug)]
+pub struct RunOutput {
+    pub records: Vec<Value>,
+    pub code: i32,
+    pub stderr: String,
+}
+
+impl RunOutput {
+    /// Records of one kind.
+    pub fn kind(&self, kind: &str) -> Vec<&Value> {
+        self.records.iter().filter(|r| r["kind"] == kind).collect()
+    }
+    /// All kinds in order.
+    pub fn kinds(&self) -> Vec<String> {
+        self.records
+            .iter()
+            .map(|r| r["kind"].as_str().unwrap_or("?").to_owned())
+            .collect()
+    }
+}
+
+/// Runs `streamscope ARGS` (no terminal) with a time limit, parsing stdout as JSON lines.
+pub async fn run(args: &[&str]) -> RunOutput {
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn streamscope");
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("streamscope did not finish within 30 s")
+        .expect("wait");
+    let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
+    let records = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect();
+    RunOutput {
+        records,
+        code: out.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A TCP server on 127.0.0.1:0 that hands each accepted connection (with its 0-based number) to
+/// `script`, and keeps every request head it read for assertions.
+pub struct RawServer {
+    pub port: u16,
+    pub requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl RawServer {
+    pub async fn start<F, Fut>(script: F) -> RawServer
+    where
+        F: Fn(usize, TcpStream, Arc<Mutex<Vec<String>>>) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let reqs = requests.clone();
+        let script = Arc::new(script);
+        tokio::spawn(async move {
+            let mut n = 0;
+            while let Ok((sock, _)) = listener.accept().await {
+                let script = script.clone();
+                let reqs = reqs.clone();
+                tokio::spawn(async move { script(n, sock, reqs).await });
+                n += 1;
+            }
+        });
+        RawServer { port, requests }
+    }
+
+    pub fn url(&self, scheme: &str, path: &str) -> String {
+        format!("{scheme}://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn request(&self, i: usize) -> String {
+        self.requests.lock().expect("lock")[i].clone()
+    }
+}
+
+/// Reads an HTTP request (head and a Content-Length body) and records it.
+pub async fn read_request(sock: &mut TcpStream, log: &Arc<Mutex<Vec<String>>>) -> String {
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 4096];
+    loop {
+        let n = sock.read(&mut tmp).await.unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&tmp[..n]);
+        if let Some(end) = find(&buf, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            while buf.len() < end + 4 + len {
+                let n = sock.read(&mut tmp).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&tmp[..n]);
+            }
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    log.lock().expect("lock").push(text.clone());
+    text
+}
+
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The head of an SSE response with no framing (body ends when the socket closes).
+pub const SSE_HEAD: &str =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+
+/// Writes `parts` with a pause between them, so each arrives in its own read.
+pub async fn write_parts(sock: &mut TcpStream, parts: &[&[u8]], pause: Duration) {
+    for p in parts {
+        if sock.write_all(p).await.is_err() {
+            return;
+        }
+        let _ = sock.flush().await;
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// A chunked-encoding chunk.
+pub fn chunk(data: &[u8]) -> Vec<u8> {
+    let mut v = format!("{:x}\r\n", data.len()).into_bytes();
+    v.extend_from_slice(data);
+    v.extend_from_slice(b"\r\n");
+    v
+}
