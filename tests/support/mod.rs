@@ -154,3 +154,62 @@ pub fn chunk(data: &[u8]) -> Vec<u8> {
     v.extend_from_slice(b"\r\n");
     v
 }
+
+/// Completes a WebSocket handshake on a raw socket (optionally choosing a subprotocol) and returns
+/// the request head.
+pub async fn ws_accept(sock: &mut TcpStream, log: &Arc<Mutex<Vec<String>>>, protocol: Option<&str>) -> String {
+    let req = read_request(sock, log).await;
+    let key = req
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("sec-websocket-key").then(|| value.trim().to_owned())
+        })
+        .unwrap_or_default();
+    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let proto = protocol
+        .map(|p| format!("Sec-WebSocket-Protocol: {p}\r\n"))
+        .unwrap_or_default();
+    let resp = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{proto}\r\n"
+    );
+    let _ = sock.write_all(resp.as_bytes()).await;
+    req
+}
+
+/// An unmasked server frame.
+pub fn frame(fin: bool, rsv: u8, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    streamscope::ws::codec::encode_frame(&mut out, fin, rsv, opcode, None, payload);
+    out
+}
+
+/// Reads client frames (masked) until `want` frames arrived or the socket closes: (opcode, payload).
+pub async fn read_client_frames(sock: &mut TcpStream, want: usize) -> Vec<(u8, Vec<u8>)> {
+    use streamscope::ws::codec::{apply_mask, parse_header};
+    let mut buf = Vec::new();
+    let mut frames = Vec::new();
+    let mut tmp = [0u8; 4096];
+    while frames.len() < want {
+        while let Ok(Some(h)) = parse_header(&buf) {
+            let total = h.header_len + h.payload_len as usize;
+            if buf.len() < total {
+                break;
+            }
+            let mut payload = buf[h.header_len..total].to_vec();
+            if let Some(m) = h.mask {
+                apply_mask(&mut payload, m, 0);
+            }
+            frames.push((h.opcode, payload));
+            buf.drain(..total);
+        }
+        if frames.len() >= want {
+            break;
+        }
+        match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut tmp)).await {
+            Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&tmp[..n]),
+            _ => break,
+        }
+    }
+    frames
+}
