@@ -215,14 +215,11 @@ mod tests {
 
     #[test]
     fn schemes_pick_the_protocol() {
-        assert_eq!(
-            parse_target("http://h/x").map(|t| t.proto),
-            Ok(Proto::Sse)
-        );
+        assert_eq!(parse_target("http://h/x").map(|t| t.proto), Ok(Proto::Sse));
         assert_eq!(parse_target("wss://h/x").map(|t| t.proto), Ok(Proto::Ws));
-        let err = parse_target("ftp://h/x").unwrap_err();
+        let err = parse_target("ftp://h/x").expect_err("ftp");
         assert!(err.contains("unsupported scheme 'ftp'"), "{err}");
-        let err = parse_target("nonsense").unwrap_err();
+        let err = parse_target("nonsense").expect_err("nonsense");
         assert!(err.contains("is not a URL"), "{err}");
     }
 

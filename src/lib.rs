@@ -5,17 +5,17 @@
 //! [`record::Record`]s with the time of the read, and sends them over one channel to a single
 //! consumer: the JSON writer (`output`) or the dashboard's store. See `docs/architecture.md`.
 
-pub mod control;
-pub mod record;
-pub mod clock;
-pub mod net;
-pub mod cli;
+pub mod app;
 pub mod backoff;
-pub mod stream;
+pub mod cli;
+pub mod clock;
+pub mod control;
 pub mod http1;
-pub mod sse;
-pub mod ws;
+pub mod net;
 pub mod output;
+pub mod record;
 pub mod redact;
 pub mod run;
-pub mod app;
+pub mod sse;
+pub mod stream;
+pub mod ws;

@@ -7,8 +7,18 @@ const MASK: &str = "***";
 
 /// Query parameter names whose values are treated as secrets.
 const SECRET_PARAMS: &[&str] = &[
-    "token", "access_token", "auth", "key", "api_key", "apikey", "secret", "password", "sig",
-    "signature", "session", "jwt",
+    "token",
+    "access_token",
+    "auth",
+    "key",
+    "api_key",
+    "apikey",
+    "secret",
+    "password",
+    "sig",
+    "signature",
+    "session",
+    "jwt",
 ];
 
 /// The URL with the password, and secret-looking query values, replaced by `***`.
@@ -22,8 +32,17 @@ pub fn display_url(url: &Url) -> String {
             .query_pairs()
             .map(|(k, v)| {
                 let lower = k.to_ascii_lowercase();
-                let secret = SECRET_PARAMS.iter().any(|s| lower == *s || lower.ends_with(&format!("_{s}")));
-                (k.into_owned(), if secret { MASK.to_owned() } else { v.into_owned() })
+                let secret = SECRET_PARAMS
+                    .iter()
+                    .any(|s| lower == *s || lower.ends_with(&format!("_{s}")));
+                (
+                    k.into_owned(),
+                    if secret {
+                        MASK.to_owned()
+                    } else {
+                        v.into_owned()
+                    },
+                )
             })
             .collect();
         u.query_pairs_mut().clear().extend_pairs(pairs);
@@ -37,8 +56,12 @@ mod tests {
 
     #[test]
     fn masks_password_and_token_params() {
-        let u = Url::parse("https://user:hunter2@h.test/feed?token=abc&x=1&api_key=z").expect("url");
+        let u =
+            Url::parse("https://user:hunter2@h.test/feed?token=abc&x=1&api_key=z").expect("url");
         let shown = display_url(&u);
-        assert_eq!(shown, "https://user:***@h.test/feed?token=***&x=1&api_key=***");
+        assert_eq!(
+            shown,
+            "https://user:***@h.test/feed?token=***&x=1&api_key=***"
+        );
     }
 }

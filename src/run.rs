@@ -151,12 +151,11 @@ pub async fn run_json(plan: &Plan) -> i32 {
         () = deadline => None,
         _ = tokio::signal::ctrl_c() => None,
     };
-    let failed = match finished {
-        Some(r) => r.unwrap_or(true),
-        None => {
-            shutdown(&controls);
-            done.await.unwrap_or(true)
-        }
+    let failed = if let Some(r) = finished {
+        r.unwrap_or(true)
+    } else {
+        shutdown(&controls);
+        done.await.unwrap_or(true)
     };
     drop(controls);
     let sink_result = tokio::task::spawn_blocking(move || sink.join())

@@ -148,7 +148,12 @@ impl Emitter {
     }
 
     /// An error record.
-    pub fn error(&mut self, message: impl Into<String>, status: Option<u16>, close_code: Option<u16>) {
+    pub fn error(
+        &mut self,
+        message: impl Into<String>,
+        status: Option<u16>,
+        close_code: Option<u16>,
+    ) {
         self.note(Kind::Error {
             message: message.into(),
             status,
@@ -308,7 +313,11 @@ pub async fn supervise<S: Session + Send>(
                 }
                 (reason, true, retry_after)
             }
-            Outcome::ReconnectNow => ("reconnect requested".to_owned(), false, Some(Duration::ZERO)),
+            Outcome::ReconnectNow => (
+                "reconnect requested".to_owned(),
+                false,
+                Some(Duration::ZERO),
+            ),
         };
         attempt = attempt.saturating_add(1);
         if let Some(max) = cfg.max_retries

@@ -150,7 +150,11 @@ async fn reconnect_sends_last_event_id_after_retry() {
     assert_eq!(rc["last_event_id"], "41");
     let second = srv.request(1).to_ascii_lowercase();
     assert!(second.contains("last-event-id: 41\r\n"), "{second}");
-    assert!(!srv.request(0).to_ascii_lowercase().contains("last-event-id"));
+    assert!(
+        !srv.request(0)
+            .to_ascii_lowercase()
+            .contains("last-event-id")
+    );
     assert_eq!(out.kind("end")[0]["reason"], "count reached");
 }
 
@@ -173,7 +177,11 @@ async fn status_204_means_stop() {
     let out = run(&["--json", &srv.url("http", "/")]).await;
     assert_eq!(out.code, 0, "{:?}", out.records);
     assert_eq!(out.kinds(), ["end"]);
-    assert_eq!(srv.requests.lock().expect("lock").len(), 1, "no reconnect after 204");
+    assert_eq!(
+        srv.requests.lock().expect("lock").len(),
+        1,
+        "no reconnect after 204"
+    );
 }
 
 #[tokio::test]
@@ -206,7 +214,10 @@ async fn wrong_content_type_is_an_error_not_events() {
     assert!(out.kind("event").is_empty());
     let err = out.kind("error")[0];
     assert_eq!(err["status"], 200);
-    assert!(err["message"].as_str().unwrap_or("").contains("text/html"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap_or("").contains("text/html"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -232,7 +243,10 @@ async fn post_body_and_headers_are_sent() {
     let lower = req.to_ascii_lowercase();
     assert!(lower.contains("accept: text/event-stream\r\n"));
     assert!(lower.contains("content-type: application/json\r\n"));
-    assert!(req.contains("authorization: Bearer t0k\r\n") || req.contains("Authorization: Bearer t0k\r\n"));
+    assert!(
+        req.contains("authorization: Bearer t0k\r\n")
+            || req.contains("Authorization: Bearer t0k\r\n")
+    );
     assert!(lower.contains("x-trace: 1\r\n"));
     assert!(req.ends_with(r#"{"prompt":"hi"}"#), "{req}");
 }
@@ -245,7 +259,16 @@ async fn data_from_file() {
     std::fs::write(&file, "from a file").expect("write");
     let srv = serve_parts(vec![b"data: ok\n\n".to_vec()]).await;
     let arg = format!("@{}", file.display());
-    let out = run(&["--json", "--no-reconnect", "-X", "POST", "-d", &arg, &srv.url("http", "/")]).await;
+    let out = run(&[
+        "--json",
+        "--no-reconnect",
+        "-X",
+        "POST",
+        "-d",
+        &arg,
+        &srv.url("http", "/"),
+    ])
+    .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(srv.request(0).ends_with("from a file"));
 }
@@ -260,12 +283,27 @@ async fn gap_is_raised_during_the_silence() {
         let _ = sock.write_all(b"data: b\n\n").await;
     })
     .await;
-    let out = run(&["--json", "--no-reconnect", "--heartbeat", "200ms", &srv.url("http", "/")]).await;
-    assert_eq!(out.kinds(), ["open", "event", "gap", "event", "end"], "{:?}", out.records);
+    let out = run(&[
+        "--json",
+        "--no-reconnect",
+        "--heartbeat",
+        "200ms",
+        &srv.url("http", "/"),
+    ])
+    .await;
+    assert_eq!(
+        out.kinds(),
+        ["open", "event", "gap", "event", "end"],
+        "{:?}",
+        out.records
+    );
     let gap = out.kind("gap")[0];
     assert_eq!(gap["threshold_ms"], 200);
     let g = gap["gap_ms"].as_f64().unwrap_or(0.0);
-    assert!((200.0..500.0).contains(&g), "gap raised when the threshold passed, not at the next event: {g}");
+    assert!(
+        (200.0..500.0).contains(&g),
+        "gap raised when the threshold passed, not at the next event: {g}"
+    );
     let ev = out.kind("event");
     assert!(ev[1]["gap_ms"].as_f64().unwrap_or(0.0) >= 550.0);
 }
@@ -280,14 +318,24 @@ async fn refused_connection_with_no_reconnect_exits_1() {
     let out = run(&["--json", "--no-reconnect", &url]).await;
     assert_eq!(out.code, 1);
     let err = out.kind("error")[0];
-    assert!(err["message"].as_str().unwrap_or("").contains("connect failed"), "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("connect failed"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn max_retries_gives_up() {
     let srv = RawServer::start(|_, mut sock, log| async move {
         read_request(&mut sock, &log).await;
-        let _ = sock.write_all(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n").await;
+        let _ = sock
+            .write_all(
+                b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n",
+            )
+            .await;
     })
     .await;
     let out = run(&["--json", "--max-retries", "2", &srv.url("http", "/")]).await;
@@ -295,5 +343,11 @@ async fn max_retries_gives_up() {
     assert_eq!(out.kind("error").len(), 3);
     assert_eq!(out.kind("reconnect").len(), 2);
     let end = out.kind("end")[0];
-    assert!(end["reason"].as_str().unwrap_or("").contains("gave up after 2 retries"), "{end}");
+    assert!(
+        end["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("gave up after 2 retries"),
+        "{end}"
+    );
 }

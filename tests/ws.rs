@@ -96,10 +96,14 @@ async fn length_encodings_7_16_64_bit_and_binary() {
 async fn server_close_code_is_reported_and_echoed() {
     let srv = RawServer::start(|_, mut sock, log| async move {
         ws_accept(&mut sock, &log, None).await;
-        let _ = sock.write_all(&frame(true, 0, CLOSE, &close_body(1001, "going"))).await;
+        let _ = sock
+            .write_all(&frame(true, 0, CLOSE, &close_body(1001, "going")))
+            .await;
         let got = read_client_frames(&mut sock, 1).await;
         // Echoed close carries the same code.
-        let ok = got.first().is_some_and(|(op, p)| *op == CLOSE && p.get(..2) == Some(&[0x03, 0xE9][..]));
+        let ok = got
+            .first()
+            .is_some_and(|(op, p)| *op == CLOSE && p.get(..2) == Some(&[0x03, 0xE9][..]));
         log.lock().expect("lock").push(format!("echo ok: {ok}"));
     })
     .await;
@@ -110,7 +114,12 @@ async fn server_close_code_is_reported_and_echoed() {
     assert_eq!(c["reason"], "going");
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(srv.request(1), "echo ok: true");
-    assert!(out.kind("end")[0]["reason"].as_str().unwrap_or("").contains("1001 going away"));
+    assert!(
+        out.kind("end")[0]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("1001 going away")
+    );
 }
 
 #[tokio::test]
@@ -142,9 +151,17 @@ async fn assert_protocol_error(bad: Vec<u8>, code: u16, needle: &str) {
     let err = out.kind("error");
     assert_eq!(err.len(), 1, "{:?}", out.records);
     assert_eq!(err[0]["close_code"], code);
-    assert!(err[0]["message"].as_str().unwrap_or("").contains(needle), "{}", err[0]);
+    assert!(
+        err[0]["message"].as_str().unwrap_or("").contains(needle),
+        "{}",
+        err[0]
+    );
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(srv.request(1), format!("{:?}", Some(code)), "close frame sent to the server");
+    assert_eq!(
+        srv.request(1),
+        format!("{:?}", Some(code)),
+        "close frame sent to the server"
+    );
 }
 
 #[tokio::test]
@@ -192,7 +209,10 @@ async fn socket_dying_mid_frame_is_an_error_not_a_panic() {
     assert_eq!(out.code, 1);
     let err = out.kind("error")[0];
     assert_eq!(err["close_code"], 1006);
-    assert!(err["message"].as_str().unwrap_or("").contains("mid-frame"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap_or("").contains("mid-frame"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -211,7 +231,10 @@ async fn refused_upgrade_shows_status_and_body() {
     assert_eq!(out.code, 1);
     let err = out.kind("error")[0];
     assert_eq!(err["status"], 403);
-    assert_eq!(err["message"], "WebSocket upgrade refused: HTTP 403 Forbidden: token expired");
+    assert_eq!(
+        err["message"],
+        "WebSocket upgrade refused: HTTP 403 Forbidden: token expired"
+    );
 }
 
 #[tokio::test]
@@ -220,14 +243,21 @@ async fn subprotocol_send_and_count() {
         let req = ws_accept(&mut sock, &log, Some("v2.feed")).await;
         let _ = req;
         let got = read_client_frames(&mut sock, 1).await;
-        let sent = got.first().map(|(_, p)| String::from_utf8_lossy(p).into_owned()).unwrap_or_default();
+        let sent = got
+            .first()
+            .map(|(_, p)| String::from_utf8_lossy(p).into_owned())
+            .unwrap_or_default();
         log.lock().expect("lock").push(sent);
         for i in 0..5 {
-            let _ = sock.write_all(&frame(true, 0, TEXT, format!("{{\"n\":{i}}}").as_bytes())).await;
+            let _ = sock
+                .write_all(&frame(true, 0, TEXT, format!("{{\"n\":{i}}}").as_bytes()))
+                .await;
         }
         let got = read_client_frames(&mut sock, 1).await;
         if got.first().is_some_and(|(op, _)| *op == CLOSE) {
-            let _ = sock.write_all(&frame(true, 0, CLOSE, &close_body(1000, ""))).await;
+            let _ = sock
+                .write_all(&frame(true, 0, CLOSE, &close_body(1000, "")))
+                .await;
         }
     })
     .await;
@@ -246,16 +276,30 @@ async fn subprotocol_send_and_count() {
     .await;
     assert_eq!(out.code, 0, "{:?}", out.records);
     let req = srv.request(0).to_ascii_lowercase();
-    assert!(req.contains("sec-websocket-protocol: v1.feed, v2.feed\r\n"), "{req}");
+    assert!(
+        req.contains("sec-websocket-protocol: v1.feed, v2.feed\r\n"),
+        "{req}"
+    );
     assert!(!req.contains("sec-websocket-extensions"));
     assert_eq!(srv.request(1), r#"{"subscribe":"ticks"}"#);
     let open = out.kind("open")[0];
     assert_eq!(open["status"], 101);
     assert_eq!(open["headers"]["sec-websocket-protocol"], "v2.feed");
-    let msgs: Vec<_> = out.kind("message").into_iter().filter(|m| m["dir"] == "in").collect();
+    let msgs: Vec<_> = out
+        .kind("message")
+        .into_iter()
+        .filter(|m| m["dir"] == "in")
+        .collect();
     assert_eq!(msgs.len(), 2);
-    let sent = out.kind("message").into_iter().find(|m| m["dir"] == "out").cloned();
-    assert_eq!(sent.map(|m| m["data"].clone()), Some(serde_json::json!(r#"{"subscribe":"ticks"}"#)));
+    let sent = out
+        .kind("message")
+        .into_iter()
+        .find(|m| m["dir"] == "out")
+        .cloned();
+    assert_eq!(
+        sent.map(|m| m["data"].clone()),
+        Some(serde_json::json!(r#"{"subscribe":"ticks"}"#))
+    );
     let closes = out.kind("close");
     assert_eq!(closes[0]["dir"], "out");
     assert_eq!(closes[0]["by"], "client");
@@ -269,23 +313,38 @@ async fn client_ping_rtt_is_measured() {
         ws_accept(&mut sock, &log, None).await;
         loop {
             let got = read_client_frames(&mut sock, 1).await;
-            let Some((op, p)) = got.into_iter().next() else { break };
+            let Some((op, p)) = got.into_iter().next() else {
+                break;
+            };
             if op == PING {
                 let _ = sock.write_all(&frame(true, 0, PONG, &p)).await;
             } else if op == CLOSE {
-                let _ = sock.write_all(&frame(true, 0, CLOSE, &close_body(1000, ""))).await;
+                let _ = sock
+                    .write_all(&frame(true, 0, CLOSE, &close_body(1000, "")))
+                    .await;
                 break;
             }
         }
     })
     .await;
-    let out = run(&["--json", "--ping-interval", "100ms", "--duration", "450ms", &srv.url("ws", "/")]).await;
+    let out = run(&[
+        "--json",
+        "--ping-interval",
+        "100ms",
+        "--duration",
+        "450ms",
+        &srv.url("ws", "/"),
+    ])
+    .await;
     assert_eq!(out.code, 0, "{:?}", out.records);
     let pongs = out.kind("pong");
     assert!(pongs.len() >= 2, "{:?}", out.kinds());
     for p in pongs {
         assert_eq!(p["dir"], "in");
-        assert!(p["rtt_ms"].as_f64().is_some_and(|r| r >= 0.0 && r < 1000.0), "{p}");
+        assert!(
+            p["rtt_ms"].as_f64().is_some_and(|r| (0.0..1000.0).contains(&r)),
+            "{p}"
+        );
     }
     assert_eq!(out.kind("end")[0]["reason"], "shutdown");
 }

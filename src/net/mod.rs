@@ -89,7 +89,11 @@ impl fmt::Display for ConnectError {
         match self {
             ConnectError::Io(e) => write!(f, "connect failed: {e}"),
             ConnectError::Timeout(d) => {
-                write!(f, "connect timed out after {}", humantime::format_duration(*d))
+                write!(
+                    f,
+                    "connect timed out after {}",
+                    humantime::format_duration(*d)
+                )
             }
             ConnectError::Tls(e) => write!(f, "TLS handshake failed: {e}"),
         }

@@ -110,8 +110,10 @@ impl TapState {
             prev1 = b;
         }
         self.head_bytes.store(n, Ordering::Relaxed);
-        self.head_tail
-            .store((u64::from(prev2) << 8) | u64::from(prev1), Ordering::Relaxed);
+        self.head_tail.store(
+            (u64::from(prev2) << 8) | u64::from(prev1),
+            Ordering::Relaxed,
+        );
     }
 }
 

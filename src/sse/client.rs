@@ -17,7 +17,9 @@ use crate::control::Control;
 use crate::http1::{self, ExchangeError};
 use crate::net::tap::TapState;
 use crate::record::Kind;
-use crate::stream::{ControlRx, Emitter, Outcome, Session, StreamConfig, recv_control, sleep_until_opt};
+use crate::stream::{
+    ControlRx, Emitter, Outcome, Session, StreamConfig, recv_control, sleep_until_opt,
+};
 
 /// EventSource's usual reconnection time when the server sent no `retry:`.
 pub const DEFAULT_RETRY: Duration = Duration::from_secs(3);
@@ -181,7 +183,11 @@ impl Session for SseSession {
         let mime = content_type.split(';').next().unwrap_or("").trim();
         if !mime.eq_ignore_ascii_case("text/event-stream") {
             let body = http1::body_start(opened.response.body_mut(), 256).await;
-            let shown = if content_type.is_empty() { "none" } else { &content_type };
+            let shown = if content_type.is_empty() {
+                "none"
+            } else {
+                &content_type
+            };
             let mut msg = format!(
                 "Content-Type is {shown}, not text/event-stream (HTTP {})",
                 status.as_u16()

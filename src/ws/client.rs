@@ -25,7 +25,9 @@ use crate::net::Conn;
 use crate::net::tap::{ReadMark, Tap, TapState};
 use crate::record::{DataOpcode, Kind, Payload, Side};
 use crate::sse::client::wait_shutdown;
-use crate::stream::{ControlRx, Emitter, Outcome, Session, StreamConfig, recv_control, sleep_until_opt};
+use crate::stream::{
+    ControlRx, Emitter, Outcome, Session, StreamConfig, recv_control, sleep_until_opt,
+};
 
 const OP_TEXT: u8 = 0x1;
 const OP_BINARY: u8 = 0x2;
@@ -109,7 +111,13 @@ impl WsSession {
     }
 }
 
-fn failed(em: &mut Emitter, msg: String, status: Option<u16>, close_code: Option<u16>, retry: bool) -> Outcome {
+fn failed(
+    em: &mut Emitter,
+    msg: String,
+    status: Option<u16>,
+    close_code: Option<u16>,
+    retry: bool,
+) -> Outcome {
     em.error(msg.clone(), status, close_code);
     em.flush();
     Outcome::Failed {
@@ -182,7 +190,9 @@ impl Session for WsSession {
             if !self.cfg.subprotocols.iter().any(|o| o == p.trim()) {
                 return failed(
                     em,
-                    format!("handshake failed: server chose subprotocol '{p}', which was not offered"),
+                    format!(
+                        "handshake failed: server chose subprotocol '{p}', which was not offered"
+                    ),
                     Some(101),
                     Some(1002),
                     false,
@@ -200,11 +210,23 @@ impl Session for WsSession {
         let upgraded = match hyper::upgrade::on(&mut opened.response).await {
             Ok(u) => u,
             Err(e) => {
-                return failed(em, format!("upgrade failed: {}", http1::error_chain(&e)), None, None, true);
+                return failed(
+                    em,
+                    format!("upgrade failed: {}", http1::error_chain(&e)),
+                    None,
+                    None,
+                    true,
+                );
             }
         };
         let Ok(parts) = upgraded.downcast::<TokioIo<Tap<Conn>>>() else {
-            return failed(em, "upgrade failed: socket not recoverable".to_owned(), None, None, false);
+            return failed(
+                em,
+                "upgrade failed: socket not recoverable".to_owned(),
+                None,
+                None,
+                false,
+            );
         };
         let mut live = Live {
             io: parts.io.into_inner(),
@@ -270,7 +292,7 @@ impl Session for WsSession {
                         }
                     }
                 }
-                _ = tick(ping_timer.as_mut()) => {
+                () = tick(ping_timer.as_mut()) => {
                     self.ping_seq += 1;
                     let r = live.send_ping(self.ping_seq).await;
                     live.em.flush();
@@ -336,7 +358,14 @@ impl Live<'_> {
                 }
                 Ok(WsItem::Ping { data, wire_bytes }) => {
                     let payload = data.len() as u64;
-                    self.em.rx(mark, Kind::Ping { data: Payload::from_bytes(&data) }, wire_bytes, payload);
+                    self.em.rx(
+                        mark,
+                        Kind::Ping {
+                            data: Payload::from_bytes(&data),
+                        },
+                        wire_bytes,
+                        payload,
+                    );
                     if !self.closing
                         && let Err(o) = self.send_control(OP_PONG, &data).await
                     {
@@ -361,7 +390,11 @@ impl Live<'_> {
                     reason,
                     wire_bytes,
                 }) => {
-                    let by = if self.closing { Side::Client } else { Side::Server };
+                    let by = if self.closing {
+                        Side::Client
+                    } else {
+                        Side::Server
+                    };
                     let payload = (reason.len() + if code.is_some() { 2 } else { 0 }) as u64;
                     self.em.rx(
                         mark,
@@ -378,8 +411,20 @@ impl Live<'_> {
                         return Step::Done(Outcome::Closed("closed".to_owned()));
                     }
                     // Echo the server's close as RFC 6455 asks, then let it close the TCP side.
-                    let body = code.map(|c| codec::encode_close_payload(c, "")).unwrap_or_default();
-                    let _ = self.send_frame(OP_CLOSE, &body, Kind::Close { code, reason: String::new(), by: Side::Server }).await;
+                    let body = code
+                        .map(|c| codec::encode_close_payload(c, ""))
+                        .unwrap_or_default();
+                    let _ = self
+                        .send_frame(
+                            OP_CLOSE,
+                            &body,
+                            Kind::Close {
+                                code,
+                                reason: String::new(),
+                                by: Side::Server,
+                            },
+                        )
+                        .await;
                     self.em.flush();
                     let _ = tokio::time::timeout(CLOSE_WAIT, self.drain_to_eof()).await;
                     let text = match code {
@@ -388,7 +433,11 @@ impl Live<'_> {
                     };
                     return Step::Done(match code {
                         None | Some(1000 | 1001) => Outcome::Closed(text),
-                        Some(_) => Outcome::Failed { reason: text, retry: true, retry_after: None },
+                        Some(_) => Outcome::Failed {
+                            reason: text,
+                            retry: true,
+                            retry_after: None,
+                        },
                     });
                 }
                 Err(e) => {
@@ -396,7 +445,15 @@ impl Live<'_> {
                     if e.close_code != 1006 {
                         let body = codec::encode_close_payload(e.close_code, "");
                         let _ = self
-                            .send_frame(OP_CLOSE, &body, Kind::Close { code: Some(e.close_code), reason: String::new(), by: Side::Client })
+                            .send_frame(
+                                OP_CLOSE,
+                                &body,
+                                Kind::Close {
+                                    code: Some(e.close_code),
+                                    reason: String::new(),
+                                    by: Side::Client,
+                                },
+                            )
                             .await;
                     }
                     self.em.flush();
@@ -426,7 +483,14 @@ impl Live<'_> {
     /// Writes one frame and records it as sent.
     async fn send_frame(&mut self, opcode: u8, payload: &[u8], kind: Kind) -> Result<(), Outcome> {
         self.out.clear();
-        codec::encode_frame(&mut self.out, true, 0, opcode, Some(rand::random()), payload);
+        codec::encode_frame(
+            &mut self.out,
+            true,
+            0,
+            opcode,
+            Some(rand::random()),
+            payload,
+        );
         let stamp = Stamp::now();
         let write = async {
             self.io.write_all(&self.out).await?;
@@ -434,19 +498,37 @@ impl Live<'_> {
         };
         match tokio::time::timeout(self.write_timeout, write).await {
             Ok(Ok(())) => {
-                self.em.tx(stamp, kind, self.out.len() as u64, payload.len() as u64);
+                self.em
+                    .tx(stamp, kind, self.out.len() as u64, payload.len() as u64);
                 Ok(())
             }
-            Ok(Err(e)) => Err(failed(self.em, format!("send failed: {e}"), None, Some(1006), true)),
-            Err(_) => Err(failed(self.em, "send timed out: the server is not reading".to_owned(), None, Some(1006), true)),
+            Ok(Err(e)) => Err(failed(
+                self.em,
+                format!("send failed: {e}"),
+                None,
+                Some(1006),
+                true,
+            )),
+            Err(_) => Err(failed(
+                self.em,
+                "send timed out: the server is not reading".to_owned(),
+                None,
+                Some(1006),
+                true,
+            )),
         }
     }
 
     async fn send_control(&mut self, opcode: u8, payload: &[u8]) -> Result<(), Outcome> {
         let kind = if opcode == OP_PING {
-            Kind::Ping { data: Payload::from_bytes(payload) }
+            Kind::Ping {
+                data: Payload::from_bytes(payload),
+            }
         } else {
-            Kind::Pong { data: Payload::from_bytes(payload), rtt_ms: None }
+            Kind::Pong {
+                data: Payload::from_bytes(payload),
+                rtt_ms: None,
+            }
         };
         self.send_frame(opcode, payload, kind).await
     }
@@ -465,9 +547,23 @@ impl Live<'_> {
             Payload::Text(_) => DataOpcode::Text,
             Payload::Binary(_) => DataOpcode::Binary,
         };
-        let op = if opcode == DataOpcode::Text { OP_TEXT } else { OP_BINARY };
+        let op = if opcode == DataOpcode::Text {
+            OP_TEXT
+        } else {
+            OP_BINARY
+        };
         let bytes = data.as_bytes().to_vec();
-        self.send_frame(op, &bytes, Kind::Message { opcode, data, frames: 1, compressed: false }).await
+        self.send_frame(
+            op,
+            &bytes,
+            Kind::Message {
+                opcode,
+                data,
+                frames: 1,
+                compressed: false,
+            },
+        )
+        .await
     }
 
     /// Starts the closing handshake and waits for the server's Close (or EOF, or the timeout).
@@ -475,7 +571,15 @@ impl Live<'_> {
         self.closing = true;
         let body = codec::encode_close_payload(code, reason);
         let sent = self
-            .send_frame(OP_CLOSE, &body, Kind::Close { code: Some(code), reason: reason.to_owned(), by: Side::Client })
+            .send_frame(
+                OP_CLOSE,
+                &body,
+                Kind::Close {
+                    code: Some(code),
+                    reason: reason.to_owned(),
+                    by: Side::Client,
+                },
+            )
             .await;
         self.em.flush();
         if sent.is_ok() {
@@ -494,9 +598,28 @@ impl Live<'_> {
                     self.decoder.commit(n);
                     let mark = self.io.state().last_read();
                     while let Some(Ok(item)) = self.decoder.next_item() {
-                        if let WsItem::Close { code, reason, wire_bytes } = item {
-                            let payload = (reason.len() + if code.is_some() { 2 } else { 0 }) as u64;
-                            self.em.rx(mark, Kind::Close { code, reason, by: if self.closing { Side::Client } else { Side::Server } }, wire_bytes, payload);
+                        if let WsItem::Close {
+                            code,
+                            reason,
+                            wire_bytes,
+                        } = item
+                        {
+                            let payload =
+                                (reason.len() + if code.is_some() { 2 } else { 0 }) as u64;
+                            self.em.rx(
+                                mark,
+                                Kind::Close {
+                                    code,
+                                    reason,
+                                    by: if self.closing {
+                                        Side::Client
+                                    } else {
+                                        Side::Server
+                                    },
+                                },
+                                wire_bytes,
+                                payload,
+                            );
                             self.em.flush();
                         }
                     }

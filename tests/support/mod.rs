@@ -133,8 +133,7 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// The head of an SSE response with no framing (body ends when the socket closes).
-pub const SSE_HEAD: &str =
-    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+pub const SSE_HEAD: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
 
 /// Writes `parts` with a pause between them, so each arrives in its own read.
 pub async fn write_parts(sock: &mut TcpStream, parts: &[&[u8]], pause: Duration) {
@@ -157,13 +156,18 @@ pub fn chunk(data: &[u8]) -> Vec<u8> {
 
 /// Completes a WebSocket handshake on a raw socket (optionally choosing a subprotocol) and returns
 /// the request head.
-pub async fn ws_accept(sock: &mut TcpStream, log: &Arc<Mutex<Vec<String>>>, protocol: Option<&str>) -> String {
+pub async fn ws_accept(
+    sock: &mut TcpStream,
+    log: &Arc<Mutex<Vec<String>>>,
+    protocol: Option<&str>,
+) -> String {
     let req = read_request(sock, log).await;
     let key = req
         .lines()
         .find_map(|l| {
             let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("sec-websocket-key").then(|| value.trim().to_owned())
+            name.eq_ignore_ascii_case("sec-websocket-key")
+                .then(|| value.trim().to_owned())
         })
         .unwrap_or_default();
     let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());

@@ -1,0 +1,84 @@
+//! Command-line handling: usage errors are one line with exit code 2.
+
+mod support;
+
+use support::run;
+
+async fn usage_error(args: &[&str], needle: &str) {
+    let out = run(args).await;
+    assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+    assert!(out.records.is_empty());
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line for {args:?}: {:?}", out.stderr);
+    assert!(lines[0].starts_with("streamscope: "), "{}", lines[0]);
+    assert!(lines[0].contains(needle), "{args:?}: {}", lines[0]);
+}
+
+#[tokio::test]
+async fn unsupported_scheme_is_named() {
+    usage_error(&["ftp://127.0.0.1/x"], "unsupported scheme 'ftp'").await;
+}
+
+#[tokio::test]
+async fn not_a_url() {
+    usage_error(&["just-words"], "is not a URL").await;
+}
+
+#[tokio::test]
+async fn one_bad_url_among_two() {
+    usage_error(&["http://127.0.0.1:1/", "mailto:x@y"], "unsupported scheme 'mailto'").await;
+}
+
+#[tokio::test]
+async fn no_url() {
+    usage_error(&["--json"], "no URL given").await;
+}
+
+#[tokio::test]
+async fn unknown_flag() {
+    usage_error(&["--frobnicate", "http://127.0.0.1/"], "--frobnicate").await;
+}
+
+#[tokio::test]
+async fn bad_header() {
+    usage_error(&["-H", "NoColonHere", "http://127.0.0.1/"], "Name: value").await;
+}
+
+#[tokio::test]
+async fn bad_duration() {
+    usage_error(&["--heartbeat", "soon", "http://127.0.0.1/"], "invalid duration").await;
+}
+
+#[tokio::test]
+async fn missing_data_file() {
+    usage_error(&["-d", "@/nonexistent/streamscope", "http://127.0.0.1/"], "--data @/nonexistent").await;
+}
+
+#[tokio::test]
+async fn missing_cacert() {
+    usage_error(&["--cacert", "/nonexistent.pem", "https://127.0.0.1/"], "--cacert").await;
+}
+
+#[tokio::test]
+async fn help_exits_0() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))
+        .arg("--help")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--json", "--heartbeat", "--count", "--subprotocol", "--last-event-id"] {
+        assert!(text.contains(flag), "--help lists {flag}");
+    }
+}
+
+#[tokio::test]
+async fn json_is_chosen_when_stdout_is_not_a_terminal() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let out = run(&["--no-reconnect", &format!("http://127.0.0.1:{port}/")]).await;
+    assert!(out.stderr.contains("writing JSON lines"), "{}", out.stderr);
+    assert_eq!(out.kinds(), ["error", "end"]);
+}
