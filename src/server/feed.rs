@@ -105,14 +105,14 @@ impl Tick {
     }
 
     /// The JSON payload, one line: `{"seq":42,"symbol":"ACME","price":101.37,"ts_ms":...}`.
+    ///
+    /// Written by hand to keep this field order (`serde_json`'s map would sort the keys) and a
+    /// fixed two-decimal price.
     pub(super) fn json(&self) -> String {
-        serde_json::json!({
-            "seq": self.seq,
-            "symbol": "ACME",
-            "price": self.price,
-            "ts_ms": self.ts_ms,
-        })
-        .to_string()
+        format!(
+            r#"{{"seq":{},"symbol":"ACME","price":{:.2},"ts_ms":{}}}"#,
+            self.seq, self.price, self.ts_ms
+        )
     }
 }
 
@@ -144,6 +144,19 @@ mod tests {
         assert!(
             (price(1) - price(2)).abs() > f64::EPSILON
                 || (price(2) - price(3)).abs() > f64::EPSILON
+        );
+    }
+
+    #[test]
+    fn tick_json_keeps_field_order() {
+        let tick = Tick {
+            seq: 42,
+            price: 101.3,
+            ts_ms: 7,
+        };
+        assert_eq!(
+            tick.json(),
+            r#"{"seq":42,"symbol":"ACME","price":101.30,"ts_ms":7}"#
         );
     }
 

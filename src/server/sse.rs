@@ -150,13 +150,16 @@ pub(super) async fn inspect(req: Request<Incoming>, state: Arc<State>) -> Respon
         .uri
         .path_and_query()
         .map_or_else(|| parts.uri.path().to_owned(), ToString::to_string);
-    let request = serde_json::json!({
-        "method": parts.method.as_str(),
-        "path": path,
-        "version": format!("{:?}", parts.version),
-        "headers": headers_json(&parts.headers),
-        "body": String::from_utf8_lossy(&body),
-    });
+    // Built by hand so the keys keep this order (serde_json's map would sort them).
+    let string = |s: &str| serde_json::Value::from(s).to_string();
+    let request = format!(
+        r#"{{"method":{},"path":{},"version":{},"headers":{},"body":{}}}"#,
+        string(parts.method.as_str()),
+        string(&path),
+        string(&format!("{:?}", parts.version)),
+        headers_json(&parts.headers),
+        string(&String::from_utf8_lossy(&body)),
+    );
     let mut text = String::new();
     // Writing to a String cannot fail.
     let _ = write!(
