@@ -470,7 +470,12 @@ async fn ws_feed_sends_increasing_ticks_then_closes_done() {
 
 #[tokio::test]
 async fn ws_and_sse_share_the_clock() {
-    let server = fast().await;
+    // A tick long enough that scheduling delays on a busy machine stay well inside it.
+    let server = start(ServerConfig {
+        tick: Duration::from_millis(100),
+        heartbeat: Duration::from_secs(5),
+    })
+    .await;
     let addr = server.local_addr();
     let (mut ws, _) = ws_connect(addr, "/ws?count=1", None).await;
     let sse = tokio::spawn(async move { ticks(&get(addr, "/sse?count=1").await.text())[0].0 });
