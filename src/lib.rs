@@ -16,6 +16,7 @@ pub mod output;
 pub mod record;
 pub mod redact;
 pub mod run;
+pub mod server;
 pub mod sse;
 pub mod stream;
 pub mod ws;
