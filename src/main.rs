@@ -1,12 +1,11 @@
 //! The `streamscope` command: parses the command line, reports usage errors in one line with exit
 //! code 2, and hands over to the library.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 use streamscope::cli::{Cli, Command};
-use streamscope::run::{self, Plan};
+use streamscope::run::Plan;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -55,14 +54,7 @@ async fn dispatch(cli: Cli) -> u8 {
                 Ok(p) => p,
                 Err(e) => return usage_error(&e),
             };
-            let json = cli.output.json || !std::io::stdout().is_terminal();
-            if json {
-                if !cli.output.json {
-                    eprintln!("streamscope: stdout is not a terminal, writing JSON lines (--json)");
-                }
-                return run::run_json(&plan).await as u8;
-            }
-            streamscope::app::dashboard(&plan, &cli.output).await
+            streamscope::app::dashboard_or_json(&plan, &cli.output).await
         }
     }
 }

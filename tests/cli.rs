@@ -26,7 +26,11 @@ async fn not_a_url() {
 
 #[tokio::test]
 async fn one_bad_url_among_two() {
-    usage_error(&["http://127.0.0.1:1/", "mailto:x@y"], "unsupported scheme 'mailto'").await;
+    usage_error(
+        &["http://127.0.0.1:1/", "mailto:x@y"],
+        "unsupported scheme 'mailto'",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -46,17 +50,29 @@ async fn bad_header() {
 
 #[tokio::test]
 async fn bad_duration() {
-    usage_error(&["--heartbeat", "soon", "http://127.0.0.1/"], "invalid duration").await;
+    usage_error(
+        &["--heartbeat", "soon", "http://127.0.0.1/"],
+        "invalid duration",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn missing_data_file() {
-    usage_error(&["-d", "@/nonexistent/streamscope", "http://127.0.0.1/"], "--data @/nonexistent").await;
+    usage_error(
+        &["-d", "@/nonexistent/streamscope", "http://127.0.0.1/"],
+        "--data @/nonexistent",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn missing_cacert() {
-    usage_error(&["--cacert", "/nonexistent.pem", "https://127.0.0.1/"], "--cacert").await;
+    usage_error(
+        &["--cacert", "/nonexistent.pem", "https://127.0.0.1/"],
+        "--cacert",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -67,7 +83,13 @@ async fn help_exits_0() {
         .expect("run");
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    for flag in ["--json", "--heartbeat", "--count", "--subprotocol", "--last-event-id"] {
+    for flag in [
+        "--json",
+        "--heartbeat",
+        "--count",
+        "--subprotocol",
+        "--last-event-id",
+    ] {
         assert!(text.contains(flag), "--help lists {flag}");
     }
 }

@@ -342,7 +342,9 @@ async fn client_ping_rtt_is_measured() {
     for p in pongs {
         assert_eq!(p["dir"], "in");
         assert!(
-            p["rtt_ms"].as_f64().is_some_and(|r| (0.0..1000.0).contains(&r)),
+            p["rtt_ms"]
+                .as_f64()
+                .is_some_and(|r| (0.0..1000.0).contains(&r)),
             "{p}"
         );
     }

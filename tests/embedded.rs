@@ -1,0 +1,201 @@
+//! The client against the embedded server (the same one `streamscope demo` runs), in process on
+//! 127.0.0.1 with a free port.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use streamscope::server::{Server, ServerConfig, ServerHandle};
+use support::run;
+
+async fn server() -> ServerHandle {
+    let config = ServerConfig {
+        tick: Duration::from_millis(20),
+        heartbeat: Duration::from_millis(200),
+    };
+    Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config)
+        .await
+        .expect("bind")
+        .spawn()
+}
+
+#[tokio::test]
+async fn two_streams_at_once_sse_and_ws() {
+    let srv = server().await;
+    let a = srv.local_addr();
+    let out = run(&[
+        "--json",
+        "--count",
+        "5",
+        &format!("http://{a}/sse"),
+        &format!("ws://{a}/ws"),
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let sse: Vec<_> = out
+        .kind("event")
+        .into_iter()
+        .filter(|r| r["stream"] == 0)
+        .collect();
+    let ws: Vec<_> = out
+        .kind("message")
+        .into_iter()
+        .filter(|r| r["stream"] == 1 && r["dir"] == "in")
+        .collect();
+    assert_eq!(sse.len(), 5);
+    assert_eq!(ws.len(), 5);
+    assert!(sse.iter().all(|r| r["proto"] == "sse"));
+    assert!(ws.iter().all(|r| r["proto"] == "ws"));
+    // Both carry the same feed: JSON ticks with consecutive seq numbers.
+    for list in [&sse, &ws] {
+        let seqs: Vec<u64> = list
+            .iter()
+            .filter_map(|r| serde_json::from_str::<serde_json::Value>(r["data"].as_str()?).ok())
+            .filter_map(|v| v["seq"].as_u64())
+            .collect();
+        assert_eq!(seqs.len(), 5);
+        assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    }
+    assert_eq!(out.kind("end").len(), 2);
+}
+
+#[tokio::test]
+async fn firehose_counts_and_bytes_are_exact() {
+    let srv = server().await;
+    let a = srv.local_addr();
+    let n = 20_000;
+    let out = run(&[
+        "--json",
+        "--no-reconnect",
+        &format!("http://{a}/firehose/sse?n={n}&size=100"),
+        &format!("ws://{a}/firehose/ws?n={n}&size=100"),
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let sse = out.kind("event");
+    let ws: Vec<_> = out
+        .kind("message")
+        .into_iter()
+        .filter(|r| r["dir"] == "in")
+        .collect();
+    assert_eq!(sse.len(), n);
+    assert_eq!(ws.len(), n);
+    // "data: " + 100 bytes + "\n\n" per event; a 2-byte header + 100 bytes per frame.
+    assert!(
+        sse.iter()
+            .all(|r| r["payload_bytes"] == 100 && r["wire_bytes"] == 108)
+    );
+    assert!(
+        ws.iter()
+            .all(|r| r["payload_bytes"] == 100 && r["wire_bytes"] == 102)
+    );
+    // Many records share a read on a firehose: reads are numbered, not one per record.
+    let last_read = ws.last().and_then(|r| r["read"].as_u64()).unwrap_or(0);
+    assert!(last_read < n as u64, "reads {last_read}");
+}
+
+#[tokio::test]
+async fn echo_round_trip_text_and_binary() {
+    let srv = server().await;
+    let a = srv.local_addr();
+    let out = run(&[
+        "--json",
+        "--count",
+        "2",
+        "--send",
+        "hello echo",
+        "--send",
+        "second",
+        &format!("ws://{a}/echo"),
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let back: Vec<_> = out
+        .kind("message")
+        .into_iter()
+        .filter(|r| r["dir"] == "in")
+        .collect();
+    assert_eq!(back.len(), 2);
+    assert_eq!(back[0]["data"], "hello echo");
+    assert_eq!(back[1]["data"], "second");
+}
+
+#[tokio::test]
+async fn last_event_id_resumes_the_feed() {
+    let srv = server().await;
+    let a = srv.local_addr();
+    // Let the clock run past seq 10 first.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let out = run(&[
+        "--json",
+        "--count",
+        "1",
+        "--last-event-id",
+        "3",
+        &format!("http://{a}/sse"),
+    ])
+    .await;
+    let ev = out.kind("event");
+    assert_eq!(ev[0]["id"], "4");
+}
+
+#[tokio::test]
+async fn post_sse_token_stream() {
+    let srv = server().await;
+    let a = srv.local_addr();
+    let out = run(&[
+        "--json",
+        "--no-reconnect",
+        "-X",
+        "POST",
+        "-d",
+        r#"{"prompt":"one two three"}"#,
+        &format!("http://{a}/chat?interval_ms=1"),
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let data: Vec<String> = out
+        .kind("event")
+        .iter()
+        .map(|r| r["data"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+    assert_eq!(data.len(), 4, "{data:?}");
+}
+
+#[tokio::test]
+async fn heartbeat_comments_and_pings_are_records() {
+    let srv = server().await;
+    let a = srv.local_addr();
+    let out = run(&[
+        "--json",
+        "--duration",
+        "700ms",
+        &format!("http://{a}/sse?interval_ms=100000"),
+        &format!("ws://{a}/ws?interval_ms=100000"),
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.kind("comment").is_empty(), "{:?}", out.kinds());
+    let pings: Vec<_> = out
+        .kind("ping")
+        .into_iter()
+        .filter(|r| r["dir"] == "in")
+        .collect();
+    assert!(!pings.is_empty());
+    let pongs: Vec<_> = out
+        .kind("pong")
+        .into_iter()
+        .filter(|r| r["dir"] == "out")
+        .collect();
+    assert_eq!(pings.len(), pongs.len(), "every ping answered");
+    // Shutdown completes the closing handshake on the WebSocket.
+    let closes = out.kind("close");
+    assert!(
+        closes
+            .iter()
+            .any(|c| c["dir"] == "out" && c["code"] == 1000)
+    );
+    assert!(closes.iter().any(|c| c["dir"] == "in"));
+}
