@@ -125,15 +125,18 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// Response headers as (lower-case name, value) pairs in arrival order.
+/// Response headers as (lower-case name, value) pairs in arrival order; a repeated header is
+/// one pair with its values joined by `, ` (so JSON objects never have duplicate keys).
 pub fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
     headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
+        .keys()
+        .map(|k| {
+            let values: Vec<String> = headers
+                .get_all(k)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect();
+            (k.as_str().to_owned(), values.join(", "))
         })
         .collect()
 }

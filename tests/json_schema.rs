@@ -1,0 +1,166 @@
+//! Every record the client produces matches the schema in docs/json-records.md: the common fields,
+//! the traffic fields with their types, and for each kind exactly its own fields (no more).
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde_json::Value;
+use streamscope::server::{Server, ServerConfig};
+use support::run;
+
+const COMMON: &[&str] = &["ts", "stream", "proto", "kind"];
+const TRAFFIC: &[&str] = &["dir", "wire_bytes", "payload_bytes", "gap_ms", "read"];
+
+fn kind_fields(kind: &str) -> (&'static [&'static str], &'static [&'static str]) {
+    // (required, optional)
+    match kind {
+        "open" => (&["status", "headers", "handshake_ms"], &[]),
+        "event" => (&["event", "data", "id", "retry"], &[]),
+        "comment" => (&["text"], &[]),
+        "message" => (
+            &["opcode", "frames", "compressed"],
+            &["data", "data_base64"],
+        ),
+        "ping" => (&[], &["data", "data_base64"]),
+        "pong" => (&[], &["data", "data_base64", "rtt_ms"]),
+        "close" => (&["code", "reason", "by"], &[]),
+        "reconnect" => (&["attempt", "delay_ms", "last_event_id", "reason"], &[]),
+        "gap" => (&["gap_ms", "threshold_ms"], &[]),
+        "error" => (&["message"], &["status", "close_code"]),
+        "end" => (&["reason", "failed"], &[]),
+        other => panic!("unknown kind {other}"),
+    }
+}
+
+fn check(r: &Value) {
+    let obj = r.as_object().expect("record is an object");
+    for k in COMMON {
+        assert!(obj.contains_key(*k), "missing {k} in {r}");
+    }
+    let ts = r["ts"].as_str().expect("ts string");
+    assert_eq!(ts.len(), 27, "{ts}");
+    assert!(humantime::parse_rfc3339(ts).is_ok(), "{ts}");
+    assert!(ts.ends_with('Z'));
+    assert!(r["stream"].is_u64());
+    assert!(matches!(r["proto"].as_str(), Some("sse" | "ws")));
+    let kind = r["kind"].as_str().expect("kind");
+    let (required, optional) = kind_fields(kind);
+    for k in required {
+        assert!(obj.contains_key(*k), "{kind} lacks {k}: {r}");
+    }
+    for k in obj.keys() {
+        let k = k.as_str();
+        assert!(
+            COMMON.contains(&k)
+                || TRAFFIC.contains(&k)
+                || required.contains(&k)
+                || optional.contains(&k),
+            "{kind} has unexpected field {k}: {r}"
+        );
+    }
+    if let Some(d) = r.get("dir") {
+        assert!(matches!(d.as_str(), Some("in" | "out")));
+    }
+    for k in ["wire_bytes", "payload_bytes", "read"] {
+        if let Some(v) = r.get(k) {
+            assert!(v.is_u64(), "{k} is an integer: {r}");
+        }
+    }
+    if let Some(v) = r.get("gap_ms") {
+        assert!(v.as_f64().is_some_and(|g| g >= 0.0), "{r}");
+    }
+    match kind {
+        "open" => assert!(r["headers"].is_object() && r["status"].is_u64()),
+        "event" => {
+            assert!(r["data"].is_string() && r["event"].is_string());
+            assert!(r["id"].is_string() || r["id"].is_null());
+            assert!(r["retry"].is_u64() || r["retry"].is_null());
+        }
+        "message" => {
+            assert!(matches!(r["opcode"].as_str(), Some("text" | "binary")));
+            assert!(r.get("data").is_some() != r.get("data_base64").is_some());
+        }
+        "close" => assert!(matches!(r["by"].as_str(), Some("server" | "client"))),
+        "end" => assert!(r["failed"].is_boolean()),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_kind_matches_the_schema() {
+    let config = ServerConfig {
+        tick: Duration::from_millis(30),
+        heartbeat: Duration::from_millis(100),
+    };
+    let srv = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config)
+        .await
+        .expect("bind")
+        .spawn();
+    let a = srv.local_addr();
+    let mut seen = BTreeSet::new();
+    let runs = [
+        // events, comments, reconnect (count=3 per connection), open, end
+        vec![
+            "--json".to_owned(),
+            "--count".into(),
+            "5".into(),
+            "--heartbeat".into(),
+            "40ms".into(),
+            format!("http://{a}/sse?count=3"),
+            format!("ws://{a}/ws"),
+            "--ping-interval".into(),
+            "50ms".into(),
+        ],
+        // heartbeat comments and gaps on a slow feed
+        vec![
+            "--json".into(),
+            "--duration".into(),
+            "500ms".into(),
+            "--heartbeat".into(),
+            "50ms".into(),
+            format!("http://{a}/sse?interval_ms=100000"),
+        ],
+        // error with status
+        vec!["--json".into(), format!("http://{a}/status/500")],
+        // binary message and refused upgrade
+        vec![
+            "--json".into(),
+            "--count".into(),
+            "1".into(),
+            "--send".into(),
+            "x".into(),
+            format!("ws://{a}/echo"),
+        ],
+        vec!["--json".into(), format!("ws://{a}/status/403")],
+    ];
+    for args in &runs {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&refs).await;
+        assert!(!out.records.is_empty(), "{args:?}: {}", out.stderr);
+        for r in &out.records {
+            check(r);
+            seen.insert(r["kind"].as_str().unwrap_or("").to_owned());
+        }
+    }
+    for kind in [
+        "open",
+        "event",
+        "comment",
+        "message",
+        "ping",
+        "pong",
+        "close",
+        "reconnect",
+        "gap",
+        "error",
+        "end",
+    ] {
+        assert!(
+            seen.contains(kind),
+            "no {kind} record was produced: {seen:?}"
+        );
+    }
+}
