@@ -82,7 +82,19 @@ pub struct ConnArgs {
     /// Trust the CA certificates in this PEM file (besides the system's).
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
-    /// Give up on a connection attempt after this long (TCP + TLS).
+    /// Client certificate chain (PEM) for mutual TLS; needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) for --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// HTTP proxy (CONNECT) for every URL; otherwise HTTPS_PROXY / HTTP_PROXY / NO_PROXY apply.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Show Authorization, Cookie, Set-Cookie and token-like values instead of masking them.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Give up on a connection attempt after this long (TCP + TLS + response head).
     #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "10s")]
     pub connect_timeout: Duration,
     /// Never reconnect (SSE reconnects by default, as EventSource does).

@@ -76,7 +76,12 @@ pub async fn exchange(
     let started = Stamp::now();
     tap.begin_connection();
     let deadline = tokio::time::Instant::now() + cfg.connect_timeout;
-    let conn = net::connect(&cfg.target.url, &cfg.tls, cfg.connect_timeout)
+    let conn = net::connect(
+        &cfg.target.url,
+        &cfg.tls,
+        cfg.connect_timeout,
+        cfg.proxy.as_ref(),
+    )
         .await
         .map_err(ExchangeError::Connect)?;
     let io = TokioIo::new(Tap::new(conn, tap.clone()));
@@ -141,11 +146,17 @@ pub fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The `open` record for a response.
-pub fn open_kind(opened: &Opened, now: Stamp) -> Kind {
+/// The `open` record for a response; secret header values are masked unless `show_secrets`.
+pub fn open_kind(opened: &Opened, now: Stamp, show_secrets: bool) -> Kind {
+    let mut headers = header_pairs(opened.response.headers());
+    if !show_secrets {
+        for (name, value) in &mut headers {
+            *value = crate::redact::header_value(name, value);
+        }
+    }
     Kind::Open {
         status: opened.response.status().as_u16(),
-        headers: header_pairs(opened.response.headers()),
+        headers,
         handshake_ms: now.ms_since(opened.started),
     }
 }

@@ -50,9 +50,70 @@ pub fn display_url(url: &Url) -> String {
     u.to_string().replace("%2A%2A%2A", MASK)
 }
 
+/// Header names whose values are secrets.
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "api-key",
+];
+
+/// True for headers whose values are masked by default.
+pub fn is_secret_header(name: &str) -> bool {
+    SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// A header value as it may be shown: secrets keep their shape (auth scheme, cookie names and
+/// attributes) but lose their values.
+pub fn header_value(name: &str, value: &str) -> String {
+    if !is_secret_header(name) {
+        return value.to_owned();
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with("authorization") {
+        return match value.split_once(' ') {
+            Some((scheme, _)) => format!("{scheme} {MASK}"),
+            None => MASK.to_owned(),
+        };
+    }
+    if lower == "cookie" || lower == "set-cookie" {
+        let attrs = [
+            "path", "domain", "expires", "max-age", "secure", "httponly", "samesite", "partitioned",
+        ];
+        return value
+            .split(';')
+            .map(|part| {
+                let part = part.trim();
+                match part.split_once('=') {
+                    Some((k, _)) if !attrs.contains(&k.trim().to_ascii_lowercase().as_str()) => {
+                        format!("{k}={MASK}")
+                    }
+                    _ => part.to_owned(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
+    MASK.to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_headers_keep_their_shape() {
+        assert_eq!(header_value("Authorization", "Bearer abc.def"), "Bearer ***");
+        assert_eq!(
+            header_value("set-cookie", "sid=s3cr3t; Path=/; HttpOnly; Max-Age=60"),
+            "sid=***; Path=/; HttpOnly; Max-Age=60"
+        );
+        assert_eq!(header_value("cookie", "a=1; b=2"), "a=***; b=***");
+        assert_eq!(header_value("x-api-key", "k"), "***");
+        assert_eq!(header_value("content-type", "text/plain"), "text/plain");
+    }
 
     #[test]
     fn masks_password_and_token_params() {

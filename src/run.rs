@@ -34,7 +34,15 @@ impl Plan {
             .iter()
             .map(|u| crate::cli::parse_target(u))
             .collect::<Result<Vec<Target>, String>>()?;
-        let tls = TlsSettings::new(conn.cacert.as_deref(), conn.insecure)?;
+        let client_cert = conn.cert.as_deref().zip(conn.key.as_deref());
+        let tls = TlsSettings::new(conn.cacert.as_deref(), conn.insecure, client_cert)?;
+        let explicit_proxy = conn
+            .proxy
+            .as_deref()
+            .map(crate::net::proxy::parse_proxy_url)
+            .transpose()
+            .map_err(|e| format!("--proxy: {e}"))?;
+        let proxies = crate::net::proxy::ProxySettings::from_env(explicit_proxy)?;
         let body = crate::cli::resolve_body(conn.data.as_deref())?;
         if http::Method::from_bytes(conn.method.as_bytes()).is_err() {
             return Err(format!("invalid HTTP method '{}'", conn.method));
@@ -48,8 +56,11 @@ impl Plan {
                     Proto::Sse => !conn.no_reconnect,
                     Proto::Ws => conn.reconnect,
                 };
+                let proxy = proxies.for_url(&target.url);
                 Arc::new(StreamConfig {
                     index,
+                    proxy,
+                    show_secrets: conn.show_secrets,
                     target,
                     headers: conn.headers.clone(),
                     tls: tls.clone(),

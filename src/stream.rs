@@ -24,6 +24,10 @@ pub struct StreamConfig {
     pub headers: Vec<(String, String)>,
     /// TLS settings.
     pub tls: TlsSettings,
+    /// HTTP CONNECT proxy for this URL.
+    pub proxy: Option<url::Url>,
+    /// Show secrets (`--show-secrets`) instead of masking them in output.
+    pub show_secrets: bool,
     /// Limit for TCP + TLS + response head.
     pub connect_timeout: Duration,
     /// Reconnect when the connection ends.

@@ -4,6 +4,7 @@
 //! Both clients (SSE and WebSocket) connect the same way, so timing and TLS errors read the same on
 //! both protocols.
 
+pub mod proxy;
 pub mod tap;
 
 use std::fmt;
@@ -15,7 +16,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -110,17 +111,21 @@ pub struct TlsSettings {
 }
 
 impl TlsSettings {
-    /// System roots plus an optional extra CA file; `insecure` turns verification off.
-    pub fn new(cacert: Option<&Path>, insecure: bool) -> Result<Self, String> {
+    /// System roots plus an optional extra CA file; `insecure` turns verification off;
+    /// `client_cert` is a (certificate chain, private key) pair of PEM files for mutual TLS.
+    pub fn new(
+        cacert: Option<&Path>,
+        insecure: bool,
+        client_cert: Option<(&Path, &Path)>,
+    ) -> Result<Self, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("TLS setup: {e}"))?;
-        let mut config = if insecure {
+        let builder = if insecure {
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
-                .with_no_client_auth()
         } else {
             let mut roots = RootCertStore::empty();
             // A machine without a system store still works with --cacert; errors for single
@@ -145,7 +150,23 @@ impl TlsSettings {
                     ));
                 }
             }
-            builder.with_root_certificates(roots).with_no_client_auth()
+            builder.with_root_certificates(roots)
+        };
+        let mut config = match client_cert {
+            None => builder.with_no_client_auth(),
+            Some((cert, key)) => {
+                let chain = CertificateDer::pem_file_iter(cert)
+                    .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+                    .map_err(|e| format!("--cert {}: {e}", cert.display()))?;
+                if chain.is_empty() {
+                    return Err(format!("--cert {}: no PEM certificate found", cert.display()));
+                }
+                let key_der = PrivateKeyDer::from_pem_file(key)
+                    .map_err(|e| format!("--key {}: {e}", key.display()))?;
+                builder
+                    .with_client_auth_cert(chain, key_der)
+                    .map_err(|e| format!("--cert/--key: {e}"))?
+            }
         };
         // Only HTTP/1.1: SSE and the WebSocket upgrade are both HTTP/1.1 here.
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -249,17 +270,22 @@ pub fn request_target(url: &Url) -> String {
     }
 }
 
-/// Opens TCP (and TLS for `https`/`wss`) within `timeout`.
+/// Opens TCP (through an HTTP CONNECT proxy when one is given) and TLS for `https`/`wss`, all
+/// within `timeout`.
 pub async fn connect(
     url: &Url,
     tls: &TlsSettings,
     timeout: Duration,
+    proxy: Option<&Url>,
 ) -> Result<Conn, ConnectError> {
     let work = async {
         let (host, port) = host_port(url).map_err(ConnectError::Io)?;
-        let tcp = TcpStream::connect((host.as_str(), port))
-            .await
-            .map_err(|e| ConnectError::Io(format!("{host}:{port}: {e}")))?;
+        let tcp = match proxy {
+            None => TcpStream::connect((host.as_str(), port))
+                .await
+                .map_err(|e| ConnectError::Io(format!("{host}:{port}: {e}")))?,
+            Some(proxy) => proxy::tunnel(proxy, &host, port).await?,
+        };
         // Records are small and latency is what we measure: never wait to coalesce writes.
         let _ = tcp.set_nodelay(true);
         if !is_tls(url) {
