@@ -714,7 +714,12 @@ mod tests {
 
     #[test]
     fn ms_have_microsecond_precision() {
-        for (ms, s) in [(0.0, "0"), (1.5, "1.5"), (12.345_6, "12.346"), (3.01, "3.01")] {
+        for (ms, s) in [
+            (0.0, "0"),
+            (1.5, "1.5"),
+            (12.345_6, "12.346"),
+            (3.01, "3.01"),
+        ] {
             let mut out = Vec::new();
             push_ms(&mut out, ms);
             assert_eq!(String::from_utf8(out).expect("ascii"), s);
