@@ -8,3 +8,4 @@
 pub mod control;
 pub mod record;
 pub mod store;
+pub mod tui;

@@ -16,7 +16,10 @@ use crate::control::StreamInfo;
 use crate::record::{Kind, Record, Side};
 
 /// Seconds covered by the rate window and the sparkline.
-pub const RATE_WINDOW_SECS: usize = 60;
+pub const RATE_WINDOW_SECS: usize = WINDOW as usize;
+
+/// The window as a signed count of seconds, for data-time arithmetic.
+const WINDOW: i64 = 60;
 
 /// Number of distinct [`Kind`] variants, for the per-kind counters.
 pub const KIND_COUNT: usize = 11;
@@ -197,7 +200,8 @@ impl StreamStats {
         let now_sec = now_us.div_euclid(1_000_000);
         let mut out = [0; RATE_WINDOW_SECS];
         for (i, slot) in out.iter_mut().enumerate() {
-            let sec = now_sec - (RATE_WINDOW_SECS - 1 - i) as i64;
+            let back = i64::try_from(RATE_WINDOW_SECS - 1 - i).unwrap_or(WINDOW);
+            let sec = now_sec - back;
             let (stamp, count) = self.buckets[slot_of(sec)];
             if stamp == sec {
                 *slot = count;
@@ -239,7 +243,7 @@ fn unreachable_histogram() -> Histogram<u64> {
 }
 
 fn slot_of(sec: i64) -> usize {
-    sec.rem_euclid(RATE_WINDOW_SECS as i64) as usize
+    sec.rem_euclid(WINDOW) as usize
 }
 
 /// One stream: its description, recent records and statistics.
@@ -373,7 +377,9 @@ impl StreamState {
             Kind::End { reason, failed } => {
                 self.state = if *failed {
                     ConnState::Failed {
+                        // "failed" says nothing the state name does not; the error says why.
                         reason: match &st.last_error {
+                            Some(e) if reason == "failed" => e.clone(),
                             Some(e) => format!("{reason}: {e}"),
                             None => reason.clone(),
                         },
@@ -623,7 +629,7 @@ pub(crate) mod tests {
         assert_eq!(
             st(&store),
             ConnState::Failed {
-                reason: "failed: connection refused".into()
+                reason: "connection refused".into()
             }
         );
         let stats = &store.streams()[0].stats;
