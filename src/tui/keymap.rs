@@ -142,7 +142,7 @@ pub const HELP: [(&str, &str); 17] = [
     ("p", "send a ping (WebSocket)"),
     ("r", "reconnect now"),
     ("?", "this help"),
-    ("wheel", "scroll"),
+    ("mouse wheel", "scroll"),
     ("Enter / Esc", "in an input line: accept / cancel"),
 ];
 
@@ -190,6 +190,17 @@ mod tests {
         let mut k = key(KeyCode::Char('j'));
         k.kind = KeyEventKind::Release;
         assert_eq!(map_key(k, InputMode::Normal), None);
+    }
+
+    #[test]
+    fn docs_list_every_key_of_the_help() {
+        let doc = include_str!("../../docs/keys.md");
+        for (keys, _) in HELP {
+            for key in keys.split(", ") {
+                let key = key.split(" / ").next().unwrap_or(key);
+                assert!(doc.contains(&format!("`{key}")), "docs/keys.md lacks {key}");
+            }
+        }
     }
 
     #[test]

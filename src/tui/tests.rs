@@ -415,3 +415,53 @@ fn large_history_draws_only_the_window() {
     // Generous even for a loaded debug build; drawing the whole history would take far longer.
     assert!(start.elapsed() < std::time::Duration::from_secs(2));
 }
+
+#[test]
+fn gaps_above_the_heartbeat_threshold_are_highlighted() {
+    let mut store = Store::new(
+        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        1000,
+    );
+    sse_session(&mut store);
+    let app = app_for(&store, 110, 30);
+    let theme = Theme::default();
+    let term = screen(&store, &app, &theme, 110, 30);
+    let buf = term.backend().buffer();
+    let row_text = |y: u16| (0..110).map(|x| buf[(x, y)].symbol()).collect::<String>();
+    let long = (0..30)
+        .find(|y| row_text(*y).contains("2.60 s ← event"))
+        .expect("row with the long gap");
+    let short = (0..30)
+        .find(|y| row_text(*y).contains("250 ms ← event"))
+        .expect("row with a short gap");
+    // The gap column ends at x = 22 ("│" + 12 time + space + 8 gap).
+    assert_eq!(buf[(21, long)].fg, theme.gap.fg.unwrap_or_default());
+    assert_eq!(buf[(21, short)].fg, theme.muted.fg.unwrap_or_default());
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let mut store = two_stream_store();
+    store.apply(sse_event(8800, "message", "x", 1.0));
+    for (w, h) in [
+        (1, 1),
+        (2, 3),
+        (10, 4),
+        (20, 8),
+        (40, 12),
+        (119, 9),
+        (121, 31),
+    ] {
+        for overlay in 0..3 {
+            let mut app = app_for(&store, w, h);
+            match overlay {
+                1 => app.help = true,
+                2 => {
+                    app.handle(&Action::OpenDetail, &store);
+                }
+                _ => {}
+            }
+            let _ = screen(&store, &app, &Theme::default(), w, h);
+        }
+    }
+}
