@@ -1068,6 +1068,8 @@ pub fn fmt_ms(ms: f64) -> String {
     }
     if ms < 10.0 {
         format!("{ms:.2} ms")
+    } else if ms < 100.0 {
+        format!("{ms:.1} ms")
     } else if ms < 1000.0 {
         format!("{ms:.0} ms")
     } else if ms < 60_000.0 {

@@ -465,3 +465,13 @@ fn tiny_terminals_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn detail_of_open_shows_headers() {
+    let mut store = Store::new(vec![info(0, Proto::Ws, "wss://example.test/ticks")], 100);
+    ws_session(&mut store, 0);
+    let mut app = app_for(&store, 100, 24);
+    app.handle(&Action::Top, &store);
+    app.handle(&Action::OpenDetail, &store);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 100, 24).backend());
+}
