@@ -51,7 +51,7 @@ async fn main() -> std::io::Result<()> {
                 "{{\"n\":{n},\"price\":{}.5,\"tags\":[\"a\",\"b\"],\"ok\":true}}",
                 100 + n % 17
             );
-            let kind = if n % 2 == 0 {
+            let kind = if n.is_multiple_of(2) {
                 Kind::Event {
                     event: "tick".into(),
                     data: data.clone(),
@@ -60,12 +60,12 @@ async fn main() -> std::io::Result<()> {
                 }
             } else {
                 Kind::Message {
-                    opcode: if n % 7 == 0 {
+                    opcode: if n.is_multiple_of(7) {
                         DataOpcode::Binary
                     } else {
                         DataOpcode::Text
                     },
-                    data: if n % 7 == 0 {
+                    data: if n.is_multiple_of(7) {
                         Payload::Binary(data.clone().into_bytes())
                     } else {
                         Payload::Text(data.clone())
@@ -74,7 +74,7 @@ async fn main() -> std::io::Result<()> {
                     compressed: false,
                 }
             };
-            let (stream, proto) = if n % 2 == 0 {
+            let (stream, proto) = if n.is_multiple_of(2) {
                 (0, Proto::Sse)
             } else {
                 (1, Proto::Ws)
