@@ -32,7 +32,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Sparkline, Table};
 
 use crate::record::{Dir, Kind, Payload, Proto, Record};
-use crate::store::{ConnState, Entry, Store, StreamState, StreamStats, close_code_meaning};
+use crate::store::{
+    ConnState, Entry, KIND_NAMES, Store, StreamState, StreamStats, close_code_meaning,
+};
 
 use super::app::{App, InputKind};
 use super::keymap::HELP;
@@ -318,6 +320,13 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
     if let Some(o) = st.overhead_pct() {
         line1.push(m("  overhead "));
         line1.push(v(format!("{o:.1}%")));
+    }
+    // Counts by kind last: on a narrow pane they are the first thing to be cut.
+    for (name, n) in KIND_NAMES.iter().zip(st.by_kind) {
+        if n > 0 {
+            line1.push(m(&format!("  {name} ")));
+            line1.push(v(n.to_string()));
+        }
     }
     frame.render_widget(Paragraph::new(Line::from(line1)), l1);
 
@@ -697,116 +706,120 @@ pub fn detail_lines(s: &StreamState, r: &Record, theme: &Theme) -> Vec<Line<'sta
 fn payload_lines(out: &mut Vec<Line<'static>>, data: &Payload, theme: &Theme) {
     out.push(Line::from(Span::styled("          data", theme.muted)));
     match data {
-        Payload::Text(t) => {
-            let json = serde_json::from_str::<serde_json::Value>(t)
-                .ok()
-                .filter(|v| v.is_object() || v.is_array());
-            if let Some(v) = json {
-                out.extend(json_lines(&v, theme, DETAIL_MAX_LINES));
-            } else {
-                out.extend(
-                    t.lines().take(DETAIL_MAX_LINES).map(|l| {
-                        Line::from(Span::styled(cut(l, DETAIL_MAX_LINE_CHARS), theme.text))
-                    }),
-                );
-            }
+        Payload::Text(t) if is_json_container(t) => {
+            out.extend(json_lines(t, theme, DETAIL_MAX_LINES));
         }
+        Payload::Text(t) => out.extend(
+            t.lines()
+                .take(DETAIL_MAX_LINES)
+                .map(|l| Line::from(Span::styled(cut(l, DETAIL_MAX_LINE_CHARS), theme.text))),
+        ),
         Payload::Binary(b) => out.extend(hex_lines(b, theme)),
     }
 }
 
-/// A JSON value pretty-printed (two-space indent) as coloured lines, at most `max` of them.
-pub fn json_lines(v: &serde_json::Value, theme: &Theme, max: usize) -> Vec<Line<'static>> {
-    let mut w = JsonWriter {
-        lines: Vec::new(),
-        cur: Vec::new(),
-        theme,
-        max,
+/// Valid JSON whose top level is an object or array (worth pretty-printing).
+fn is_json_container(t: &str) -> bool {
+    matches!(t.trim_start().as_bytes().first(), Some(b'{' | b'['))
+        && serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok()
+}
+
+/// Pretty-prints valid JSON text (two-space indent) as coloured lines, at most `max` of them.
+///
+/// It walks the text rather than a parsed `serde_json::Value` so object keys keep the order the
+/// server sent them in (a `Value` map is sorted) and numbers keep their exact spelling. The caller
+/// has checked validity with `serde_json`, so the walk can be simple.
+pub fn json_lines(text: &str, theme: &Theme, max: usize) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let mut cur: Vec<Span<'static>> = Vec::new();
+    let mut depth = 0usize;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let next_non_ws = |from: usize| {
+        bytes[from.min(bytes.len())..]
+            .iter()
+            .copied()
+            .find(|b| !b.is_ascii_whitespace())
     };
-    w.value(v, 0);
-    w.newline();
-    w.lines
-}
-
-struct JsonWriter<'t> {
-    lines: Vec<Line<'static>>,
-    cur: Vec<Span<'static>>,
-    theme: &'t Theme,
-    max: usize,
-}
-
-impl JsonWriter<'_> {
-    fn full(&self) -> bool {
-        self.lines.len() >= self.max
-    }
-
-    fn push(&mut self, text: String, style: Style) {
-        self.cur.push(Span::styled(text, style));
-    }
-
-    fn newline(&mut self) {
-        if !self.cur.is_empty() && !self.full() {
-            self.lines.push(Line::from(std::mem::take(&mut self.cur)));
+    let newline = |lines: &mut Vec<Line<'static>>, cur: &mut Vec<Span<'static>>, depth: usize| {
+        lines.push(Line::from(std::mem::take(cur)));
+        if depth > 0 {
+            cur.push(Span::raw("  ".repeat(depth)));
         }
-        self.cur.clear();
-    }
-
-    fn indent(&mut self, depth: usize) {
-        self.cur.push(Span::raw("  ".repeat(depth)));
-    }
-
-    fn value(&mut self, v: &serde_json::Value, depth: usize) {
-        use serde_json::Value;
-        let t = self.theme;
-        match v {
-            Value::Null => self.push("null".into(), t.json_literal),
-            Value::Bool(b) => self.push(b.to_string(), t.json_literal),
-            Value::Number(n) => self.push(n.to_string(), t.json_number),
-            Value::String(s) => self.push(cut(&quote(s), DETAIL_MAX_LINE_CHARS), t.json_string),
-            Value::Array(items) if items.is_empty() => self.push("[]".into(), t.text),
-            Value::Object(map) if map.is_empty() => self.push("{}".into(), t.text),
-            Value::Array(items) => {
-                self.push("[".into(), t.text);
-                self.newline();
-                for (i, item) in items.iter().enumerate() {
-                    if self.full() {
-                        return;
+    };
+    while i < bytes.len() && lines.len() < max {
+        let b = bytes[i];
+        match b {
+            b'{' | b'[' => {
+                let close = if b == b'{' { b'}' } else { b']' };
+                if next_non_ws(i + 1) == Some(close) {
+                    cur.push(Span::styled(
+                        if b == b'{' { "{}" } else { "[]" },
+                        theme.text,
+                    ));
+                    // Skip to the matching close.
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != close {
+                        i += 1;
                     }
-                    self.indent(depth + 1);
-                    self.value(item, depth + 1);
-                    if i + 1 < items.len() {
-                        self.push(",".into(), t.text);
-                    }
-                    self.newline();
+                } else {
+                    cur.push(Span::styled((b as char).to_string(), theme.text));
+                    depth += 1;
+                    newline(&mut lines, &mut cur, depth);
                 }
-                self.indent(depth);
-                self.push("]".into(), t.text);
+                i += 1;
             }
-            Value::Object(map) => {
-                self.push("{".into(), t.text);
-                self.newline();
-                for (i, (k, item)) in map.iter().enumerate() {
-                    if self.full() {
-                        return;
-                    }
-                    self.indent(depth + 1);
-                    self.push(quote(k), t.json_key);
-                    self.push(": ".into(), t.text);
-                    self.value(item, depth + 1);
-                    if i + 1 < map.len() {
-                        self.push(",".into(), t.text);
-                    }
-                    self.newline();
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut lines, &mut cur, depth);
+                cur.push(Span::styled((b as char).to_string(), theme.text));
+                i += 1;
+            }
+            b',' => {
+                cur.push(Span::styled(",", theme.text));
+                newline(&mut lines, &mut cur, depth);
+                i += 1;
+            }
+            b':' => {
+                cur.push(Span::styled(": ", theme.text));
+                i += 1;
+            }
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
                 }
-                self.indent(depth);
-                self.push("}".into(), t.text);
+                i = (i + 1).min(bytes.len());
+                let s = text.get(start..i).unwrap_or_default();
+                let style = if next_non_ws(i) == Some(b':') {
+                    theme.json_key
+                } else {
+                    theme.json_string
+                };
+                cur.push(Span::styled(cut(s, DETAIL_MAX_LINE_CHARS), style));
+            }
+            b if b.is_ascii_whitespace() => i += 1,
+            _ => {
+                // A number or a literal: everything up to the next delimiter.
+                let start = i;
+                while i < bytes.len() && !b",]} \t\r\n".contains(&bytes[i]) {
+                    i += 1;
+                }
+                let token = text.get(start..i).unwrap_or_default();
+                let style = if matches!(token, "true" | "false" | "null") {
+                    theme.json_literal
+                } else {
+                    theme.json_number
+                };
+                cur.push(Span::styled(token.to_owned(), style));
             }
         }
     }
-}
-
-fn quote(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+    if !cur.is_empty() && lines.len() < max {
+        lines.push(Line::from(cur));
+    }
+    lines
 }
 
 /// Classic hex dump: offset, 16 bytes in hex, the same bytes as ASCII (`.` for the rest).

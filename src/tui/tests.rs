@@ -475,3 +475,42 @@ fn detail_of_open_shows_headers() {
     app.handle(&Action::OpenDetail, &store);
     insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 100, 24).backend());
 }
+
+#[test]
+fn json_detail_keeps_key_order_and_colours_tokens() {
+    let theme = Theme::default();
+    let text = r#"{"z":1,"a":[true,null,{}],"s":"x\"y","n":-1.5e3,"e":[]}"#;
+    let lines = render::json_lines(text, &theme, 100);
+    let plain: Vec<String> = lines
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect();
+    assert_eq!(
+        plain,
+        vec![
+            "{",
+            "  \"z\": 1,",
+            "  \"a\": [",
+            "    true,",
+            "    null,",
+            "    {}",
+            "  ],",
+            "  \"s\": \"x\\\"y\",",
+            "  \"n\": -1.5e3,",
+            "  \"e\": []",
+            "}",
+        ]
+    );
+    let style_of = |needle: &str| {
+        lines
+            .iter()
+            .flat_map(|l| l.spans.iter())
+            .find(|s| s.content == needle)
+            .map(|s| s.style)
+    };
+    assert_eq!(style_of("\"z\""), Some(theme.json_key));
+    assert_eq!(style_of("\"x\\\"y\""), Some(theme.json_string));
+    assert_eq!(style_of("-1.5e3"), Some(theme.json_number));
+    assert_eq!(style_of("null"), Some(theme.json_literal));
+    assert_eq!(render::json_lines(text, &theme, 3).len(), 3);
+}
