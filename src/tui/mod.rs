@@ -61,17 +61,32 @@ pub async fn run(
     records: UnboundedReceiver<RecordBatch>,
     controls: Vec<UnboundedSender<Control>>,
 ) -> std::io::Result<()> {
-    let mut terminal = ratatui::init();
+    // `try_init` rather than `init`: no terminal (stdout not a TTY) is an error to report, not a
+    // panic. Both install the panic hook that restores the terminal.
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            // Setup may have half-succeeded (raw mode on, no alternate screen): undo what it did,
+            // and do not leave the connection tasks running for a dashboard that never came up.
+            ratatui::restore();
+            shutdown(&controls);
+            return Err(e);
+        }
+    };
     // Mouse capture is what makes the wheel scroll the list rather than the terminal's scrollback.
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
     let result = event_loop(&mut terminal, config, records, &controls).await;
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
-    for c in &controls {
+    shutdown(&controls);
+    result
+}
+
+fn shutdown(controls: &[UnboundedSender<Control>]) {
+    for c in controls {
         // A task that has already ended has dropped its receiver; nothing to tell it.
         let _ = c.send(Control::Shutdown);
     }
-    result
 }
 
 async fn event_loop(
