@@ -75,7 +75,10 @@ pub async fn run(
     };
     // Mouse capture is what makes the wheel scroll the list rather than the terminal's scrollback.
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
-    let result = event_loop(&mut terminal, config, records, &controls).await;
+    let events = crossterm::event::EventStream::new();
+    let result = event_loop(&mut terminal, events, config, records, &controls)
+        .await
+        .map(drop);
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
     shutdown(&controls);
@@ -89,16 +92,23 @@ fn shutdown(controls: &[UnboundedSender<Control>]) {
     }
 }
 
-async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
+/// The loop itself, generic over the backend and the event source so tests can drive it with a
+/// `TestBackend` and scripted events. Returns the final state for inspection.
+async fn event_loop<B, E>(
+    terminal: &mut ratatui::Terminal<B>,
+    mut events: E,
     config: DashboardConfig,
     mut records: UnboundedReceiver<RecordBatch>,
     controls: &[UnboundedSender<Control>],
-) -> std::io::Result<()> {
+) -> std::io::Result<(Store, App)>
+where
+    B: ratatui::backend::Backend,
+    B::Error: Send + Sync + 'static,
+    E: futures_util::Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin,
+{
     let mut store = Store::new(config.streams, config.history);
     let mut app = App::new(store.streams().len());
     let theme = config.theme;
-    let mut events = crossterm::event::EventStream::new();
     let period = Duration::from_secs(1) / config.fps.clamp(1, 240);
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -113,7 +123,9 @@ async fn event_loop(
                 // Clocks ("heartbeat 3 s ago", reconnect countdown) move once a second when idle.
                 let second = now_us.div_euclid(1_000_000);
                 if dirty || second != last_second {
-                    terminal.draw(|f| render::draw(f, &store, &app, &theme, now_us))?;
+                    terminal
+                        .draw(|f| render::draw(f, &store, &app, &theme, now_us))
+                        .map_err(std::io::Error::other)?;
                     app.page_rows = render::list_rows(
                         terminal.get_frame().area(),
                         store.streams().len(),
@@ -142,14 +154,14 @@ async fn event_loop(
                 }
             }
             event = events.next() => {
-                let Some(event) = event else { return Ok(()) };
+                let Some(event) = event else { return Ok((store, app)) };
                 let event = event?;
                 let Some(action) = keymap::map_event(&event, app.input_mode()) else {
                     continue;
                 };
                 dirty = true;
                 match app.handle(&action, &store) {
-                    Some(Effect::Quit) => return Ok(()),
+                    Some(Effect::Quit) => return Ok((store, app)),
                     Some(Effect::Control(pane, control)) => {
                         if let Some(tx) = controls.get(pane)
                             && tx.send(control).is_err()

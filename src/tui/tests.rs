@@ -514,3 +514,59 @@ fn json_detail_keeps_key_order_and_colours_tokens() {
     assert_eq!(style_of("null"), Some(theme.json_literal));
     assert_eq!(render::json_lines(text, &theme, 3).len(), 3);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn run_loop_drains_records_forwards_controls_and_quits() {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    use tokio::sync::mpsc::unbounded_channel;
+
+    let scripted = two_stream_store();
+    let streams: Vec<_> = scripted.streams().iter().map(|s| s.info.clone()).collect();
+    let (rec_tx, rec_rx) = unbounded_channel();
+    let (ev_tx, ev_rx) = unbounded_channel::<std::io::Result<Event>>();
+    let events = Box::pin(futures_util::stream::unfold(ev_rx, |mut rx| async move {
+        rx.recv().await.map(|e| (e, rx))
+    }));
+    let (c0, mut r0) = unbounded_channel();
+    let (c1, mut r1) = unbounded_channel();
+    let controls = vec![c0, c1];
+    // Replay the scripted session through the channel in two batches.
+    let mut all: Vec<Record> = Vec::new();
+    for s in scripted.streams() {
+        all.extend(s.ring().iter().map(|e| e.rec.clone()));
+    }
+    let half = all.len() / 2;
+    let second = all.split_off(half);
+    rec_tx.send(all).expect("send");
+    rec_tx.send(second).expect("send");
+
+    let mut term = Terminal::new(TestBackend::new(160, 40)).expect("backend");
+    let key = |c| Ok(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    let driver = async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        ev_tx.send(key(KeyCode::Tab)).expect("tab");
+        ev_tx.send(key(KeyCode::Char('p'))).expect("p");
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        ev_tx.send(key(KeyCode::Char('q'))).expect("q");
+    };
+    let config = super::DashboardConfig::new(streams);
+    let (result, ()) = tokio::join!(
+        super::event_loop(&mut term, events, config, rec_rx, &controls),
+        driver
+    );
+    let (store, app) = result.expect("loop ends cleanly");
+    assert_eq!(store.streams()[0].stats.records, 28);
+    assert_eq!(store.streams()[1].stats.records, 17);
+    assert_eq!(app.focus, 1);
+    assert_eq!(r1.try_recv().ok(), Some(crate::control::Control::Ping));
+    assert!(r0.try_recv().is_err());
+    let screen: String = term
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(ratatui::buffer::Cell::symbol)
+        .collect();
+    assert!(screen.contains("ping sent"), "footer shows the ping");
+    assert!(screen.contains("OPEN since 12:00:00.010 · 101"));
+}
