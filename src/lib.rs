@@ -18,5 +18,7 @@ pub mod redact;
 pub mod run;
 pub mod server;
 pub mod sse;
+pub mod store;
 pub mod stream;
+pub mod tui;
 pub mod ws;

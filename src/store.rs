@@ -1,0 +1,687 @@
+//! The dashboard's one owner of state: every [`Record`] is applied here, nothing else writes it.
+//!
+//! Per stream the store keeps a bounded ring of recent records, each tagged with a sequence number
+//! that never resets (so the UI can hold on to "record #4711" while older records are evicted), and
+//! statistics updated in O(1) at ingest. The statistics cover the whole session, not just the ring:
+//! counts, bytes and the gap histogram stay exact after eviction.
+//!
+//! Nothing here reads a clock: windowed figures (rate, sparkline, time since heartbeat) take `now_us`
+//! from the caller, which is what keeps the dashboard's snapshots deterministic.
+
+use std::collections::VecDeque;
+
+use hdrhistogram::Histogram;
+
+use crate::control::StreamInfo;
+use crate::record::{Kind, Record, Side};
+
+/// Seconds covered by the rate window and the sparkline.
+pub const RATE_WINDOW_SECS: usize = WINDOW as usize;
+
+/// The window as a signed count of seconds, for data-time arithmetic.
+const WINDOW: i64 = 60;
+
+/// Number of distinct [`Kind`] variants, for the per-kind counters.
+pub const KIND_COUNT: usize = 11;
+
+/// The index of a kind in [`StreamStats::by_kind`], in the order of [`KIND_NAMES`].
+pub fn kind_index(kind: &Kind) -> usize {
+    match kind {
+        Kind::Open { .. } => 0,
+        Kind::Event { .. } => 1,
+        Kind::Comment { .. } => 2,
+        Kind::Message { .. } => 3,
+        Kind::Ping { .. } => 4,
+        Kind::Pong { .. } => 5,
+        Kind::Close { .. } => 6,
+        Kind::Reconnect { .. } => 7,
+        Kind::Gap { .. } => 8,
+        Kind::Error { .. } => 9,
+        Kind::End { .. } => 10,
+    }
+}
+
+/// Kind names in [`kind_index`] order.
+pub const KIND_NAMES: [&str; KIND_COUNT] = [
+    "open",
+    "event",
+    "comment",
+    "message",
+    "ping",
+    "pong",
+    "close",
+    "reconnect",
+    "gap",
+    "error",
+    "end",
+];
+
+/// A record in a stream's ring with its session-wide sequence number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Position of this record in its stream since the session began (0 for the first record).
+    pub seq: u64,
+    /// The record as it arrived.
+    pub rec: Record,
+}
+
+/// Connection state of one stream, derived only from the records seen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnState {
+    /// No `open` yet.
+    Connecting,
+    /// Connected since `since_us` with this HTTP status.
+    Open {
+        /// Data time of the `open` record.
+        since_us: i64,
+        /// HTTP status (200 or 101).
+        status: u16,
+    },
+    /// A reconnect is scheduled.
+    Reconnecting {
+        /// Data time when the attempt is due (record time + delay).
+        at_us: i64,
+        /// Attempt number, from 1.
+        attempt: u32,
+        /// Why the previous connection ended.
+        reason: String,
+    },
+    /// A WebSocket Close frame was seen (a reconnect or an end may still follow).
+    Closed {
+        /// Close code, if the frame had one.
+        code: Option<u16>,
+        /// Who started the close.
+        by: Side,
+        /// Close reason text.
+        reason: String,
+    },
+    /// The stream ended with a failure.
+    Failed {
+        /// Why, including the last error message when there was one.
+        reason: String,
+    },
+    /// The stream ended normally.
+    Ended {
+        /// Why (`count reached`, `server closed`, ...).
+        reason: String,
+    },
+}
+
+/// The standard meaning of a WebSocket close code (RFC 6455 section 7.4.1 and the IANA registry).
+pub fn close_code_meaning(code: u16) -> &'static str {
+    match code {
+        1000 => "normal closure",
+        1001 => "going away",
+        1002 => "protocol error",
+        1003 => "unsupported data",
+        1005 => "no status",
+        1006 => "abnormal closure",
+        1007 => "invalid payload",
+        1008 => "policy violation",
+        1009 => "message too big",
+        1010 => "missing extension",
+        1011 => "internal error",
+        1012 => "service restart",
+        1013 => "try again later",
+        1014 => "bad gateway",
+        1015 => "TLS handshake failed",
+        3000..=3999 => "registered",
+        4000..=4999 => "application",
+        _ => "unknown",
+    }
+}
+
+/// Whole-session statistics of one stream, updated at ingest.
+#[derive(Debug, Clone)]
+pub struct StreamStats {
+    /// Records of every kind.
+    pub records: u64,
+    /// Records per kind, indexed by [`kind_index`].
+    pub by_kind: [u64; KIND_COUNT],
+    /// Sum of `payload_bytes`.
+    pub payload_bytes: u64,
+    /// Sum of `wire_bytes`.
+    pub wire_bytes: u64,
+    /// Inter-arrival gaps in microseconds (from each record's `gap_ms`).
+    pub gaps_us: Histogram<u64>,
+    /// Data time of the last SSE comment or WebSocket ping/pong.
+    pub last_heartbeat_us: Option<i64>,
+    /// Reconnects scheduled (`reconnect` records).
+    pub reconnects: u64,
+    /// Round trip of the last answered ping.
+    pub last_rtt_ms: Option<f64>,
+    /// Handshake time of the latest `open`.
+    pub handshake_ms: Option<f64>,
+    /// Status and headers of the latest `open`, kept here because the ring may evict the record.
+    pub open_headers: Vec<(String, String)>,
+    /// Last `error` message, shown with a failure.
+    pub last_error: Option<String>,
+    /// Data time of the newest record.
+    pub last_ts_us: Option<i64>,
+    /// Data time of the first record, so the rate is not diluted before a minute has passed.
+    pub first_ts_us: Option<i64>,
+    /// Countable records (events, messages) per second of data time, ring indexed by `sec % 60`;
+    /// each slot remembers its second so stale slots read as zero without a sweep.
+    buckets: [(i64, u64); RATE_WINDOW_SECS],
+}
+
+impl StreamStats {
+    fn new() -> Self {
+        StreamStats {
+            records: 0,
+            by_kind: [0; KIND_COUNT],
+            payload_bytes: 0,
+            wire_bytes: 0,
+            // Auto-resizing 3 significant figures: gaps from microseconds to hours.
+            gaps_us: Histogram::new(3).unwrap_or_else(|_| unreachable_histogram()),
+            last_heartbeat_us: None,
+            reconnects: 0,
+            last_rtt_ms: None,
+            handshake_ms: None,
+            open_headers: Vec::new(),
+            last_error: None,
+            last_ts_us: None,
+            first_ts_us: None,
+            buckets: [(i64::MIN, 0); RATE_WINDOW_SECS],
+        }
+    }
+
+    /// Wire bytes beyond the payload, as a percentage of the wire bytes.
+    pub fn overhead_pct(&self) -> Option<f64> {
+        (self.wire_bytes > 0).then(|| {
+            self.wire_bytes.saturating_sub(self.payload_bytes) as f64 * 100.0
+                / self.wire_bytes as f64
+        })
+    }
+
+    /// Countable records per second in each of the last 60 seconds, oldest first, ending at the
+    /// second that contains `now_us`.
+    pub fn sparkline(&self, now_us: i64) -> [u64; RATE_WINDOW_SECS] {
+        let now_sec = now_us.div_euclid(1_000_000);
+        let mut out = [0; RATE_WINDOW_SECS];
+        for (i, slot) in out.iter_mut().enumerate() {
+            let back = i64::try_from(RATE_WINDOW_SECS - 1 - i).unwrap_or(WINDOW);
+            let sec = now_sec - back;
+            let (stamp, count) = self.buckets[slot_of(sec)];
+            if stamp == sec {
+                *slot = count;
+            }
+        }
+        out
+    }
+
+    /// Countable records per second over the last minute (or since the first record, if sooner).
+    pub fn rate_per_sec(&self, now_us: i64) -> f64 {
+        let Some(first) = self.first_ts_us else {
+            return 0.0;
+        };
+        let total: u64 = self.sparkline(now_us).iter().sum();
+        let elapsed = ((now_us - first) as f64 / 1e6).clamp(1.0, RATE_WINDOW_SECS as f64);
+        total as f64 / elapsed
+    }
+
+    /// Gap percentile in milliseconds, `None` before any gap was recorded.
+    pub fn gap_ms_at(&self, quantile: f64) -> Option<f64> {
+        (!self.gaps_us.is_empty()).then(|| self.gaps_us.value_at_quantile(quantile) as f64 / 1000.0)
+    }
+
+    /// Largest gap in milliseconds.
+    pub fn gap_max_ms(&self) -> Option<f64> {
+        (!self.gaps_us.is_empty()).then(|| self.gaps_us.max() as f64 / 1000.0)
+    }
+
+    /// Countable records (events and messages).
+    pub fn countable(&self) -> u64 {
+        self.by_kind[1] + self.by_kind[3]
+    }
+}
+
+/// `Histogram::new(3)` only fails for sigfig > 5; this keeps that impossibility out of the hot path
+/// without an `unwrap`.
+fn unreachable_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, u64::MAX / 2, 2).unwrap_or_else(|_| unreachable!("valid bounds"))
+}
+
+fn slot_of(sec: i64) -> usize {
+    sec.rem_euclid(WINDOW) as usize
+}
+
+/// One stream: its description, recent records and statistics.
+#[derive(Debug, Clone)]
+pub struct StreamState {
+    /// What the command line said about it.
+    pub info: StreamInfo,
+    /// Connection state derived from records.
+    pub state: ConnState,
+    /// Whole-session statistics.
+    pub stats: StreamStats,
+    ring: VecDeque<Entry>,
+    next_seq: u64,
+}
+
+impl StreamState {
+    fn new(info: StreamInfo, history: usize) -> Self {
+        StreamState {
+            info,
+            state: ConnState::Connecting,
+            stats: StreamStats::new(),
+            ring: VecDeque::with_capacity(history.min(4096)),
+            next_seq: 0,
+        }
+    }
+
+    /// Records still held, oldest first.
+    pub fn ring(&self) -> &VecDeque<Entry> {
+        &self.ring
+    }
+
+    /// Sequence number the next record will get (= records ever applied).
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Sequence number of the oldest record still held.
+    pub fn first_seq(&self) -> u64 {
+        self.next_seq - self.ring.len() as u64
+    }
+
+    /// Sequence number of the newest record, `None` before any.
+    pub fn last_seq(&self) -> Option<u64> {
+        self.next_seq.checked_sub(1)
+    }
+
+    /// The record with this sequence number, if it has not been evicted. O(1).
+    pub fn get(&self, seq: u64) -> Option<&Entry> {
+        let idx = seq.checked_sub(self.first_seq())?;
+        self.ring.get(usize::try_from(idx).ok()?)
+    }
+
+    /// Ring index of `seq`, clamped into the ring.
+    pub fn index_of(&self, seq: u64) -> usize {
+        let idx = seq.saturating_sub(self.first_seq());
+        usize::try_from(idx)
+            .unwrap_or(usize::MAX)
+            .min(self.ring.len().saturating_sub(1))
+    }
+
+    fn apply(&mut self, rec: Record, history: usize) {
+        let st = &mut self.stats;
+        st.records += 1;
+        st.by_kind[kind_index(&rec.kind)] += 1;
+        st.payload_bytes += rec.payload_bytes.unwrap_or(0);
+        st.wire_bytes += rec.wire_bytes.unwrap_or(0);
+        if let Some(gap) = rec.gap_ms
+            && gap.is_finite()
+            && gap >= 0.0
+        {
+            let us = (gap * 1000.0).round() as u64;
+            // `record` grows the auto-resizing histogram; saturate only if growth itself fails.
+            if st.gaps_us.record(us).is_err() {
+                st.gaps_us.saturating_record(us);
+            }
+        }
+        st.first_ts_us.get_or_insert(rec.ts_us);
+        st.last_ts_us = Some(st.last_ts_us.map_or(rec.ts_us, |t| t.max(rec.ts_us)));
+        if rec.kind.is_countable() {
+            let sec = rec.ts_us.div_euclid(1_000_000);
+            let slot = &mut st.buckets[slot_of(sec)];
+            if slot.0 == sec {
+                slot.1 += 1;
+            } else if slot.0 < sec {
+                *slot = (sec, 1);
+            }
+            // A record older than the slot's second belongs to a minute already out of the window.
+        }
+        match &rec.kind {
+            Kind::Open {
+                status,
+                headers,
+                handshake_ms,
+            } => {
+                st.handshake_ms = Some(*handshake_ms);
+                st.open_headers.clone_from(headers);
+                self.state = ConnState::Open {
+                    since_us: rec.ts_us,
+                    status: *status,
+                };
+            }
+            Kind::Comment { .. } | Kind::Ping { .. } => st.last_heartbeat_us = Some(rec.ts_us),
+            Kind::Pong { rtt_ms, .. } => {
+                st.last_heartbeat_us = Some(rec.ts_us);
+                if rtt_ms.is_some() {
+                    st.last_rtt_ms = *rtt_ms;
+                }
+            }
+            Kind::Close { code, reason, by } => {
+                self.state = ConnState::Closed {
+                    code: *code,
+                    by: *by,
+                    reason: reason.clone(),
+                };
+            }
+            Kind::Reconnect {
+                attempt,
+                delay_ms,
+                reason,
+                ..
+            } => {
+                st.reconnects += 1;
+                let delay_us = i64::try_from(delay_ms.saturating_mul(1000)).unwrap_or(i64::MAX);
+                self.state = ConnState::Reconnecting {
+                    at_us: rec.ts_us.saturating_add(delay_us),
+                    attempt: *attempt,
+                    reason: reason.clone(),
+                };
+            }
+            Kind::Error { message, .. } => st.last_error = Some(message.clone()),
+            Kind::End { reason, failed } => {
+                self.state = if *failed {
+                    ConnState::Failed {
+                        // "failed" says nothing the state name does not; the error says why.
+                        reason: match &st.last_error {
+                            Some(e) if reason == "failed" => e.clone(),
+                            Some(e) => format!("{reason}: {e}"),
+                            None => reason.clone(),
+                        },
+                    }
+                } else {
+                    ConnState::Ended {
+                        reason: reason.clone(),
+                    }
+                };
+            }
+            Kind::Event { .. } | Kind::Message { .. } | Kind::Gap { .. } => {}
+        }
+        if history == 0 {
+            self.next_seq += 1;
+            return;
+        }
+        if self.ring.len() == history {
+            self.ring.pop_front();
+        }
+        self.ring.push_back(Entry {
+            seq: self.next_seq,
+            rec,
+        });
+        self.next_seq += 1;
+    }
+}
+
+/// All streams of the session.
+#[derive(Debug, Clone)]
+pub struct Store {
+    streams: Vec<StreamState>,
+    history: usize,
+    /// Records whose stream index matched no known stream (a wiring bug, counted not dropped silently).
+    pub unknown_stream: u64,
+}
+
+impl Store {
+    /// A store for these streams keeping at most `history` records per stream.
+    pub fn new(streams: Vec<StreamInfo>, history: usize) -> Self {
+        Store {
+            streams: streams
+                .into_iter()
+                .map(|info| StreamState::new(info, history))
+                .collect(),
+            history,
+            unknown_stream: 0,
+        }
+    }
+
+    /// Applies one record: O(1).
+    pub fn apply(&mut self, rec: Record) {
+        // Streams are usually listed in index order; fall back to a search when they are not.
+        let pos = match self.streams.get(rec.stream) {
+            Some(s) if s.info.index == rec.stream => Some(rec.stream),
+            _ => self.streams.iter().position(|s| s.info.index == rec.stream),
+        };
+        match pos {
+            Some(i) => self.streams[i].apply(rec, self.history),
+            None => self.unknown_stream += 1,
+        }
+    }
+
+    /// The streams, in the order given to [`Store::new`].
+    pub fn streams(&self) -> &[StreamState] {
+        &self.streams
+    }
+
+    /// One stream by position.
+    pub fn stream(&self, pos: usize) -> Option<&StreamState> {
+        self.streams.get(pos)
+    }
+
+    /// Records kept per stream.
+    pub fn history(&self) -> usize {
+        self.history
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::record::{DataOpcode, Dir, Payload, Proto};
+
+    pub(crate) fn info(index: usize, proto: Proto) -> StreamInfo {
+        StreamInfo {
+            index,
+            proto,
+            display_url: match proto {
+                Proto::Sse => "https://example.test/events".into(),
+                Proto::Ws => "wss://example.test/socket".into(),
+            },
+            heartbeat_ms: Some(1000),
+            insecure: false,
+        }
+    }
+
+    fn event(ts_us: i64, gap_ms: f64) -> Record {
+        let mut r = Record::new(
+            ts_us,
+            0,
+            Proto::Sse,
+            Kind::Event {
+                event: "message".into(),
+                data: "hello".into(),
+                id: None,
+                retry: None,
+            },
+        );
+        r.dir = Some(Dir::In);
+        r.wire_bytes = Some(13);
+        r.payload_bytes = Some(5);
+        r.gap_ms = Some(gap_ms);
+        r
+    }
+
+    #[test]
+    fn stats_stay_exact_after_ring_eviction() {
+        let mut store = Store::new(vec![info(0, Proto::Sse)], 100);
+        for i in 0..10_000i64 {
+            // Gaps 1..=100 ms repeating, so percentiles are known exactly.
+            store.apply(event(i * 10_000, (i % 100 + 1) as f64));
+        }
+        let s = &store.streams()[0];
+        assert_eq!(s.ring().len(), 100);
+        assert_eq!(s.first_seq(), 9_900);
+        assert_eq!(s.last_seq(), Some(9_999));
+        assert_eq!(s.stats.records, 10_000);
+        assert_eq!(s.stats.by_kind[kind_index(&event(0, 0.0).kind)], 10_000);
+        assert_eq!(s.stats.payload_bytes, 50_000);
+        assert_eq!(s.stats.wire_bytes, 130_000);
+        let overhead = s.stats.overhead_pct().expect("wire bytes");
+        assert!((overhead - 800.0 / 13.0).abs() < 1e-9);
+        assert_eq!(s.stats.gaps_us.len(), 10_000);
+        let p50 = s.stats.gap_ms_at(0.5).expect("gaps");
+        let p99 = s.stats.gap_ms_at(0.99).expect("gaps");
+        assert!((p50 - 50.0).abs() < 0.05, "p50 {p50}");
+        assert!((p99 - 99.0).abs() < 0.1, "p99 {p99}");
+        assert!((s.stats.gap_max_ms().expect("gaps") - 100.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn sequence_lookup_survives_eviction() {
+        let mut store = Store::new(vec![info(0, Proto::Sse)], 3);
+        for i in 0..5 {
+            store.apply(event(i, 1.0));
+        }
+        let s = &store.streams()[0];
+        assert!(s.get(1).is_none());
+        assert_eq!(s.get(2).map(|e| e.seq), Some(2));
+        assert_eq!(s.get(4).map(|e| e.rec.ts_us), Some(4));
+        assert!(s.get(5).is_none());
+    }
+
+    #[test]
+    fn rate_and_sparkline_use_data_time() {
+        let mut store = Store::new(vec![info(0, Proto::Sse)], 10);
+        // 3 events in second 100, 1 in second 130, and one 2 minutes earlier (out of window).
+        for ts in [100_000_000, 100_500_000, 100_900_000, 130_000_000, 0] {
+            store.apply(event(ts, 1.0));
+        }
+        let st = &store.streams()[0].stats;
+        let spark = st.sparkline(130_200_000);
+        assert_eq!(spark[59], 1);
+        assert_eq!(spark[29], 3);
+        assert_eq!(spark.iter().sum::<u64>(), 4);
+        // 4 records over the 60 s window.
+        assert!((st.rate_per_sec(159_000_000) - 4.0 / 59.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn state_follows_open_reconnect_close_end() {
+        let mut store = Store::new(vec![info(0, Proto::Ws)], 10);
+        let st = |s: &Store| s.streams()[0].state.clone();
+        assert_eq!(st(&store), ConnState::Connecting);
+        store.apply(Record::new(
+            1_000,
+            0,
+            Proto::Ws,
+            Kind::Open {
+                status: 101,
+                headers: vec![("upgrade".into(), "websocket".into())],
+                handshake_ms: 12.5,
+            },
+        ));
+        assert_eq!(
+            st(&store),
+            ConnState::Open {
+                since_us: 1_000,
+                status: 101
+            }
+        );
+        store.apply(Record::new(
+            2_000,
+            0,
+            Proto::Ws,
+            Kind::Close {
+                code: Some(1001),
+                reason: "bye".into(),
+                by: Side::Server,
+            },
+        ));
+        assert!(matches!(
+            st(&store),
+            ConnState::Closed {
+                code: Some(1001),
+                ..
+            }
+        ));
+        store.apply(Record::new(
+            3_000,
+            0,
+            Proto::Ws,
+            Kind::Reconnect {
+                attempt: 2,
+                delay_ms: 500,
+                last_event_id: None,
+                reason: "closed".into(),
+            },
+        ));
+        assert_eq!(
+            st(&store),
+            ConnState::Reconnecting {
+                at_us: 503_000,
+                attempt: 2,
+                reason: "closed".into()
+            }
+        );
+        store.apply(Record::new(
+            4_000,
+            0,
+            Proto::Ws,
+            Kind::Error {
+                message: "connection refused".into(),
+                status: None,
+                close_code: None,
+            },
+        ));
+        store.apply(Record::new(
+            5_000,
+            0,
+            Proto::Ws,
+            Kind::End {
+                reason: "failed".into(),
+                failed: true,
+            },
+        ));
+        assert_eq!(
+            st(&store),
+            ConnState::Failed {
+                reason: "connection refused".into()
+            }
+        );
+        let stats = &store.streams()[0].stats;
+        assert_eq!(stats.reconnects, 1);
+        assert_eq!(stats.handshake_ms, Some(12.5));
+        assert_eq!(stats.open_headers.len(), 1);
+    }
+
+    #[test]
+    fn heartbeat_and_rtt_from_ping_pong() {
+        let mut store = Store::new(vec![info(0, Proto::Ws)], 10);
+        store.apply(Record::new(
+            7,
+            0,
+            Proto::Ws,
+            Kind::Pong {
+                data: Payload::Binary(vec![1]),
+                rtt_ms: Some(3.25),
+            },
+        ));
+        store.apply(Record::new(
+            9,
+            0,
+            Proto::Ws,
+            Kind::Message {
+                opcode: DataOpcode::Text,
+                data: Payload::Text("x".into()),
+                frames: 1,
+                compressed: false,
+            },
+        ));
+        let stats = &store.streams()[0].stats;
+        assert_eq!(stats.last_heartbeat_us, Some(7));
+        assert_eq!(stats.last_rtt_ms, Some(3.25));
+        assert_eq!(stats.countable(), 1);
+    }
+
+    #[test]
+    fn unknown_stream_is_counted() {
+        let mut store = Store::new(vec![info(0, Proto::Sse)], 10);
+        store.apply(event(0, 1.0).tap_stream(5));
+        assert_eq!(store.unknown_stream, 1);
+        assert_eq!(store.streams()[0].stats.records, 0);
+    }
+
+    trait TapStream {
+        fn tap_stream(self, s: usize) -> Self;
+    }
+    impl TapStream for Record {
+        fn tap_stream(mut self, s: usize) -> Self {
+            self.stream = s;
+            self
+        }
+    }
+}

@@ -1,0 +1,622 @@
+//! View state of the dashboard (what the user is looking at, never what the streams did) and the
+//! reaction to each [`Action`].
+//!
+//! Selections are held as record sequence numbers, not row indices, so they stay on the same record
+//! while new records arrive and old ones are evicted. While a pane follows, its window is "the last
+//! N matching records"; once paused, it is "N matching records from `top`", which is what keeps the
+//! view still while the stream keeps recording.
+
+use crate::control::Control;
+use crate::record::{Kind, Payload, Proto};
+use crate::store::{Entry, Store, StreamState};
+
+use super::keymap::{Action, InputMode};
+
+/// Per-pane view state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaneView {
+    /// When paused: sequence number of the first row shown.
+    pub top: u64,
+    /// When paused: the selected record; `None` means following the newest record.
+    pub selected: Option<u64>,
+    /// Records before this sequence number are hidden (`c`).
+    pub cleared_before: u64,
+}
+
+impl PaneView {
+    /// True while the pane shows the newest records as they arrive.
+    pub fn following(&self) -> bool {
+        self.selected.is_none()
+    }
+}
+
+/// What the input line is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// Editing the filter (applied as typed).
+    Filter,
+    /// A message to send on the focused WebSocket pane.
+    Send,
+}
+
+/// The input line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// What the text is for.
+    pub kind: InputKind,
+    /// Typed so far.
+    pub text: String,
+}
+
+/// The record shown in the detail overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detail {
+    /// Pane (stream position) of the record.
+    pub pane: usize,
+    /// Its sequence number.
+    pub seq: u64,
+    /// Lines scrolled down.
+    pub scroll: u16,
+}
+
+/// What the run loop must do after an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Shut every stream down and leave.
+    Quit,
+    /// Send a control to the stream at this position.
+    Control(usize, Control),
+}
+
+/// The whole view state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    /// Focused pane.
+    pub focus: usize,
+    /// One view per stream.
+    pub panes: Vec<PaneView>,
+    /// Substring that data or event type must contain; empty shows everything.
+    pub filter: String,
+    /// Detail overlay.
+    pub detail: Option<Detail>,
+    /// Help overlay.
+    pub help: bool,
+    /// Input line, while editing.
+    pub input: Option<Input>,
+    /// A one-line message for the footer (feedback on the last action).
+    pub status: Option<String>,
+    /// Rows the record list shows, set from the layout so paging moves one screen.
+    pub page_rows: usize,
+}
+
+impl App {
+    /// View state for `streams` panes, following, first pane focused.
+    pub fn new(streams: usize) -> Self {
+        App {
+            focus: 0,
+            panes: vec![PaneView::default(); streams],
+            filter: String::new(),
+            detail: None,
+            help: false,
+            input: None,
+            status: None,
+            page_rows: 10,
+        }
+    }
+
+    /// Whether keys go to the input line.
+    pub fn input_mode(&self) -> InputMode {
+        if self.input.is_some() {
+            InputMode::Editing
+        } else {
+            InputMode::Normal
+        }
+    }
+
+    /// Whether a record is shown in a pane with the current filter and clear mark.
+    pub fn shows(&self, pane: usize, entry: &Entry) -> bool {
+        let cleared = self.panes.get(pane).map_or(0, |p| p.cleared_before);
+        entry.seq >= cleared && matches_filter(&entry.rec.kind, &self.filter)
+    }
+
+    /// The records a pane shows in `rows` rows, oldest first. Never walks more of the ring than it
+    /// must: following scans back from the newest, paused scans forward from `top`.
+    pub fn window<'s>(&self, pane: usize, s: &'s StreamState, rows: usize) -> Vec<&'s Entry> {
+        let Some(view) = self.panes.get(pane) else {
+            return Vec::new();
+        };
+        if rows == 0 || s.ring().is_empty() {
+            return Vec::new();
+        }
+        if view.following() {
+            let mut out: Vec<&Entry> = s
+                .ring()
+                .iter()
+                .rev()
+                .filter(|e| self.shows(pane, e))
+                .take(rows)
+                .collect();
+            out.reverse();
+            out
+        } else {
+            let start = s.index_of(view.top);
+            s.ring()
+                .range(start..)
+                .filter(|e| self.shows(pane, e))
+                .take(rows)
+                .collect()
+        }
+    }
+
+    /// The selected record of a pane: the chosen one when paused, the newest shown when following.
+    pub fn selected_seq(&self, pane: usize, s: &StreamState) -> Option<u64> {
+        let view = self.panes.get(pane)?;
+        match view.selected {
+            Some(seq) => Some(seq),
+            None => s
+                .ring()
+                .iter()
+                .rev()
+                .find(|e| self.shows(pane, e))
+                .map(|e| e.seq),
+        }
+    }
+
+    /// Records that arrived after the last row shown (the "new below" counter of a paused pane).
+    pub fn below(&self, pane: usize, s: &StreamState, rows: usize) -> u64 {
+        let last_shown = self.window(pane, s, rows).last().map(|e| e.seq);
+        match (last_shown, s.last_seq()) {
+            (Some(shown), Some(last)) => last - shown,
+            (None, Some(_)) => s.next_seq() - self.panes.get(pane).map_or(0, |p| p.top),
+            _ => 0,
+        }
+    }
+
+    /// Applies an action; returns what the run loop must do, if anything.
+    pub fn handle(&mut self, action: &Action, store: &Store) -> Option<Effect> {
+        self.status = None;
+        if self.input.is_some() {
+            return self.handle_input(action);
+        }
+        if let Some(detail) = &mut self.detail {
+            match action {
+                Action::Move(n) => {
+                    detail.scroll = step_u16(detail.scroll, *n);
+                    return None;
+                }
+                Action::PageUp | Action::PageDown => {
+                    let n = i64::try_from(self.page_rows).unwrap_or(i64::MAX);
+                    let n = if *action == Action::PageUp { -n } else { n };
+                    detail.scroll = step_u16(detail.scroll, n);
+                    return None;
+                }
+                Action::Back | Action::OpenDetail => {
+                    self.detail = None;
+                    return None;
+                }
+                Action::Quit | Action::ToggleHelp | Action::Resize => {}
+                _ => return None,
+            }
+        }
+        if self.help && !matches!(action, Action::Quit | Action::Resize) {
+            self.help = false;
+            return None;
+        }
+        let pane = self.focus;
+        let stream = store.stream(pane);
+        match action {
+            Action::Quit => return Some(Effect::Quit),
+            Action::FocusNext => {
+                if !self.panes.is_empty() {
+                    self.focus = (self.focus + 1) % self.panes.len();
+                }
+            }
+            Action::Move(n) => {
+                if let Some(s) = stream {
+                    self.move_by(pane, s, *n);
+                }
+            }
+            Action::PageUp | Action::PageDown => {
+                if let Some(s) = stream {
+                    let n = i64::try_from(self.page_rows.max(1)).unwrap_or(i64::MAX);
+                    self.move_by(pane, s, if *action == Action::PageUp { -n } else { n });
+                }
+            }
+            Action::Top => {
+                if let Some(s) = stream
+                    && let Some(first) = s.ring().iter().find(|e| self.shows(pane, e))
+                {
+                    let seq = first.seq;
+                    self.panes[pane].selected = Some(seq);
+                    self.panes[pane].top = seq;
+                }
+            }
+            Action::Bottom => self.panes[pane].selected = None,
+            Action::TogglePause => {
+                if self.panes[pane].following() {
+                    if let Some(s) = stream {
+                        self.pause(pane, s);
+                    }
+                } else {
+                    self.panes[pane].selected = None;
+                }
+            }
+            Action::OpenDetail => {
+                if let Some(s) = stream
+                    && let Some(seq) = self.selected_seq(pane, s)
+                {
+                    self.detail = Some(Detail {
+                        pane,
+                        seq,
+                        scroll: 0,
+                    });
+                }
+            }
+            Action::ToggleHelp => self.help = !self.help,
+            Action::StartFilter => {
+                self.input = Some(Input {
+                    kind: InputKind::Filter,
+                    text: self.filter.clone(),
+                });
+            }
+            Action::Clear => {
+                if let Some(s) = stream {
+                    let view = &mut self.panes[pane];
+                    view.cleared_before = s.next_seq();
+                    view.selected = None;
+                }
+            }
+            Action::StartSend => {
+                if stream.is_some_and(|s| s.info.proto == Proto::Ws) {
+                    self.input = Some(Input {
+                        kind: InputKind::Send,
+                        text: String::new(),
+                    });
+                } else {
+                    self.status = Some("sending is for WebSocket streams".into());
+                }
+            }
+            Action::Ping => {
+                if stream.is_some_and(|s| s.info.proto == Proto::Ws) {
+                    self.status = Some("ping sent".into());
+                    return Some(Effect::Control(pane, Control::Ping));
+                }
+                self.status = Some("ping is for WebSocket streams".into());
+            }
+            Action::Reconnect => {
+                self.status = Some("reconnecting".into());
+                return Some(Effect::Control(pane, Control::ReconnectNow));
+            }
+            Action::Back
+            | Action::InputChar(_)
+            | Action::InputBackspace
+            | Action::InputSubmit
+            | Action::Resize => {}
+        }
+        None
+    }
+
+    fn handle_input(&mut self, action: &Action) -> Option<Effect> {
+        let input = self.input.as_mut()?;
+        match action {
+            Action::Quit => return Some(Effect::Quit),
+            Action::InputChar(c) => input.text.push(*c),
+            Action::InputBackspace => {
+                input.text.pop();
+            }
+            Action::Back => {
+                if input.kind == InputKind::Filter {
+                    self.filter.clear();
+                    self.reset_paused_views();
+                }
+                self.input = None;
+                return None;
+            }
+            Action::InputSubmit => {
+                let input = self.input.take()?;
+                return match input.kind {
+                    InputKind::Filter => None,
+                    InputKind::Send => match parse_send(&input.text) {
+                        Ok(payload) => {
+                            self.status = Some(format!("sent {} bytes", payload.len()));
+                            Some(Effect::Control(self.focus, Control::Send(payload)))
+                        }
+                        Err(e) => {
+                            self.status = Some(e);
+                            self.input = Some(input);
+                            None
+                        }
+                    },
+                };
+            }
+            _ => return None,
+        }
+        if input.kind == InputKind::Filter {
+            self.filter.clone_from(&input.text);
+            self.reset_paused_views();
+        }
+        None
+    }
+
+    /// A new filter changes which records exist in the view; a paused window anchored on a record
+    /// that no longer matches would look empty, so paused panes re-anchor on their selection.
+    fn reset_paused_views(&mut self) {
+        for view in &mut self.panes {
+            if let Some(sel) = view.selected {
+                view.top = sel;
+            }
+        }
+    }
+
+    fn pause(&mut self, pane: usize, s: &StreamState) {
+        let window = self.window(pane, s, self.page_rows.max(1));
+        if let (Some(first), Some(last)) = (window.first(), window.last()) {
+            let (top, sel) = (first.seq, last.seq);
+            let view = &mut self.panes[pane];
+            view.top = top;
+            view.selected = Some(sel);
+        }
+    }
+
+    /// Moves the selection `n` shown records (negative: older), pausing a following pane first,
+    /// then scrolls just enough to keep the selection on screen.
+    fn move_by(&mut self, pane: usize, s: &StreamState, n: i64) {
+        if self.panes[pane].following() {
+            self.pause(pane, s);
+        }
+        let Some(sel) = self.panes[pane].selected else {
+            return;
+        };
+        let start = s.index_of(sel);
+        let steps = n.unsigned_abs() as usize;
+        let ring = s.ring();
+        let new_sel = if n < 0 {
+            ring.range(..start)
+                .rev()
+                .filter(|e| self.shows(pane, e))
+                .take(steps)
+                .last()
+        } else {
+            ring.range(start + 1..)
+                .filter(|e| self.shows(pane, e))
+                .take(steps)
+                .last()
+        }
+        .map_or(sel.max(s.first_seq()), |e| e.seq);
+        let rows = self.page_rows.max(1);
+        let view = &mut self.panes[pane];
+        view.selected = Some(new_sel);
+        if new_sel < view.top || view.top < s.first_seq() {
+            view.top = new_sel.min(view.top.max(s.first_seq()));
+        }
+        // Count shown records from top through the selection; scroll when it falls off the bottom.
+        let top_idx = s.index_of(view.top);
+        let sel_idx = s.index_of(new_sel);
+        let shown_until_sel: Vec<u64> = ring
+            .range(top_idx..=sel_idx.max(top_idx))
+            .filter(|e| e.seq >= self.panes[pane].cleared_before)
+            .filter(|e| matches_filter(&e.rec.kind, &self.filter))
+            .map(|e| e.seq)
+            .collect();
+        if shown_until_sel.len() > rows {
+            self.panes[pane].top = shown_until_sel[shown_until_sel.len() - rows];
+        }
+    }
+}
+
+fn step_u16(v: u16, n: i64) -> u16 {
+    (i64::from(v) + n).clamp(0, i64::from(u16::MAX)) as u16
+}
+
+/// The text a filter searches: the event type and the data (or comment, message, reason).
+pub fn matches_filter(kind: &Kind, filter: &str) -> bool {
+    if filter.is_empty() {
+        return true;
+    }
+    match kind {
+        Kind::Event { event, data, .. } => event.contains(filter) || data.contains(filter),
+        Kind::Comment { text } => text.contains(filter),
+        Kind::Message { data, .. } | Kind::Ping { data } | Kind::Pong { data, .. } => match data {
+            Payload::Text(t) => t.contains(filter),
+            Payload::Binary(_) => false,
+        },
+        Kind::Close { reason, .. } | Kind::End { reason, .. } | Kind::Reconnect { reason, .. } => {
+            reason.contains(filter)
+        }
+        Kind::Error { message, .. } => message.contains(filter),
+        Kind::Open { .. } | Kind::Gap { .. } => false,
+    }
+}
+
+/// The input line of `s` as a payload: `0x…` is hex (spaces allowed) for a binary message.
+pub fn parse_send(text: &str) -> Result<Payload, String> {
+    let Some(hex) = text.strip_prefix("0x") else {
+        return Ok(Payload::Text(text.to_owned()));
+    };
+    let digits: Vec<u8> = hex.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if !digits.len().is_multiple_of(2) {
+        return Err("hex needs an even number of digits".into());
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let s = std::str::from_utf8(pair).map_err(|_| "not hex".to_owned())?;
+            u8::from_str_radix(s, 16).map_err(|_| format!("not hex: {s:?}"))
+        })
+        .collect::<Result<Vec<u8>, String>>()
+        .map(Payload::Binary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Dir, Record};
+    use crate::store::tests::info;
+
+    fn ev(i: i64, data: &str) -> Record {
+        let mut r = Record::new(
+            i * 1000,
+            0,
+            Proto::Sse,
+            Kind::Event {
+                event: "message".into(),
+                data: data.into(),
+                id: None,
+                retry: None,
+            },
+        );
+        r.dir = Some(Dir::In);
+        r
+    }
+
+    fn store_with(n: i64, history: usize) -> Store {
+        let mut store = Store::new(vec![info(0, Proto::Sse)], history);
+        for i in 0..n {
+            store.apply(ev(i, &format!("n{i}")));
+        }
+        store
+    }
+
+    fn seqs(app: &App, store: &Store) -> Vec<u64> {
+        app.window(0, &store.streams()[0], app.page_rows)
+            .iter()
+            .map(|e| e.seq)
+            .collect()
+    }
+
+    #[test]
+    fn following_stays_on_newest() {
+        let mut store = store_with(20, 100);
+        let mut app = App::new(1);
+        app.page_rows = 5;
+        assert_eq!(seqs(&app, &store), vec![15, 16, 17, 18, 19]);
+        store.apply(ev(20, "new"));
+        assert_eq!(seqs(&app, &store), vec![16, 17, 18, 19, 20]);
+        assert_eq!(app.selected_seq(0, &store.streams()[0]), Some(20));
+        assert_eq!(app.below(0, &store.streams()[0], 5), 0);
+    }
+
+    #[test]
+    fn paused_keeps_selection_and_view_while_records_arrive() {
+        let mut store = store_with(20, 100);
+        let mut app = App::new(1);
+        app.page_rows = 5;
+        app.handle(&Action::Move(-2), &store);
+        assert_eq!(app.panes[0].selected, Some(17));
+        let before = seqs(&app, &store);
+        for i in 20..30 {
+            store.apply(ev(i, "more"));
+        }
+        assert_eq!(seqs(&app, &store), before);
+        assert_eq!(app.panes[0].selected, Some(17));
+        assert_eq!(app.below(0, &store.streams()[0], 5), 10);
+    }
+
+    #[test]
+    fn moving_past_the_window_scrolls_it() {
+        let store = store_with(20, 100);
+        let mut app = App::new(1);
+        app.page_rows = 5;
+        app.handle(&Action::Move(-7), &store);
+        assert_eq!(app.panes[0].selected, Some(12));
+        assert_eq!(seqs(&app, &store), vec![12, 13, 14, 15, 16]);
+        app.handle(&Action::Move(6), &store);
+        assert_eq!(app.panes[0].selected, Some(18));
+        assert_eq!(seqs(&app, &store), vec![14, 15, 16, 17, 18]);
+        app.handle(&Action::Bottom, &store);
+        assert!(app.panes[0].following());
+    }
+
+    #[test]
+    fn space_toggles_pause_and_g_goes_to_oldest_held() {
+        let store = store_with(30, 10);
+        let mut app = App::new(1);
+        app.page_rows = 4;
+        app.handle(&Action::TogglePause, &store);
+        assert_eq!(app.panes[0].selected, Some(29));
+        app.handle(&Action::Top, &store);
+        assert_eq!(app.panes[0].selected, Some(20));
+        assert_eq!(seqs(&app, &store), vec![20, 21, 22, 23]);
+        app.handle(&Action::TogglePause, &store);
+        assert!(app.panes[0].following());
+    }
+
+    #[test]
+    fn filter_is_typed_live_and_escape_clears_it() {
+        let store = store_with(20, 100);
+        let mut app = App::new(1);
+        app.handle(&Action::StartFilter, &store);
+        assert_eq!(app.input_mode(), InputMode::Editing);
+        for c in "n1".chars() {
+            app.handle(&Action::InputChar(c), &store);
+        }
+        assert_eq!(app.filter, "n1");
+        assert_eq!(seqs(&app, &store).len(), 10); // n1, n10..n19 minus the window cap
+        app.handle(&Action::InputSubmit, &store);
+        assert_eq!(app.input, None);
+        assert_eq!(app.filter, "n1");
+        app.handle(&Action::StartFilter, &store);
+        app.handle(&Action::Back, &store);
+        assert_eq!(app.filter, "");
+    }
+
+    #[test]
+    fn clear_hides_what_was_there() {
+        let mut store = store_with(5, 100);
+        let mut app = App::new(1);
+        app.handle(&Action::Clear, &store);
+        assert!(seqs(&app, &store).is_empty());
+        store.apply(ev(6, "after"));
+        assert_eq!(seqs(&app, &store), vec![5]);
+    }
+
+    #[test]
+    fn send_on_ws_pane_parses_hex() {
+        let store = Store::new(vec![info(0, Proto::Ws)], 10);
+        let mut app = App::new(1);
+        app.handle(&Action::StartSend, &store);
+        for c in "0x00 ff".chars() {
+            app.handle(&Action::InputChar(c), &store);
+        }
+        assert_eq!(
+            app.handle(&Action::InputSubmit, &store),
+            Some(Effect::Control(
+                0,
+                Control::Send(Payload::Binary(vec![0, 255]))
+            ))
+        );
+    }
+
+    #[test]
+    fn send_and_ping_refused_on_sse_pane() {
+        let store = store_with(1, 10);
+        let mut app = App::new(1);
+        assert_eq!(app.handle(&Action::StartSend, &store), None);
+        assert_eq!(app.input, None);
+        assert_eq!(app.handle(&Action::Ping, &store), None);
+        assert_eq!(
+            app.handle(&Action::Reconnect, &store),
+            Some(Effect::Control(0, Control::ReconnectNow))
+        );
+    }
+
+    #[test]
+    fn bad_hex_keeps_the_input_open() {
+        assert!(parse_send("0xabc").is_err());
+        assert!(parse_send("0xzz").is_err());
+        assert_eq!(parse_send("hi"), Ok(Payload::Text("hi".into())));
+    }
+
+    #[test]
+    fn enter_opens_detail_of_newest_and_esc_closes() {
+        let store = store_with(3, 10);
+        let mut app = App::new(1);
+        app.handle(&Action::OpenDetail, &store);
+        assert_eq!(app.detail.map(|d| d.seq), Some(2));
+        app.handle(&Action::Move(3), &store);
+        assert_eq!(app.detail.map(|d| d.scroll), Some(3));
+        app.handle(&Action::Back, &store);
+        assert_eq!(app.detail, None);
+        assert!(app.panes[0].following());
+    }
+}

@@ -1,0 +1,177 @@
+//! The dashboard: one async loop that owns the [`Store`] and the [`App`] view state, fed by the
+//! terminal's events and the records channel, drawing at a capped frame rate.
+//!
+//! Input, records and the frame tick meet in one `tokio::select!`; nothing is shared, nothing is
+//! locked. Records are drained into the store as they come (cheap, O(1) each) but the screen is only
+//! redrawn on a tick after something changed, so a firehose costs one frame per tick and an idle
+//! dashboard costs one frame per second (for the clocks).
+
+pub mod app;
+pub mod keymap;
+pub mod render;
+pub mod theme;
+
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use crate::control::{Control, RecordBatch, StreamInfo};
+use crate::record::unix_micros;
+use crate::store::Store;
+
+pub use app::{App, Effect};
+pub use keymap::Action;
+pub use theme::{Theme, ThemeError};
+
+/// What the dashboard needs from the command line.
+#[derive(Debug, Clone)]
+pub struct DashboardConfig {
+    /// The streams, in command-line order (position = index into `controls`).
+    pub streams: Vec<StreamInfo>,
+    /// Frame rate cap; 30 is a good default.
+    pub fps: u32,
+    /// Records kept per stream for scrolling back.
+    pub history: usize,
+    /// Colours.
+    pub theme: Theme,
+}
+
+impl DashboardConfig {
+    /// Defaults for everything but the streams: 30 fps, 10 000 records, the default theme.
+    pub fn new(streams: Vec<StreamInfo>) -> Self {
+        DashboardConfig {
+            streams,
+            fps: 30,
+            history: 10_000,
+            theme: Theme::default(),
+        }
+    }
+}
+
+/// Runs the dashboard until the user quits; then asks every stream to shut down and restores the
+/// terminal (also on errors; `ratatui::init` installs a panic hook for panics).
+///
+/// `controls[i]` must belong to `config.streams[i]`.
+pub async fn run(
+    config: DashboardConfig,
+    records: UnboundedReceiver<RecordBatch>,
+    controls: Vec<UnboundedSender<Control>>,
+) -> std::io::Result<()> {
+    // `try_init` rather than `init`: no terminal (stdout not a TTY) is an error to report, not a
+    // panic. Both install the panic hook that restores the terminal.
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            // Setup may have half-succeeded (raw mode on, no alternate screen): undo what it did,
+            // and do not leave the connection tasks running for a dashboard that never came up.
+            ratatui::restore();
+            shutdown(&controls);
+            return Err(e);
+        }
+    };
+    // Mouse capture is what makes the wheel scroll the list rather than the terminal's scrollback.
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+    let events = crossterm::event::EventStream::new();
+    let result = event_loop(&mut terminal, events, config, records, &controls)
+        .await
+        .map(drop);
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    ratatui::restore();
+    shutdown(&controls);
+    result
+}
+
+fn shutdown(controls: &[UnboundedSender<Control>]) {
+    for c in controls {
+        // A task that has already ended has dropped its receiver; nothing to tell it.
+        let _ = c.send(Control::Shutdown);
+    }
+}
+
+/// The loop itself, generic over the backend and the event source so tests can drive it with a
+/// `TestBackend` and scripted events. Returns the final state for inspection.
+async fn event_loop<B, E>(
+    terminal: &mut ratatui::Terminal<B>,
+    mut events: E,
+    config: DashboardConfig,
+    mut records: UnboundedReceiver<RecordBatch>,
+    controls: &[UnboundedSender<Control>],
+) -> std::io::Result<(Store, App)>
+where
+    B: ratatui::backend::Backend,
+    B::Error: Send + Sync + 'static,
+    E: futures_util::Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin,
+{
+    let mut store = Store::new(config.streams, config.history);
+    let mut app = App::new(store.streams().len());
+    let theme = config.theme;
+    let period = Duration::from_secs(1) / config.fps.clamp(1, 240);
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let mut last_second = i64::MIN;
+    let mut records_open = true;
+
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let now_us = unix_micros(std::time::SystemTime::now());
+                // Clocks ("heartbeat 3 s ago", reconnect countdown) move once a second when idle.
+                let second = now_us.div_euclid(1_000_000);
+                if dirty || second != last_second {
+                    terminal
+                        .draw(|f| render::draw(f, &store, &app, &theme, now_us))
+                        .map_err(std::io::Error::other)?;
+                    app.page_rows = render::list_rows(
+                        terminal.get_frame().area(),
+                        store.streams().len(),
+                    );
+                    dirty = false;
+                    last_second = second;
+                }
+            }
+            batch = records.recv(), if records_open => {
+                match batch {
+                    Some(batch) => {
+                        for r in batch {
+                            store.apply(r);
+                        }
+                        // Drain what else is queued now, so a burst costs one wake-up. A
+                        // disconnect is noticed by the next `recv`.
+                        while let Ok(more) = records.try_recv() {
+                            for r in more {
+                                store.apply(r);
+                            }
+                        }
+                        dirty = true;
+                    }
+                    // Every connection task has ended; keep showing what we have.
+                    None => records_open = false,
+                }
+            }
+            event = events.next() => {
+                let Some(event) = event else { return Ok((store, app)) };
+                let event = event?;
+                let Some(action) = keymap::map_event(&event, app.input_mode()) else {
+                    continue;
+                };
+                dirty = true;
+                match app.handle(&action, &store) {
+                    Some(Effect::Quit) => return Ok((store, app)),
+                    Some(Effect::Control(pane, control)) => {
+                        if let Some(tx) = controls.get(pane)
+                            && tx.send(control).is_err()
+                        {
+                            app.status = Some("that stream has ended".into());
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,1118 @@
+//! Drawing: a pure function of the store, the view state, the theme and the data time `now_us`, so
+//! the same inputs always give the same screen (that is what the snapshot tests rely on).
+//!
+//! ```text
+//! ┌ #0 SSE https://host/events ─────────── OPEN since 12:00:01 · 200 ┐┌ #1 WS wss://host/ws ─ … ┐
+//! │ time          gap      kind       wire   pay  data                ││                         │
+//! │ 12:00:01.250  250 ms   event        64    32  {"price":1.5}       ││  (second pane: same)    │
+//! │ …                                                                 ││                         │
+//! │───────────────────────────────────────────────────────────────────││                         │
+//! │ 120 records  2.0 rec/s  payload 3.8 KiB  wire 4.1 KiB  +7.3%      ││                         │
+//! │ 60s ▁▂▃▅▇█▅▃▂▁                                                    ││                         │
+//! │ gap p50 250 ms  p95 300 ms  p99 1.2 s  max 3.0 s                  ││                         │
+//! │ heartbeat 1.0 s ago  reconnects 0  rtt —  handshake 35.0 ms       ││                         │
+//! └───────────────────────────────────────── FOLLOW ─────────────────┘└─────────────────────────┘
+//! ┌ compare ───────────────────────────────────────────────────────────────────────────────────┐
+//! │        records  rec/s  payload  overhead  gap p50  gap p99  gap max  rtt  handshake        │
+//! │ #0 / #1 / Δ rows                                                                           │
+//! └────────────────────────────────────────────────────────────────────────────────────────────┘
+//!  q quit  Tab pane  ↑↓ move  space pause  Enter detail  / filter  ? help        (status)
+//! ```
+//!
+//! Panes sit side by side from [`SIDE_BY_SIDE_MIN_WIDTH`] columns, stacked below that. The detail
+//! and help views are overlays. Only the visible window of records becomes table rows, and every
+//! preview is cut to its column before it reaches a widget.
+
+use std::fmt::Write as _;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Sparkline, Table};
+
+use crate::record::{Dir, Kind, Payload, Proto, Record};
+use crate::store::{
+    ConnState, Entry, KIND_NAMES, Store, StreamState, StreamStats, close_code_meaning,
+};
+
+use super::app::{App, InputKind};
+use super::keymap::HELP;
+use super::theme::Theme;
+
+/// Narrower terminals stack the panes.
+pub const SIDE_BY_SIDE_MIN_WIDTH: u16 = 120;
+/// Lines of the stats block under each record list.
+const STATS_LINES: u16 = 4;
+/// Height of the comparison strip (borders, header, three rows).
+const COMPARE_LINES: u16 = 6;
+/// The comparison strip is dropped below this terminal height so the lists keep some rows.
+const COMPARE_MIN_HEIGHT: u16 = 30;
+/// Lines of the detail view beyond which a payload is cut.
+const DETAIL_MAX_LINES: usize = 2000;
+/// Bytes of a binary payload shown as hex in the detail view.
+const HEX_MAX_BYTES: usize = 4096;
+/// Characters of one detail line.
+const DETAIL_MAX_LINE_CHARS: usize = 1000;
+
+/// Where everything goes on a screen of a given size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenLayout {
+    /// One rectangle per pane.
+    pub panes: Vec<Rect>,
+    /// The comparison strip, with exactly two streams and enough height.
+    pub compare: Option<Rect>,
+    /// The footer line.
+    pub footer: Rect,
+}
+
+/// Splits the screen.
+pub fn layout(area: Rect, streams: usize) -> ScreenLayout {
+    let show_compare = streams == 2 && area.height >= COMPARE_MIN_HEIGHT;
+    let [body, compare, footer] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(if show_compare { COMPARE_LINES } else { 0 }),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let dir = if area.width >= SIDE_BY_SIDE_MIN_WIDTH {
+        Direction::Horizontal
+    } else {
+        Direction::Vertical
+    };
+    let n = streams.max(1) as u32;
+    let panes = Layout::default()
+        .direction(dir)
+        .constraints((0..n).map(|_| Constraint::Ratio(1, n)))
+        .split(body)
+        .to_vec();
+    ScreenLayout {
+        panes,
+        compare: show_compare.then_some(compare),
+        footer,
+    }
+}
+
+/// The record list and the stats block inside a pane's border.
+fn pane_parts(pane: Rect) -> (Rect, Rect) {
+    let inner = Block::default().borders(Borders::ALL).inner(pane);
+    let stats_h = if inner.height > STATS_LINES + 3 {
+        STATS_LINES + 1
+    } else {
+        0
+    };
+    let [list, stats] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(stats_h)]).areas(inner);
+    (list, stats)
+}
+
+/// Record rows a pane shows on a screen of this size (the table header takes one line).
+pub fn list_rows(area: Rect, streams: usize) -> usize {
+    layout(area, streams).panes.first().map_or(0, |p| {
+        usize::from(pane_parts(*p).0.height.saturating_sub(1))
+    })
+}
+
+/// Draws one frame.
+pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_us: i64) {
+    let area = frame.area();
+    let lay = layout(area, store.streams().len());
+    for (i, (s, rect)) in store.streams().iter().zip(&lay.panes).enumerate() {
+        draw_pane(frame, *rect, i, s, app, theme, now_us);
+    }
+    if let (Some(rect), [a, b]) = (lay.compare, store.streams()) {
+        draw_compare(frame, rect, a, b, theme, now_us);
+    }
+    draw_footer(frame, lay.footer, app, theme);
+    if let Some(detail) = app.detail {
+        let rect = centered(area, 90, 90);
+        frame.render_widget(Clear, rect);
+        match store
+            .stream(detail.pane)
+            .and_then(|s| s.get(detail.seq).map(|e| (s, e)))
+        {
+            Some((s, e)) => draw_detail(frame, rect, s, e, detail.scroll, theme),
+            None => frame.render_widget(
+                Paragraph::new("record evicted from history").block(
+                    Block::bordered()
+                        .title(" detail ")
+                        .border_style(theme.accent),
+                ),
+                rect,
+            ),
+        }
+    }
+    if app.help {
+        draw_help(frame, area, theme);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_pane(
+    frame: &mut Frame<'_>,
+    rect: Rect,
+    pane: usize,
+    s: &StreamState,
+    app: &App,
+    theme: &Theme,
+    now_us: i64,
+) {
+    let focused = app.focus == pane;
+    let proto_style = proto_style(s.info.proto, theme);
+    let mut title = vec![
+        Span::styled(format!(" #{} ", s.info.index), theme.header),
+        Span::styled(s.info.proto.as_str().to_uppercase(), proto_style),
+        Span::styled(format!(" {} ", s.info.display_url), theme.header),
+    ];
+    if s.info.insecure {
+        title.push(Span::styled("INSECURE ", theme.warn));
+    }
+    let (state_text, state_style) = state_line(&s.state, now_us, theme);
+    let view = &app.panes.get(pane).cloned().unwrap_or_default();
+    let (list_rect, stats_rect) = pane_parts(rect);
+    let rows = usize::from(list_rect.height.saturating_sub(1));
+    let window = app.window(pane, s, rows);
+    let mut bottom = Vec::new();
+    if view.following() {
+        bottom.push(Span::styled(" FOLLOW ", theme.ok));
+    } else {
+        bottom.push(Span::styled(" PAUSED ", theme.warn));
+        let below = app.below(pane, s, rows);
+        if below > 0 {
+            bottom.push(Span::styled(format!("· {below} new below "), theme.warn));
+        }
+    }
+    if !app.filter.is_empty() {
+        bottom.push(Span::styled(
+            format!("· filter {:?} ", app.filter),
+            theme.accent,
+        ));
+    }
+    let block = Block::bordered()
+        .border_style(if focused { theme.accent } else { theme.border })
+        .title(Line::from(title))
+        .title(Line::from(Span::styled(format!(" {state_text} "), state_style)).right_aligned())
+        .title_bottom(Line::from(bottom).right_aligned());
+    frame.render_widget(block, rect);
+
+    let selected = if view.following() {
+        window.last().map(|e| e.seq)
+    } else {
+        view.selected
+    };
+    draw_list(frame, list_rect, s, &window, selected, focused, theme);
+    if stats_rect.height > 0 {
+        draw_stats(frame, stats_rect, s, theme, now_us);
+    }
+}
+
+const COL_TIME: u16 = 12;
+const COL_GAP: u16 = 8;
+const COL_KIND: u16 = 9;
+const COL_SIZE: u16 = 6;
+
+fn draw_list(
+    frame: &mut Frame<'_>,
+    rect: Rect,
+    s: &StreamState,
+    window: &[&Entry],
+    selected: Option<u64>,
+    focused: bool,
+    theme: &Theme,
+) {
+    // Six columns, five single spaces between them.
+    let fixed = COL_TIME + COL_GAP + 2 + COL_KIND + 2 * COL_SIZE + 6;
+    let preview_w = usize::from(rect.width.saturating_sub(fixed));
+    let threshold = s.info.heartbeat_ms.map(|t| t as f64);
+    let rows = window.iter().map(|e| {
+        let r = &e.rec;
+        let gap_style = match (r.gap_ms, threshold) {
+            (Some(g), Some(t)) if g > t => theme.gap,
+            _ => theme.muted,
+        };
+        let dir = match r.dir {
+            Some(Dir::In) => Span::styled("←", theme.muted),
+            Some(Dir::Out) => Span::styled("→", theme.out),
+            None => Span::raw(" "),
+        };
+        let row = Row::new(vec![
+            Line::from(Span::styled(clock(r.ts_us), theme.muted)),
+            Line::from(Span::styled(
+                r.gap_ms.map(fmt_ms).unwrap_or_default(),
+                gap_style,
+            ))
+            .right_aligned(),
+            Line::from(dir),
+            Line::from(Span::styled(r.kind.name(), kind_style(r, theme))),
+            Line::from(r.wire_bytes.map(compact).unwrap_or_default()).right_aligned(),
+            Line::from(r.payload_bytes.map(compact).unwrap_or_default()).right_aligned(),
+            Line::from(cut(&preview(r), preview_w)),
+        ]);
+        if Some(e.seq) == selected && focused {
+            row.style(theme.selected)
+        } else {
+            row
+        }
+    });
+    let header = Row::new([
+        Line::from("time"),
+        Line::from("gap").right_aligned(),
+        Line::from(""),
+        Line::from("kind"),
+        Line::from("wire").right_aligned(),
+        Line::from("pay").right_aligned(),
+        Line::from("data"),
+    ])
+    .style(theme.muted);
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(COL_TIME),
+            Constraint::Length(COL_GAP),
+            Constraint::Length(1),
+            Constraint::Length(COL_KIND),
+            Constraint::Length(COL_SIZE),
+            Constraint::Length(COL_SIZE),
+            Constraint::Min(0),
+        ],
+    )
+    .header(header)
+    .column_spacing(1);
+    frame.render_widget(table, rect);
+    if window.is_empty() {
+        let msg = if s.stats.records == 0 {
+            "waiting for records…"
+        } else {
+            "no records match"
+        };
+        let y = rect
+            .y
+            .saturating_add(1)
+            .min(rect.bottom().saturating_sub(1));
+        frame.render_widget(
+            Paragraph::new(Span::styled(msg, theme.muted)),
+            Rect::new(rect.x, y, rect.width, 1),
+        );
+    }
+}
+
+fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme, now_us: i64) {
+    let st = &s.stats;
+    let [sep, l1, l2, l3, l4] = Layout::vertical([Constraint::Length(1); 5]).areas(rect);
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            "─".repeat(usize::from(sep.width)),
+            theme.border,
+        )),
+        sep,
+    );
+    let m = |t: &str| Span::styled(t.to_owned(), theme.muted);
+    let v = |t: String| Span::styled(t, theme.text);
+    let mut line1 = vec![
+        v(st.records.to_string()),
+        m(" records  "),
+        v(format!("{:.1}", st.rate_per_sec(now_us))),
+        m(" rec/s  payload "),
+        v(fmt_bytes(st.payload_bytes)),
+        m("  wire "),
+        v(fmt_bytes(st.wire_bytes)),
+    ];
+    if let Some(o) = st.overhead_pct() {
+        line1.push(m("  overhead "));
+        line1.push(v(format!("{o:.1}%")));
+    }
+    // Counts by kind last: on a narrow pane they are the first thing to be cut.
+    for (name, n) in KIND_NAMES.iter().zip(st.by_kind) {
+        if n > 0 {
+            line1.push(m(&format!("  {name} ")));
+            line1.push(v(n.to_string()));
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(line1)), l1);
+
+    let label = "60s ";
+    frame.render_widget(Paragraph::new(m(label)), l2);
+    let spark_rect = Rect {
+        x: l2.x + label.len() as u16,
+        width: l2.width.saturating_sub(label.len() as u16).min(60),
+        ..l2
+    };
+    let data = st.sparkline(now_us);
+    // Right-align the minute so the newest second is always drawn, even on narrow panes.
+    let shown = &data[data.len().saturating_sub(usize::from(spark_rect.width))..];
+    frame.render_widget(
+        Sparkline::default().data(shown).style(theme.sparkline),
+        spark_rect,
+    );
+
+    let g = |q: f64| st.gap_ms_at(q).map_or("—".to_owned(), fmt_ms);
+    let line3 = vec![
+        m("gap p50 "),
+        v(g(0.5)),
+        m("  p95 "),
+        v(g(0.95)),
+        m("  p99 "),
+        v(g(0.99)),
+        m("  max "),
+        v(st.gap_max_ms().map_or("—".to_owned(), fmt_ms)),
+    ];
+    frame.render_widget(Paragraph::new(Line::from(line3)), l3);
+
+    let hb = st.last_heartbeat_us.map_or("—".to_owned(), |t| {
+        format!("{} ago", fmt_ms((now_us - t).max(0) as f64 / 1000.0))
+    });
+    let line4 = vec![
+        m("heartbeat "),
+        v(hb),
+        m("  reconnects "),
+        v(st.reconnects.to_string()),
+        m("  rtt "),
+        v(st.last_rtt_ms.map_or("—".to_owned(), fmt_ms)),
+        m("  handshake "),
+        v(st.handshake_ms.map_or("—".to_owned(), fmt_ms)),
+    ];
+    frame.render_widget(Paragraph::new(Line::from(line4)), l4);
+}
+
+/// The figures the comparison strip shows, as numbers so the difference can be computed.
+fn compare_figures(st: &StreamStats, now_us: i64) -> [Option<f64>; 9] {
+    [
+        Some(st.records as f64),
+        Some(st.rate_per_sec(now_us)),
+        Some(st.payload_bytes as f64),
+        st.overhead_pct(),
+        st.gap_ms_at(0.5),
+        st.gap_ms_at(0.99),
+        st.gap_max_ms(),
+        st.last_rtt_ms,
+        st.handshake_ms,
+    ]
+}
+
+fn fmt_figure(i: usize, v: Option<f64>, signed: bool) -> String {
+    let Some(v) = v else {
+        return "—".to_owned();
+    };
+    let sign = if signed && v > 0.0 { "+" } else { "" };
+    match i {
+        0 => format!("{sign}{v:.0}"),
+        1 => format!("{sign}{v:.1}"),
+        2 if v < 0.0 => format!("-{}", fmt_bytes(v.abs() as u64)),
+        2 => format!("{sign}{}", fmt_bytes(v as u64)),
+        3 => format!("{sign}{v:.1}%"),
+        _ if v < 0.0 => format!("-{}", fmt_ms(v.abs())),
+        _ => format!("{sign}{}", fmt_ms(v)),
+    }
+}
+
+fn draw_compare(
+    frame: &mut Frame<'_>,
+    rect: Rect,
+    a: &StreamState,
+    b: &StreamState,
+    theme: &Theme,
+    now_us: i64,
+) {
+    let fa = compare_figures(&a.stats, now_us);
+    let fb = compare_figures(&b.stats, now_us);
+    let row = |label: String, style: Style, f: &dyn Fn(usize) -> String| {
+        let mut cells = vec![Line::from(Span::styled(label, style))];
+        cells.extend((0..9).map(|i| Line::from(f(i)).right_aligned()));
+        Row::new(cells)
+    };
+    let rows = vec![
+        row(
+            format!("#{} {}", a.info.index, a.info.proto.as_str()),
+            proto_style(a.info.proto, theme),
+            &|i| fmt_figure(i, fa[i], false),
+        ),
+        row(
+            format!("#{} {}", b.info.index, b.info.proto.as_str()),
+            proto_style(b.info.proto, theme),
+            &|i| fmt_figure(i, fb[i], false),
+        ),
+        row(
+            "Δ #1−#0".to_owned(),
+            theme.accent,
+            &|i| match (fa[i], fb[i]) {
+                (Some(x), Some(y)) => fmt_figure(i, Some(y - x), true),
+                _ => "—".to_owned(),
+            },
+        ),
+    ];
+    let header = Row::new(
+        [
+            "", "records", "rec/s", "payload", "overhead", "gap p50", "gap p99", "gap max", "rtt",
+            "handshk",
+        ]
+        .map(|h| Line::from(h).right_aligned()),
+    )
+    .style(theme.muted);
+    let mut widths = vec![Constraint::Length(8)];
+    // Even shares, so the strip fits a narrow terminal too (figures are right-aligned).
+    widths.extend([Constraint::Fill(1); 9]);
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .column_spacing(1)
+            .block(
+                Block::bordered()
+                    .border_style(theme.border)
+                    .title(Span::styled(" compare ", theme.header)),
+            ),
+        rect,
+    );
+}
+
+fn draw_footer(frame: &mut Frame<'_>, rect: Rect, app: &App, theme: &Theme) {
+    let line = if let Some(input) = &app.input {
+        let prompt = match input.kind {
+            InputKind::Filter => "filter /",
+            InputKind::Send => "send ›",
+        };
+        let mut spans = vec![
+            Span::styled(format!(" {prompt} "), theme.accent),
+            Span::styled(input.text.clone(), theme.text),
+            Span::styled("█", theme.accent),
+            Span::styled("  Enter accept · Esc cancel", theme.muted),
+        ];
+        if let Some(status) = &app.status {
+            spans.push(Span::styled(format!("  {status}"), theme.error));
+        }
+        Line::from(spans)
+    } else {
+        let mut spans = Vec::new();
+        for (key, what) in [
+            ("q", "quit"),
+            ("Tab", "pane"),
+            ("↑↓", "move"),
+            ("space", "pause"),
+            ("Enter", "detail"),
+            ("/", "filter"),
+            ("?", "help"),
+        ] {
+            spans.push(Span::styled(format!(" {key}"), theme.accent));
+            spans.push(Span::styled(format!(" {what} "), theme.muted));
+        }
+        if let Some(status) = &app.status {
+            spans.push(Span::styled(format!(" │ {status}"), theme.text));
+        }
+        Line::from(spans)
+    };
+    frame.render_widget(Paragraph::new(line), rect);
+}
+
+fn draw_help(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let height = (HELP.len() as u16 + 2).min(area.height);
+    let width = 60.min(area.width);
+    let rect = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    );
+    frame.render_widget(Clear, rect);
+    let rows = HELP.iter().map(|(k, what)| {
+        Row::new(vec![
+            Line::from(Span::styled(*k, theme.accent)),
+            Line::from(Span::styled(*what, theme.text)),
+        ])
+    });
+    frame.render_widget(
+        Table::new(rows, [Constraint::Length(13), Constraint::Min(0)]).block(
+            Block::bordered()
+                .border_style(theme.accent)
+                .title(Span::styled(" keys ", theme.header))
+                .title_bottom(
+                    Line::from(Span::styled(" any key closes ", theme.muted)).right_aligned(),
+                ),
+        ),
+        rect,
+    );
+}
+
+fn draw_detail(
+    frame: &mut Frame<'_>,
+    rect: Rect,
+    s: &StreamState,
+    e: &Entry,
+    scroll: u16,
+    theme: &Theme,
+) {
+    let lines = detail_lines(s, &e.rec, theme);
+    let title = Line::from(vec![
+        Span::styled(
+            format!(" record {} · #{} ", e.seq, s.info.index),
+            theme.header,
+        ),
+        Span::styled(e.rec.kind.name(), kind_style(&e.rec, theme)),
+        Span::raw(" "),
+    ]);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((scroll, 0)).block(
+            Block::bordered()
+                .border_style(theme.accent)
+                .title(title)
+                .title_bottom(
+                    Line::from(Span::styled(" ↑↓ scroll · Esc back ", theme.muted)).right_aligned(),
+                ),
+        ),
+        rect,
+    );
+}
+
+/// Every field of a record, one per line, with the payload pretty-printed.
+pub fn detail_lines(s: &StreamState, r: &Record, theme: &Theme) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let field = |out: &mut Vec<Line<'static>>, name: &str, value: String| {
+        out.push(Line::from(vec![
+            Span::styled(format!("{name:>14}  "), theme.muted),
+            Span::styled(cut(&value, DETAIL_MAX_LINE_CHARS), theme.text),
+        ]));
+    };
+    let mut ts = Vec::new();
+    crate::record::write_rfc3339_micros(&mut ts, r.ts_us);
+    field(&mut out, "time", String::from_utf8_lossy(&ts).into_owned());
+    field(
+        &mut out,
+        "stream",
+        format!("#{} {} {}", r.stream, r.proto.as_str(), s.info.display_url),
+    );
+    if let Some(d) = r.dir {
+        field(&mut out, "dir", d.as_str().to_owned());
+    }
+    if let Some(n) = r.wire_bytes {
+        field(&mut out, "wire bytes", n.to_string());
+    }
+    if let Some(n) = r.payload_bytes {
+        field(&mut out, "payload bytes", n.to_string());
+    }
+    if let Some(g) = r.gap_ms {
+        field(&mut out, "gap", fmt_ms(g));
+    }
+    if let Some(n) = r.read {
+        field(&mut out, "read", n.to_string());
+    }
+    match &r.kind {
+        Kind::Open {
+            status,
+            headers,
+            handshake_ms,
+        } => {
+            field(&mut out, "status", status.to_string());
+            field(&mut out, "handshake", fmt_ms(*handshake_ms));
+            out.push(Line::from(Span::styled("       headers", theme.muted)));
+            for (k, v) in headers {
+                out.push(Line::from(vec![
+                    Span::raw("    "),
+                    Span::styled(format!("{k}: "), theme.json_key),
+                    Span::styled(cut(v, DETAIL_MAX_LINE_CHARS), theme.text),
+                ]));
+            }
+        }
+        Kind::Event {
+            event,
+            data,
+            id,
+            retry,
+        } => {
+            field(&mut out, "event", event.clone());
+            field(&mut out, "id", id.clone().unwrap_or_else(|| "—".into()));
+            if let Some(r) = retry {
+                field(&mut out, "retry", format!("{r} ms"));
+            }
+            payload_lines(&mut out, &Payload::Text(data.clone()), theme);
+        }
+        Kind::Comment { text } => {
+            payload_lines(&mut out, &Payload::Text(text.clone()), theme);
+        }
+        Kind::Message {
+            opcode,
+            data,
+            frames,
+            compressed,
+        } => {
+            field(&mut out, "opcode", opcode.as_str().to_owned());
+            field(&mut out, "frames", frames.to_string());
+            field(&mut out, "compressed", compressed.to_string());
+            payload_lines(&mut out, data, theme);
+        }
+        Kind::Ping { data } => payload_lines(&mut out, data, theme),
+        Kind::Pong { data, rtt_ms } => {
+            if let Some(rtt) = rtt_ms {
+                field(&mut out, "rtt", fmt_ms(*rtt));
+            }
+            payload_lines(&mut out, data, theme);
+        }
+        Kind::Close { code, reason, by } => {
+            field(
+                &mut out,
+                "code",
+                code.map_or("none".into(), |c| {
+                    format!("{c} ({})", close_code_meaning(c))
+                }),
+            );
+            field(&mut out, "reason", reason.clone());
+            field(&mut out, "by", by.as_str().to_owned());
+        }
+        Kind::Reconnect {
+            attempt,
+            delay_ms,
+            last_event_id,
+            reason,
+        } => {
+            field(&mut out, "attempt", attempt.to_string());
+            field(&mut out, "delay", fmt_ms(*delay_ms as f64));
+            field(
+                &mut out,
+                "last event id",
+                last_event_id.clone().unwrap_or_else(|| "—".into()),
+            );
+            field(&mut out, "reason", reason.clone());
+        }
+        Kind::Gap {
+            gap_ms,
+            threshold_ms,
+        } => {
+            field(&mut out, "silent for", fmt_ms(*gap_ms));
+            field(&mut out, "threshold", fmt_ms(*threshold_ms));
+        }
+        Kind::Error {
+            message,
+            status,
+            close_code,
+        } => {
+            field(&mut out, "message", message.clone());
+            if let Some(s) = status {
+                field(&mut out, "status", s.to_string());
+            }
+            if let Some(c) = close_code {
+                field(
+                    &mut out,
+                    "close code",
+                    format!("{c} ({})", close_code_meaning(*c)),
+                );
+            }
+        }
+        Kind::End { reason, failed } => {
+            field(&mut out, "reason", reason.clone());
+            field(&mut out, "failed", failed.to_string());
+        }
+    }
+    out.truncate(DETAIL_MAX_LINES);
+    out
+}
+
+fn payload_lines(out: &mut Vec<Line<'static>>, data: &Payload, theme: &Theme) {
+    out.push(Line::from(Span::styled("          data", theme.muted)));
+    match data {
+        Payload::Text(t) if is_json_container(t) => {
+            out.extend(json_lines(t, theme, DETAIL_MAX_LINES));
+        }
+        Payload::Text(t) => out.extend(
+            t.lines()
+                .take(DETAIL_MAX_LINES)
+                .map(|l| Line::from(Span::styled(cut(l, DETAIL_MAX_LINE_CHARS), theme.text))),
+        ),
+        Payload::Binary(b) => out.extend(hex_lines(b, theme)),
+    }
+}
+
+/// Valid JSON whose top level is an object or array (worth pretty-printing).
+fn is_json_container(t: &str) -> bool {
+    matches!(t.trim_start().as_bytes().first(), Some(b'{' | b'['))
+        && serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok()
+}
+
+/// Pretty-prints valid JSON text (two-space indent) as coloured lines, at most `max` of them.
+///
+/// It walks the text rather than a parsed `serde_json::Value` so object keys keep the order the
+/// server sent them in (a `Value` map is sorted) and numbers keep their exact spelling. The caller
+/// has checked validity with `serde_json`, so the walk can be simple.
+pub fn json_lines(text: &str, theme: &Theme, max: usize) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let mut cur: Vec<Span<'static>> = Vec::new();
+    let mut depth = 0usize;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let next_non_ws = |from: usize| {
+        bytes[from.min(bytes.len())..]
+            .iter()
+            .copied()
+            .find(|b| !b.is_ascii_whitespace())
+    };
+    let newline = |lines: &mut Vec<Line<'static>>, cur: &mut Vec<Span<'static>>, depth: usize| {
+        lines.push(Line::from(std::mem::take(cur)));
+        if depth > 0 {
+            cur.push(Span::raw("  ".repeat(depth)));
+        }
+    };
+    while i < bytes.len() && lines.len() < max {
+        let b = bytes[i];
+        match b {
+            b'{' | b'[' => {
+                let close = if b == b'{' { b'}' } else { b']' };
+                if next_non_ws(i + 1) == Some(close) {
+                    cur.push(Span::styled(
+                        if b == b'{' { "{}" } else { "[]" },
+                        theme.text,
+                    ));
+                    // Skip to the matching close.
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != close {
+                        i += 1;
+                    }
+                } else {
+                    cur.push(Span::styled((b as char).to_string(), theme.text));
+                    depth += 1;
+                    newline(&mut lines, &mut cur, depth);
+                }
+                i += 1;
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut lines, &mut cur, depth);
+                cur.push(Span::styled((b as char).to_string(), theme.text));
+                i += 1;
+            }
+            b',' => {
+                cur.push(Span::styled(",", theme.text));
+                newline(&mut lines, &mut cur, depth);
+                i += 1;
+            }
+            b':' => {
+                cur.push(Span::styled(": ", theme.text));
+                i += 1;
+            }
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(bytes.len());
+                let s = text.get(start..i).unwrap_or_default();
+                let style = if next_non_ws(i) == Some(b':') {
+                    theme.json_key
+                } else {
+                    theme.json_string
+                };
+                cur.push(Span::styled(cut(s, DETAIL_MAX_LINE_CHARS), style));
+            }
+            b if b.is_ascii_whitespace() => i += 1,
+            _ => {
+                // A number or a literal: everything up to the next delimiter.
+                let start = i;
+                while i < bytes.len() && !b",]} \t\r\n".contains(&bytes[i]) {
+                    i += 1;
+                }
+                let token = text.get(start..i).unwrap_or_default();
+                let style = if matches!(token, "true" | "false" | "null") {
+                    theme.json_literal
+                } else {
+                    theme.json_number
+                };
+                cur.push(Span::styled(token.to_owned(), style));
+            }
+        }
+    }
+    if !cur.is_empty() && lines.len() < max {
+        lines.push(Line::from(cur));
+    }
+    lines
+}
+
+/// Classic hex dump: offset, 16 bytes in hex, the same bytes as ASCII (`.` for the rest).
+pub fn hex_lines(bytes: &[u8], theme: &Theme) -> Vec<Line<'static>> {
+    let shown = &bytes[..bytes.len().min(HEX_MAX_BYTES)];
+    let mut out: Vec<Line<'static>> = shown
+        .chunks(16)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut hex = String::with_capacity(50);
+            for (j, b) in chunk.iter().enumerate() {
+                if j == 8 {
+                    hex.push(' ');
+                }
+                let _ = write!(hex, "{b:02x} ");
+            }
+            let ascii: String = chunk
+                .iter()
+                .map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            Line::from(vec![
+                Span::styled(format!("{:08x}  ", i * 16), theme.muted),
+                Span::styled(format!("{hex:<49}"), theme.text),
+                Span::styled(format!(" |{ascii}|"), theme.json_string),
+            ])
+        })
+        .collect();
+    if bytes.len() > shown.len() {
+        out.push(Line::from(Span::styled(
+            format!("… {} more bytes", bytes.len() - shown.len()),
+            theme.muted,
+        )));
+    }
+    out
+}
+
+fn centered(area: Rect, pct_w: u16, pct_h: u16) -> Rect {
+    let w = area.width * pct_w / 100;
+    let h = area.height * pct_h / 100;
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn proto_style(proto: Proto, theme: &Theme) -> Style {
+    match proto {
+        Proto::Sse => theme.sse,
+        Proto::Ws => theme.ws,
+    }
+}
+
+fn kind_style(r: &Record, theme: &Theme) -> Style {
+    if r.dir == Some(Dir::Out) {
+        return theme.out;
+    }
+    match &r.kind {
+        Kind::Event { .. } => theme.sse,
+        Kind::Message { .. } => theme.ws,
+        Kind::Comment { .. } | Kind::Ping { .. } | Kind::Pong { .. } => theme.ping,
+        Kind::Open { .. } => theme.ok,
+        Kind::Gap { .. } => theme.gap,
+        // A normal close is worth noticing, not alarming.
+        Kind::Reconnect { .. }
+        | Kind::Close {
+            code: Some(1000 | 1001) | None,
+            ..
+        } => theme.warn,
+        Kind::Close { .. } | Kind::Error { .. } | Kind::End { failed: true, .. } => theme.error,
+        Kind::End { .. } => theme.muted,
+    }
+}
+
+/// The header's connection state.
+fn state_line(state: &ConnState, now_us: i64, theme: &Theme) -> (String, Style) {
+    match state {
+        ConnState::Connecting => ("CONNECTING…".into(), theme.warn),
+        ConnState::Open { since_us, status } => (
+            format!("OPEN since {} · {status}", clock(*since_us)),
+            theme.ok,
+        ),
+        ConnState::Reconnecting {
+            at_us,
+            attempt,
+            reason,
+        } => {
+            let wait = if *at_us > now_us {
+                format!("in {}", fmt_ms((*at_us - now_us) as f64 / 1000.0))
+            } else {
+                "now".into()
+            };
+            (
+                format!("RECONNECTING {wait} · attempt {attempt} · {reason}"),
+                theme.warn,
+            )
+        }
+        ConnState::Closed { code, by, reason } => {
+            let code_txt = code.map_or("no code".into(), |c| {
+                format!("{c} {}", close_code_meaning(c))
+            });
+            let style = if matches!(code, Some(1000 | 1001) | None) {
+                theme.warn
+            } else {
+                theme.error
+            };
+            let reason = if reason.is_empty() {
+                String::new()
+            } else {
+                format!(" · {reason}")
+            };
+            (
+                format!("CLOSED {code_txt} by {}{reason}", by.as_str()),
+                style,
+            )
+        }
+        ConnState::Failed { reason } => (format!("FAILED: {reason}"), theme.error),
+        ConnState::Ended { reason } => (format!("ENDED: {reason}"), theme.muted),
+    }
+}
+
+/// A one-line summary of a record for the list.
+pub fn preview(r: &Record) -> String {
+    match &r.kind {
+        Kind::Open {
+            status,
+            handshake_ms,
+            ..
+        } => format!("{status} in {}", fmt_ms(*handshake_ms)),
+        Kind::Event { event, data, .. } if event == "message" => one_line(data),
+        Kind::Event { event, data, .. } => format!("{event}: {}", one_line(data)),
+        Kind::Comment { text } => format!(": {}", one_line(text)),
+        Kind::Message { data, frames, .. } => {
+            let frames = if *frames > 1 {
+                format!("[{frames} frames] ")
+            } else {
+                String::new()
+            };
+            format!("{frames}{}", payload_preview(data))
+        }
+        Kind::Ping { data } => payload_preview(data),
+        Kind::Pong { data, rtt_ms } => match rtt_ms {
+            Some(rtt) => format!("rtt {} {}", fmt_ms(*rtt), payload_preview(data)),
+            None => payload_preview(data),
+        },
+        Kind::Close { code, reason, by } => format!(
+            "{} by {}{}",
+            code.map_or("no code".into(), |c| format!(
+                "{c} {}",
+                close_code_meaning(c)
+            )),
+            by.as_str(),
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", one_line(reason))
+            }
+        ),
+        Kind::Reconnect {
+            attempt,
+            delay_ms,
+            reason,
+            ..
+        } => format!(
+            "attempt {attempt} in {}: {}",
+            fmt_ms(*delay_ms as f64),
+            one_line(reason)
+        ),
+        Kind::Gap {
+            gap_ms,
+            threshold_ms,
+        } => format!(
+            "silent {} (threshold {})",
+            fmt_ms(*gap_ms),
+            fmt_ms(*threshold_ms)
+        ),
+        Kind::Error {
+            message, status, ..
+        } => match status {
+            Some(s) if !message.contains(&s.to_string()) => {
+                format!("HTTP {s}: {}", one_line(message))
+            }
+            _ => one_line(message),
+        },
+        Kind::End { reason, failed } if *failed && reason != "failed" => {
+            format!("failed: {reason}")
+        }
+        Kind::End { reason, .. } => reason.clone(),
+    }
+}
+
+/// Previews only look at the start of a payload: no more is ever visible in one row.
+const PREVIEW_SCAN: usize = 512;
+
+fn payload_preview(p: &Payload) -> String {
+    match p {
+        Payload::Text(t) => one_line(t),
+        Payload::Binary(b) => {
+            let mut s = format!("<{} bytes> ", b.len());
+            for byte in b.iter().take(PREVIEW_SCAN / 3) {
+                let _ = write!(s, "{byte:02x} ");
+            }
+            s
+        }
+    }
+}
+
+/// The start of a text with line breaks and control characters made visible on one line.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .take(PREVIEW_SCAN)
+        .map(|c| match c {
+            '\n' => '⏎',
+            c if c.is_control() => '·',
+            c => c,
+        })
+        .collect()
+}
+
+/// Cuts to `width` characters, marking the cut with `…`.
+pub fn cut(s: &str, width: usize) -> String {
+    if width == 0 {
+        return String::new();
+    }
+    let mut chars = s.chars();
+    let head: String = chars.by_ref().take(width).collect();
+    if chars.next().is_some() {
+        let mut head: String = head.chars().take(width - 1).collect();
+        head.push('…');
+        head
+    } else {
+        head
+    }
+}
+
+/// `HH:MM:SS.mmm` in UTC (no time zone database; the detail view shows the full RFC 3339 time).
+pub fn clock(ts_us: i64) -> String {
+    let ms_of_day = ts_us.div_euclid(1000).rem_euclid(86_400_000);
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000
+    )
+}
+
+/// Milliseconds, in the unit that keeps three significant digits readable.
+pub fn fmt_ms(ms: f64) -> String {
+    if !ms.is_finite() {
+        return "—".into();
+    }
+    if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else if ms < 100.0 {
+        format!("{ms:.1} ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else if ms < 60_000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else {
+        let s = (ms / 1000.0).round() as u64;
+        format!("{}m{:02}s", s / 60, s % 60)
+    }
+}
+
+/// Bytes with binary units.
+pub fn fmt_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+/// Sizes for a six-column cell.
+fn compact(n: u64) -> String {
+    match n {
+        0..=99_999 => n.to_string(),
+        100_000..=9_999_999 => format!("{}K", n / 1000),
+        _ => format!("{}M", n / 1_000_000),
+    }
+}

@@ -1,0 +1,572 @@
+//! Whole-screen snapshots of scripted sessions: fixed timestamps, fixed `now`, so every run draws
+//! the same characters. Colours are not in text snapshots; the theme tests check cell styles.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+use super::app::App;
+use super::keymap::Action;
+use super::render::{self, draw};
+use super::theme::Theme;
+use crate::control::StreamInfo;
+use crate::record::{DataOpcode, Dir, Kind, Payload, Proto, Record, Side};
+use crate::store::Store;
+
+/// 2025-11-25T12:00:00Z.
+const T0: i64 = 1_764_072_000_000_000;
+
+fn info(index: usize, proto: Proto, url: &str) -> StreamInfo {
+    StreamInfo {
+        index,
+        proto,
+        display_url: url.into(),
+        heartbeat_ms: Some(1500),
+        insecure: false,
+    }
+}
+
+fn open(stream: usize, proto: Proto, at_ms: i64) -> Record {
+    Record::new(
+        T0 + at_ms * 1000,
+        stream,
+        proto,
+        Kind::Open {
+            status: if proto == Proto::Ws { 101 } else { 200 },
+            headers: vec![
+                ("content-type".into(), "text/event-stream".into()),
+                ("cache-control".into(), "no-cache".into()),
+            ],
+            handshake_ms: 42.5,
+        },
+    )
+}
+
+fn traffic(mut r: Record, wire: u64, payload: u64, gap_ms: f64) -> Record {
+    r.dir = Some(Dir::In);
+    r.wire_bytes = Some(wire);
+    r.payload_bytes = Some(payload);
+    r.gap_ms = Some(gap_ms);
+    r
+}
+
+fn sse_event(at_ms: i64, event: &str, data: &str, gap_ms: f64) -> Record {
+    let r = Record::new(
+        T0 + at_ms * 1000,
+        0,
+        Proto::Sse,
+        Kind::Event {
+            event: event.into(),
+            data: data.into(),
+            id: Some(format!("{at_ms}")),
+            retry: None,
+        },
+    );
+    traffic(r, data.len() as u64 + 16, data.len() as u64, gap_ms)
+}
+
+fn ws_msg(stream: usize, at_ms: i64, data: Payload, gap_ms: f64) -> Record {
+    let len = data.len() as u64;
+    let opcode = match data {
+        Payload::Text(_) => DataOpcode::Text,
+        Payload::Binary(_) => DataOpcode::Binary,
+    };
+    let r = Record::new(
+        T0 + at_ms * 1000,
+        stream,
+        Proto::Ws,
+        Kind::Message {
+            opcode,
+            data,
+            frames: 1,
+            compressed: false,
+        },
+    );
+    traffic(r, len + 2, len, gap_ms)
+}
+
+/// An SSE session: open, ticker events every 250 ms, a comment heartbeat, one long gap.
+fn sse_session(store: &mut Store) {
+    store.apply(open(0, Proto::Sse, 0));
+    let mut t = 40;
+    for i in 0..24 {
+        let gap = if i == 12 { 2600.0 } else { 250.0 };
+        t += gap as i64;
+        let data = format!(
+            "{{\"symbol\":\"ACME\",\"price\":{}.{:02},\"seq\":{i},\"note\":\"a long payload that must be cut to the width of the column\"}}",
+            100 + i,
+            i * 7 % 100
+        );
+        store.apply(sse_event(
+            t,
+            if i % 5 == 4 { "trade" } else { "message" },
+            &data,
+            gap,
+        ));
+        if i % 8 == 0 {
+            let mut c = Record::new(
+                T0 + (t + 5) * 1000,
+                0,
+                Proto::Sse,
+                Kind::Comment {
+                    text: "keep-alive".into(),
+                },
+            );
+            c.dir = Some(Dir::In);
+            c.wire_bytes = Some(13);
+            c.payload_bytes = Some(0);
+            c.gap_ms = Some(5.0);
+            store.apply(c);
+        }
+    }
+}
+
+fn ws_session(store: &mut Store, stream: usize) {
+    store.apply(open(stream, Proto::Ws, 10));
+    let mut t = 10;
+    for i in 0..15 {
+        t += 400;
+        store.apply(ws_msg(
+            stream,
+            t,
+            Payload::Text(format!("{{\"type\":\"tick\",\"n\":{i}}}")),
+            400.0,
+        ));
+    }
+    let mut pong = Record::new(
+        T0 + (t + 20) * 1000,
+        stream,
+        Proto::Ws,
+        Kind::Pong {
+            data: Payload::Binary(vec![1, 2, 3, 4]),
+            rtt_ms: Some(3.75),
+        },
+    );
+    pong.dir = Some(Dir::In);
+    pong.wire_bytes = Some(6);
+    pong.payload_bytes = Some(4);
+    pong.gap_ms = Some(20.0);
+    store.apply(pong);
+}
+
+fn now() -> i64 {
+    T0 + 9_000_000
+}
+
+fn screen(store: &Store, app: &App, theme: &Theme, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+    term.draw(|f| draw(f, store, app, theme, now()))
+        .expect("draw");
+    term
+}
+
+fn app_for(store: &Store, w: u16, h: u16) -> App {
+    let mut app = App::new(store.streams().len());
+    app.page_rows = render::list_rows(
+        ratatui::layout::Rect::new(0, 0, w, h),
+        store.streams().len(),
+    );
+    app
+}
+
+#[test]
+fn single_sse_stream() {
+    let mut store = Store::new(
+        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        1000,
+    );
+    sse_session(&mut store);
+    let app = app_for(&store, 110, 30);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 110, 30).backend());
+}
+
+fn two_stream_store() -> Store {
+    let mut store = Store::new(
+        vec![
+            info(0, Proto::Sse, "https://example.test/prices"),
+            info(1, Proto::Ws, "wss://example.test/ticks"),
+        ],
+        1000,
+    );
+    sse_session(&mut store);
+    ws_session(&mut store, 1);
+    store
+}
+
+#[test]
+fn two_streams_side_by_side_with_comparison() {
+    let store = two_stream_store();
+    let app = app_for(&store, 160, 36);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 160, 36).backend());
+}
+
+#[test]
+fn narrow_terminal_stacks_panes() {
+    let store = two_stream_store();
+    let app = app_for(&store, 90, 44);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 90, 44).backend());
+}
+
+#[test]
+fn detail_of_json_event() {
+    let mut store = Store::new(
+        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        1000,
+    );
+    sse_session(&mut store);
+    let mut app = app_for(&store, 100, 34);
+    app.handle(&Action::OpenDetail, &store);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 100, 34).backend());
+}
+
+#[test]
+fn detail_of_binary_message_is_hex() {
+    let mut store = Store::new(vec![info(0, Proto::Ws, "wss://example.test/bin")], 100);
+    store.apply(open(0, Proto::Ws, 0));
+    let bytes: Vec<u8> = (0u8..40)
+        .map(|b| b.wrapping_mul(7))
+        .chain(*b"hello")
+        .collect();
+    store.apply(ws_msg(0, 100, Payload::Binary(bytes), 60.0));
+    let mut app = app_for(&store, 100, 24);
+    app.handle(&Action::OpenDetail, &store);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 100, 24).backend());
+}
+
+#[test]
+fn paused_with_filter_counts_new_records_below() {
+    let mut store = Store::new(
+        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        1000,
+    );
+    sse_session(&mut store);
+    let mut app = app_for(&store, 110, 24);
+    app.handle(&Action::StartFilter, &store);
+    for c in "ACME".chars() {
+        app.handle(&Action::InputChar(c), &store);
+    }
+    app.handle(&Action::InputSubmit, &store);
+    app.handle(&Action::Move(-1), &store);
+    let selected = app.panes[0].selected;
+    for i in 0..6 {
+        store.apply(sse_event(
+            8000 + i * 100,
+            "trade",
+            "{\"symbol\":\"ACME\",\"late\":true}",
+            100.0,
+        ));
+    }
+    assert_eq!(app.panes[0].selected, selected);
+    assert_eq!(app.below(0, &store.streams()[0], app.page_rows), 6);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 110, 24).backend());
+}
+
+#[test]
+fn reconnecting_state_counts_down() {
+    let mut store = Store::new(
+        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        100,
+    );
+    sse_session(&mut store);
+    store.apply(Record::new(
+        now() - 500_000,
+        0,
+        Proto::Sse,
+        Kind::Error {
+            message: "connection reset by peer".into(),
+            status: None,
+            close_code: None,
+        },
+    ));
+    store.apply(Record::new(
+        now() - 500_000,
+        0,
+        Proto::Sse,
+        Kind::Reconnect {
+            attempt: 3,
+            delay_ms: 2000,
+            last_event_id: Some("6790".into()),
+            reason: "connection reset".into(),
+        },
+    ));
+    let app = app_for(&store, 110, 24);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 110, 24).backend());
+}
+
+#[test]
+fn failed_state_shows_reason() {
+    let mut store = Store::new(vec![info(0, Proto::Ws, "wss://example.test/ticks")], 100);
+    ws_session(&mut store, 0);
+    store.apply(Record::new(
+        T0 + 7_000_000,
+        0,
+        Proto::Ws,
+        Kind::Close {
+            code: Some(1011),
+            reason: "backend exploded".into(),
+            by: Side::Server,
+        },
+    ));
+    store.apply(Record::new(
+        T0 + 7_100_000,
+        0,
+        Proto::Ws,
+        Kind::Error {
+            message: "HTTP 503 Service Unavailable".into(),
+            status: Some(503),
+            close_code: None,
+        },
+    ));
+    store.apply(Record::new(
+        T0 + 7_100_000,
+        0,
+        Proto::Ws,
+        Kind::End {
+            reason: "failed".into(),
+            failed: true,
+        },
+    ));
+    let app = app_for(&store, 110, 24);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 110, 24).backend());
+}
+
+#[test]
+fn help_overlay() {
+    let store = two_stream_store();
+    let mut app = app_for(&store, 130, 36);
+    app.handle(&Action::ToggleHelp, &store);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 130, 36).backend());
+}
+
+#[test]
+fn themes_colour_the_same_cells_differently() {
+    let mut store = Store::new(
+        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        1000,
+    );
+    sse_session(&mut store);
+    let app = app_for(&store, 110, 30);
+    let default = screen(&store, &app, &Theme::default(), 110, 30);
+    let ansi = screen(
+        &store,
+        &app,
+        &Theme::load("ansi16").expect("ansi16"),
+        110,
+        30,
+    );
+    let light = screen(&store, &app, &Theme::load("light").expect("light"), 110, 30);
+    let plain = screen(&store, &app, &Theme::default().without_colors(), 110, 30);
+    // Same text whatever the theme.
+    assert_eq!(
+        default
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(ratatui::buffer::Cell::symbol)
+            .collect::<String>(),
+        ansi.backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(ratatui::buffer::Cell::symbol)
+            .collect::<String>()
+    );
+    // The "SSE" in the title (x = 5) is sse-coloured.
+    let cell = |t: &Terminal<TestBackend>, x: u16, y: u16| t.backend().buffer()[(x, y)].clone();
+    assert_eq!(cell(&default, 5, 0).symbol(), "S");
+    assert_eq!(cell(&default, 5, 0).fg, Color::Cyan);
+    assert_eq!(cell(&ansi, 5, 0).fg, Color::Cyan);
+    assert!(matches!(cell(&light, 5, 0).fg, Color::Rgb(..)));
+    assert_eq!(cell(&plain, 5, 0).fg, Color::Reset);
+    // The selected (newest) row: cyan background by default, reversed in ansi16.
+    let last_row = (1..29)
+        .rev()
+        .find(|y| cell(&default, 1, *y).bg == Color::Cyan)
+        .expect("a selected row");
+    assert!(
+        cell(&ansi, 1, last_row)
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED)
+    );
+    // No cell of the ansi16 screen uses a colour beyond the 16.
+    for c in ansi.backend().buffer().content() {
+        for col in [c.fg, c.bg] {
+            assert!(
+                !matches!(col, Color::Rgb(..) | Color::Indexed(_)),
+                "{col:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn large_history_draws_only_the_window() {
+    let mut store = Store::new(
+        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        200_000,
+    );
+    for i in 0..200_000i64 {
+        store.apply(sse_event(i, "message", "x", 1.0));
+    }
+    let app = app_for(&store, 110, 30);
+    let start = std::time::Instant::now();
+    let _ = screen(&store, &app, &Theme::default(), 110, 30);
+    // Generous even for a loaded debug build; drawing the whole history would take far longer.
+    assert!(start.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn gaps_above_the_heartbeat_threshold_are_highlighted() {
+    let mut store = Store::new(
+        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        1000,
+    );
+    sse_session(&mut store);
+    let app = app_for(&store, 110, 30);
+    let theme = Theme::default();
+    let term = screen(&store, &app, &theme, 110, 30);
+    let buf = term.backend().buffer();
+    let row_text = |y: u16| (0..110).map(|x| buf[(x, y)].symbol()).collect::<String>();
+    let long = (0..30)
+        .find(|y| row_text(*y).contains("2.60 s ← event"))
+        .expect("row with the long gap");
+    let short = (0..30)
+        .find(|y| row_text(*y).contains("250 ms ← event"))
+        .expect("row with a short gap");
+    // The gap column ends at x = 22 ("│" + 12 time + space + 8 gap).
+    assert_eq!(buf[(21, long)].fg, theme.gap.fg.unwrap_or_default());
+    assert_eq!(buf[(21, short)].fg, theme.muted.fg.unwrap_or_default());
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let mut store = two_stream_store();
+    store.apply(sse_event(8800, "message", "x", 1.0));
+    for (w, h) in [
+        (1, 1),
+        (2, 3),
+        (10, 4),
+        (20, 8),
+        (40, 12),
+        (119, 9),
+        (121, 31),
+    ] {
+        for overlay in 0..3 {
+            let mut app = app_for(&store, w, h);
+            match overlay {
+                1 => app.help = true,
+                2 => {
+                    app.handle(&Action::OpenDetail, &store);
+                }
+                _ => {}
+            }
+            let _ = screen(&store, &app, &Theme::default(), w, h);
+        }
+    }
+}
+
+#[test]
+fn detail_of_open_shows_headers() {
+    let mut store = Store::new(vec![info(0, Proto::Ws, "wss://example.test/ticks")], 100);
+    ws_session(&mut store, 0);
+    let mut app = app_for(&store, 100, 24);
+    app.handle(&Action::Top, &store);
+    app.handle(&Action::OpenDetail, &store);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 100, 24).backend());
+}
+
+#[test]
+fn json_detail_keeps_key_order_and_colours_tokens() {
+    let theme = Theme::default();
+    let text = r#"{"z":1,"a":[true,null,{}],"s":"x\"y","n":-1.5e3,"e":[]}"#;
+    let lines = render::json_lines(text, &theme, 100);
+    let plain: Vec<String> = lines
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect();
+    assert_eq!(
+        plain,
+        vec![
+            "{",
+            "  \"z\": 1,",
+            "  \"a\": [",
+            "    true,",
+            "    null,",
+            "    {}",
+            "  ],",
+            "  \"s\": \"x\\\"y\",",
+            "  \"n\": -1.5e3,",
+            "  \"e\": []",
+            "}",
+        ]
+    );
+    let style_of = |needle: &str| {
+        lines
+            .iter()
+            .flat_map(|l| l.spans.iter())
+            .find(|s| s.content == needle)
+            .map(|s| s.style)
+    };
+    assert_eq!(style_of("\"z\""), Some(theme.json_key));
+    assert_eq!(style_of("\"x\\\"y\""), Some(theme.json_string));
+    assert_eq!(style_of("-1.5e3"), Some(theme.json_number));
+    assert_eq!(style_of("null"), Some(theme.json_literal));
+    assert_eq!(render::json_lines(text, &theme, 3).len(), 3);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn run_loop_drains_records_forwards_controls_and_quits() {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    use tokio::sync::mpsc::unbounded_channel;
+
+    let scripted = two_stream_store();
+    let streams: Vec<_> = scripted.streams().iter().map(|s| s.info.clone()).collect();
+    let (rec_tx, rec_rx) = unbounded_channel();
+    let (ev_tx, ev_rx) = unbounded_channel::<std::io::Result<Event>>();
+    let events = Box::pin(futures_util::stream::unfold(ev_rx, |mut rx| async move {
+        rx.recv().await.map(|e| (e, rx))
+    }));
+    let (c0, mut r0) = unbounded_channel();
+    let (c1, mut r1) = unbounded_channel();
+    let controls = vec![c0, c1];
+    // Replay the scripted session through the channel in two batches.
+    let mut all: Vec<Record> = Vec::new();
+    for s in scripted.streams() {
+        all.extend(s.ring().iter().map(|e| e.rec.clone()));
+    }
+    let half = all.len() / 2;
+    let second = all.split_off(half);
+    rec_tx.send(all).expect("send");
+    rec_tx.send(second).expect("send");
+
+    let mut term = Terminal::new(TestBackend::new(160, 40)).expect("backend");
+    let key = |c| Ok(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    let driver = async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        ev_tx.send(key(KeyCode::Tab)).expect("tab");
+        ev_tx.send(key(KeyCode::Char('p'))).expect("p");
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        ev_tx.send(key(KeyCode::Char('q'))).expect("q");
+    };
+    let config = super::DashboardConfig::new(streams);
+    let (result, ()) = tokio::join!(
+        super::event_loop(&mut term, events, config, rec_rx, &controls),
+        driver
+    );
+    let (store, app) = result.expect("loop ends cleanly");
+    assert_eq!(store.streams()[0].stats.records, 28);
+    assert_eq!(store.streams()[1].stats.records, 17);
+    assert_eq!(app.focus, 1);
+    assert_eq!(r1.try_recv().ok(), Some(crate::control::Control::Ping));
+    assert!(r0.try_recv().is_err());
+    let screen: String = term
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(ratatui::buffer::Cell::symbol)
+        .collect();
+    assert!(screen.contains("ping sent"), "footer shows the ping");
+    assert!(screen.contains("OPEN since 12:00:00.010 · 101"));
+}
