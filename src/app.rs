@@ -3,8 +3,9 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use crate::cli::{ConnArgs, DemoArgs, OutputArgs, ServeArgs};
-use crate::run::Plan;
+use crate::run::{Plan, Running};
 use crate::server::{Server, ServerConfig, endpoints};
+use crate::tui::{DashboardConfig, Theme};
 
 fn server_config(tick: std::time::Duration) -> ServerConfig {
     ServerConfig {
@@ -81,8 +82,53 @@ pub async fn dashboard_or_json(plan: &Plan, output: &OutputArgs) -> u8 {
     dashboard(plan, output).await
 }
 
-/// The dashboard on the plan's streams.
-pub async fn dashboard(plan: &Plan, _output: &OutputArgs) -> u8 {
-    // Until the dashboard lands, a terminal gets the JSON lines too.
-    crate::run::run_json(plan).await as u8
+/// The dashboard on the plan's streams. Returns the exit code.
+pub async fn dashboard(plan: &Plan, output: &OutputArgs) -> u8 {
+    if plan.streams.len() > 2 {
+        eprintln!("streamscope: the dashboard shows one or two streams; use --json for more");
+        return 2;
+    }
+    let theme = match Theme::resolve(Some(&output.theme)) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("streamscope: {}", e.to_string().replace('\n', " "));
+            return 2;
+        }
+    };
+    let (running, rx) = crate::run::spawn_streams(plan);
+    let Running { done, controls } = running;
+    let config = DashboardConfig {
+        streams: plan.stream_infos(),
+        fps: output.fps,
+        history: output.history.max(1),
+        theme,
+    };
+    // --duration ends the streams; the dashboard stays until the user quits.
+    let timer = plan.duration.map(|d| {
+        let controls = controls.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(d).await;
+            crate::run::shutdown(&controls);
+        })
+    });
+    let result = crate::tui::run(config, rx, controls.clone()).await;
+    if let Some(t) = timer {
+        t.abort();
+    }
+    crate::run::shutdown(&controls);
+    let failed = tokio::time::timeout(std::time::Duration::from_secs(3), done)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or(false);
+    match result {
+        Ok(()) => {
+            let _ = failed;
+            0
+        }
+        Err(e) => {
+            eprintln!("streamscope: terminal error: {e}");
+            1
+        }
+    }
 }

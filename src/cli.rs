@@ -88,7 +88,7 @@ pub struct ConnArgs {
     /// Private key (PEM) for --cert.
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
-    /// HTTP proxy (CONNECT) for every URL; otherwise HTTPS_PROXY / HTTP_PROXY / NO_PROXY apply.
+    /// HTTP proxy (CONNECT) for every URL; otherwise `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` apply.
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
     /// Show Authorization, Cookie, Set-Cookie and token-like values instead of masking them.

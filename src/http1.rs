@@ -82,8 +82,8 @@ pub async fn exchange(
         cfg.connect_timeout,
         cfg.proxy.as_ref(),
     )
-        .await
-        .map_err(ExchangeError::Connect)?;
+    .await
+    .map_err(ExchangeError::Connect)?;
     let io = TokioIo::new(Tap::new(conn, tap.clone()));
     let work = async {
         let (mut sender, connection) = http1::Builder::new()

@@ -80,7 +80,14 @@ pub fn header_value(name: &str, value: &str) -> String {
     }
     if lower == "cookie" || lower == "set-cookie" {
         let attrs = [
-            "path", "domain", "expires", "max-age", "secure", "httponly", "samesite", "partitioned",
+            "path",
+            "domain",
+            "expires",
+            "max-age",
+            "secure",
+            "httponly",
+            "samesite",
+            "partitioned",
         ];
         return value
             .split(';')
@@ -105,7 +112,10 @@ mod tests {
 
     #[test]
     fn secret_headers_keep_their_shape() {
-        assert_eq!(header_value("Authorization", "Bearer abc.def"), "Bearer ***");
+        assert_eq!(
+            header_value("Authorization", "Bearer abc.def"),
+            "Bearer ***"
+        );
         assert_eq!(
             header_value("set-cookie", "sid=s3cr3t; Path=/; HttpOnly; Max-Age=60"),
             "sid=***; Path=/; HttpOnly; Max-Age=60"

@@ -159,7 +159,10 @@ impl TlsSettings {
                     .and_then(Iterator::collect::<Result<Vec<_>, _>>)
                     .map_err(|e| format!("--cert {}: {e}", cert.display()))?;
                 if chain.is_empty() {
-                    return Err(format!("--cert {}: no PEM certificate found", cert.display()));
+                    return Err(format!(
+                        "--cert {}: no PEM certificate found",
+                        cert.display()
+                    ));
                 }
                 let key_der = PrivateKeyDer::from_pem_file(key)
                     .map_err(|e| format!("--key {}: {e}", key.display()))?;

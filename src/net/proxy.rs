@@ -174,10 +174,22 @@ mod tests {
     #[test]
     fn scheme_picks_the_proxy_and_no_proxy_matches_suffixes() {
         let s = settings();
-        let pick = |u: &str| s.for_url(&Url::parse(u).expect("url")).map(|p| p.host_str().unwrap_or("").to_owned());
-        assert_eq!(pick("https://api.example.test/x").as_deref(), Some("secure-proxy"));
-        assert_eq!(pick("wss://api.example.test/x").as_deref(), Some("secure-proxy"));
-        assert_eq!(pick("ws://api.example.test/x").as_deref(), Some("plain-proxy"));
+        let pick = |u: &str| {
+            s.for_url(&Url::parse(u).expect("url"))
+                .map(|p| p.host_str().unwrap_or("").to_owned())
+        };
+        assert_eq!(
+            pick("https://api.example.test/x").as_deref(),
+            Some("secure-proxy")
+        );
+        assert_eq!(
+            pick("wss://api.example.test/x").as_deref(),
+            Some("secure-proxy")
+        );
+        assert_eq!(
+            pick("ws://api.example.test/x").as_deref(),
+            Some("plain-proxy")
+        );
         assert_eq!(pick("http://a.internal.test/x"), None);
         assert_eq!(pick("http://localhost:8080/x"), None);
     }

@@ -207,7 +207,11 @@ impl Session for SseSession {
 
         let mark = self.tap.last_read();
         let head = self.tap.head_bytes().unwrap_or(0);
-        em.open(mark, http1::open_kind(&opened, mark.stamp, self.cfg.show_secrets), head);
+        em.open(
+            mark,
+            http1::open_kind(&opened, mark.stamp, self.cfg.show_secrets),
+            head,
+        );
         em.flush();
         self.opened = true;
         self.parser.reset_connection();

@@ -203,7 +203,11 @@ impl Session for WsSession {
 
         let mark = self.tap.last_read();
         let head = self.tap.head_bytes().unwrap_or(0);
-        em.open(mark, http1::open_kind(&opened, mark.stamp, self.cfg.show_secrets), head);
+        em.open(
+            mark,
+            http1::open_kind(&opened, mark.stamp, self.cfg.show_secrets),
+            head,
+        );
         em.flush();
         self.opened = true;
 
