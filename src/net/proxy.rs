@@ -15,7 +15,7 @@ use super::ConnectError;
 /// The proxy configuration of a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProxySettings {
-    /// `--proxy`: used for every URL (NO_PROXY still applies).
+    /// `--proxy`: used for every URL (`NO_PROXY` still applies).
     pub explicit: Option<Url>,
     /// From `HTTPS_PROXY` (for https/wss).
     pub https: Option<Url>,
@@ -115,7 +115,9 @@ pub async fn tunnel(proxy: &Url, host: &str, port: u16) -> Result<TcpStream, Con
         let user = percent_decode(proxy.username());
         let pass = percent_decode(proxy.password().unwrap_or(""));
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-        req.push_str(&format!("Proxy-Authorization: Basic {token}\r\n"));
+        req.push_str("Proxy-Authorization: Basic ");
+        req.push_str(&token);
+        req.push_str("\r\n");
     }
     req.push_str("\r\n");
     tcp.write_all(req.as_bytes())
