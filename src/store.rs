@@ -107,29 +107,8 @@ pub enum ConnState {
     },
 }
 
-/// The standard meaning of a WebSocket close code (RFC 6455 section 7.4.1 and the IANA registry).
-pub fn close_code_meaning(code: u16) -> &'static str {
-    match code {
-        1000 => "normal closure",
-        1001 => "going away",
-        1002 => "protocol error",
-        1003 => "unsupported data",
-        1005 => "no status",
-        1006 => "abnormal closure",
-        1007 => "invalid payload",
-        1008 => "policy violation",
-        1009 => "message too big",
-        1010 => "missing extension",
-        1011 => "internal error",
-        1012 => "service restart",
-        1013 => "try again later",
-        1014 => "bad gateway",
-        1015 => "TLS handshake failed",
-        3000..=3999 => "registered",
-        4000..=4999 => "application",
-        _ => "unknown",
-    }
-}
+/// The meaning of a WebSocket close code: one table for the whole crate, owned by the codec.
+pub use crate::ws::codec::close_code_meaning;
 
 /// Whole-session statistics of one stream, updated at ingest.
 #[derive(Debug, Clone)]
