@@ -217,8 +217,9 @@ pub enum Kind {
     },
     /// Input that is legal but suspicious, or breaks the spec without breaking the stream.
     Lint {
-        /// Short kebab-case rule id (`mixed-line-endings`, `buffered-burst`, …).
-        rule: &'static str,
+        /// Short kebab-case rule id (`mixed-line-endings`, `buffered-burst`, …). Owned, not
+        /// `&'static`, so a replayed record can carry a rule this build does not know.
+        rule: String,
         /// What was seen, for a human.
         message: String,
     },
@@ -808,5 +809,53 @@ mod tests {
         assert_eq!(v["wire_bytes"], 8);
         assert_eq!(v["gap_ms"], 2.25);
         assert_eq!(v["read"], 3);
+    }
+
+    #[test]
+    fn forensics_kinds_have_their_fields() {
+        let v = parse(&Record::new(
+            0,
+            0,
+            Proto::Sse,
+            Kind::Reconnect {
+                attempt: 1,
+                delay_ms: 80,
+                last_event_id: Some("3".into()),
+                reason: "stream broke".into(),
+                retry_ms: None,
+            },
+        ));
+        assert!(v["retry_ms"].is_null());
+        assert_eq!(v["last_event_id"], "3");
+        let v = parse(&Record::new(
+            0,
+            0,
+            Proto::Ws,
+            Kind::IdGap {
+                expected: 4,
+                got: 6,
+                missing: 2,
+                repeated: 0,
+                count: 1,
+            },
+        ));
+        assert_eq!(v["kind"], "id_gap");
+        assert_eq!((&v["expected"], &v["got"]), (&4.into(), &6.into()));
+        assert_eq!(
+            (&v["missing"], &v["repeated"], &v["count"]),
+            (&2.into(), &0.into(), &1.into())
+        );
+        let v = parse(&Record::new(
+            0,
+            0,
+            Proto::Sse,
+            Kind::Lint {
+                rule: "bom".into(),
+                message: "a \"BOM\"".into(),
+            },
+        ));
+        assert_eq!(v["kind"], "lint");
+        assert_eq!(v["rule"], "bom");
+        assert_eq!(v["message"], "a \"BOM\"");
     }
 }

@@ -204,7 +204,7 @@ impl Emitter {
         let r = self.record(
             stamp,
             Kind::Lint {
-                rule,
+                rule: rule.to_owned(),
                 message: message.into(),
             },
         );

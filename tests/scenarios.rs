@@ -671,3 +671,21 @@ async fn unknown_scenario_is_404_and_bad_parameter_is_400() {
     let out = run(&["--json", "--count", "1", &format!("http://{a}/sse")]).await;
     assert_eq!(out.code, 0);
 }
+
+#[tokio::test]
+async fn a_silent_connection_does_not_hold_up_shutdown() {
+    // The accept path peeks at each connection to route /scenario/ requests; a client that sends
+    // nothing must not keep the server's shutdown waiting (it waits up to 5 s for its tasks).
+    let srv = server().await;
+    let _silent = tokio::net::TcpStream::connect(srv.local_addr())
+        .await
+        .expect("connect");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = std::time::Instant::now();
+    srv.shutdown().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+}

@@ -225,7 +225,12 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
 
 async fn serve_connection(stream: TcpStream, state: Arc<State>) {
     // Fault scenarios write bytes hyper would refuse to, so they bypass it (see `scenario`).
-    if scenario::is_scenario(&stream).await {
+    let is_scenario = tokio::select! {
+        is = scenario::is_scenario(&stream) => is,
+        // A silent client must not keep a stopping server waiting.
+        () = state.stopped() => return,
+    };
+    if is_scenario {
         scenario::serve(stream, state).await;
         return;
     }

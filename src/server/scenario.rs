@@ -39,10 +39,17 @@ const OP_PING: u8 = 0x9;
 /// True when the connection's first bytes are a `GET /scenario/` request. Peeks (does not consume),
 /// so a `false` leaves the socket untouched for hyper.
 pub(super) async fn is_scenario(stream: &TcpStream) -> bool {
+    // A client that connects and says nothing is hyper's business (its header timeout): give up
+    // on the check after a while rather than hold the connection here.
+    tokio::time::timeout(HEAD_TIMEOUT, peek_prefix(stream))
+        .await
+        .unwrap_or(false)
+}
+
+async fn peek_prefix(stream: &TcpStream) -> bool {
     let mut buf = [0u8; PREFIX.len()];
     // A request line normally arrives in one segment; polling briefly covers a client that sends
-    // it in pieces, and the bound keeps a silent client from holding the check forever (hyper's
-    // own header timeout then deals with it).
+    // it in pieces, and the bound keeps a trickling client from holding the check forever.
     for _ in 0..200 {
         match stream.peek(&mut buf).await {
             Ok(0) | Err(_) => return false,
