@@ -68,6 +68,24 @@ async fn sse_drop_resumes_after_last_event_id_and_honours_retry() {
 }
 
 #[tokio::test]
+async fn sse_reset_mid_stream_is_named_in_the_reconnect_reason() {
+    let srv = server().await;
+    let a = srv.local_addr();
+    let out = run(&[
+        "--json",
+        "--count",
+        "4",
+        &format!("http://{a}/scenario/sse/drop?after=2&reset=1"),
+    ])
+    .await;
+    assert_eq!(ids(&out), ["1", "2", "3", "4"]);
+    let rc = out.kind("reconnect");
+    assert!(!rc.is_empty(), "{:?}", out.records);
+    let reason = rc[0]["reason"].as_str().unwrap_or("");
+    assert!(reason.starts_with("connection reset by peer"), "{reason}");
+}
+
+#[tokio::test]
 async fn sse_resume_that_skips_ids_is_an_id_gap() {
     let srv = server().await;
     let a = srv.local_addr();

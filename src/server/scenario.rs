@@ -215,6 +215,7 @@ fn chunk(data: &[u8]) -> Vec<u8> {
 /// `sse/drop`: numbered events, and after `after` of them on this connection, the connection is
 /// cut mid-body (chunked, no last chunk), so the client sees a broken stream, not an end.
 /// `Last-Event-ID: K` resumes at `K + 1`, shifted by `skip` (ids lost) or `repeat` (ids sent again).
+/// With `reset=1` the cut is a TCP reset instead of a plain close.
 async fn sse_drop(stream: &mut TcpStream, head: &Head) -> Result<(), BadQuery> {
     let q = &head.query;
     let after = q.number("after", 0, 1_000_000)?.unwrap_or(3);
@@ -222,6 +223,7 @@ async fn sse_drop(stream: &mut TcpStream, head: &Head) -> Result<(), BadQuery> {
     let skip = q.number("skip", 0, 1_000_000)?.unwrap_or(0);
     let repeat = q.number("repeat", 0, 1_000_000)?.unwrap_or(0);
     let interval = millis(q, "interval_ms", 10)?;
+    let reset = q.number("reset", 0, 1)? == Some(1);
     let last = head
         .headers
         .get("last-event-id")
@@ -245,7 +247,19 @@ async fn sse_drop(stream: &mut TcpStream, head: &Head) -> Result<(), BadQuery> {
         tokio::time::sleep(interval).await;
     }
     // Dropping the socket without `0\r\n\r\n` is the fault.
+    if reset {
+        reset_on_drop(stream);
+    }
     Ok(())
+}
+
+/// Makes the coming drop of `stream` a TCP reset (RST) rather than an orderly close (FIN).
+fn reset_on_drop(stream: &TcpStream) {
+    // tokio deprecates `set_linger` because a non-zero linger blocks the thread on drop; a zero
+    // linger never blocks (the kernel discards the buffer and sends RST at once), which is the
+    // point here.
+    #[allow(deprecated)]
+    let _ = stream.set_linger(Some(Duration::ZERO));
 }
 
 /// `sse/retry?ms=A,B,...`: for each value a `retry:` line and an event naming it, then the body
@@ -522,11 +536,7 @@ async fn ws_reset(stream: &mut TcpStream, head: &Head) -> Result<(), BadQuery> {
     put(stream, &out).await;
     // Give the bytes time to leave before the reset; an RST can overtake unread data otherwise.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    // tokio deprecates `set_linger` because a non-zero linger blocks the thread on drop; a zero
-    // linger never blocks (the kernel discards the buffer and sends RST at once), which is the
-    // point here.
-    #[allow(deprecated)]
-    let _ = stream.set_linger(Some(Duration::ZERO));
+    reset_on_drop(stream);
     Ok(())
 }
 
