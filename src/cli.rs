@@ -141,6 +141,16 @@ pub struct ConnArgs {
     /// WebSocket: largest message accepted (bigger is a 1009 error).
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
     pub max_message: usize,
+    /// Fail the connection (and reconnect per policy) when nothing arrives for this long.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub idle_timeout: Option<Duration>,
+    /// WebSocket: do not answer server pings automatically.
+    #[arg(long)]
+    pub no_auto_pong: bool,
+    /// Sequence number of each event/message at this JSON pointer in its data (e.g. /seq), to
+    /// detect lost or repeated records (`id_gap`); without it, numeric SSE ids are used.
+    #[arg(long, value_name = "POINTER", value_parser = parse_pointer)]
+    pub seq: Option<String>,
 }
 
 /// Where records go.
@@ -188,6 +198,17 @@ pub struct Target {
     pub url: Url,
     /// SSE or WebSocket.
     pub proto: Proto,
+}
+
+/// Checks a JSON pointer argument (RFC 6901: empty, or starting with `/`).
+pub fn parse_pointer(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.starts_with('/') {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "'{s}' is not a JSON pointer (it must start with /, e.g. /seq)"
+        ))
+    }
 }
 
 /// Checks a URL argument: parseable, a supported scheme, a host.

@@ -10,6 +10,7 @@ pub mod backoff;
 pub mod cli;
 pub mod clock;
 pub mod control;
+pub mod detect;
 pub mod http1;
 pub mod net;
 pub mod output;

@@ -195,8 +195,33 @@ pub enum Kind {
         delay_ms: u64,
         /// The `Last-Event-ID` that will be sent (SSE).
         last_event_id: Option<String>,
-        /// Why the previous connection ended.
+        /// Why the previous connection ended: the close code, HTTP status, reset, idle timeout…
         reason: String,
+        /// The SSE `retry:` time (ms) the delay was based on, `None` when the server sent none,
+        /// `Retry-After` took precedence, or the stream is WebSocket.
+        retry_ms: Option<u64>,
+    },
+    /// The sequence numbers of received events or messages (numeric SSE ids, or `--seq`) skipped
+    /// or went back: records were lost or repeated, typically across a reconnect.
+    IdGap {
+        /// The sequence number that should have come next.
+        expected: u64,
+        /// The one that came.
+        got: u64,
+        /// How many were skipped (`got - expected`), 0 when it went back.
+        missing: u64,
+        /// How many came again (`expected - got`), 0 when it skipped ahead.
+        repeated: u64,
+        /// Sequence gaps seen on this stream so far, this one included.
+        count: u64,
+    },
+    /// Input that is legal but suspicious, or breaks the spec without breaking the stream.
+    Lint {
+        /// Short kebab-case rule id (`mixed-line-endings`, `buffered-burst`, …). Owned, not
+        /// `&'static`, so a replayed record can carry a rule this build does not know.
+        rule: String,
+        /// What was seen, for a human.
+        message: String,
     },
     /// The stream has been silent for longer than `--heartbeat`.
     Gap {
@@ -236,6 +261,8 @@ impl Kind {
             Kind::Close { .. } => "close",
             Kind::Reconnect { .. } => "reconnect",
             Kind::Gap { .. } => "gap",
+            Kind::IdGap { .. } => "id_gap",
+            Kind::Lint { .. } => "lint",
             Kind::Error { .. } => "error",
             Kind::End { .. } => "end",
         }
@@ -409,6 +436,7 @@ impl Record {
                 delay_ms,
                 last_event_id,
                 reason,
+                retry_ms,
             } => {
                 key(out, "attempt");
                 push_u64(out, u64::from(*attempt));
@@ -418,6 +446,35 @@ impl Record {
                 push_opt_str(out, last_event_id.as_deref());
                 key(out, "reason");
                 push_str(out, reason);
+                key(out, "retry_ms");
+                match retry_ms {
+                    Some(r) => push_u64(out, *r),
+                    None => out.extend_from_slice(b"null"),
+                }
+            }
+            Kind::IdGap {
+                expected,
+                got,
+                missing,
+                repeated,
+                count,
+            } => {
+                key(out, "expected");
+                push_u64(out, *expected);
+                key(out, "got");
+                push_u64(out, *got);
+                key(out, "missing");
+                push_u64(out, *missing);
+                key(out, "repeated");
+                push_u64(out, *repeated);
+                key(out, "count");
+                push_u64(out, *count);
+            }
+            Kind::Lint { rule, message } => {
+                key(out, "rule");
+                push_str(out, rule);
+                key(out, "message");
+                push_str(out, message);
             }
             Kind::Gap {
                 gap_ms,
@@ -752,5 +809,53 @@ mod tests {
         assert_eq!(v["wire_bytes"], 8);
         assert_eq!(v["gap_ms"], 2.25);
         assert_eq!(v["read"], 3);
+    }
+
+    #[test]
+    fn forensics_kinds_have_their_fields() {
+        let v = parse(&Record::new(
+            0,
+            0,
+            Proto::Sse,
+            Kind::Reconnect {
+                attempt: 1,
+                delay_ms: 80,
+                last_event_id: Some("3".into()),
+                reason: "stream broke".into(),
+                retry_ms: None,
+            },
+        ));
+        assert!(v["retry_ms"].is_null());
+        assert_eq!(v["last_event_id"], "3");
+        let v = parse(&Record::new(
+            0,
+            0,
+            Proto::Ws,
+            Kind::IdGap {
+                expected: 4,
+                got: 6,
+                missing: 2,
+                repeated: 0,
+                count: 1,
+            },
+        ));
+        assert_eq!(v["kind"], "id_gap");
+        assert_eq!((&v["expected"], &v["got"]), (&4.into(), &6.into()));
+        assert_eq!(
+            (&v["missing"], &v["repeated"], &v["count"]),
+            (&2.into(), &0.into(), &1.into())
+        );
+        let v = parse(&Record::new(
+            0,
+            0,
+            Proto::Sse,
+            Kind::Lint {
+                rule: "bom".into(),
+                message: "a \"BOM\"".into(),
+            },
+        ));
+        assert_eq!(v["kind"], "lint");
+        assert_eq!(v["rule"], "bom");
+        assert_eq!(v["message"], "a \"BOM\"");
     }
 }

@@ -77,6 +77,9 @@ impl Plan {
                     send: conn.send.clone(),
                     ping_interval: conn.ping_interval,
                     max_message: conn.max_message,
+                    idle_timeout: conn.idle_timeout,
+                    auto_pong: !conn.no_auto_pong,
+                    seq_pointer: conn.seq.clone(),
                 })
             })
             .collect();
@@ -117,7 +120,13 @@ pub fn spawn_streams(plan: &Plan) -> (Running, UnboundedReceiver<RecordBatch>) {
     let mut controls = Vec::new();
     for cfg in &plan.streams {
         let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
-        let em = Emitter::new(cfg.index, cfg.proto(), tx.clone(), cfg.count, cfg.heartbeat);
+        let mut em = Emitter::new(cfg.index, cfg.proto(), tx.clone(), cfg.count, cfg.heartbeat);
+        em.set_seq(
+            cfg.seq_pointer.clone(),
+            cfg.last_event_id
+                .as_deref()
+                .and_then(crate::detect::parse_seq_str),
+        );
         let cfg = cfg.clone();
         let task = tokio::spawn(async move {
             match cfg.proto() {

@@ -9,9 +9,10 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::cli::Target;
 use crate::clock::{self, Stamp};
 use crate::control::RecordBatch;
+use crate::detect::{SeqBreak, SeqTracker, buffered_burst, seq_from_json};
 use crate::net::TlsSettings;
 use crate::net::tap::ReadMark;
-use crate::record::{Dir, Kind, Proto, Record};
+use crate::record::{Dir, Kind, Payload, Proto, Record};
 
 /// Everything a connection task needs to know, decided once from the command line.
 #[derive(Debug, Clone)]
@@ -54,6 +55,12 @@ pub struct StreamConfig {
     pub ping_interval: Option<Duration>,
     /// WebSocket maximum message size.
     pub max_message: usize,
+    /// Fail a connection that has received nothing for this long.
+    pub idle_timeout: Option<Duration>,
+    /// WebSocket: answer server pings.
+    pub auto_pong: bool,
+    /// JSON pointer to a sequence number in each event's or message's data (`--seq`).
+    pub seq_pointer: Option<String>,
 }
 
 impl StreamConfig {
@@ -80,6 +87,22 @@ pub struct Emitter {
     count_limit: Option<u64>,
     heartbeat: Option<Duration>,
     gap_raised: bool,
+    seq: SeqTracker,
+    seq_pointer: Option<String>,
+    /// The socket read whose records are being collected, for the burst detector.
+    burst: BurstWatch,
+}
+
+/// Records per socket read, for the `buffered-burst` lint.
+#[derive(Debug, Default)]
+struct BurstWatch {
+    read: u64,
+    /// When the read returned.
+    stamp: Option<Stamp>,
+    /// Silence before the read (its first record's `gap_ms`).
+    silence_ms: f64,
+    records: u64,
+    reported: bool,
 }
 
 impl Emitter {
@@ -101,7 +124,47 @@ impl Emitter {
             count_limit,
             heartbeat,
             gap_raised: false,
+            seq: SeqTracker::new(None),
+            seq_pointer: None,
+            burst: BurstWatch::default(),
         }
+    }
+
+    /// Sequence tracking: `pointer` (`--seq`) into the data of events and messages, else numeric
+    /// SSE ids; `start` is the number before the first expected one (a numeric `--last-event-id`).
+    pub fn set_seq(&mut self, pointer: Option<String>, start: Option<u64>) {
+        self.seq = SeqTracker::new(start);
+        self.seq_pointer = pointer;
+    }
+
+    /// The sequence number of a received record, when it has one, checked against the previous.
+    fn check_seq(&mut self, kind: &Kind) -> Option<SeqBreak> {
+        match (kind, self.seq_pointer.as_deref()) {
+            (Kind::Event { data, .. }, Some(p)) => self.seq.observe(seq_from_json(data, p)?),
+            (Kind::Event { id, .. }, None) => self.seq.observe_sse_id(id.as_deref()),
+            (
+                Kind::Message {
+                    data: Payload::Text(text),
+                    ..
+                },
+                Some(p),
+            ) => self.seq.observe(seq_from_json(text, p)?),
+            _ => None,
+        }
+    }
+
+    /// Counts the records of read `mark` for the burst detector.
+    fn watch_burst(&mut self, mark: ReadMark, gap_ms: Option<f64>) {
+        if self.burst.read != mark.read {
+            self.burst = BurstWatch {
+                read: mark.read,
+                stamp: Some(mark.stamp),
+                silence_ms: gap_ms.unwrap_or(0.0),
+                records: 0,
+                reported: false,
+            };
+        }
+        self.burst.records += 1;
     }
 
     fn record(&self, stamp: Stamp, kind: Kind) -> Record {
@@ -119,10 +182,45 @@ impl Emitter {
         r.gap_ms = self.last_rx.map(|prev| mark.stamp.ms_since(prev));
         self.last_rx = Some(mark.stamp);
         self.gap_raised = false;
-        if countable {
+        let seq_break = if countable {
             self.counted += 1;
-        }
+            self.watch_burst(mark, r.gap_ms);
+            self.check_seq(&r.kind)
+        } else {
+            None
+        };
         self.batch.push(r);
+        if let Some(b) = seq_break {
+            let kind = Kind::IdGap {
+                expected: b.expected,
+                got: b.got,
+                missing: b.missing,
+                repeated: b.repeated,
+                count: self.seq.breaks(),
+            };
+            let r = self.record(mark.stamp, kind);
+            self.batch.push(r);
+        }
+    }
+
+    /// A `lint` record stamped with the read that showed it.
+    pub fn lint(&mut self, stamp: Stamp, rule: &'static str, message: impl Into<String>) {
+        let r = self.record(
+            stamp,
+            Kind::Lint {
+                rule: rule.to_owned(),
+                message: message.into(),
+            },
+        );
+        self.batch.push(r);
+    }
+
+    /// When the connection counts as idle if nothing arrives (`--idle-timeout`).
+    pub fn idle_deadline(&self, timeout: Option<Duration>) -> Option<tokio::time::Instant> {
+        let last = self.last_rx?;
+        Some(tokio::time::Instant::from_std(
+            clock::instant_of(last.mono_ns) + timeout?,
+        ))
     }
 
     /// The response head of a new connection arrived.
@@ -133,6 +231,7 @@ impl Emitter {
         // Gaps on a fresh connection are measured from its open, not from the old connection.
         self.last_rx = Some(mark.stamp);
         self.gap_raised = false;
+        self.seq.new_connection();
         self.batch.push(r);
     }
 
@@ -213,6 +312,17 @@ impl Emitter {
 
     /// Sends what has accumulated. Returns false when the consumer is gone.
     pub fn flush(&mut self) -> bool {
+        if !self.burst.reported && buffered_burst(self.burst.silence_ms, self.burst.records) {
+            // Reported once per read, when its records are handed on.
+            self.burst.reported = true;
+            let message = format!(
+                "{} records arrived in one read (read {}) after {:.0} ms of silence: \
+                 a proxy or CDN is probably buffering the stream",
+                self.burst.records, self.burst.read, self.burst.silence_ms
+            );
+            let stamp = self.burst.stamp.unwrap_or_else(Stamp::now);
+            self.lint(stamp, "buffered-burst", message);
+        }
         if self.batch.is_empty() {
             return !self.tx.is_closed();
         }
@@ -268,6 +378,10 @@ pub trait Session {
     fn base_retry(&self) -> Duration;
     /// `Last-Event-ID` the next attempt will send.
     fn last_event_id(&self) -> Option<String>;
+    /// The server's `retry:` time in ms, when it sent one (SSE).
+    fn retry_ms(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The control channel of a connection task.
@@ -329,6 +443,12 @@ pub async fn supervise<S: Session + Send>(
         {
             break (format!("{reason}; gave up after {max} retries"), failed);
         }
+        // The `retry:` value is reported only when it was the base of the delay.
+        let retry_ms = if retry_after.is_none() {
+            session.retry_ms()
+        } else {
+            None
+        };
         let delay = match retry_after {
             Some(d) if d.is_zero() => d,
             Some(d) => crate::backoff::delay(d, attempt, cfg.max_backoff.max(d), rand::random()),
@@ -344,6 +464,7 @@ pub async fn supervise<S: Session + Send>(
             delay_ms: delay.as_millis() as u64,
             last_event_id: session.last_event_id(),
             reason,
+            retry_ms,
         });
         if !em.flush() {
             return failed;

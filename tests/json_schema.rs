@@ -27,7 +27,12 @@ fn kind_fields(kind: &str) -> (&'static [&'static str], &'static [&'static str])
         "ping" => (&[], &["data", "data_base64"]),
         "pong" => (&[], &["data", "data_base64", "rtt_ms"]),
         "close" => (&["code", "reason", "by"], &[]),
-        "reconnect" => (&["attempt", "delay_ms", "last_event_id", "reason"], &[]),
+        "reconnect" => (
+            &["attempt", "delay_ms", "last_event_id", "reason", "retry_ms"],
+            &[],
+        ),
+        "id_gap" => (&["expected", "got", "missing", "repeated", "count"], &[]),
+        "lint" => (&["rule", "message"], &[]),
         "gap" => (&["gap_ms", "threshold_ms"], &[]),
         "error" => (&["message"], &["status", "close_code"]),
         "end" => (&["reason", "failed"], &[]),
@@ -84,6 +89,20 @@ fn check(r: &Value) {
             assert!(r.get("data").is_some() != r.get("data_base64").is_some());
         }
         "close" => assert!(matches!(r["by"].as_str(), Some("server" | "client"))),
+        "reconnect" => assert!(r["retry_ms"].is_u64() || r["retry_ms"].is_null()),
+        "id_gap" => {
+            for k in ["expected", "got", "missing", "repeated", "count"] {
+                assert!(r[k].is_u64(), "{k}: {r}");
+            }
+        }
+        "lint" => {
+            let rule = r["rule"].as_str().expect("rule");
+            assert!(
+                !rule.is_empty() && rule.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "rule is kebab-case: {r}"
+            );
+            assert!(r["message"].is_string());
+        }
         "end" => assert!(r["failed"].is_boolean()),
         _ => {}
     }
@@ -135,6 +154,18 @@ async fn every_kind_matches_the_schema() {
             format!("ws://{a}/echo"),
         ],
         vec!["--json".into(), format!("ws://{a}/status/403")],
+        // id_gap (resume skips two ids) and lint
+        vec![
+            "--json".into(),
+            "--count".into(),
+            "4".into(),
+            format!("http://{a}/scenario/sse/drop?after=2&skip=2"),
+        ],
+        vec![
+            "--json".into(),
+            "--no-reconnect".into(),
+            format!("http://{a}/scenario/sse/lint"),
+        ],
     ];
     for args in &runs {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -157,6 +188,8 @@ async fn every_kind_matches_the_schema() {
         "gap",
         "error",
         "end",
+        "id_gap",
+        "lint",
     ] {
         assert!(
             seen.contains(kind),

@@ -9,6 +9,7 @@
 //! - [`ws`]: the WebSocket handshake plus `/ws` and `/echo`;
 //! - [`firehose`]: `/firehose/sse` and `/firehose/ws`, precomputed bulk streams;
 //! - [`plain`]: `/`, `/status/{code}` and the 404 reply;
+//! - [`scenario`]: `/scenario/...`, fault injection with hand-written bytes (outside hyper);
 //! - [`body`] and [`query`]: the response body type and query-string parsing they all use.
 //!
 //! See `docs/server.md` for what each endpoint sends.
@@ -18,6 +19,7 @@ mod feed;
 mod firehose;
 mod plain;
 mod query;
+mod scenario;
 mod sse;
 mod ws;
 
@@ -168,7 +170,11 @@ pub fn endpoints(addr: SocketAddr) -> Vec<(String, &'static str)> {
         ),
         (
             format!("{http}/status/500"),
-            "Replies with the given HTTP status (3xx redirect to /sse)",
+            "Replies with the given HTTP status (3xx redirect to /sse or ?location=, 429/503 with Retry-After)",
+        ),
+        (
+            format!("{http}/scenario/sse/drop?after=3"),
+            "Fault scenarios (drops, stalls, retry:, resets, close codes, ...): see docs/server.md",
         ),
     ]
 }
@@ -218,6 +224,16 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
 }
 
 async fn serve_connection(stream: TcpStream, state: Arc<State>) {
+    // Fault scenarios write bytes hyper would refuse to, so they bypass it (see `scenario`).
+    let is_scenario = tokio::select! {
+        is = scenario::is_scenario(&stream) => is,
+        // A silent client must not keep a stopping server waiting.
+        () = state.stopped() => return,
+    };
+    if is_scenario {
+        scenario::serve(stream, state).await;
+        return;
+    }
     // Small writes (SSE events) should leave at once, not wait for Nagle.
     let _ = stream.set_nodelay(true);
     let service_state = Arc::clone(&state);
@@ -253,7 +269,7 @@ async fn route(req: Request<Incoming>, state: Arc<State>) -> Response<Body> {
         "/chat" if get || method == Method::POST => sse::chat(req, &query, state).await,
         "/inspect" => sse::inspect(req, state).await,
         _ => match path.strip_prefix("/status/") {
-            Some(code) if get => plain::status(code),
+            Some(code) if get => plain::status(code, &query),
             _ => plain::not_found(&method, &path),
         },
     }

@@ -3,10 +3,11 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
-use hyper::header::{HeaderValue, LOCATION};
+use hyper::header::{HeaderValue, LOCATION, RETRY_AFTER};
 use hyper::{Method, Response, StatusCode};
 
 use super::body::{self, Body};
+use super::query::Query;
 
 /// `GET /`: what this server offers, one endpoint per line.
 pub(super) fn index(addr: SocketAddr) -> Response<Body> {
@@ -19,8 +20,9 @@ pub(super) fn index(addr: SocketAddr) -> Response<Body> {
     body::text(StatusCode::OK, text)
 }
 
-/// `GET /status/{code}`: that status, a `status <code>` body, and `Location: /sse` for 3xx.
-pub(super) fn status(code: &str) -> Response<Body> {
+/// `GET /status/{code}`: that status, a `status <code>` body, `Location` for 3xx (`/sse` or
+/// `?location=`) and `Retry-After` for 429 and 503 (`?retry_after=S` seconds, default 1).
+pub(super) fn status(code: &str, query: &Query) -> Response<Body> {
     let status = match code.parse::<u16>().map(StatusCode::from_u16) {
         // 1xx cannot be a final response, so it is refused rather than sent broken.
         Ok(Ok(status)) if status.as_u16() >= 200 => status,
@@ -42,9 +44,20 @@ pub(super) fn status(code: &str) -> Response<Body> {
         },
     );
     if status.is_redirection() {
+        let location = query
+            .get("location")
+            .and_then(|l| HeaderValue::from_str(l).ok())
+            .unwrap_or(HeaderValue::from_static("/sse"));
+        response.headers_mut().insert(LOCATION, location);
+    }
+    if matches!(status.as_u16(), 429 | 503) {
+        let secs = match query.number("retry_after", 0, 86_400) {
+            Ok(secs) => secs.unwrap_or(1),
+            Err(bad) => return bad.into_response(),
+        };
         response
             .headers_mut()
-            .insert(LOCATION, HeaderValue::from_static("/sse"));
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
     }
     response
 }

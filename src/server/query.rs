@@ -62,6 +62,16 @@ impl Query {
 pub(super) struct BadQuery(String);
 
 impl BadQuery {
+    /// A complaint about the request, sent back as a 400.
+    pub(super) fn new(message: impl Into<String>) -> Self {
+        BadQuery(message.into())
+    }
+
+    /// The explanation, for replies written by hand (the raw scenario endpoints).
+    pub(super) fn message(&self) -> &str {
+        &self.0
+    }
+
     pub(super) fn into_response(self) -> Response<Body> {
         body::text(StatusCode::BAD_REQUEST, format!("{}\n", self.0))
     }

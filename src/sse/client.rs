@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 
-use super::parser::{SseItem, SseParser};
+use super::parser::{SseItem, SseLint, SseParser};
 use crate::control::Control;
 use crate::http1::{self, ExchangeError};
 use crate::net::tap::TapState;
@@ -116,6 +116,82 @@ impl SseSession {
             }
         }
         false
+    }
+}
+
+impl SseSession {
+    /// The body ended (or broke): an event still being assembled is lost; say so.
+    fn finish_body(&mut self, em: &mut Emitter) {
+        let pending = self.parser.event_pending();
+        let discarded = self.parser.finish();
+        let now = crate::clock::Stamp::now();
+        if pending {
+            em.lint(
+                now,
+                "unterminated-event",
+                format!(
+                    "the stream ended inside an event: {} bytes were never dispatched",
+                    discarded.unwrap_or(0)
+                ),
+            );
+        }
+        emit_lints(em, now, self.parser.take_lints());
+    }
+}
+
+/// The parser's lints as `lint` records.
+fn emit_lints(em: &mut Emitter, stamp: crate::clock::Stamp, lints: Vec<SseLint>) {
+    for lint in lints {
+        let (rule, message) = match lint {
+            SseLint::Bom => (
+                "bom",
+                "a UTF-8 byte order mark started the stream".to_owned(),
+            ),
+            SseLint::MixedLineEndings => (
+                "mixed-line-endings",
+                "more than one line-ending style (CRLF, LF, CR) in one connection".to_owned(),
+            ),
+            SseLint::InvalidRetry(v) => (
+                "invalid-retry",
+                format!("retry value {v:?} is not a number of milliseconds; ignored"),
+            ),
+            SseLint::UnknownField(f) => ("unknown-field", format!("unknown field {f:?} ignored")),
+            SseLint::IdWithNul => ("id-with-nul", "an id containing NUL was ignored".to_owned()),
+        };
+        em.lint(stamp, rule, message);
+    }
+}
+
+/// True when the body error was a TCP reset somewhere down the chain.
+fn is_reset(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionReset
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// `--idle-timeout` fired: an error record, and a failed attempt that may be retried.
+pub fn idle_timeout(
+    em: &mut Emitter,
+    timeout: Option<Duration>,
+    close_code: Option<u16>,
+) -> Outcome {
+    let msg = format!(
+        "idle timeout: nothing received for {}",
+        humantime::format_duration(timeout.unwrap_or_default())
+    );
+    em.error(msg.clone(), None, close_code);
+    em.flush();
+    Outcome::Failed {
+        reason: msg,
+        retry: true,
+        retry_after: None,
     }
 }
 
@@ -234,6 +310,7 @@ impl Session for SseSession {
                         let mark = self.tap.last_read();
                         self.parser.feed(&data, &mut self.items);
                         let done = self.emit_items(em, mark);
+                        emit_lints(em, mark.stamp, self.parser.take_lints());
                         if !em.flush() {
                             return Outcome::Shutdown;
                         }
@@ -242,18 +319,27 @@ impl Session for SseSession {
                         }
                     }
                     Some(Err(e)) => {
-                        self.parser.finish();
-                        let msg = format!("stream broke: {}", http1::error_chain(&e));
+                        self.finish_body(em);
+                        let msg = if is_reset(&e) {
+                            format!("connection reset by peer: {}", http1::error_chain(&e))
+                        } else {
+                            format!("stream broke: {}", http1::error_chain(&e))
+                        };
                         em.error(msg.clone(), None, None);
                         em.flush();
                         return Outcome::Failed { reason: msg, retry: true, retry_after: None };
                     }
                     None => {
-                        self.parser.finish();
+                        self.finish_body(em);
+                        em.flush();
                         return Outcome::Closed("server closed the stream".to_owned());
                     }
                 },
                 () = sleep_until_opt(em.gap_deadline()) => em.raise_gap(),
+                () = sleep_until_opt(em.idle_deadline(self.cfg.idle_timeout)) => {
+                    self.finish_body(em);
+                    return idle_timeout(em, self.cfg.idle_timeout, None);
+                }
             }
         }
     }
@@ -271,6 +357,10 @@ impl Session for SseSession {
     fn last_event_id(&self) -> Option<String> {
         let id = self.parser.last_event_id();
         (!id.is_empty()).then(|| id.to_owned())
+    }
+
+    fn retry_ms(&self) -> Option<u64> {
+        self.parser.retry_ms()
     }
 }
 

@@ -218,6 +218,12 @@ impl SseParser {
         self.partial.extend_from_slice(rest);
     }
 
+    /// True when an event has started but not been dispatched: a line without its terminator, or
+    /// data lines not yet followed by a blank line. At the end of a body, that event is lost.
+    pub fn event_pending(&self) -> bool {
+        !self.partial.is_empty() || !self.data.is_empty()
+    }
+
     /// Ends the connection: discards any partial line and undispatched
     /// block, and resets per-connection state (see
     /// [`reset_connection`](Self::reset_connection)). Returns the number of

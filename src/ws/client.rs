@@ -17,7 +17,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_accept_key};
 
-use super::codec::{self, Decoder, WsItem};
+use super::codec::{self, Decoder, WsItem, WsLint};
 use crate::clock::Stamp;
 use crate::control::Control;
 use crate::http1;
@@ -58,6 +58,8 @@ struct Live<'a> {
     /// We sent a Close and wait for the server's.
     closing: bool,
     write_timeout: Duration,
+    /// Answer server pings (off with `--no-auto-pong`).
+    auto_pong: bool,
 }
 
 /// What reading one batch of items led to.
@@ -240,6 +242,7 @@ impl Session for WsSession {
             pings: VecDeque::new(),
             closing: false,
             write_timeout: self.cfg.connect_timeout,
+            auto_pong: self.cfg.auto_pong,
         };
         // A server that negotiated an extension we never offered may send RSV1 frames; let the
         // decoder report them as compressed rather than fail on the first one.
@@ -292,9 +295,19 @@ impl Session for WsSession {
                             }
                         }
                         Err(e) => {
-                            return failed(live.em, format!("connection lost: {e}"), None, Some(1006), true);
+                            let msg = if e.kind() == std::io::ErrorKind::ConnectionReset {
+                                format!("connection reset by peer: {e}")
+                            } else {
+                                format!("connection lost: {e}")
+                            };
+                            live.emit_lints(self.tap.last_read().stamp);
+                            return failed(live.em, msg, None, Some(1006), true);
                         }
                     }
+                }
+                () = sleep_until_opt(live.em.idle_deadline(self.cfg.idle_timeout)) => {
+                    // The server is gone or stuck; a closing handshake would only wait on it too.
+                    return crate::sse::client::idle_timeout(live.em, self.cfg.idle_timeout, Some(1006));
                 }
                 () = tick(ping_timer.as_mut()) => {
                     self.ping_seq += 1;
@@ -332,9 +345,54 @@ async fn tick(timer: Option<&mut tokio::time::Interval>) {
 }
 
 impl Live<'_> {
+    /// The decoder's lints as `lint` records.
+    fn emit_lints(&mut self, stamp: Stamp) {
+        for lint in self.decoder.take_lints() {
+            let (rule, message) = match lint {
+                WsLint::NonMinimalLength {
+                    payload_len,
+                    length_bytes,
+                } => (
+                    "non-minimal-length",
+                    format!(
+                        "a {payload_len}-byte payload length was sent in a {length_bytes}-byte \
+                         header; RFC 6455 requires the minimal encoding"
+                    ),
+                ),
+                WsLint::Utf8SplitAcrossFrames => (
+                    "utf8-split-across-frames",
+                    "a text message's frame boundary fell inside a UTF-8 sequence (the message \
+                     is valid; per-frame decoders would break)"
+                        .to_owned(),
+                ),
+            };
+            self.em.lint(stamp, rule, message);
+        }
+    }
+
     /// Handles every complete item in the decoder, delivered by read `mark`.
     async fn drain(&mut self, mark: ReadMark) -> Step {
+        let step = self.drain_items(mark).await;
+        self.emit_lints(mark.stamp);
+        match step {
+            Step::Continue => {
+                if self.em.flush() {
+                    Step::Continue
+                } else {
+                    Step::Done(Outcome::Shutdown)
+                }
+            }
+            Step::Done(o) => {
+                self.em.flush();
+                Step::Done(o)
+            }
+        }
+    }
+
+    async fn drain_items(&mut self, mark: ReadMark) -> Step {
         while let Some(item) = self.decoder.next_item() {
+            // Lints come from the header just parsed: record them before the item they concern.
+            self.emit_lints(mark.stamp);
             match item {
                 Ok(WsItem::Message {
                     opcode,
@@ -371,6 +429,7 @@ impl Live<'_> {
                         payload,
                     );
                     if !self.closing
+                        && self.auto_pong
                         && let Err(o) = self.send_control(OP_PONG, &data).await
                     {
                         return Step::Done(o);
@@ -469,11 +528,7 @@ impl Live<'_> {
                 }
             }
         }
-        if self.em.flush() {
-            Step::Continue
-        } else {
-            Step::Done(Outcome::Shutdown)
-        }
+        Step::Continue
     }
 
     fn match_pong(&mut self, data: &[u8], at: Stamp) -> Option<f64> {

@@ -8,7 +8,9 @@
 //! - frame encoding: [`encode_frame`] for what streamscope sends (masked client frames) and, through
 //!   [`encode_frame`] and [`encode_header`], for test servers that need arbitrary or deliberately
 //!   malformed frames;
-//! - close frames: [`parse_close_payload`], [`encode_close_payload`], [`close_code_meaning`].
+//! - close frames: [`parse_close_payload`], [`encode_close_payload`], [`close_code_meaning`];
+//! - lints ([`WsLint`]): input that decodes fine but is odd (a non-minimal length, a frame boundary
+//!   inside a UTF-8 sequence), collected by the decoder for [`Decoder::take_lints`].
 //!
 //! It is pure: no sockets, no clock, no randomness (mask keys are passed in). permessage-deflate
 //! is not inflated here: a compressed message is reported with `compressed: true` and its raw bytes.
@@ -235,6 +237,58 @@ struct Partial {
     wire_bytes: u64,
     /// Set while the payload of one of its frames is still arriving.
     frame: Option<FrameProgress>,
+    /// A frame boundary of this message already split a UTF-8 sequence (linted once).
+    split_linted: bool,
+}
+
+/// Most lints held between calls to [`Decoder::take_lints`]; a stream full of them would otherwise
+/// grow the list without bound.
+const MAX_PENDING_LINTS: usize = 64;
+
+/// Legal-but-odd things noticed while decoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WsLint {
+    /// A length in a longer form than needed (RFC 6455 5.2: "the minimal number of bytes MUST be
+    /// used"); decoded anyway.
+    NonMinimalLength {
+        /// The payload length.
+        payload_len: u64,
+        /// The header's size on the wire (mask key excluded).
+        length_bytes: usize,
+    },
+    /// A text message's frame boundary fell inside a UTF-8 sequence. The assembled message is
+    /// valid; only the fragmentation is unusual (and breaks naive per-frame decoders).
+    Utf8SplitAcrossFrames,
+}
+
+/// True when a frame header used a longer length form than its payload needs.
+pub fn is_non_minimal(h: &FrameHeader) -> bool {
+    let base = h.header_len - if h.mask.is_some() { 4 } else { 0 };
+    match base {
+        4 => h.payload_len < u64::from(LEN_16),
+        10 => u16::try_from(h.payload_len).is_ok(),
+        _ => false,
+    }
+}
+
+/// True when `data` ends inside a UTF-8 sequence: its last lead byte announces more continuation
+/// bytes than follow it.
+pub fn ends_mid_utf8(data: &[u8]) -> bool {
+    // A sequence is at most 4 bytes, so only the last 3 can hold an unfinished lead byte.
+    for back in 1..=data.len().min(3) {
+        let b = data[data.len() - back];
+        if b & 0xC0 == 0x80 {
+            continue; // continuation byte: keep looking for its lead
+        }
+        let need = match b {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        return need > back;
+    }
+    false
 }
 
 /// Incremental decoder for the frames a server sends to a client.
@@ -255,6 +309,7 @@ pub struct Decoder {
     allow_rsv1: bool,
     failed: bool,
     message: Option<Partial>,
+    lints: Vec<WsLint>,
 }
 
 impl Default for Decoder {
@@ -274,6 +329,18 @@ impl Decoder {
             allow_rsv1: false,
             failed: false,
             message: None,
+            lints: Vec::new(),
+        }
+    }
+
+    /// Returns and clears the lints noticed since the last call (at most 64 are kept).
+    pub fn take_lints(&mut self) -> Vec<WsLint> {
+        std::mem::take(&mut self.lints)
+    }
+
+    fn push_lint(&mut self, lint: WsLint) {
+        if self.lints.len() < MAX_PENDING_LINTS {
+            self.lints.push(lint);
         }
     }
 
@@ -434,6 +501,14 @@ impl Decoder {
                 if fin {
                     return self.finish_message().map(Some);
                 }
+                if msg.opcode == DataOpcode::Text
+                    && !msg.compressed
+                    && !msg.split_linted
+                    && ends_mid_utf8(&msg.data)
+                {
+                    msg.split_linted = true;
+                    self.push_lint(WsLint::Utf8SplitAcrossFrames);
+                }
                 continue;
             }
 
@@ -441,6 +516,12 @@ impl Decoder {
                 return Ok(None);
             };
             self.check_header(&h)?;
+            if is_non_minimal(&h) {
+                self.push_lint(WsLint::NonMinimalLength {
+                    payload_len: h.payload_len,
+                    length_bytes: h.header_len - if h.mask.is_some() { 4 } else { 0 },
+                });
+            }
             let avail = self.end - self.pos;
 
             if h.is_control() {
@@ -476,6 +557,7 @@ impl Decoder {
                     compressed: h.rsv1,
                     wire_bytes: 0,
                     frame: None,
+                    split_linted: false,
                 });
             }
             let Some(msg) = self.message.as_mut() else {
@@ -1157,6 +1239,76 @@ mod tests {
     }
 
     #[test]
+    fn utf8_tail_detection() {
+        assert!(!ends_mid_utf8(b""));
+        assert!(!ends_mid_utf8(b"abc"));
+        assert!(!ends_mid_utf8("é".as_bytes()));
+        assert!(ends_mid_utf8(&"é".as_bytes()[..1]));
+        assert!(ends_mid_utf8(&"€".as_bytes()[..2]));
+        assert!(ends_mid_utf8(&"a😀".as_bytes()[..4]));
+        assert!(!ends_mid_utf8("a😀".as_bytes()));
+    }
+
+    #[test]
+    fn utf8_split_across_frames_is_linted_once_per_message() {
+        let text = "héé".as_bytes();
+        let mut bytes = frame(false, 0, OP_TEXT, &text[..2]);
+        bytes.extend_from_slice(&frame(false, 0, OP_CONTINUATION, &text[2..4]));
+        bytes.extend_from_slice(&frame(true, 0, OP_CONTINUATION, &text[4..]));
+        let mut d = Decoder::default();
+        d.feed(&bytes);
+        let items = drain(&mut d);
+        assert_eq!(
+            items,
+            vec![Ok(message(
+                DataOpcode::Text,
+                Payload::Text("héé".into()),
+                3,
+                11
+            ))]
+        );
+        assert_eq!(d.take_lints(), vec![WsLint::Utf8SplitAcrossFrames]);
+        // Boundaries between characters are not linted.
+        let mut d = Decoder::default();
+        let mut bytes = frame(false, 0, OP_TEXT, &text[..1]);
+        bytes.extend_from_slice(&frame(true, 0, OP_CONTINUATION, &text[1..]));
+        d.feed(&bytes);
+        assert_eq!(drain(&mut d).len(), 1);
+        assert!(d.take_lints().is_empty());
+    }
+
+    #[test]
+    fn non_minimal_lengths_are_linted() {
+        for (payload_len, header_len, odd) in [
+            (2, 4, true),
+            (125, 4, true),
+            (126, 4, false),
+            (2, 10, true),
+            (65_535, 10, true),
+            (65_536, 10, false),
+            (2, 2, false),
+        ] {
+            let h = FrameHeader {
+                fin: true,
+                rsv1: false,
+                rsv2: false,
+                rsv3: false,
+                opcode: OP_BINARY,
+                mask: None,
+                payload_len,
+                header_len,
+            };
+            assert_eq!(is_non_minimal(&h), odd, "{payload_len} in {header_len}");
+            let masked = FrameHeader {
+                mask: Some([1, 2, 3, 4]),
+                header_len: header_len + 4,
+                ..h
+            };
+            assert_eq!(is_non_minimal(&masked), odd, "masked {payload_len}");
+        }
+    }
+
+    #[test]
     fn non_minimal_length_is_accepted() {
         let mut out = Vec::new();
         let h = FrameHeader {
@@ -1173,14 +1325,23 @@ mod tests {
         assert_eq!(out.len(), 10);
         assert_eq!(parse_header(&out), Ok(Some(h)));
         out.extend_from_slice(b"ok");
+        let mut d = Decoder::default();
+        d.feed(&out);
         assert_eq!(
-            decode_all(&out),
+            drain(&mut d),
             vec![Ok(message(
                 DataOpcode::Text,
                 Payload::Text("ok".into()),
                 1,
                 12
             ))]
+        );
+        assert_eq!(
+            d.take_lints(),
+            vec![WsLint::NonMinimalLength {
+                payload_len: 2,
+                length_bytes: 10
+            }]
         );
     }
 
