@@ -22,7 +22,7 @@ pub const RATE_WINDOW_SECS: usize = WINDOW as usize;
 const WINDOW: i64 = 60;
 
 /// Number of distinct [`Kind`] variants, for the per-kind counters.
-pub const KIND_COUNT: usize = 11;
+pub const KIND_COUNT: usize = 13;
 
 /// The index of a kind in [`StreamStats::by_kind`], in the order of [`KIND_NAMES`].
 pub fn kind_index(kind: &Kind) -> usize {
@@ -38,6 +38,8 @@ pub fn kind_index(kind: &Kind) -> usize {
         Kind::Gap { .. } => 8,
         Kind::Error { .. } => 9,
         Kind::End { .. } => 10,
+        Kind::IdGap { .. } => 11,
+        Kind::Lint { .. } => 12,
     }
 }
 
@@ -54,6 +56,8 @@ pub const KIND_NAMES: [&str; KIND_COUNT] = [
     "gap",
     "error",
     "end",
+    "id_gap",
+    "lint",
 ];
 
 /// A record in a stream's ring with its session-wide sequence number.
@@ -369,7 +373,11 @@ impl StreamState {
                     }
                 };
             }
-            Kind::Event { .. } | Kind::Message { .. } | Kind::Gap { .. } => {}
+            Kind::Event { .. }
+            | Kind::Message { .. }
+            | Kind::Gap { .. }
+            | Kind::IdGap { .. }
+            | Kind::Lint { .. } => {}
         }
         if history == 0 {
             self.next_seq += 1;
@@ -575,6 +583,7 @@ pub(crate) mod tests {
                 attempt: 2,
                 delay_ms: 500,
                 last_event_id: None,
+                retry_ms: None,
                 reason: "closed".into(),
             },
         ));

@@ -424,7 +424,8 @@ pub fn matches_filter(kind: &Kind, filter: &str) -> bool {
             reason.contains(filter)
         }
         Kind::Error { message, .. } => message.contains(filter),
-        Kind::Open { .. } | Kind::Gap { .. } => false,
+        Kind::Lint { rule, message } => rule.contains(filter) || message.contains(filter),
+        Kind::Open { .. } | Kind::Gap { .. } | Kind::IdGap { .. } => false,
     }
 }
 

@@ -660,9 +660,13 @@ pub fn detail_lines(s: &StreamState, r: &Record, theme: &Theme) -> Vec<Line<'sta
             delay_ms,
             last_event_id,
             reason,
+            retry_ms,
         } => {
             field(&mut out, "attempt", attempt.to_string());
             field(&mut out, "delay", fmt_ms(*delay_ms as f64));
+            if let Some(r) = retry_ms {
+                field(&mut out, "retry honoured", fmt_ms(*r as f64));
+            }
             field(
                 &mut out,
                 "last event id",
@@ -697,6 +701,23 @@ pub fn detail_lines(s: &StreamState, r: &Record, theme: &Theme) -> Vec<Line<'sta
         Kind::End { reason, failed } => {
             field(&mut out, "reason", reason.clone());
             field(&mut out, "failed", failed.to_string());
+        }
+        Kind::IdGap {
+            expected,
+            got,
+            missing,
+            repeated,
+            count,
+        } => {
+            field(&mut out, "expected", expected.to_string());
+            field(&mut out, "got", got.to_string());
+            field(&mut out, "missing", missing.to_string());
+            field(&mut out, "repeated", repeated.to_string());
+            field(&mut out, "breaks so far", count.to_string());
+        }
+        Kind::Lint { rule, message } => {
+            field(&mut out, "rule", rule.clone());
+            field(&mut out, "message", message.clone());
         }
     }
     out.truncate(DETAIL_MAX_LINES);
@@ -890,6 +911,8 @@ fn kind_style(r: &Record, theme: &Theme) -> Style {
         Kind::Comment { .. } | Kind::Ping { .. } | Kind::Pong { .. } => theme.ping,
         Kind::Open { .. } => theme.ok,
         Kind::Gap { .. } => theme.gap,
+        Kind::IdGap { .. } => theme.error,
+        Kind::Lint { .. } => theme.warn,
         // A normal close is worth noticing, not alarming.
         Kind::Reconnect { .. }
         | Kind::Close {
@@ -1015,6 +1038,20 @@ pub fn preview(r: &Record) -> String {
             format!("failed: {reason}")
         }
         Kind::End { reason, .. } => reason.clone(),
+        Kind::IdGap {
+            expected,
+            got,
+            missing,
+            repeated,
+            ..
+        } => {
+            if *missing > 0 {
+                format!("{missing} missing: expected {expected}, got {got}")
+            } else {
+                format!("{repeated} repeated: expected {expected}, got {got}")
+            }
+        }
+        Kind::Lint { rule, message } => format!("⚠ {rule}: {}", one_line(message)),
     }
 }
 

@@ -286,6 +286,7 @@ fn reconnecting_state_counts_down() {
             attempt: 3,
             delay_ms: 2000,
             last_event_id: Some("6790".into()),
+            retry_ms: Some(2000),
             reason: "connection reset".into(),
         },
     ));
