@@ -316,8 +316,12 @@ impl SseParser {
             return;
         }
 
-        let (name, value) = match text.split_once(':') {
-            Some((name, value)) => (name, value.strip_prefix(' ').unwrap_or(value)),
+        // ':' is ASCII, so splitting at its byte index is on a char boundary.
+        let (name, value) = match memchr::memchr(b':', text.as_bytes()) {
+            Some(colon) => {
+                let value = &text[colon + 1..];
+                (&text[..colon], value.strip_prefix(' ').unwrap_or(value))
+            }
             None => (text, ""),
         };
         match name {
