@@ -330,6 +330,10 @@ impl SseParser {
                 self.event_type.push_str(value);
             }
             "data" => {
+                if self.data.is_empty() {
+                    // The buffer becomes the event's `data` at dispatch: size it for one line.
+                    self.data.reserve_exact(value.len() + 1);
+                }
                 self.data.push_str(value);
                 self.data.push('\n');
             }
@@ -363,23 +367,23 @@ impl SseParser {
             self.event_type.clear();
             return;
         }
-        let data_len = self.data.len() - 1; // ends with the '\n' we appended
+        // The buffers are handed over rather than copied; they start empty for the next block.
+        let mut data = std::mem::take(&mut self.data);
+        data.pop(); // the '\n' we appended
         let event = if self.event_type.is_empty() {
             "message".to_owned()
         } else {
-            self.event_type.clone()
+            std::mem::take(&mut self.event_type)
         };
         let id = (!self.last_event_id.is_empty()).then(|| self.last_event_id.clone());
         out.push(SseItem::Event {
             event,
-            data: self.data[..data_len].to_owned(),
+            data,
             id,
             retry,
             wire_bytes: self.event_bytes,
         });
         self.event_bytes = 0;
-        self.data.clear();
-        self.event_type.clear();
     }
 }
 
