@@ -152,7 +152,7 @@ fn ws_record() -> Record {
 }
 
 /// One SSE event record (100 bytes of data) to a JSON line, into a reused buffer.
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn json_sse_event_record(bencher: Bencher) {
     let r = sse_record();
     let mut buf = Vec::with_capacity(1024);
@@ -164,7 +164,7 @@ fn json_sse_event_record(bencher: Bencher) {
 }
 
 /// One WebSocket message record (JSON text that needs escaping) to a JSON line.
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn json_ws_message_record(bencher: Bencher) {
     let r = ws_record();
     let mut buf = Vec::with_capacity(1024);

@@ -330,10 +330,6 @@ impl SseParser {
                 self.event_type.push_str(value);
             }
             "data" => {
-                if self.data.is_empty() {
-                    // The buffer becomes the event's `data` at dispatch: size it for one line.
-                    self.data.reserve_exact(value.len() + 1);
-                }
                 self.data.push_str(value);
                 self.data.push('\n');
             }
@@ -367,9 +363,11 @@ impl SseParser {
             self.event_type.clear();
             return;
         }
-        // The buffers are handed over rather than copied; they start empty for the next block.
-        let mut data = std::mem::take(&mut self.data);
-        data.pop(); // the '\n' we appended
+        // The data buffer keeps its capacity (handing it over makes large events slower: each
+        // would start from a fresh allocation); the event type is handed over, not copied.
+        let data_len = self.data.len() - 1; // ends with the '\n' we appended
+        let data = self.data[..data_len].to_owned();
+        self.data.clear();
         let event = if self.event_type.is_empty() {
             "message".to_owned()
         } else {
