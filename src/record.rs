@@ -6,7 +6,7 @@
 //! reused buffer ([`Record::write_json`]) because it is the hot path of headless mode; the schema is
 //! documented in `docs/json-records.md`.
 
-use std::fmt::Write as _;
+use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -523,15 +523,37 @@ impl Record {
     }
 }
 
+#[inline]
 fn key(out: &mut Vec<u8>, name: &str) {
     out.extend_from_slice(b",\"");
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"\":");
 }
 
-fn push_u64(out: &mut Vec<u8>, n: u64) {
-    let mut buf = itoa_buf(n);
-    out.extend_from_slice(buf.as_bytes_mut_slice());
+/// Appends `n` in decimal, two digits at a time, straight into `out`.
+#[inline]
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    if n < 10 {
+        out.push(b'0' + n as u8);
+        return;
+    }
+    let digits = n.ilog10() as usize + 1;
+    let start = out.len();
+    out.resize(start + digits, 0);
+    let buf = &mut out[start..];
+    let mut i = digits;
+    while n >= 100 {
+        let r = (n % 100) as usize * 2;
+        n /= 100;
+        buf[i - 2..i].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+        i -= 2;
+    }
+    if n >= 10 {
+        let r = n as usize * 2;
+        buf[..2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+    } else {
+        buf[0] = b'0' + n as u8;
+    }
 }
 
 fn push_bool(out: &mut Vec<u8>, b: bool) {
@@ -569,7 +591,15 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        // Most text needs no escaping: skip it eight bytes at a time.
+        while let Some(&[b0, b1, b2, b3, b4, b5, b6, b7]) = bytes.get(i..i + 8)
+            && !word_needs_escape(u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]))
+        {
+            i += 8;
+        }
+        let Some(&b) = bytes.get(i) else { break };
         let esc: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -577,20 +607,45 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
             b'\r' => b"\\r",
             b'\t' => b"\\t",
             0..=0x1f | 0x7f => b"",
-            _ => continue,
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         out.extend_from_slice(&bytes[start..i]);
         if esc.is_empty() {
-            let mut hex = String::with_capacity(6);
-            let _ = write!(hex, "\\u{b:04x}");
-            out.extend_from_slice(hex.as_bytes());
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ]);
         } else {
             out.extend_from_slice(esc);
         }
-        start = i + 1;
+        i += 1;
+        start = i;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// True when one of the eight bytes of `x` must be escaped in a JSON string: a control character
+/// (below 0x20, or DEL, which the writer also escapes), `"` or `\\`. Exact (no false negatives,
+/// no false positives) by the usual SWAR tests for a zero byte and for a byte below `n`.
+#[inline]
+fn word_needs_escape(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0;
+    below_space
+        || has_zero(x ^ (ONES * u64::from(b'"')))
+        || has_zero(x ^ (ONES * u64::from(b'\\')))
+        || has_zero(x ^ (ONES * 0x7f))
 }
 
 fn push_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
@@ -621,41 +676,59 @@ fn push_payload(out: &mut Vec<u8>, data: &Payload) {
     }
 }
 
-/// A small stack buffer for decimal integers (no allocation on the hot path).
-struct DecBuf {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl DecBuf {
-    fn as_bytes_mut_slice(&mut self) -> &[u8] {
-        &self.buf[self.start..]
+/// `00` to `99`, two ASCII digits each.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
     }
-}
-
-fn itoa_buf(mut n: u64) -> DecBuf {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    DecBuf { buf, start: i }
-}
+    t
+};
 
 /// Writes `YYYY-MM-DDTHH:MM:SS.ffffffZ` for microseconds since the epoch.
+///
+/// Records arrive many per second, so the `YYYY-MM-DDTHH:MM:SS.` part of the last second written
+/// on this thread is kept and reused; only the microseconds are formatted per record.
 pub fn write_rfc3339_micros(out: &mut Vec<u8>, ts_us: i64) {
+    thread_local! {
+        static LAST_SECOND: Cell<(i64, [u8; 20])> = const { Cell::new((i64::MIN, [0; 20])) };
+    }
     let secs = ts_us.div_euclid(1_000_000);
-    let micros = ts_us.rem_euclid(1_000_000) as u32;
+    let micros = ts_us.rem_euclid(1_000_000) as usize;
+    let prefix = LAST_SECOND.with(|last| {
+        let (s, p) = last.get();
+        if s == secs {
+            p
+        } else {
+            let p = second_prefix(secs);
+            last.set((secs, p));
+            p
+        }
+    });
+    let mut buf = [0u8; 27];
+    buf[..20].copy_from_slice(&prefix);
+    let (hi, mid, lo) = (
+        micros / 10_000 * 2,
+        micros / 100 % 100 * 2,
+        micros % 100 * 2,
+    );
+    buf[20..22].copy_from_slice(&DIGIT_PAIRS[hi..hi + 2]);
+    buf[22..24].copy_from_slice(&DIGIT_PAIRS[mid..mid + 2]);
+    buf[24..26].copy_from_slice(&DIGIT_PAIRS[lo..lo + 2]);
+    buf[26] = b'Z';
+    out.extend_from_slice(&buf);
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.` for seconds since the epoch.
+fn second_prefix(secs: i64) -> [u8; 20] {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400) as u32;
     let (y, m, d) = civil_from_days(days);
     let (hh, mm, ss) = (sod / 3600, sod / 60 % 60, sod % 60);
-    let mut buf = [0u8; 27];
+    let mut buf = [0u8; 20];
     let y = y.clamp(0, 9999) as u32;
     put2(&mut buf[0..2], y / 100);
     put2(&mut buf[2..4], y % 100);
@@ -670,13 +743,7 @@ pub fn write_rfc3339_micros(out: &mut Vec<u8>, ts_us: i64) {
     buf[16] = b':';
     put2(&mut buf[17..19], ss);
     buf[19] = b'.';
-    let mut f = micros;
-    for i in (20..26).rev() {
-        buf[i] = b'0' + (f % 10) as u8;
-        f /= 10;
-    }
-    buf[26] = b'Z';
-    out.extend_from_slice(&buf);
+    buf
 }
 
 fn put2(dst: &mut [u8], v: u32) {
@@ -748,6 +815,59 @@ mod tests {
             },
         );
         assert_eq!(parse(&r)["text"], nasty);
+    }
+
+    #[test]
+    fn escaping_is_exact_at_every_position_of_a_word() {
+        // Each special byte at each offset of the 8-byte fast path, among plain bytes, and bytes
+        // next to the special ones (0x1f/0x20, 0x21/0x23, 0x5b/0x5d, 0x7e/0x7f/0x80) that must
+        // not be escaped.
+        let specials = ['"', '\\', '\n', '\r', '\t', '\u{0}', '\u{1f}', '\u{7f}'];
+        let neighbours = [' ', '!', '#', '[', ']', '~', '\u{80}', 'é'];
+        for &c in specials.iter().chain(&neighbours) {
+            for pos in 0..20 {
+                let mut text: String = "abcdefghijklmnopqrs".chars().take(pos).collect();
+                text.push(c);
+                text.push_str("tuvwxyz0123456789");
+                let mut out = Vec::new();
+                push_str(&mut out, &text);
+                let back: String = serde_json::from_slice(&out).expect("valid JSON string");
+                assert_eq!(back, text);
+                let escaped = out.len() != text.len() + 2;
+                assert_eq!(escaped, specials.contains(&c), "{c:?} at {pos}");
+            }
+        }
+    }
+
+    #[test]
+    fn integers_in_decimal() {
+        let mut cases = vec![0u64, 9, 10, 99, 100, 101, 999, 1000, u64::MAX];
+        cases.extend((1..20).map(|e| 10u64.pow(e) - 1));
+        cases.extend((1..20).map(|e| 10u64.pow(e)));
+        for n in cases {
+            let mut out = b"x".to_vec();
+            push_u64(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
+        }
+    }
+
+    #[test]
+    fn cached_second_is_not_reused_for_another_second() {
+        let mut out = Vec::new();
+        for &us in &[
+            1_764_067_655_999_999i64,
+            1_764_067_656_000_000,
+            1_764_067_655_000_001,
+            0,
+        ] {
+            out.clear();
+            write_rfc3339_micros(&mut out, us);
+            let t = UNIX_EPOCH + Duration::from_micros(us as u64);
+            assert_eq!(
+                String::from_utf8(out.clone()).expect("ascii"),
+                humantime::format_rfc3339_micros(t).to_string()
+            );
+        }
     }
 
     #[test]

@@ -326,7 +326,10 @@ impl Emitter {
         if self.batch.is_empty() {
             return !self.tx.is_closed();
         }
-        let batch = std::mem::take(&mut self.batch);
+        // The next read likely brings as many records: start the next batch at this one's size,
+        // so a firehose does not grow (and copy) every batch from empty.
+        let next = Vec::with_capacity(self.batch.len());
+        let batch = std::mem::replace(&mut self.batch, next);
         self.tx.send(batch).is_ok()
     }
 }

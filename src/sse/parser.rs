@@ -322,8 +322,12 @@ impl SseParser {
             return;
         }
 
-        let (name, value) = match text.split_once(':') {
-            Some((name, value)) => (name, value.strip_prefix(' ').unwrap_or(value)),
+        // ':' is ASCII, so splitting at its byte index is on a char boundary.
+        let (name, value) = match memchr::memchr(b':', text.as_bytes()) {
+            Some(colon) => {
+                let value = &text[colon + 1..];
+                (&text[..colon], value.strip_prefix(' ').unwrap_or(value))
+            }
             None => (text, ""),
         };
         match name {
@@ -365,23 +369,25 @@ impl SseParser {
             self.event_type.clear();
             return;
         }
+        // The data buffer keeps its capacity (handing it over makes large events slower: each
+        // would start from a fresh allocation); the event type is handed over, not copied.
         let data_len = self.data.len() - 1; // ends with the '\n' we appended
+        let data = self.data[..data_len].to_owned();
+        self.data.clear();
         let event = if self.event_type.is_empty() {
             "message".to_owned()
         } else {
-            self.event_type.clone()
+            std::mem::take(&mut self.event_type)
         };
         let id = (!self.last_event_id.is_empty()).then(|| self.last_event_id.clone());
         out.push(SseItem::Event {
             event,
-            data: self.data[..data_len].to_owned(),
+            data,
             id,
             retry,
             wire_bytes: self.event_bytes,
         });
         self.event_bytes = 0;
-        self.data.clear();
-        self.event_type.clear();
     }
 }
 

@@ -1,0 +1,216 @@
+//! Micro benchmarks of the headless hot path, with divan: `cargo bench --bench micro`.
+//!
+//! Throughput is in input bytes (SSE, WebSocket) or records (JSON, emitter + sink). Inputs are fed
+//! in 16 KiB pieces, the size of a socket read on a firehose. See `docs/performance.md`.
+
+use std::hint::black_box;
+
+use divan::Bencher;
+use divan::counter::{BytesCount, ItemsCount};
+use streamscope::clock::Stamp;
+use streamscope::net::tap::ReadMark;
+use streamscope::record::{DataOpcode, Kind, Payload, Proto, Record};
+use streamscope::sse::parser::SseParser;
+use streamscope::stream::Emitter;
+use streamscope::ws::codec::{Decoder, encode_frame};
+
+fn main() {
+    divan::main();
+}
+
+/// Size of one piece fed to a parser (a typical socket read on loopback).
+const READ: usize = 16 * 1024;
+
+/// `events` SSE events of `data: ` + `size` bytes, each followed by `comments` comment lines.
+fn sse_stream(events: usize, size: usize, comments: usize) -> Vec<u8> {
+    let mut s = Vec::new();
+    for _ in 0..events {
+        for _ in 0..comments {
+            s.extend_from_slice(b": heartbeat\n");
+        }
+        s.extend_from_slice(b"data: ");
+        s.extend(std::iter::repeat_n(b'x', size));
+        s.extend_from_slice(b"\n\n");
+    }
+    s
+}
+
+fn sse_feed(bencher: Bencher, stream: &[u8]) {
+    let mut items = Vec::with_capacity(1024);
+    bencher
+        .counter(BytesCount::new(stream.len()))
+        .bench_local(|| {
+            let mut p = SseParser::new();
+            let mut n = 0;
+            for piece in stream.chunks(READ) {
+                p.feed(black_box(piece), &mut items);
+                n += items.len();
+                items.clear();
+            }
+            n
+        });
+}
+
+/// The firehose's shape: 100-byte `data:` events, nothing else.
+#[divan::bench]
+fn sse_small_events(bencher: Bencher) {
+    sse_feed(bencher, &sse_stream(10_000, 100, 0));
+}
+
+/// The demo feed's shape: `event`, `id` and a JSON `data` line.
+#[divan::bench]
+fn sse_tick_events(bencher: Bencher) {
+    let mut s = Vec::new();
+    for i in 0..10_000 {
+        s.extend_from_slice(
+            format!(
+                "event: tick\nid: {i}\ndata: {{\"seq\":{i},\"symbol\":\"ACME\",\"price\":99.81,\"ts_ms\":1795603464898}}\n\n"
+            )
+            .as_bytes(),
+        );
+    }
+    sse_feed(bencher, &s);
+}
+
+/// 64 KiB events: lines spanning many reads.
+#[divan::bench]
+fn sse_large_events(bencher: Bencher) {
+    sse_feed(bencher, &sse_stream(64, 64 * 1024, 0));
+}
+
+/// Ten comment lines per 100-byte event.
+#[divan::bench]
+fn sse_comment_heavy(bencher: Bencher) {
+    sse_feed(bencher, &sse_stream(2_000, 100, 10));
+}
+
+/// 100-byte text frames as a server sends them (unmasked), fed and drained.
+#[divan::bench]
+fn ws_decode_100b_frames(bencher: Bencher) {
+    let mut stream = Vec::new();
+    for _ in 0..10_000 {
+        encode_frame(&mut stream, true, 0, 1, None, &[b'x'; 100]);
+    }
+    bencher
+        .counter(BytesCount::new(stream.len()))
+        .bench_local(|| {
+            let mut d = Decoder::new(64 * 1024 * 1024);
+            let mut n = 0;
+            for piece in stream.chunks(READ) {
+                let room = d.buffer_mut(READ);
+                room[..piece.len()].copy_from_slice(piece);
+                d.commit(piece.len());
+                while let Some(item) = d.next_item() {
+                    black_box(&item);
+                    n += 1;
+                }
+            }
+            n
+        });
+}
+
+fn sse_record() -> Record {
+    let mut r = Record::new(
+        1_795_603_464_898_574,
+        0,
+        Proto::Sse,
+        Kind::Event {
+            event: "message".to_owned(),
+            data: "x".repeat(100),
+            id: None,
+            retry: None,
+        },
+    );
+    r.dir = Some(streamscope::record::Dir::In);
+    r.wire_bytes = Some(108);
+    r.payload_bytes = Some(100);
+    r.gap_ms = Some(0.0);
+    r.read = Some(1234);
+    r
+}
+
+fn ws_record() -> Record {
+    let mut r = Record::new(
+        1_795_603_464_898_574,
+        1,
+        Proto::Ws,
+        Kind::Message {
+            opcode: DataOpcode::Text,
+            data: Payload::Text(
+                r#"{"seq":1,"symbol":"ACME","price":99.81,"ts_ms":1795603464898}"#.to_owned(),
+            ),
+            frames: 1,
+            compressed: false,
+        },
+    );
+    r.dir = Some(streamscope::record::Dir::In);
+    r.wire_bytes = Some(63);
+    r.payload_bytes = Some(61);
+    r.gap_ms = Some(219.608);
+    r.read = Some(2);
+    r
+}
+
+/// One SSE event record (100 bytes of data) to a JSON line, into a reused buffer.
+#[divan::bench(sample_size = 1000)]
+fn json_sse_event_record(bencher: Bencher) {
+    let r = sse_record();
+    let mut buf = Vec::with_capacity(1024);
+    bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
+        buf.clear();
+        black_box(&r).write_json(&mut buf);
+        buf.len()
+    });
+}
+
+/// One WebSocket message record (JSON text that needs escaping) to a JSON line.
+#[divan::bench(sample_size = 1000)]
+fn json_ws_message_record(bencher: Bencher) {
+    let r = ws_record();
+    let mut buf = Vec::with_capacity(1024);
+    bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
+        buf.clear();
+        black_box(&r).write_json(&mut buf);
+        buf.len()
+    });
+}
+
+/// The whole path after the parser: `Emitter::rx` for 100,000 event records in batches of 160 (a
+/// 16 KiB read of 100-byte events), over the channel, to the JSON sink thread writing to
+/// `io::sink()`. Includes building each record's strings, as the SSE client does.
+#[divan::bench(sample_count = 20)]
+fn emitter_to_json_sink(bencher: Bencher) {
+    const RECORDS: usize = 100_000;
+    const PER_READ: usize = 160;
+    let data = "x".repeat(100);
+    bencher.counter(ItemsCount::new(RECORDS)).bench_local(|| {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let sink = streamscope::output::spawn_json_sink(rx, std::io::sink());
+        let mut em = Emitter::new(0, Proto::Sse, tx, None, None);
+        for read in 1..=(RECORDS / PER_READ) as u64 {
+            let mark = ReadMark {
+                read,
+                stamp: Stamp {
+                    wall_us: 1_795_603_464_898_574 + read.cast_signed(),
+                    mono_ns: read * 1000,
+                },
+            };
+            for _ in 0..PER_READ {
+                em.rx(
+                    mark,
+                    Kind::Event {
+                        event: "message".to_owned(),
+                        data: data.clone(),
+                        id: None,
+                        retry: None,
+                    },
+                    108,
+                    100,
+                );
+            }
+            em.flush();
+        }
+        drop(em);
+        sink.join().expect("sink thread").expect("sink writes");
+    });
+}
