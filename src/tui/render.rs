@@ -911,15 +911,17 @@ fn kind_style(r: &Record, theme: &Theme) -> Style {
         Kind::Comment { .. } | Kind::Ping { .. } | Kind::Pong { .. } => theme.ping,
         Kind::Open { .. } => theme.ok,
         Kind::Gap { .. } => theme.gap,
-        Kind::IdGap { .. } => theme.error,
-        Kind::Lint { .. } => theme.warn,
-        // A normal close is worth noticing, not alarming.
-        Kind::Reconnect { .. }
+        // A normal close, a lint: worth noticing, not alarming.
+        Kind::Lint { .. }
+        | Kind::Reconnect { .. }
         | Kind::Close {
             code: Some(1000 | 1001) | None,
             ..
         } => theme.warn,
-        Kind::Close { .. } | Kind::Error { .. } | Kind::End { failed: true, .. } => theme.error,
+        Kind::Close { .. }
+        | Kind::Error { .. }
+        | Kind::IdGap { .. }
+        | Kind::End { failed: true, .. } => theme.error,
         Kind::End { .. } => theme.muted,
     }
 }
