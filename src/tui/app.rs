@@ -424,7 +424,8 @@ pub fn matches_filter(kind: &Kind, filter: &str) -> bool {
             reason.contains(filter)
         }
         Kind::Error { message, .. } => message.contains(filter),
-        Kind::Open { .. } | Kind::Gap { .. } => false,
+        Kind::Match { key, .. } => key.contains(filter),
+        Kind::Open { .. } | Kind::Gap { .. } | Kind::MatchSummary(_) => false,
     }
 }
 
