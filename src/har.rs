@@ -619,7 +619,10 @@ mod tests {
     fn times_with_offsets() {
         assert_eq!(parse_time("1970-01-01T00:00:01.500Z"), Ok(1_500_000));
         assert_eq!(parse_time("1970-01-01T01:00:01.500+01:00"), Ok(1_500_000));
-        assert_eq!(parse_time("1970-01-01T00:00:00.500-01:00"), Ok(3_600_500_000));
+        assert_eq!(
+            parse_time("1970-01-01T00:00:00.500-01:00"),
+            Ok(3_600_500_000)
+        );
         assert!(parse_time("yesterday").is_err());
     }
 

@@ -191,6 +191,27 @@ mod tests {
         assert_eq!(seen, vec![(0, 2), (500, 1), (1500, 1)]);
     }
 
+    #[test]
+    fn the_replay_clock_runs_at_the_replay_pace_and_stops_at_the_end() {
+        let clock = ReplayClock {
+            start: std::time::Instant::now()
+                .checked_sub(Duration::from_secs(2))
+                .expect("2 s after boot"),
+            origin_us: 1_000_000,
+            speed: Speed::Factor(4.0),
+        };
+        let now = clock.now_us(Some(1_500_000), false);
+        // 2 s at ×4 is 8 s of data time (give or take the test's own run time).
+        assert!((9_000_000..9_500_000).contains(&now), "{now}");
+        assert_eq!(clock.now_us(Some(1_500_000), true), 1_500_000);
+        let max = ReplayClock {
+            speed: Speed::Max,
+            ..clock
+        };
+        assert_eq!(max.now_us(Some(7), false), 7);
+        assert_eq!(max.now_us(None, false), 1_000_000);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn shutdown_stops_a_replay() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
