@@ -25,6 +25,9 @@ fn server_config(tick: std::time::Duration) -> ServerConfig {
 /// `streamscope serve`: runs until Ctrl-C. Returns the exit code.
 pub async fn serve(args: &ServeArgs) -> u8 {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    if let Some(file) = &args.replay {
+        return serve_replay(addr, file, args.speed).await;
+    }
     let server = match Server::bind(addr, server_config(args.tick)).await {
         Ok(s) => s,
         Err(e) => {
@@ -40,6 +43,36 @@ pub async fn serve(args: &ServeArgs) -> u8 {
     }
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await;
+    0
+}
+
+/// `streamscope serve --replay FILE`: the recording's streams as endpoints, until Ctrl-C.
+async fn serve_replay(addr: SocketAddr, file: &std::path::Path, speed: Speed) -> u8 {
+    let loaded = match crate::replay::load(file) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("streamscope: {e}");
+            return 2;
+        }
+    };
+    let server = match crate::replay_server::ReplayServer::bind(addr, &loaded, speed).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("streamscope: cannot listen on {addr}: {e}");
+            return 1;
+        }
+    };
+    let local = server.local_addr().unwrap_or(addr);
+    println!(
+        "streamscope replaying {} on http://{local}/ (Ctrl-C to stop)",
+        file.display()
+    );
+    for (url, what) in server.endpoints() {
+        println!("  {url:<32} {what}");
+    }
+    let task = tokio::spawn(server.run());
+    let _ = tokio::signal::ctrl_c().await;
+    task.abort();
     0
 }
 

@@ -73,6 +73,13 @@ pub struct ServeArgs {
     /// Interval of the demo feed.
     #[arg(long, value_parser = parse_duration, default_value = "250ms")]
     pub tick: Duration,
+    /// Serve this recording instead of the demo endpoints: stream N at /N, with its original
+    /// timing, closes, refusals and reconnects.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+    /// With --replay: pace of the replay, a factor of the original or `max`.
+    #[arg(long, value_name = "FACTOR|max", value_parser = crate::replay::parse_speed, default_value = "1", requires = "replay")]
+    pub speed: crate::replay::Speed,
 }
 
 /// `streamscope demo`.

@@ -21,6 +21,7 @@ pub mod record_parse;
 pub mod recording;
 pub mod redact;
 pub mod replay;
+pub mod replay_server;
 pub mod run;
 pub mod server;
 pub mod sse;

@@ -445,3 +445,89 @@ async fn the_demo_matches_by_seq() {
     );
     let _ = child.kill().await;
 }
+
+#[tokio::test]
+async fn serve_replay_plays_connections_back_with_their_timing() {
+    // A live session with a server close and a reconnect on SSE (count=3 per connection), and a
+    // WebSocket closed by the server with 1000 "done".
+    let srv = server().await;
+    let a = srv.local_addr();
+    let rec = tmp("to-serve.jsonl");
+    let live = run(&[
+        "--json",
+        "--count",
+        "5",
+        "--record",
+        path_str(&rec),
+        &format!("http://{a}/sse?count=3"),
+        &format!("ws://{a}/ws?count=4"),
+    ])
+    .await;
+    assert_eq!(live.code, 0, "{}", live.stderr);
+    srv.shutdown().await;
+
+    let loaded = streamscope::replay::load(&rec).expect("load");
+    let replay = streamscope::replay_server::ReplayServer::bind(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        &loaded,
+        streamscope::replay::Speed::Factor(4.0),
+    )
+    .await
+    .expect("bind");
+    let r = replay.local_addr().expect("addr");
+    let endpoints = replay.endpoints();
+    assert_eq!(endpoints[0].0, format!("http://{r}/0"));
+    assert_eq!(endpoints[1].0, format!("ws://{r}/1"));
+    let task = tokio::spawn(replay.run());
+    let t = Instant::now();
+    let served = run(&["--json", &format!("http://{r}/0"), &format!("ws://{r}/1")]).await;
+    let took = t.elapsed();
+    task.abort();
+    assert_eq!(served.code, 0, "{}", served.stderr);
+    let data = |o: &support::RunOutput, stream: u64| -> Vec<Value> {
+        o.records
+            .iter()
+            .filter(|r| r["stream"] == stream && r["dir"] == "in")
+            .filter(|r| r["kind"] == "event" || r["kind"] == "message")
+            .map(|r| r["data"].clone())
+            .collect()
+    };
+    // The same events and messages, over the same number of connections.
+    assert_eq!(data(&served, 0), data(&live, 0));
+    assert_eq!(data(&served, 1), data(&live, 1));
+    let opens =
+        |o: &support::RunOutput, s: u64| o.kind("open").iter().filter(|r| r["stream"] == s).count();
+    assert_eq!(opens(&served, 0), opens(&live, 0));
+    assert_eq!(opens(&served, 0), 2);
+    // The WebSocket ends as recorded: the server's close 1000 "done".
+    let close = served
+        .kind("close")
+        .into_iter()
+        .find(|r| r["dir"] == "in")
+        .expect("server close");
+    assert_eq!(close["code"], 1000);
+    assert_eq!(close["reason"], "done");
+    // After the last recorded connection the SSE client is told to stop (204).
+    let end = served
+        .kind("end")
+        .into_iter()
+        .find(|r| r["stream"] == 0)
+        .expect("sse end");
+    assert!(
+        end["reason"].as_str().is_some_and(|s| s.contains("204")),
+        "{end}"
+    );
+    // Timing: gaps of the 20 ms feed at ×4 are about 5 ms, and the recorded 2 s retry is 0.5 s.
+    let gaps: Vec<f64> = served
+        .kind("event")
+        .iter()
+        .filter_map(|r| r["gap_ms"].as_f64())
+        .collect();
+    let mut sorted = gaps.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    assert!((2.0..15.0).contains(&median), "{gaps:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    let reconnect = served.kind("reconnect");
+    assert_eq!(reconnect[0]["delay_ms"], 500, "{reconnect:?}");
+}
