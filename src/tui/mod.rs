@@ -116,6 +116,10 @@ where
     store.set_match_key(config.match_key);
     let replay = config.replay;
     let mut app = App::new(store.streams().len());
+    if let Some(clock) = &replay {
+        // Say it is not live (the status line is replaced by the next action's message).
+        app.status = Some(format!("REPLAY at speed {}", clock.speed));
+    }
     let theme = config.theme;
     let period = Duration::from_secs(1) / config.fps.clamp(1, 240);
     let mut tick = tokio::time::interval(period);
@@ -162,6 +166,10 @@ where
                     }
                     // Every connection task has ended; keep showing what we have.
                     None => records_open = false,
+                }
+                if !records_open && replay.is_some() {
+                    app.status = Some("REPLAY finished".into());
+                    dirty = true;
                 }
             }
             event = events.next() => {
