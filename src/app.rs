@@ -276,11 +276,27 @@ pub async fn session(source: Source, output: &OutputArgs) -> u8 {
         };
         dashboard(config, running, rx, duration).await
     };
-    match crate::pipeline::join(stage).await {
-        Ok(()) => code,
-        Err(e) => {
+    // The stage ends when every source has let go of the channel; a connection task that will not
+    // end (the dashboard waits 3 s for them) must not keep streamscope from exiting.
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        crate::pipeline::join(stage),
+    )
+    .await
+    {
+        Ok(Ok(())) => code,
+        Ok(Err(e)) => {
             eprintln!("streamscope: {e}");
             1
+        }
+        Err(_) => {
+            if output.record.is_some() || output.har.is_some() {
+                eprintln!(
+                    "streamscope: a stream did not end in time; the recording or HAR may be incomplete"
+                );
+                return 1;
+            }
+            code
         }
     }
 }

@@ -213,6 +213,21 @@ async fn bad_recordings() {
     assert!(msg.starts_with("recording line 2:"), "{msg}");
     assert!(out.stderr.contains("1 line(s)"), "{}", out.stderr);
 
+    // A recording or HAR that cannot be created is a usage error before anything runs.
+    for opt in ["--record", "--har"] {
+        let out = run(&[
+            "replay",
+            "--json",
+            opt,
+            "/nonexistent-dir/x",
+            path_str(&file),
+        ])
+        .await;
+        assert_eq!(out.code, 2, "{opt}: {}", out.stderr);
+        assert!(out.stderr.contains(opt), "{}", out.stderr);
+        assert!(out.records.is_empty());
+    }
+
     // Unreadable, empty, or not a recording at all: exit 2 with one line.
     let garbage = tmp("garbage.txt");
     std::fs::write(&garbage, "hello world\n").expect("write");
