@@ -546,3 +546,43 @@ async fn serve_replay_plays_connections_back_with_their_timing() {
     let reconnect = served.kind("reconnect");
     assert_eq!(reconnect[0]["delay_ms"], 500, "{reconnect:?}");
 }
+
+#[tokio::test]
+async fn the_recording_is_on_disk_while_the_session_runs() {
+    let srv = server().await;
+    let a = srv.local_addr();
+    let rec = tmp("crash.jsonl");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))
+        .args([
+            "--json",
+            "--record",
+            path_str(&rec),
+            &format!("http://{a}/sse"),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    // Wait for a few ticks (20 ms each), then kill it as a crash would: no chance to flush.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let events = loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let text = std::fs::read_to_string(&rec).unwrap_or_default();
+        let events = text
+            .lines()
+            .filter(|l| l.contains("\"kind\":\"event\""))
+            .count();
+        if events >= 3 || Instant::now() > deadline {
+            break events;
+        }
+    };
+    child.kill().await.expect("kill");
+    assert!(events >= 3, "only {events} events on disk while running");
+    // What is there replays.
+    let out = run(&["replay", "--json", "--speed", "max", path_str(&rec)]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.kind("event").len() >= 3);
+    srv.shutdown().await;
+}
