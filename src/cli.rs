@@ -46,6 +46,22 @@ pub enum Command {
     Serve(ServeArgs),
     /// Start the embedded server and open the dashboard on its SSE and WebSocket feeds.
     Demo(DemoArgs),
+    /// Replay a recording (--record), a --json capture or a browser HAR file with its original timing.
+    Replay(ReplayArgs),
+}
+
+/// `streamscope replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A recording made with --record, a --json capture, or a HAR file saved from a browser.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Pace of the replay: a factor of the original (4 is four times as fast, 0.5 half) or `max`.
+    #[arg(long, value_name = "FACTOR|max", value_parser = crate::replay::parse_speed, default_value = "1")]
+    pub speed: crate::replay::Speed,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `streamscope serve`.
@@ -57,6 +73,13 @@ pub struct ServeArgs {
     /// Interval of the demo feed.
     #[arg(long, value_parser = parse_duration, default_value = "250ms")]
     pub tick: Duration,
+    /// Serve this recording instead of the demo endpoints: stream N at /N, with its original
+    /// timing, closes, refusals and reconnects.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+    /// With --replay: pace of the replay, a factor of the original or `max`.
+    #[arg(long, value_name = "FACTOR|max", value_parser = crate::replay::parse_speed, default_value = "1", requires = "replay")]
+    pub speed: crate::replay::Speed,
 }
 
 /// `streamscope demo`.
@@ -168,6 +191,18 @@ pub struct OutputArgs {
     /// Records kept per stream for display (counters and stats always cover everything).
     #[arg(long, value_name = "N", default_value_t = 200_000)]
     pub history: usize,
+    /// Also write every record to FILE as JSON lines after a header line (replay it with
+    /// `streamscope replay FILE`). Secrets are masked as on screen.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Also write the session as a HAR 1.2 file (WebSocket messages in `_webSocketMessages`) at exit.
+    #[arg(long, value_name = "FILE")]
+    pub har: Option<PathBuf>,
+    /// Pair the records of the two streams by a key from their data (a JSON pointer such as /seq,
+    /// or `id` for the SSE event id) and measure which stream delivers each first; `none` turns off
+    /// the demo's default (/seq).
+    #[arg(long = "match", value_name = "KEY")]
+    pub match_key: Option<String>,
 }
 
 /// Parses `500ms`, `2s`, `1m30s` (humantime syntax).

@@ -49,6 +49,7 @@ async fn dispatch(cli: Cli) -> u8 {
     match cli.command {
         Some(Command::Serve(args)) => streamscope::app::serve(&args).await,
         Some(Command::Demo(args)) => streamscope::app::demo(&args).await,
+        Some(Command::Replay(args)) => streamscope::app::replay(&args).await,
         None => {
             let plan = match Plan::new(&cli.urls, &cli.conn) {
                 Ok(p) => p,

@@ -246,6 +246,39 @@ pub enum Kind {
         /// The stream failed (streamscope exits 1 when any stream failed).
         failed: bool,
     },
+    /// `--match`: the same key was delivered on both streams; `stream` is the one that delivered
+    /// it second (the moment the pair became known).
+    Match {
+        /// The key taken from the records' data.
+        key: String,
+        /// The stream that delivered first, `None` for a tie (same microsecond).
+        first: Option<usize>,
+        /// How much earlier `first` delivered it.
+        lead_ms: f64,
+    },
+    /// `--match`: the session's pairing figures, once, after every stream has ended.
+    MatchSummary(MatchSummary),
+}
+
+/// The figures of a `match_summary` record (and of the dashboard's comparison strip).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MatchSummary {
+    /// Keys delivered on both streams.
+    pub pairs: u64,
+    /// Pairs each stream delivered first (ties count for neither).
+    pub won: [u64; 2],
+    /// Pairs delivered on both in the same microsecond.
+    pub ties: u64,
+    /// Lead percentiles (how far apart the two deliveries of a key were), `None` without pairs.
+    pub lead_p50_ms: Option<f64>,
+    /// 95th percentile of the lead.
+    pub lead_p95_ms: Option<f64>,
+    /// 99th percentile of the lead.
+    pub lead_p99_ms: Option<f64>,
+    /// Largest lead.
+    pub lead_max_ms: Option<f64>,
+    /// Keys seen on one stream and never on the other.
+    pub unmatched: [u64; 2],
 }
 
 impl Kind {
@@ -265,6 +298,8 @@ impl Kind {
             Kind::Lint { .. } => "lint",
             Kind::Error { .. } => "error",
             Kind::End { .. } => "end",
+            Kind::Match { .. } => "match",
+            Kind::MatchSummary(_) => "match_summary",
         }
     }
 
@@ -511,6 +546,43 @@ impl Record {
                 key(out, "failed");
                 push_bool(out, *failed);
             }
+            Kind::Match {
+                key: k,
+                first,
+                lead_ms,
+            } => {
+                key(out, "key");
+                push_str(out, k);
+                key(out, "first");
+                match first {
+                    Some(f) => push_u64(out, *f as u64),
+                    None => out.extend_from_slice(b"null"),
+                }
+                key(out, "lead_ms");
+                push_ms(out, *lead_ms);
+            }
+            Kind::MatchSummary(m) => {
+                key(out, "pairs");
+                push_u64(out, m.pairs);
+                key(out, "won");
+                push_pair(out, m.won);
+                key(out, "ties");
+                push_u64(out, m.ties);
+                for (name, v) in [
+                    ("lead_p50_ms", m.lead_p50_ms),
+                    ("lead_p95_ms", m.lead_p95_ms),
+                    ("lead_p99_ms", m.lead_p99_ms),
+                    ("lead_max_ms", m.lead_max_ms),
+                ] {
+                    key(out, name);
+                    match v {
+                        Some(ms) => push_ms(out, ms),
+                        None => out.extend_from_slice(b"null"),
+                    }
+                }
+                key(out, "unmatched");
+                push_pair(out, m.unmatched);
+            }
         }
         out.extend_from_slice(b"}\n");
     }
@@ -554,6 +626,14 @@ fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     } else {
         buf[0] = b'0' + n as u8;
     }
+}
+
+fn push_pair(out: &mut Vec<u8>, pair: [u64; 2]) {
+    out.push(b'[');
+    push_u64(out, pair[0]);
+    out.push(b',');
+    push_u64(out, pair[1]);
+    out.push(b']');
 }
 
 fn push_bool(out: &mut Vec<u8>, b: bool) {

@@ -158,10 +158,20 @@ pub fn shutdown(controls: &[UnboundedSender<Control>]) {
 /// Runs `--json` mode to completion and returns the exit code.
 pub async fn run_json(plan: &Plan) -> i32 {
     let (running, rx) = spawn_streams(plan);
+    run_json_on(running, rx, plan.duration).await
+}
+
+/// Writes JSON lines for whatever source feeds `rx` (live streams, a replay) until it ends, Ctrl-C,
+/// or `duration`; returns the exit code.
+pub async fn run_json_on(
+    running: Running,
+    rx: UnboundedReceiver<RecordBatch>,
+    duration: Option<Duration>,
+) -> i32 {
     let Running { mut done, controls } = running;
     let sink = crate::output::spawn_json_sink(rx, std::io::stdout());
     let deadline = async {
-        match plan.duration {
+        match duration {
             Some(d) => tokio::time::sleep(d).await,
             None => std::future::pending().await,
         }

@@ -13,7 +13,8 @@ use std::collections::VecDeque;
 use hdrhistogram::Histogram;
 
 use crate::control::StreamInfo;
-use crate::record::{Kind, Record, Side};
+use crate::matcher::MatchStats;
+use crate::record::{Kind, MatchSummary, Record, Side};
 
 /// Seconds covered by the rate window and the sparkline.
 pub const RATE_WINDOW_SECS: usize = WINDOW as usize;
@@ -22,7 +23,7 @@ pub const RATE_WINDOW_SECS: usize = WINDOW as usize;
 const WINDOW: i64 = 60;
 
 /// Number of distinct [`Kind`] variants, for the per-kind counters.
-pub const KIND_COUNT: usize = 13;
+pub const KIND_COUNT: usize = 15;
 
 /// The index of a kind in [`StreamStats::by_kind`], in the order of [`KIND_NAMES`].
 pub fn kind_index(kind: &Kind) -> usize {
@@ -40,6 +41,8 @@ pub fn kind_index(kind: &Kind) -> usize {
         Kind::End { .. } => 10,
         Kind::IdGap { .. } => 11,
         Kind::Lint { .. } => 12,
+        Kind::Match { .. } => 13,
+        Kind::MatchSummary(_) => 14,
     }
 }
 
@@ -58,6 +61,8 @@ pub const KIND_NAMES: [&str; KIND_COUNT] = [
     "end",
     "id_gap",
     "lint",
+    "match",
+    "match_summary",
 ];
 
 /// A record in a stream's ring with its session-wide sequence number.
@@ -377,7 +382,9 @@ impl StreamState {
             | Kind::Message { .. }
             | Kind::Gap { .. }
             | Kind::IdGap { .. }
-            | Kind::Lint { .. } => {}
+            | Kind::Lint { .. }
+            | Kind::Match { .. }
+            | Kind::MatchSummary(_) => {}
         }
         if history == 0 {
             self.next_seq += 1;
@@ -394,6 +401,34 @@ impl StreamState {
     }
 }
 
+/// `--match` figures, rebuilt from the `match` records (they belong to the pair, not to a stream's
+/// list, so they are kept here rather than in a ring).
+#[derive(Debug, Clone, Default)]
+pub struct Matching {
+    /// The key, when the session has one.
+    pub key: Option<String>,
+    /// Pairs, wins and leads so far.
+    pub stats: MatchStats,
+    /// The final summary, once the session has ended.
+    pub summary: Option<MatchSummary>,
+}
+
+impl Matching {
+    /// Keys each stream delivered that the other has not (yet): the summary's count at the end;
+    /// before it, received events and messages beyond the pairs.
+    pub fn unpaired(&self, streams: &[StreamState]) -> [u64; 2] {
+        if let Some(s) = &self.summary {
+            return s.unmatched;
+        }
+        let pending = |i: usize| {
+            streams
+                .get(i)
+                .map_or(0, |s| s.stats.countable().saturating_sub(self.stats.pairs))
+        };
+        [pending(0), pending(1)]
+    }
+}
+
 /// All streams of the session.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -401,6 +436,8 @@ pub struct Store {
     history: usize,
     /// Records whose stream index matched no known stream (a wiring bug, counted not dropped silently).
     pub unknown_stream: u64,
+    /// `--match` figures; `None` until a key is set or a `match` record arrives.
+    pub matching: Option<Matching>,
 }
 
 impl Store {
@@ -413,11 +450,38 @@ impl Store {
                 .collect(),
             history,
             unknown_stream: 0,
+            matching: None,
         }
+    }
+
+    /// Names the `--match` key, so the strip shows it before the first pair.
+    pub fn set_match_key(&mut self, key: Option<String>) {
+        if key.is_some() {
+            self.matching.get_or_insert_with(Matching::default).key = key;
+        }
+    }
+
+    /// Data time of the newest record of any stream.
+    pub fn latest_ts_us(&self) -> Option<i64> {
+        self.streams.iter().filter_map(|s| s.stats.last_ts_us).max()
     }
 
     /// Applies one record: O(1).
     pub fn apply(&mut self, rec: Record) {
+        match &rec.kind {
+            Kind::Match { first, lead_ms, .. } => {
+                self.matching
+                    .get_or_insert_with(Matching::default)
+                    .stats
+                    .add(*first, *lead_ms);
+                return;
+            }
+            Kind::MatchSummary(summary) => {
+                self.matching.get_or_insert_with(Matching::default).summary = Some(summary.clone());
+                return;
+            }
+            _ => {}
+        }
         // Streams are usually listed in index order; fall back to a search when they are not.
         let pos = match self.streams.get(rec.stream) {
             Some(s) if s.info.index == rec.stream => Some(rec.stream),

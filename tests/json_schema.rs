@@ -36,6 +36,20 @@ fn kind_fields(kind: &str) -> (&'static [&'static str], &'static [&'static str])
         "gap" => (&["gap_ms", "threshold_ms"], &[]),
         "error" => (&["message"], &["status", "close_code"]),
         "end" => (&["reason", "failed"], &[]),
+        "match" => (&["key", "first", "lead_ms"], &[]),
+        "match_summary" => (
+            &[
+                "pairs",
+                "won",
+                "ties",
+                "lead_p50_ms",
+                "lead_p95_ms",
+                "lead_p99_ms",
+                "lead_max_ms",
+                "unmatched",
+            ],
+            &[],
+        ),
         other => panic!("unknown kind {other}"),
     }
 }
@@ -104,6 +118,22 @@ fn check(r: &Value) {
             assert!(r["message"].is_string());
         }
         "end" => assert!(r["failed"].is_boolean()),
+        "match" => {
+            assert!(r["key"].is_string());
+            assert!(r["first"].is_null() || r["first"].is_u64());
+            assert!(r["lead_ms"].as_f64().is_some_and(|l| l >= 0.0));
+        }
+        "match_summary" => {
+            for k in ["won", "unmatched"] {
+                let pair = r[k].as_array().expect("array");
+                assert!(pair.len() == 2 && pair.iter().all(Value::is_u64), "{r}");
+            }
+            assert!(
+                r["lead_p50_ms"].is_f64()
+                    || r["lead_p50_ms"].is_u64()
+                    || r["lead_p50_ms"].is_null()
+            );
+        }
         _ => {}
     }
 }
@@ -121,9 +151,11 @@ async fn every_kind_matches_the_schema() {
     let a = srv.local_addr();
     let mut seen = BTreeSet::new();
     let runs = [
-        // events, comments, reconnect (count=3 per connection), open, end
+        // events, comments, reconnect (count=3 per connection), open, end, match, match_summary
         vec![
             "--json".to_owned(),
+            "--match".into(),
+            "/seq".into(),
             "--count".into(),
             "5".into(),
             "--heartbeat".into(),
@@ -190,6 +222,8 @@ async fn every_kind_matches_the_schema() {
         "end",
         "id_gap",
         "lint",
+        "match",
+        "match_summary",
     ] {
         assert!(
             seen.contains(kind),

@@ -425,7 +425,8 @@ pub fn matches_filter(kind: &Kind, filter: &str) -> bool {
         }
         Kind::Error { message, .. } => message.contains(filter),
         Kind::Lint { rule, message } => rule.contains(filter) || message.contains(filter),
-        Kind::Open { .. } | Kind::Gap { .. } | Kind::IdGap { .. } => false,
+        Kind::Match { key, .. } => key.contains(filter),
+        Kind::Open { .. } | Kind::Gap { .. } | Kind::IdGap { .. } | Kind::MatchSummary(_) => false,
     }
 }
 

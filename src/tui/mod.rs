@@ -38,6 +38,10 @@ pub struct DashboardConfig {
     pub history: usize,
     /// Colours.
     pub theme: Theme,
+    /// Set for a replay: "now" is data time at the replay's pace, not the wall clock.
+    pub replay: Option<crate::replay::ReplayClock>,
+    /// The `--match` key, shown with the pairing figures in the comparison strip.
+    pub match_key: Option<String>,
 }
 
 impl DashboardConfig {
@@ -48,6 +52,8 @@ impl DashboardConfig {
             fps: 30,
             history: 10_000,
             theme: Theme::default(),
+            replay: None,
+            match_key: None,
         }
     }
 }
@@ -107,7 +113,13 @@ where
     E: futures_util::Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin,
 {
     let mut store = Store::new(config.streams, config.history);
+    store.set_match_key(config.match_key);
+    let replay = config.replay;
     let mut app = App::new(store.streams().len());
+    if let Some(clock) = &replay {
+        // Say it is not live (the status line is replaced by the next action's message).
+        app.status = Some(format!("REPLAY at speed {}", clock.speed));
+    }
     let theme = config.theme;
     let period = Duration::from_secs(1) / config.fps.clamp(1, 240);
     let mut tick = tokio::time::interval(period);
@@ -119,7 +131,10 @@ where
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let now_us = unix_micros(std::time::SystemTime::now());
+                let now_us = match &replay {
+                    Some(clock) => clock.now_us(store.latest_ts_us(), !records_open),
+                    None => unix_micros(std::time::SystemTime::now()),
+                };
                 // Clocks ("heartbeat 3 s ago", reconnect countdown) move once a second when idle.
                 let second = now_us.div_euclid(1_000_000);
                 if dirty || second != last_second {
@@ -151,6 +166,10 @@ where
                     }
                     // Every connection task has ended; keep showing what we have.
                     None => records_open = false,
+                }
+                if !records_open && replay.is_some() {
+                    app.status = Some("REPLAY finished".into());
+                    dirty = true;
                 }
             }
             event = events.next() => {

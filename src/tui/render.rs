@@ -33,7 +33,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Sparkline, Table};
 
 use crate::record::{Dir, Kind, Payload, Proto, Record};
 use crate::store::{
-    ConnState, Entry, KIND_NAMES, Store, StreamState, StreamStats, close_code_meaning,
+    ConnState, Entry, KIND_NAMES, Matching, Store, StreamState, StreamStats, close_code_meaning,
 };
 
 use super::app::{App, InputKind};
@@ -121,7 +121,11 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
         draw_pane(frame, *rect, i, s, app, theme, now_us);
     }
     if let (Some(rect), [a, b]) = (lay.compare, store.streams()) {
-        draw_compare(frame, rect, a, b, theme, now_us);
+        let pairing = store
+            .matching
+            .as_ref()
+            .map(|m| match_line(m, store.streams()));
+        draw_compare(frame, rect, a, b, theme, now_us, pairing);
     }
     draw_footer(frame, lay.footer, app, theme);
     if let Some(detail) = app.detail {
@@ -405,6 +409,27 @@ fn fmt_figure(i: usize, v: Option<f64>, signed: bool) -> String {
     }
 }
 
+/// The `--match` figures in one line: who delivers first, by how much, and what never paired.
+pub fn match_line(m: &Matching, streams: &[StreamState]) -> String {
+    let key = m.key.as_deref().unwrap_or("key");
+    let st = &m.stats;
+    let [u0, u1] = m.unpaired(streams);
+    if st.pairs == 0 {
+        return format!(" match {key}: no pairs yet · unpaired #0 {u0} #1 {u1} ");
+    }
+    let pct = |s| st.won_pct(s).map_or("—".to_owned(), |p| format!("{p:.0}%"));
+    let lead = |q| st.lead_ms_at(q).map_or("—".to_owned(), fmt_ms);
+    format!(
+        " match {key}: {} pairs · first #0 {} #1 {} · lead p50 {} p95 {} p99 {} · unpaired #0 {u0} #1 {u1} ",
+        st.pairs,
+        pct(0),
+        pct(1),
+        lead(0.5),
+        lead(0.95),
+        lead(0.99),
+    )
+}
+
 fn draw_compare(
     frame: &mut Frame<'_>,
     rect: Rect,
@@ -412,6 +437,7 @@ fn draw_compare(
     b: &StreamState,
     theme: &Theme,
     now_us: i64,
+    pairing: Option<String>,
 ) {
     let fa = compare_figures(&a.stats, now_us);
     let fb = compare_figures(&b.stats, now_us);
@@ -451,15 +477,18 @@ fn draw_compare(
     let mut widths = vec![Constraint::Length(8)];
     // Even shares, so the strip fits a narrow terminal too (figures are right-aligned).
     widths.extend([Constraint::Fill(1); 9]);
+    let mut block = Block::bordered()
+        .border_style(theme.border)
+        .title(Span::styled(" compare ", theme.header));
+    if let Some(line) = pairing {
+        // On the bottom border, so matching costs no line of the record lists.
+        block = block.title_bottom(Span::styled(line, theme.accent));
+    }
     frame.render_widget(
         Table::new(rows, widths)
             .header(header)
             .column_spacing(1)
-            .block(
-                Block::bordered()
-                    .border_style(theme.border)
-                    .title(Span::styled(" compare ", theme.header)),
-            ),
+            .block(block),
         rect,
     );
 }
@@ -719,6 +748,9 @@ pub fn detail_lines(s: &StreamState, r: &Record, theme: &Theme) -> Vec<Line<'sta
             field(&mut out, "rule", rule.clone());
             field(&mut out, "message", message.clone());
         }
+        Kind::Match { .. } | Kind::MatchSummary(_) => {
+            field(&mut out, "pairing", preview(r));
+        }
     }
     out.truncate(DETAIL_MAX_LINES);
     out
@@ -922,7 +954,7 @@ fn kind_style(r: &Record, theme: &Theme) -> Style {
         | Kind::Error { .. }
         | Kind::IdGap { .. }
         | Kind::End { failed: true, .. } => theme.error,
-        Kind::End { .. } => theme.muted,
+        Kind::End { .. } | Kind::Match { .. } | Kind::MatchSummary(_) => theme.muted,
     }
 }
 
@@ -1054,6 +1086,16 @@ pub fn preview(r: &Record) -> String {
             }
         }
         Kind::Lint { rule, message } => format!("⚠ {rule}: {}", one_line(message)),
+        Kind::Match {
+            key,
+            first: Some(f),
+            lead_ms,
+        } => format!("{} · #{f} first by {}", one_line(key), fmt_ms(*lead_ms)),
+        Kind::Match { key, .. } => format!("{} · tie", one_line(key)),
+        Kind::MatchSummary(m) => format!(
+            "{} pairs · won {}/{} · unmatched {}/{}",
+            m.pairs, m.won[0], m.won[1], m.unmatched[0], m.unmatched[1]
+        ),
     }
 }
 

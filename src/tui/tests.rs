@@ -571,3 +571,52 @@ async fn run_loop_drains_records_forwards_controls_and_quits() {
     assert!(screen.contains("ping sent"), "footer shows the ping");
     assert!(screen.contains("OPEN since 12:00:00.010 · 101"));
 }
+
+#[test]
+fn comparison_strip_shows_match_figures() {
+    let mut store = two_stream_store();
+    store.set_match_key(Some("/seq".into()));
+    let records_before = store.streams()[1].stats.records;
+    for (i, (first, lead)) in [(Some(0), 1.5), (Some(0), 2.0), (Some(1), 0.5), (None, 0.0)]
+        .into_iter()
+        .enumerate()
+    {
+        store.apply(Record::new(
+            T0 + 5_000_000 + i64::try_from(i).expect("small"),
+            1,
+            Proto::Ws,
+            Kind::Match {
+                key: i.to_string(),
+                first,
+                lead_ms: lead,
+            },
+        ));
+    }
+    // Pairs belong to the strip, not to a stream's list or counters.
+    assert_eq!(store.streams()[1].stats.records, records_before);
+    let app = app_for(&store, 160, 36);
+    let term = screen(&store, &app, &Theme::default(), 160, 36);
+    let text: String = term
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(ratatui::buffer::Cell::symbol)
+        .collect();
+    assert!(
+        text.contains("match /seq: 4 pairs · first #0 50% #1 25% · lead p50 0.50 ms"),
+        "{}",
+        term.backend()
+    );
+    // Without a key the strip is unchanged (the snapshot above stays valid).
+    let plain = two_stream_store();
+    let term = screen(&plain, &app, &Theme::default(), 160, 36);
+    let text: String = term
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(ratatui::buffer::Cell::symbol)
+        .collect();
+    assert!(!text.contains("match"));
+}

@@ -1,0 +1,166 @@
+//! The ingest stage between the sources (live connections, replay) and the consumer (`--json`
+//! writer or dashboard): the one owner of `--match` pairing, the recording (`--record`) and the HAR
+//! export (`--har`), so every sink sees the same records, `match` records included.
+//!
+//! It runs on its own thread with blocking file writes, like the JSON sink, so a slow disk never
+//! stalls the connection tasks (they have already stamped their records). Batches pass through in
+//! order; the recording is flushed after every burst, so a crash loses at most the last moment.
+
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+
+use crate::control::RecordBatch;
+use crate::har::Export;
+use crate::matcher::Matcher;
+use crate::record::{Kind, Proto, Record};
+use crate::recording::{Header, Writer};
+
+/// What the ingest stage does besides passing records on.
+#[derive(Debug, Default)]
+pub struct Ingest {
+    /// `--match`: pairs streams 0 and 1.
+    pub matcher: Option<Matcher>,
+    /// `--record`: the open recording.
+    pub recording: Option<Writer>,
+    /// `--har`: where to write, and the collected entries.
+    pub har: Option<(PathBuf, Export)>,
+    /// Protocol of stream 0, for the summary record.
+    pub proto0: Option<Proto>,
+}
+
+impl Ingest {
+    /// Opens the sinks the output options ask for; errors are one line for exit code 2.
+    pub fn open(
+        header: &Header,
+        matcher: Option<Matcher>,
+        record: Option<&std::path::Path>,
+        har: Option<&std::path::Path>,
+    ) -> Result<Ingest, String> {
+        let recording = record.map(|p| Writer::create(p, header)).transpose()?;
+        let har = match har {
+            Some(p) => {
+                // Fail now rather than after a long session: the file must be writable.
+                std::fs::File::create(p).map_err(|e| format!("--har {}: {e}", p.display()))?;
+                Some((p.to_path_buf(), Export::new(header.streams.clone())))
+            }
+            None => None,
+        };
+        Ok(Ingest {
+            matcher,
+            recording,
+            har,
+            proto0: header
+                .streams
+                .first()
+                .and_then(crate::recording::StreamMeta::proto),
+        })
+    }
+
+    /// Applies the stage to one batch: match records are inserted after the record that completed
+    /// the pair.
+    fn process(&mut self, batch: RecordBatch) -> RecordBatch {
+        let batch = match &mut self.matcher {
+            Some(m) => {
+                let mut out = Vec::with_capacity(batch.len());
+                for r in batch {
+                    // A recording replayed with --match is matched afresh, not twice.
+                    if matches!(r.kind, Kind::Match { .. } | Kind::MatchSummary(_)) {
+                        continue;
+                    }
+                    let pair = m.feed(&r);
+                    out.push(r);
+                    out.extend(pair);
+                }
+                out
+            }
+            None => batch,
+        };
+        if let Some((_, har)) = &mut self.har {
+            for r in &batch {
+                har.add(r);
+            }
+        }
+        batch
+    }
+}
+
+/// Runs the stage; returns the receiver the consumer reads, and the thread, which ends when every
+/// source has ended and reports the first write error of a file sink.
+pub fn spawn(
+    mut ingest: Ingest,
+    mut rx: UnboundedReceiver<RecordBatch>,
+) -> (
+    UnboundedReceiver<RecordBatch>,
+    JoinHandle<Result<(), String>>,
+) {
+    let (tx, out_rx) = mpsc::unbounded_channel();
+    let handle = std::thread::spawn(move || {
+        let mut last_ts = None;
+        let mut record_err: Option<String> = None;
+        // After the first failure the recording is abandoned (reported at the end), the session
+        // goes on.
+        let write = |ingest: &mut Ingest, batch: &RecordBatch, err: &mut Option<String>| {
+            if let Some(w) = &mut ingest.recording
+                && err.is_none()
+                && let Err(e) = w.write(batch)
+            {
+                *err = Some(format!("writing the recording failed: {e}"));
+            }
+        };
+        while let Some(batch) = rx.blocking_recv() {
+            let batch = ingest.process(batch);
+            last_ts = batch.last().map(|r| r.ts_us).or(last_ts);
+            write(&mut ingest, &batch, &mut record_err);
+            // A consumer that has gone (dashboard quit) must not stop the recording.
+            let _ = tx.send(batch);
+            while let Ok(more) = rx.try_recv() {
+                let more = ingest.process(more);
+                last_ts = more.last().map(|r| r.ts_us).or(last_ts);
+                write(&mut ingest, &more, &mut record_err);
+                let _ = tx.send(more);
+            }
+            if let Some(w) = &mut ingest.recording
+                && let Err(e) = w.flush()
+            {
+                record_err.get_or_insert(format!("writing the recording failed: {e}"));
+            }
+        }
+        if let Some(m) = &ingest.matcher {
+            let summary = Record::new(
+                last_ts.unwrap_or(0),
+                0,
+                ingest.proto0.unwrap_or(Proto::Sse),
+                Kind::MatchSummary(m.summary()),
+            );
+            let batch = vec![summary];
+            write(&mut ingest, &batch, &mut record_err);
+            let _ = tx.send(batch);
+        }
+        if let Some(w) = &mut ingest.recording
+            && let Err(e) = w.flush()
+        {
+            record_err.get_or_insert(format!("writing the recording failed: {e}"));
+        }
+        if let Some(e) = record_err {
+            return Err(e);
+        }
+        if let Some((path, har)) = ingest.har.take() {
+            let doc = har.finish_all();
+            let text = serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())?;
+            std::fs::write(&path, text)
+                .map_err(|e| format!("writing {} failed: {e}", path.display()))?;
+        }
+        Ok(())
+    });
+    (out_rx, handle)
+}
+
+/// Waits for the stage's thread without blocking the runtime.
+pub async fn join(handle: JoinHandle<Result<(), String>>) -> Result<(), String> {
+    tokio::task::spawn_blocking(move || handle.join())
+        .await
+        .map_err(|e| e.to_string())?
+        .unwrap_or_else(|_| Err("the ingest stage panicked".to_owned()))
+}

@@ -1,0 +1,580 @@
+//! Reading records back from their JSON lines: the inverse of [`Record::write_json`].
+//!
+//! Recordings (`--record`) and `--json` captures are replayed through this parser, so it accepts
+//! exactly the schema of `docs/json-records.md` and names the first thing wrong with a line instead
+//! of guessing. Unknown fields are ignored, so a newer streamscope's recordings still replay.
+
+use base64::Engine as _;
+use serde::Deserialize;
+use serde::de::{MapAccess, Visitor};
+
+use crate::record::{
+    DataOpcode, Dir, Kind, MatchSummary, Payload, Proto, Record, Side, unix_micros,
+};
+
+/// Response headers in the order they were written (a JSON object, read without reordering, since
+/// `serde_json`'s map would sort them).
+#[derive(Debug, Default)]
+struct OrderedHeaders(Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for OrderedHeaders {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OrderedHeaders;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of header names to string values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    out.push((k, v));
+                }
+                Ok(OrderedHeaders(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Every field any kind can have; which ones must be present is checked per kind.
+#[derive(Debug, Deserialize)]
+struct Raw {
+    ts: String,
+    stream: usize,
+    proto: String,
+    kind: String,
+    dir: Option<String>,
+    wire_bytes: Option<u64>,
+    payload_bytes: Option<u64>,
+    gap_ms: Option<f64>,
+    read: Option<u64>,
+    status: Option<u16>,
+    headers: Option<OrderedHeaders>,
+    handshake_ms: Option<f64>,
+    event: Option<String>,
+    data: Option<String>,
+    data_base64: Option<String>,
+    id: Option<String>,
+    retry: Option<u64>,
+    text: Option<String>,
+    opcode: Option<String>,
+    frames: Option<u32>,
+    compressed: Option<bool>,
+    rtt_ms: Option<f64>,
+    code: Option<u16>,
+    reason: Option<String>,
+    by: Option<String>,
+    attempt: Option<u32>,
+    delay_ms: Option<u64>,
+    last_event_id: Option<String>,
+    threshold_ms: Option<f64>,
+    message: Option<String>,
+    close_code: Option<u16>,
+    failed: Option<bool>,
+    key: Option<String>,
+    first: Option<usize>,
+    lead_ms: Option<f64>,
+    pairs: Option<u64>,
+    won: Option<[u64; 2]>,
+    ties: Option<u64>,
+    lead_p50_ms: Option<f64>,
+    lead_p95_ms: Option<f64>,
+    lead_p99_ms: Option<f64>,
+    lead_max_ms: Option<f64>,
+    unmatched: Option<[u64; 2]>,
+    retry_ms: Option<u64>,
+    expected: Option<u64>,
+    got: Option<u64>,
+    missing: Option<u64>,
+    repeated: Option<u64>,
+    count: Option<u64>,
+    rule: Option<String>,
+}
+
+/// A required field, or an error naming it.
+fn need<T>(v: Option<T>, kind: &str, field: &str) -> Result<T, String> {
+    v.ok_or_else(|| format!("{kind} record lacks `{field}`"))
+}
+
+/// Parses an RFC 3339 timestamp into microseconds since the Unix epoch.
+pub fn parse_ts(ts: &str) -> Result<i64, String> {
+    humantime::parse_rfc3339(ts)
+        .map(unix_micros)
+        .map_err(|e| format!("bad ts '{ts}': {e}"))
+}
+
+impl Record {
+    /// Parses one JSON line as written by [`Record::write_json`] (the trailing newline is optional).
+    pub fn from_json_line(line: &str) -> Result<Record, String> {
+        let raw: Raw = serde_json::from_str(line.trim_end()).map_err(|e| e.to_string())?;
+        raw_to_record(raw)
+    }
+}
+
+fn payload(raw_data: Option<String>, raw_b64: Option<String>) -> Result<Payload, String> {
+    match (raw_data, raw_b64) {
+        (Some(t), _) => Ok(Payload::Text(t)),
+        (None, Some(b)) => base64::engine::general_purpose::STANDARD
+            .decode(b.as_bytes())
+            .map(Payload::Binary)
+            .map_err(|e| format!("bad data_base64: {e}")),
+        (None, None) => Ok(Payload::Text(String::new())),
+    }
+}
+
+fn raw_to_record(raw: Raw) -> Result<Record, String> {
+    let ts_us = parse_ts(&raw.ts)?;
+    let proto = match raw.proto.as_str() {
+        "sse" => Proto::Sse,
+        "ws" => Proto::Ws,
+        other => return Err(format!("unknown proto '{other}'")),
+    };
+    let dir = match raw.dir.as_deref() {
+        None => None,
+        Some("in") => Some(Dir::In),
+        Some("out") => Some(Dir::Out),
+        Some(other) => return Err(format!("unknown dir '{other}'")),
+    };
+    let k = raw.kind.as_str();
+    let mut gap_ms = raw.gap_ms;
+    let kind = match k {
+        "open" => Kind::Open {
+            status: need(raw.status, k, "status")?,
+            headers: need(raw.headers, k, "headers")?.0,
+            handshake_ms: need(raw.handshake_ms, k, "handshake_ms")?,
+        },
+        "event" => Kind::Event {
+            event: need(raw.event, k, "event")?,
+            data: need(raw.data, k, "data")?,
+            id: raw.id,
+            retry: raw.retry,
+        },
+        "comment" => Kind::Comment {
+            text: need(raw.text, k, "text")?,
+        },
+        "message" => {
+            let opcode = match need(raw.opcode, k, "opcode")?.as_str() {
+                "text" => DataOpcode::Text,
+                "binary" => DataOpcode::Binary,
+                other => return Err(format!("unknown opcode '{other}'")),
+            };
+            if raw.data.is_none() && raw.data_base64.is_none() {
+                return Err("message record lacks `data` or `data_base64`".to_owned());
+            }
+            Kind::Message {
+                opcode,
+                data: payload(raw.data, raw.data_base64)?,
+                frames: need(raw.frames, k, "frames")?,
+                compressed: need(raw.compressed, k, "compressed")?,
+            }
+        }
+        "ping" => Kind::Ping {
+            data: payload(raw.data, raw.data_base64)?,
+        },
+        "pong" => Kind::Pong {
+            data: payload(raw.data, raw.data_base64)?,
+            rtt_ms: raw.rtt_ms,
+        },
+        "close" => Kind::Close {
+            code: raw.code,
+            reason: need(raw.reason, k, "reason")?,
+            by: match need(raw.by, k, "by")?.as_str() {
+                "server" => Side::Server,
+                "client" => Side::Client,
+                other => return Err(format!("unknown close side '{other}'")),
+            },
+        },
+        "reconnect" => Kind::Reconnect {
+            attempt: need(raw.attempt, k, "attempt")?,
+            delay_ms: need(raw.delay_ms, k, "delay_ms")?,
+            last_event_id: raw.last_event_id,
+            reason: need(raw.reason, k, "reason")?,
+            retry_ms: raw.retry_ms,
+        },
+        "id_gap" => Kind::IdGap {
+            expected: need(raw.expected, k, "expected")?,
+            got: need(raw.got, k, "got")?,
+            missing: need(raw.missing, k, "missing")?,
+            repeated: need(raw.repeated, k, "repeated")?,
+            count: need(raw.count, k, "count")?,
+        },
+        "lint" => Kind::Lint {
+            rule: need(raw.rule, k, "rule")?,
+            message: need(raw.message, k, "message")?,
+        },
+        "gap" => Kind::Gap {
+            // The writer puts a gap record's silence in the top-level `gap_ms` field.
+            gap_ms: need(gap_ms.take(), k, "gap_ms")?,
+            threshold_ms: need(raw.threshold_ms, k, "threshold_ms")?,
+        },
+        "error" => Kind::Error {
+            message: need(raw.message, k, "message")?,
+            status: raw.status,
+            close_code: raw.close_code,
+        },
+        "end" => Kind::End {
+            reason: need(raw.reason, k, "reason")?,
+            failed: need(raw.failed, k, "failed")?,
+        },
+        "match" => Kind::Match {
+            key: need(raw.key, k, "key")?,
+            first: raw.first,
+            lead_ms: need(raw.lead_ms, k, "lead_ms")?,
+        },
+        "match_summary" => Kind::MatchSummary(MatchSummary {
+            pairs: need(raw.pairs, k, "pairs")?,
+            won: need(raw.won, k, "won")?,
+            ties: need(raw.ties, k, "ties")?,
+            lead_p50_ms: raw.lead_p50_ms,
+            lead_p95_ms: raw.lead_p95_ms,
+            lead_p99_ms: raw.lead_p99_ms,
+            lead_max_ms: raw.lead_max_ms,
+            unmatched: need(raw.unmatched, k, "unmatched")?,
+        }),
+        other => return Err(format!("unknown kind '{other}'")),
+    };
+    Ok(Record {
+        ts_us,
+        stream: raw.stream,
+        proto,
+        dir,
+        wire_bytes: raw.wire_bytes,
+        payload_bytes: raw.payload_bytes,
+        gap_ms,
+        read: raw.read,
+        kind,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One record of every kind, with the fields each can carry, values chosen to survive the
+    /// writer's three-decimal milliseconds.
+    pub(crate) fn one_of_each_kind() -> Vec<Record> {
+        let traffic = |mut r: Record, dir: Dir| {
+            r.dir = Some(dir);
+            r.wire_bytes = Some(42);
+            r.payload_bytes = Some(7);
+            r.gap_ms = Some(12.345);
+            r.read = Some(9);
+            r
+        };
+        let ts = 1_795_603_464_898_574;
+        let mut open = Record::new(
+            ts,
+            0,
+            Proto::Sse,
+            Kind::Open {
+                status: 200,
+                headers: vec![
+                    ("zeta".into(), "1".into()),
+                    ("content-type".into(), "text/event-stream".into()),
+                    ("alpha".into(), "a, b".into()),
+                ],
+                handshake_ms: 1.952,
+            },
+        );
+        open.wire_bytes = Some(142);
+        open.read = Some(1);
+        let kinds = vec![
+            open,
+            traffic(
+                Record::new(
+                    ts + 1,
+                    0,
+                    Proto::Sse,
+                    Kind::Event {
+                        event: "tick".into(),
+                        data: "{\"seq\":1}\nline \"2\"".into(),
+                        id: Some("1".into()),
+                        retry: Some(2000),
+                    },
+                ),
+                Dir::In,
+            ),
+            traffic(
+                Record::new(
+                    ts + 2,
+                    0,
+                    Proto::Sse,
+                    Kind::Event {
+                        event: "message".into(),
+                        data: String::new(),
+                        id: None,
+                        retry: None,
+                    },
+                ),
+                Dir::In,
+            ),
+            traffic(
+                Record::new(
+                    ts + 3,
+                    0,
+                    Proto::Sse,
+                    Kind::Comment {
+                        text: "heartbeat".into(),
+                    },
+                ),
+                Dir::In,
+            ),
+            traffic(
+                Record::new(
+                    ts + 4,
+                    1,
+                    Proto::Ws,
+                    Kind::Message {
+                        opcode: DataOpcode::Text,
+                        data: Payload::Text("héllo".into()),
+                        frames: 3,
+                        compressed: true,
+                    },
+                ),
+                Dir::In,
+            ),
+            traffic(
+                Record::new(
+                    ts + 5,
+                    1,
+                    Proto::Ws,
+                    Kind::Message {
+                        opcode: DataOpcode::Binary,
+                        data: Payload::Binary(vec![0, 159, 255]),
+                        frames: 1,
+                        compressed: false,
+                    },
+                ),
+                Dir::Out,
+            ),
+            traffic(
+                Record::new(
+                    ts + 6,
+                    1,
+                    Proto::Ws,
+                    Kind::Ping {
+                        data: Payload::Binary(vec![0, 0, 0, 1]),
+                    },
+                ),
+                Dir::In,
+            ),
+            traffic(
+                Record::new(
+                    ts + 7,
+                    1,
+                    Proto::Ws,
+                    Kind::Pong {
+                        data: Payload::Text("streamscope-1".into()),
+                        rtt_ms: Some(0.501),
+                    },
+                ),
+                Dir::In,
+            ),
+            traffic(
+                Record::new(
+                    ts + 8,
+                    1,
+                    Proto::Ws,
+                    Kind::Pong {
+                        data: Payload::Text(String::new()),
+                        rtt_ms: None,
+                    },
+                ),
+                Dir::Out,
+            ),
+            traffic(
+                Record::new(
+                    ts + 9,
+                    1,
+                    Proto::Ws,
+                    Kind::Close {
+                        code: Some(1000),
+                        reason: "done".into(),
+                        by: Side::Server,
+                    },
+                ),
+                Dir::In,
+            ),
+            Record::new(
+                ts + 10,
+                1,
+                Proto::Ws,
+                Kind::Close {
+                    code: None,
+                    reason: String::new(),
+                    by: Side::Client,
+                },
+            ),
+            Record::new(
+                ts + 11,
+                0,
+                Proto::Sse,
+                Kind::Reconnect {
+                    attempt: 2,
+                    delay_ms: 3000,
+                    last_event_id: Some("41".into()),
+                    reason: "server closed".into(),
+                    retry_ms: Some(3000),
+                },
+            ),
+            Record::new(
+                ts + 11,
+                0,
+                Proto::Sse,
+                Kind::IdGap {
+                    expected: 42,
+                    got: 45,
+                    missing: 3,
+                    repeated: 0,
+                    count: 1,
+                },
+            ),
+            Record::new(
+                ts + 11,
+                1,
+                Proto::Ws,
+                Kind::Lint {
+                    rule: "utf8-split-across-frames".into(),
+                    message: "a frame boundary cut a UTF-8 sequence".into(),
+                },
+            ),
+            Record::new(
+                ts + 12,
+                0,
+                Proto::Sse,
+                Kind::Reconnect {
+                    attempt: 1,
+                    delay_ms: 0,
+                    last_event_id: None,
+                    reason: "x".into(),
+                    retry_ms: None,
+                },
+            ),
+            Record::new(
+                ts + 13,
+                0,
+                Proto::Sse,
+                Kind::Gap {
+                    gap_ms: 2000.5,
+                    threshold_ms: 2000.0,
+                },
+            ),
+            Record::new(
+                ts + 14,
+                0,
+                Proto::Sse,
+                Kind::Error {
+                    message: "HTTP 500".into(),
+                    status: Some(500),
+                    close_code: None,
+                },
+            ),
+            Record::new(
+                ts + 15,
+                1,
+                Proto::Ws,
+                Kind::Error {
+                    message: "bad frame".into(),
+                    status: None,
+                    close_code: Some(1002),
+                },
+            ),
+            Record::new(
+                ts + 16,
+                0,
+                Proto::Sse,
+                Kind::End {
+                    reason: "count reached".into(),
+                    failed: false,
+                },
+            ),
+            Record::new(
+                ts + 17,
+                1,
+                Proto::Ws,
+                Kind::Match {
+                    key: "42".into(),
+                    first: Some(0),
+                    lead_ms: 0.25,
+                },
+            ),
+            Record::new(
+                ts + 18,
+                1,
+                Proto::Ws,
+                Kind::Match {
+                    key: "\"x\"".into(),
+                    first: None,
+                    lead_ms: 0.0,
+                },
+            ),
+            Record::new(
+                ts + 19,
+                0,
+                Proto::Sse,
+                Kind::MatchSummary(MatchSummary {
+                    pairs: 10,
+                    won: [7, 2],
+                    ties: 1,
+                    lead_p50_ms: Some(0.5),
+                    lead_p95_ms: Some(3.25),
+                    lead_p99_ms: Some(4.0),
+                    lead_max_ms: Some(9.125),
+                    unmatched: [1, 0],
+                }),
+            ),
+            Record::new(
+                ts + 20,
+                0,
+                Proto::Sse,
+                Kind::MatchSummary(MatchSummary::default()),
+            ),
+        ];
+        kinds
+    }
+
+    #[test]
+    fn every_kind_round_trips() {
+        let records = one_of_each_kind();
+        let names: std::collections::BTreeSet<_> = records.iter().map(|r| r.kind.name()).collect();
+        // Every kind the writer knows is covered (adding a kind without a case here fails).
+        assert_eq!(names.len(), crate::store::KIND_NAMES.len(), "{names:?}");
+        for r in records {
+            let line = r.to_json_line();
+            let back = Record::from_json_line(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(back, r, "{line}");
+        }
+    }
+
+    #[test]
+    fn bad_lines_say_what_is_wrong() {
+        let cases = [
+            ("not json", "expected"),
+            (
+                r#"{"ts":"2026-11-25T10:44:24.898574Z","stream":0,"proto":"sse","kind":"event","event":"m"}"#,
+                "event record lacks `data`",
+            ),
+            (
+                r#"{"ts":"yesterday","stream":0,"proto":"sse","kind":"end","reason":"x","failed":false}"#,
+                "bad ts",
+            ),
+            (
+                r#"{"ts":"2026-11-25T10:44:24.898574Z","stream":0,"proto":"ftp","kind":"end"}"#,
+                "unknown proto",
+            ),
+            (
+                r#"{"ts":"2026-11-25T10:44:24.898574Z","stream":0,"proto":"ws","kind":"teleport"}"#,
+                "unknown kind",
+            ),
+            (
+                r#"{"ts":"2026-11-25T10:44:24.898574Z","stream":0,"proto":"ws","kind":"message","opcode":"binary","data_base64":"!!","frames":1,"compressed":false}"#,
+                "bad data_base64",
+            ),
+        ];
+        for (line, want) in cases {
+            let err = Record::from_json_line(line).expect_err(line);
+            assert!(err.contains(want), "{line}: {err}");
+        }
+    }
+}
