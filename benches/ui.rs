@@ -1,0 +1,104 @@
+//! Dashboard benchmarks: one frame's render time with 1 000 and 1 000 000 records stored (it
+//! must not grow with history: only the visible rows are built), and store ingest (records/s).
+//!
+//! `cargo bench --bench ui`. Compare the two `render_frame` rows as a ratio, measured in the same
+//! run; absolute times on a shared machine are noise.
+
+use divan::Bencher;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use streamscope::control::StreamInfo;
+use streamscope::record::{DataOpcode, Dir, Kind, Payload, Proto, Record};
+use streamscope::store::Store;
+use streamscope::tui::{App, Theme, render};
+
+fn main() {
+    divan::main();
+}
+
+const T0: i64 = 1_764_072_000_000_000;
+
+fn info(index: usize, proto: Proto) -> StreamInfo {
+    StreamInfo {
+        index,
+        proto,
+        display_url: format!("http://127.0.0.1:8080/{index}"),
+        heartbeat_ms: Some(2000),
+        insecure: false,
+    }
+}
+
+fn record(i: usize, stream: usize) -> Record {
+    let data =
+        format!("{{\"seq\":{i},\"symbol\":\"ACME\",\"price\":101.37,\"ts_ms\":1795603348740}}");
+    let kind = if stream == 0 {
+        Kind::Event {
+            event: "tick".into(),
+            data,
+            id: Some(i.to_string()),
+            retry: None,
+        }
+    } else {
+        Kind::Message {
+            opcode: DataOpcode::Text,
+            data: Payload::Text(data),
+            frames: 1,
+            compressed: false,
+        }
+    };
+    let mut r = Record::new(
+        T0 + i64::try_from(i).unwrap_or(0) * 250,
+        stream,
+        if stream == 0 { Proto::Sse } else { Proto::Ws },
+        kind,
+    );
+    r.dir = Some(Dir::In);
+    r.wire_bytes = Some(90);
+    r.payload_bytes = Some(62);
+    r.gap_ms = Some(0.25);
+    r.read = Some(i as u64);
+    r
+}
+
+fn filled(n: usize) -> Store {
+    let mut store = Store::new(vec![info(0, Proto::Sse), info(1, Proto::Ws)], n);
+    for i in 0..n {
+        store.apply(record(i, 0));
+        store.apply(record(i, 1));
+    }
+    store
+}
+
+#[divan::bench(args = [1_000, 1_000_000], sample_count = 30)]
+fn render_frame(bencher: Bencher, stored: usize) {
+    let store = filled(stored);
+    let mut app = App::new(2);
+    app.page_rows = render::list_rows(ratatui::layout::Rect::new(0, 0, 200, 50), 2);
+    let theme = Theme::default();
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
+    let now = T0 + i64::try_from(stored).unwrap_or(0) * 250 + 1_000;
+    bencher.bench_local(|| {
+        terminal
+            .draw(|f| render::draw(f, &store, &app, &theme, now))
+            .expect("draw");
+    });
+}
+
+#[divan::bench(sample_count = 20)]
+fn store_apply_100k(bencher: Bencher) {
+    let records: Vec<Record> = (0..100_000).map(|i| record(i, i % 2)).collect();
+    bencher
+        .counter(divan::counter::ItemsCount::new(records.len()))
+        .with_inputs(|| {
+            (
+                Store::new(vec![info(0, Proto::Sse), info(1, Proto::Ws)], 10_000),
+                records.clone(),
+            )
+        })
+        .bench_local_values(|(mut store, records)| {
+            for r in records {
+                store.apply(r);
+            }
+            store
+        });
+}
