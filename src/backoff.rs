@@ -7,11 +7,11 @@
 
 use std::time::Duration;
 
-/// Delay before reconnect attempt `attempt` (1-based). `jitter` is a value in `[0, 1)`; the delay of
+/// Delay before reconnect attempt `attempt` (1-based), never above `cap`. `jitter` is a value in `[0, 1)`; the delay of
 /// attempts after the first is scaled into `[0.8, 1.0]` of its exponential value.
 pub fn delay(base: Duration, attempt: u32, cap: Duration, jitter: f64) -> Duration {
     if attempt <= 1 {
-        return base.min(cap.max(base));
+        return base.min(cap);
     }
     let doublings = (attempt - 1).min(30);
     let base_ms = base.as_millis().max(1) as f64;
@@ -37,6 +37,11 @@ mod tests {
             delay(Duration::from_millis(1500), 1, 30 * S, 0.9),
             Duration::from_millis(1500)
         );
+    }
+
+    #[test]
+    fn the_cap_bounds_the_first_attempt_too() {
+        assert_eq!(delay(3 * S, 1, S, 0.0), S);
     }
 
     #[test]

@@ -161,6 +161,21 @@ pub fn open_kind(opened: &Opened, now: Stamp, show_secrets: bool) -> Kind {
     }
 }
 
+/// Emits (and sends) the `open` record for a response whose head the tap has just read; returns
+/// the read that delivered it.
+pub fn emit_open(
+    em: &mut crate::stream::Emitter,
+    tap: &TapState,
+    opened: &Opened,
+    show_secrets: bool,
+) -> crate::net::tap::ReadMark {
+    let mark = tap.last_read();
+    let head = tap.head_bytes().unwrap_or(0);
+    em.open(mark, open_kind(opened, mark.stamp, show_secrets), head);
+    em.flush();
+    mark
+}
+
 /// Reads up to `limit` bytes of an error response body (briefly), as lossy text on one line.
 pub async fn body_start(body: &mut Incoming, limit: usize) -> String {
     let mut buf = Vec::new();

@@ -281,14 +281,7 @@ impl Session for SseSession {
             };
         }
 
-        let mark = self.tap.last_read();
-        let head = self.tap.head_bytes().unwrap_or(0);
-        em.open(
-            mark,
-            http1::open_kind(&opened, mark.stamp, self.cfg.show_secrets),
-            head,
-        );
-        em.flush();
+        http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets);
         self.opened = true;
         self.parser.reset_connection();
 

@@ -203,14 +203,7 @@ impl Session for WsSession {
         }
         let compressed = headers.get("sec-websocket-extensions").is_some();
 
-        let mark = self.tap.last_read();
-        let head = self.tap.head_bytes().unwrap_or(0);
-        em.open(
-            mark,
-            http1::open_kind(&opened, mark.stamp, self.cfg.show_secrets),
-            head,
-        );
-        em.flush();
+        let mark = http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets);
         self.opened = true;
 
         let upgraded = match hyper::upgrade::on(&mut opened.response).await {
