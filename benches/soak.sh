@@ -31,8 +31,9 @@ hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # Calibrate: how many messages per stream both streams get through in 10 s together.
 CAL=100000000
+# The same consumer as the measured run (awk), since the output side sets the pace.
 timeout 10 $BIN --json --no-reconnect "http://$ADDR/firehose/sse?n=$CAL&size=$SIZE" "ws://$ADDR/firehose/ws?n=$CAL&size=$SIZE" \
-  | grep -c '"kind":"event"' >"$OUT/cal" || true
+  | awk '/"kind":"event"/ {e++} END {print e+0}' >"$OUT/cal" || true
 RATE=$(( $(cat "$OUT/cal") / 10 ))
 N=$(( RATE * (SOAK_SECS + 20) ))
 echo "calibrated: ~$RATE events/s per stream; n=$N per stream (>= ${SOAK_SECS}s)"

@@ -41,7 +41,7 @@ async fn main() -> std::io::Result<()> {
                 headers: vec![("server".into(), "demo".into())],
                 handshake_ms: 12.0 + i as f64,
             };
-            let _ = rec_tx.send(vec![Record::new(now(), i, proto, open)]);
+            let _ = rec_tx.send(vec![Record::new(now(), i, proto, open)].into());
         }
         let mut n = 0u64;
         loop {
@@ -84,7 +84,7 @@ async fn main() -> std::io::Result<()> {
             r.payload_bytes = Some(data.len() as u64);
             r.wire_bytes = Some(data.len() as u64 + 12);
             r.gap_ms = Some(240.0);
-            if rec_tx.send(vec![r]).is_err() {
+            if rec_tx.send(vec![r].into()).is_err() {
                 break;
             }
         }

@@ -1,11 +1,12 @@
 //! The top-level modes behind the subcommands: `serve`, `demo`, `replay`, and the dashboard (or
 //! JSON lines) on given URLs, with the ingest stage (`--match`, `--record`, `--har`) in between.
 
+use clap::Parser as _;
 use std::net::{Ipv4Addr, SocketAddr};
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::cli::{ConnArgs, DemoArgs, OutputArgs, ReplayArgs, ServeArgs};
+use crate::cli::{DemoArgs, OutputArgs, ReplayArgs, ServeArgs};
 use crate::control::RecordBatch;
 use crate::matcher::{KeySpec, Matcher};
 use crate::pipeline::Ingest;
@@ -90,14 +91,21 @@ pub async fn demo(args: &DemoArgs) -> u8 {
     let local = server.local_addr();
     let handle = server.spawn();
     let urls = vec![format!("http://{local}/sse"), format!("ws://{local}/ws")];
-    let conn = ConnArgs {
-        heartbeat: Some(std::time::Duration::from_secs(2)),
-        ping_interval: Some(std::time::Duration::from_secs(1)),
-        connect_timeout: std::time::Duration::from_secs(5),
-        max_backoff: std::time::Duration::from_secs(30),
-        method: "GET".to_owned(),
-        max_message: 64 << 20,
-        ..ConnArgs::default()
+    // The demo's options go through clap like a user's, so every default is the documented one.
+    let conn = match crate::cli::Cli::try_parse_from([
+        "streamscope",
+        "--heartbeat",
+        "2s",
+        "--ping-interval",
+        "1s",
+        "--connect-timeout",
+        "5s",
+    ]) {
+        Ok(cli) => cli.conn,
+        Err(e) => {
+            eprintln!("streamscope: demo options: {e}");
+            return 1;
+        }
     };
     let plan = match Plan::new(&urls, &conn) {
         Ok(p) => p,

@@ -94,7 +94,7 @@ pub struct DemoArgs {
 }
 
 /// Options shared by SSE and WebSocket connections.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone)]
 pub struct ConnArgs {
     /// Extra request header, `Name: value` (repeatable).
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
@@ -161,6 +161,10 @@ pub struct ConnArgs {
     /// WebSocket: send a ping this often and measure the round trip.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub ping_interval: Option<Duration>,
+    /// Records queued for the output before reading pauses (bounds memory when the output is
+    /// slower than the stream; a `lint` record says when it happens).
+    #[arg(long, value_name = "N", default_value_t = crate::control::BACKLOG_LIMIT)]
+    pub max_queue: usize,
     /// WebSocket: largest message accepted (bigger is a 1009 error).
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
     pub max_message: usize,

@@ -60,11 +60,12 @@ impl Ingest {
 
     /// Applies the stage to one batch: match records are inserted after the record that completed
     /// the pair.
-    fn process(&mut self, batch: RecordBatch) -> RecordBatch {
+    fn process(&mut self, mut batch: RecordBatch) -> RecordBatch {
         let batch = match &mut self.matcher {
             Some(m) => {
                 let mut out = Vec::with_capacity(batch.len());
-                for r in batch {
+                let input = batch.replace(Vec::new());
+                for r in input {
                     // A recording replayed with --match is matched afresh, not twice.
                     if matches!(r.kind, Kind::Match { .. } | Kind::MatchSummary(_)) {
                         continue;
@@ -73,7 +74,8 @@ impl Ingest {
                     out.push(r);
                     out.extend(pair);
                 }
-                out
+                batch.replace(out);
+                batch
             }
             None => batch,
         };
@@ -134,7 +136,7 @@ pub fn spawn(
                 ingest.proto0.unwrap_or(Proto::Sse),
                 Kind::MatchSummary(m.summary()),
             );
-            let batch = vec![summary];
+            let batch = RecordBatch::from(vec![summary]);
             write(&mut ingest, &batch, &mut record_err);
             let _ = tx.send(batch);
         }

@@ -107,7 +107,7 @@ pub fn spawn(
                     break;
                 }
             }
-            if tx.send(batch).is_err() {
+            if tx.send(batch.into()).is_err() {
                 break;
             }
             if speed == Speed::Max {

@@ -8,7 +8,7 @@ use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
 use crate::cli::{ConnArgs, Target};
-use crate::control::{Control, RecordBatch, StreamInfo};
+use crate::control::{Backlog, Control, RecordBatch, StreamInfo};
 use crate::net::TlsSettings;
 use crate::record::Proto;
 use crate::sse::client::SseSession;
@@ -22,6 +22,8 @@ pub struct Plan {
     pub streams: Vec<Arc<StreamConfig>>,
     /// `--duration`.
     pub duration: Option<Duration>,
+    /// `--max-queue`: records queued for the output before the streams pause reading.
+    pub max_queue: usize,
 }
 
 impl Plan {
@@ -86,6 +88,7 @@ impl Plan {
         Ok(Plan {
             streams,
             duration: conn.duration,
+            max_queue: conn.max_queue,
         })
     }
 
@@ -116,11 +119,13 @@ pub struct Running {
 /// Spawns one task per stream; records go to the returned receiver.
 pub fn spawn_streams(plan: &Plan) -> (Running, UnboundedReceiver<RecordBatch>) {
     let (tx, rx) = mpsc::unbounded_channel();
+    let backlog = Backlog::new(plan.max_queue);
     let mut tasks = Vec::new();
     let mut controls = Vec::new();
     for cfg in &plan.streams {
         let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
         let mut em = Emitter::new(cfg.index, cfg.proto(), tx.clone(), cfg.count, cfg.heartbeat);
+        em.set_backlog(backlog.clone());
         em.set_seq(
             cfg.seq_pointer.clone(),
             cfg.last_event_id

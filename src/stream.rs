@@ -8,7 +8,9 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::cli::Target;
 use crate::clock::{self, Stamp};
-use crate::control::RecordBatch;
+use std::sync::Arc;
+
+use crate::control::{Backlog, RecordBatch};
 use crate::detect::{SeqBreak, SeqTracker, buffered_burst, seq_from_json};
 use crate::net::TlsSettings;
 use crate::net::tap::ReadMark;
@@ -81,7 +83,13 @@ pub struct Emitter {
     stream: usize,
     proto: Proto,
     tx: UnboundedSender<RecordBatch>,
-    batch: RecordBatch,
+    batch: Vec<Record>,
+    /// The session's queue bound; `None` in tests and benches that drain as they go.
+    backlog: Option<Arc<Backlog>>,
+    /// A backpressure episode has been reported and not yet ended.
+    backpressure_reported: bool,
+    /// When reading resumed after the last backpressure pause.
+    resumed: Option<Stamp>,
     last_rx: Option<Stamp>,
     counted: u64,
     count_limit: Option<u64>,
@@ -119,6 +127,9 @@ impl Emitter {
             proto,
             tx,
             batch: Vec::new(),
+            backlog: None,
+            backpressure_reported: false,
+            resumed: None,
             last_rx: None,
             counted: 0,
             count_limit,
@@ -128,6 +139,47 @@ impl Emitter {
             seq_pointer: None,
             burst: BurstWatch::default(),
         }
+    }
+
+    /// Where the current silence began: the last received record, or the end of a backpressure
+    /// pause if that is later (time spent not reading is not the server's silence).
+    fn silence_start(&self) -> Option<Stamp> {
+        match (self.last_rx, self.resumed) {
+            (Some(l), Some(r)) if r.mono_ns > l.mono_ns => Some(r),
+            (l, _) => l,
+        }
+    }
+
+    /// Bounds the queue to the consumer: see [`Backlog`].
+    pub fn set_backlog(&mut self, backlog: Arc<Backlog>) {
+        self.backlog = Some(backlog);
+    }
+
+    /// True while the consumer is too far behind: the connection loop must not read until
+    /// [`Emitter::wait_for_room`] resolves.
+    pub fn backlogged(&self) -> bool {
+        self.backlog.as_ref().is_some_and(|b| b.is_full())
+    }
+
+    /// Waits until the consumer has caught up; reports the episode once with a `lint` record, so
+    /// nobody mistakes the pause (and the read times after it) for the server's timing.
+    pub async fn wait_for_room(&mut self) {
+        let Some(backlog) = self.backlog.clone() else {
+            return;
+        };
+        if !self.backpressure_reported {
+            self.backpressure_reported = true;
+            self.note(Kind::Lint {
+                rule: "output-backpressure".to_owned(),
+                message: format!(
+                    "the output is slower than the stream: {} records queued, so reading pauses whenever the queue is full (reported once); records read after a pause are stamped when they could be read",
+                    backlog.queued()
+                ),
+            });
+            self.flush();
+        }
+        backlog.wait_for_room().await;
+        self.resumed = Some(Stamp::now());
     }
 
     /// Sequence tracking: `pointer` (`--seq`) into the data of events and messages, else numeric
@@ -217,7 +269,10 @@ impl Emitter {
 
     /// When the connection counts as idle if nothing arrives (`--idle-timeout`).
     pub fn idle_deadline(&self, timeout: Option<Duration>) -> Option<tokio::time::Instant> {
-        let last = self.last_rx?;
+        if self.backlogged() {
+            return None;
+        }
+        let last = self.silence_start()?;
         Some(tokio::time::Instant::from_std(
             clock::instant_of(last.mono_ns) + timeout?,
         ))
@@ -277,10 +332,11 @@ impl Emitter {
     /// When a `gap` record is due if nothing arrives, or `None` when none is pending.
     pub fn gap_deadline(&self) -> Option<tokio::time::Instant> {
         let threshold = self.heartbeat?;
-        if self.gap_raised {
+        // Paused by backpressure, the stream is not silent: we are not reading it.
+        if self.gap_raised || self.backlogged() {
             return None;
         }
-        let last = self.last_rx?;
+        let last = self.silence_start()?;
         Some(tokio::time::Instant::from_std(
             clock::instant_of(last.mono_ns) + threshold,
         ))
@@ -288,7 +344,7 @@ impl Emitter {
 
     /// The gap timer fired: emit a `gap` record once per silence.
     pub fn raise_gap(&mut self) {
-        let (Some(threshold), Some(last)) = (self.heartbeat, self.last_rx) else {
+        let (Some(threshold), Some(last)) = (self.heartbeat, self.silence_start()) else {
             return;
         };
         let now = Stamp::now();
@@ -329,7 +385,11 @@ impl Emitter {
         // The next read likely brings as many records: start the next batch at this one's size,
         // so a firehose does not grow (and copy) every batch from empty.
         let next = Vec::with_capacity(self.batch.len());
-        let batch = std::mem::replace(&mut self.batch, next);
+        let records = std::mem::replace(&mut self.batch, next);
+        let batch = match &self.backlog {
+            Some(b) => RecordBatch::counted(records, b),
+            None => records.into(),
+        };
         self.tx.send(batch).is_ok()
     }
 }

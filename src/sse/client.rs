@@ -287,6 +287,9 @@ impl Session for SseSession {
 
         let body = opened.response.body_mut();
         loop {
+            let paused = em.backlogged();
+            let gap_deadline = em.gap_deadline();
+            let idle_deadline = em.idle_deadline(self.cfg.idle_timeout);
             tokio::select! {
                 biased;
                 c = recv_control(ctl) => match c {
@@ -297,7 +300,8 @@ impl Session for SseSession {
                         em.flush();
                     }
                 },
-                frame = body.frame() => match frame {
+                () = em.wait_for_room(), if paused => {}
+                frame = body.frame(), if !paused => match frame {
                     Some(Ok(frame)) => {
                         let Ok(data) = frame.into_data() else { continue };
                         let mark = self.tap.last_read();
@@ -328,8 +332,8 @@ impl Session for SseSession {
                         return Outcome::Closed("server closed the stream".to_owned());
                     }
                 },
-                () = sleep_until_opt(em.gap_deadline()) => em.raise_gap(),
-                () = sleep_until_opt(em.idle_deadline(self.cfg.idle_timeout)) => {
+                () = sleep_until_opt(gap_deadline) => em.raise_gap(),
+                () = sleep_until_opt(idle_deadline) => {
                     self.finish_body(em);
                     return idle_timeout(em, self.cfg.idle_timeout, None);
                 }

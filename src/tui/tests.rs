@@ -538,8 +538,8 @@ async fn run_loop_drains_records_forwards_controls_and_quits() {
     }
     let half = all.len() / 2;
     let second = all.split_off(half);
-    rec_tx.send(all).expect("send");
-    rec_tx.send(second).expect("send");
+    rec_tx.send(all.into()).expect("send");
+    rec_tx.send(second.into()).expect("send");
 
     let mut term = Terminal::new(TestBackend::new(160, 40)).expect("backend");
     let key = |c| Ok(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)));

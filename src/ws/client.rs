@@ -260,6 +260,8 @@ impl Session for WsSession {
         });
         loop {
             let gap_deadline = live.em.gap_deadline();
+            let idle_deadline = live.em.idle_deadline(self.cfg.idle_timeout);
+            let paused = live.em.backlogged();
             tokio::select! {
                 biased;
                 c = recv_control(ctl) => {
@@ -277,7 +279,8 @@ impl Session for WsSession {
                         return o;
                     }
                 }
-                n = live.io.read(live.decoder.buffer_mut(16 * 1024)) => {
+                () = live.em.wait_for_room(), if paused => {}
+                n = live.io.read(live.decoder.buffer_mut(16 * 1024)), if !paused => {
                     match n {
                         Ok(0) => return live.eof(),
                         Ok(n) => {
@@ -298,7 +301,7 @@ impl Session for WsSession {
                         }
                     }
                 }
-                () = sleep_until_opt(live.em.idle_deadline(self.cfg.idle_timeout)) => {
+                () = sleep_until_opt(idle_deadline) => {
                     // The server is gone or stuck; a closing handshake would only wait on it too.
                     return crate::sse::client::idle_timeout(live.em, self.cfg.idle_timeout, Some(1006));
                 }

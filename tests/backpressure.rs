@@ -1,0 +1,57 @@
+//! A consumer slower than the stream: the queue to the output is bounded (`--max-queue`), reading
+//! pauses instead of memory growing, the pause is reported, and no record is lost.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+use streamscope::server::{Server, ServerConfig};
+use tokio::io::AsyncReadExt;
+
+#[tokio::test]
+async fn a_stalled_output_pauses_reading_and_loses_nothing() {
+    let srv = Server::bind(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        ServerConfig::default(),
+    )
+    .await
+    .expect("bind")
+    .spawn();
+    let a = srv.local_addr();
+    let n = 200_000;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))
+        .args([
+            "--json",
+            "--no-reconnect",
+            "--max-queue",
+            "2000",
+            &format!("http://{a}/firehose/sse?n={n}&size=100"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    // Leave stdout unread: the pipe fills, the writer blocks, the queue reaches its bound.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut text = String::new();
+    tokio::time::timeout(Duration::from_secs(60), stdout.read_to_string(&mut text))
+        .await
+        .expect("output ends")
+        .expect("read");
+    let status = child.wait().await.expect("wait");
+    assert_eq!(status.code(), Some(0));
+    let events = text
+        .lines()
+        .filter(|l| l.contains(r#""kind":"event""#))
+        .count();
+    assert_eq!(events, n, "every event arrives once the output catches up");
+    let lint: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(r#""rule":"output-backpressure""#))
+        .collect();
+    assert_eq!(lint.len(), 1, "the pause is reported once");
+}
