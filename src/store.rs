@@ -119,6 +119,38 @@ pub enum ConnState {
 /// The meaning of a WebSocket close code: one table for the whole crate, owned by the codec.
 pub use crate::ws::codec::close_code_meaning;
 
+/// Connection events kept for the timeline.
+pub const TIMELINE_CAP: usize = 1024;
+
+/// A point on a stream's connection timeline, in increasing order of severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mark {
+    /// The connection opened.
+    Open,
+    /// A heartbeat gap was raised.
+    Gap,
+    /// A WebSocket close.
+    Close,
+    /// A reconnect was scheduled.
+    Reconnect,
+    /// An error record, or a failed end.
+    Error,
+}
+
+impl Mark {
+    /// The mark for a record, if it belongs on the timeline.
+    pub fn of(kind: &Kind) -> Option<Mark> {
+        match kind {
+            Kind::Open { .. } => Some(Mark::Open),
+            Kind::Gap { .. } => Some(Mark::Gap),
+            Kind::Close { .. } | Kind::End { failed: false, .. } => Some(Mark::Close),
+            Kind::Reconnect { .. } => Some(Mark::Reconnect),
+            Kind::Error { .. } | Kind::End { failed: true, .. } => Some(Mark::Error),
+            _ => None,
+        }
+    }
+}
+
 /// Whole-session statistics of one stream, updated at ingest.
 #[derive(Debug, Clone)]
 pub struct StreamStats {
@@ -148,6 +180,9 @@ pub struct StreamStats {
     pub last_ts_us: Option<i64>,
     /// Data time of the first record, so the rate is not diluted before a minute has passed.
     pub first_ts_us: Option<i64>,
+    /// Connection events (opens, closes, reconnects, gaps, errors, ends) for the timeline, newest
+    /// last, bounded to [`TIMELINE_CAP`] (older ones fall off; the counters stay exact).
+    pub timeline: VecDeque<(i64, Mark)>,
     /// Countable records (events, messages) per second of data time, ring indexed by `sec % 60`;
     /// each slot remembers its second so stale slots read as zero without a sweep.
     buckets: [(i64, u64); RATE_WINDOW_SECS],
@@ -170,6 +205,7 @@ impl StreamStats {
             last_error: None,
             last_ts_us: None,
             first_ts_us: None,
+            timeline: VecDeque::new(),
             buckets: [(i64::MIN, 0); RATE_WINDOW_SECS],
         }
     }
@@ -310,6 +346,12 @@ impl StreamState {
         }
         st.first_ts_us.get_or_insert(rec.ts_us);
         st.last_ts_us = Some(st.last_ts_us.map_or(rec.ts_us, |t| t.max(rec.ts_us)));
+        if let Some(mark) = Mark::of(&rec.kind) {
+            if st.timeline.len() == TIMELINE_CAP {
+                st.timeline.pop_front();
+            }
+            st.timeline.push_back((rec.ts_us, mark));
+        }
         if rec.kind.is_countable() {
             let sec = rec.ts_us.div_euclid(1_000_000);
             let slot = &mut st.buckets[slot_of(sec)];

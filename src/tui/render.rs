@@ -11,6 +11,7 @@
 //! │ 60s ▁▂▃▅▇█▅▃▂▁                                                    ││                         │
 //! │ gap p50 250 ms  p95 300 ms  p99 1.2 s  max 3.0 s                  ││                         │
 //! │ heartbeat 1.0 s ago  reconnects 0  rtt —  handshake 35.0 ms       ││                         │
+//! │ timeline 2m ▲──────┄───↻▲────────────────────────────────────     ││                         │
 //! └───────────────────────────────────────── FOLLOW ─────────────────┘└─────────────────────────┘
 //! ┌ compare ───────────────────────────────────────────────────────────────────────────────────┐
 //! │        records  rec/s  payload  overhead  gap p50  gap p99  gap max  rtt  handshake        │
@@ -23,6 +24,7 @@
 //! and help views are overlays. Only the visible window of records becomes table rows, and every
 //! preview is cut to its column before it reaches a widget.
 
+use crate::store::Mark;
 use std::fmt::Write as _;
 
 use ratatui::Frame;
@@ -43,7 +45,7 @@ use super::theme::Theme;
 /// Narrower terminals stack the panes.
 pub const SIDE_BY_SIDE_MIN_WIDTH: u16 = 120;
 /// Lines of the stats block under each record list.
-const STATS_LINES: u16 = 4;
+const STATS_LINES: u16 = 5;
 /// Height of the comparison strip (borders, header, three rows).
 const COMPARE_LINES: u16 = 6;
 /// The comparison strip is dropped below this terminal height so the lists keep some rows.
@@ -302,7 +304,7 @@ fn draw_list(
 
 fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme, now_us: i64) {
     let st = &s.stats;
-    let [sep, l1, l2, l3, l4] = Layout::vertical([Constraint::Length(1); 5]).areas(rect);
+    let [sep, l1, l2, l3, l4, l5] = Layout::vertical([Constraint::Length(1); 6]).areas(rect);
     frame.render_widget(
         Paragraph::new(Span::styled(
             "─".repeat(usize::from(sep.width)),
@@ -376,6 +378,45 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
         v(st.handshake_ms.map_or("—".to_owned(), fmt_ms)),
     ];
     frame.render_widget(Paragraph::new(Line::from(line4)), l4);
+    frame.render_widget(
+        Paragraph::new(timeline_line(st, l5.width, theme, now_us)),
+        l5,
+    );
+}
+
+/// The connection timeline: the session from its first record to now across the line, one cell a
+/// time slice, showing the most severe event in the slice (▲ open, ┄ gap, ■ close, ↻ reconnect,
+/// ✕ error).
+pub fn timeline_line(st: &StreamStats, width: u16, theme: &Theme, now_us: i64) -> Line<'static> {
+    let Some(start) = st.first_ts_us else {
+        return Line::from(Span::styled("timeline —", theme.muted));
+    };
+    let span_us = (now_us - start).max(1);
+    let label = format!("timeline {} ", fmt_ms(span_us as f64 / 1000.0));
+    let cells = usize::from(width).saturating_sub(label.chars().count());
+    if cells == 0 {
+        return Line::from(Span::styled(label, theme.muted));
+    }
+    let mut slots: Vec<Option<Mark>> = vec![None; cells];
+    for &(ts, mark) in &st.timeline {
+        let offset = (ts - start).clamp(0, span_us);
+        let i = ((offset as f64 / span_us as f64) * (cells - 1) as f64).round() as usize;
+        if let Some(slot) = slots.get_mut(i) {
+            *slot = Some(slot.map_or(mark, |m| m.max(mark)));
+        }
+    }
+    let mut spans = vec![Span::styled(label, theme.muted)];
+    for slot in slots {
+        spans.push(match slot {
+            None => Span::styled("─", theme.border),
+            Some(Mark::Open) => Span::styled("▲", theme.ok),
+            Some(Mark::Gap) => Span::styled("┄", theme.gap),
+            Some(Mark::Close) => Span::styled("■", theme.warn),
+            Some(Mark::Reconnect) => Span::styled("↻", theme.warn),
+            Some(Mark::Error) => Span::styled("✕", theme.error),
+        });
+    }
+    Line::from(spans)
 }
 
 /// The figures the comparison strip shows, as numbers so the difference can be computed.

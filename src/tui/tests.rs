@@ -620,3 +620,49 @@ fn comparison_strip_shows_match_figures() {
         .collect();
     assert!(!text.contains("match"));
 }
+
+#[test]
+fn timeline_places_connection_events_on_the_session_span() {
+    let mut store = Store::new(vec![info(0, Proto::Sse, "https://example.test/x")], 100);
+    store.apply(open(0, Proto::Sse, 0));
+    store.apply(Record::new(
+        T0 + 5_000_000,
+        0,
+        Proto::Sse,
+        Kind::Gap {
+            gap_ms: 2000.0,
+            threshold_ms: 1500.0,
+        },
+    ));
+    store.apply(Record::new(
+        T0 + 10_000_000,
+        0,
+        Proto::Sse,
+        Kind::Reconnect {
+            attempt: 1,
+            delay_ms: 3000,
+            last_event_id: None,
+            reason: "server closed the stream".into(),
+            retry_ms: None,
+        },
+    ));
+    let st = &store.streams()[0].stats;
+    let line = render::timeline_line(st, 40, &Theme::default(), T0 + 10_000_000);
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    assert!(text.starts_with("timeline 10.00 s "), "{text}");
+    let cells: Vec<char> = text
+        .chars()
+        .skip("timeline 10.00 s ".chars().count())
+        .collect();
+    assert_eq!(cells.len(), 40 - "timeline 10.00 s ".chars().count());
+    assert_eq!(cells.first(), Some(&'▲'));
+    assert_eq!(cells.last(), Some(&'↻'));
+    assert_eq!(cells.iter().filter(|&&c| c == '┄').count(), 1);
+    assert_eq!(
+        cells[cells.len() / 2 - 1..=cells.len() / 2]
+            .iter()
+            .filter(|&&c| c == '┄')
+            .count(),
+        1
+    );
+}
