@@ -8,6 +8,7 @@
 #
 #   benches/soak.sh                 # 10 minutes per phase
 #   SOAK_SECS=60 benches/soak.sh    # a quick look
+#   SKIP_JSON=1 benches/soak.sh     # the dashboard phase only
 #
 # Needs: a release build (made here), tmux for the dashboard phase.
 set -euo pipefail
@@ -38,9 +39,11 @@ RATE=$(( $(cat "$OUT/cal") / 10 ))
 N=$(( RATE * (SOAK_SECS + 20) ))
 echo "calibrated: ~$RATE events/s per stream; n=$N per stream (>= ${SOAK_SECS}s)"
 
+if [ -z "${SKIP_JSON:-}" ]; then
 echo "## phase 1: --json"
 $BIN --json --no-reconnect "http://$ADDR/firehose/sse?n=$N&size=$SIZE" "ws://$ADDR/firehose/ws?n=$N&size=$SIZE" \
   | awk '/"kind":"event"/ {e++} /"kind":"message","dir":"in"/ {m++} END {print e+0, m+0}' >"$OUT/json.counts" &
+PIPE=$!
 sleep 1
 PID=$(pgrep -n -f "$BIN --json --no-reconnect http://$ADDR/firehose" || true)
 START=$(date +%s)
@@ -49,12 +52,22 @@ while kill -0 "$PID" 2>/dev/null; do
   sleep "$SAMPLE_SECS"
   kill -0 "$PID" 2>/dev/null && echo "t=$(( $(date +%s) - START ))s rss=$(rss_kb "$PID") kB peak=$(hwm_kb "$PID") kB"
 done
-wait
+wait "$PIPE"
 read -r E M <"$OUT/json.counts"
 echo "sent per stream: $N; received: sse=$E ws=$M; wall=$(( $(date +%s) - START ))s"
 [ "$E" = "$N" ] && [ "$M" = "$N" ] && echo "json: counts match" || echo "json: COUNT MISMATCH"
+fi
 
 echo "## phase 2: dashboard under tmux (history $HISTORY)"
+# The dashboard drains at its own pace: calibrate it separately (20 s, counters read off the screen).
+tmux -L soak new-session -d -s cal -x 200 -y 50 \
+  "$BIN --history $HISTORY --no-reconnect 'http://$ADDR/firehose/sse?n=$CAL&size=$SIZE' 'ws://$ADDR/firehose/ws?n=$CAL&size=$SIZE'"
+sleep 20
+CALN=$(tmux -L soak capture-pane -p -t cal | grep -o 'event [0-9]*' | head -1 | awk '{print $2}')
+tmux -L soak send-keys -t cal q
+sleep 2
+N=$(( ${CALN:-0} / 20 * (SOAK_SECS + 20) ))
+echo "dashboard calibrated: ~$(( ${CALN:-0} / 20 )) events/s per stream; n=$N per stream"
 tmux -L soak new-session -d -s soak -x 200 -y 50 \
   "$BIN --history $HISTORY --no-reconnect 'http://$ADDR/firehose/sse?n=$N&size=$SIZE' 'ws://$ADDR/firehose/ws?n=$N&size=$SIZE'"
 sleep 1

@@ -155,9 +155,13 @@ where
                         for r in batch {
                             store.apply(r);
                         }
-                        // Drain what else is queued now, so a burst costs one wake-up. A
+                        // Drain what else is queued now, so a burst costs one wake-up, but for
+                        // one frame period at most: a firehose refills the channel as fast as it
+                        // is drained, and an unbounded drain would starve drawing and keys. A
                         // disconnect is noticed by the next `recv`.
-                        while let Ok(more) = records.try_recv() {
+                        let budget = std::time::Instant::now() + period;
+                        while std::time::Instant::now() < budget {
+                            let Ok(more) = records.try_recv() else { break };
                             for r in more {
                                 store.apply(r);
                             }

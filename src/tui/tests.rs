@@ -666,3 +666,66 @@ fn timeline_places_connection_events_on_the_session_span() {
         1
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn keys_are_handled_while_a_firehose_fills_the_channel() {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    use tokio::sync::mpsc::unbounded_channel;
+
+    let streams = vec![info(0, Proto::Sse, "http://127.0.0.1/firehose")];
+    let (rec_tx, rec_rx) = unbounded_channel();
+    let (ev_tx, ev_rx) = unbounded_channel::<std::io::Result<Event>>();
+    let events = Box::pin(futures_util::stream::unfold(ev_rx, |mut rx| async move {
+        rx.recv().await.map(|e| (e, rx))
+    }));
+    // A producer on its own thread that never lets the channel run dry until the loop ends.
+    // Bounded like a live session, so the test measures starvation, not a growing queue.
+    let template = sse_event(0, "message", "x", 0.0);
+    let backlog = crate::control::Backlog::new(4096);
+    let producer = std::thread::spawn(move || {
+        let mut sent = 0u64;
+        loop {
+            if backlog.is_full() {
+                if rec_tx.is_closed() {
+                    return sent;
+                }
+                std::thread::yield_now();
+                continue;
+            }
+            let batch: Vec<Record> = (0..64).map(|_| template.clone()).collect();
+            if rec_tx
+                .send(crate::control::RecordBatch::counted(batch, &backlog))
+                .is_err()
+            {
+                return sent;
+            }
+            sent += 64;
+        }
+    });
+    let mut term = Terminal::new(TestBackend::new(120, 30)).expect("backend");
+    // Keys come from another thread, as crossterm's reader does: a future joined with the loop
+    // would only run when the loop yields.
+    let keys = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let q = Event::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
+        ev_tx.send(Ok(q)).expect("q");
+    });
+    let (_c0, _r0) = unbounded_channel();
+    let controls = vec![_c0];
+    let config = super::DashboardConfig::new(streams);
+    let run = super::event_loop(&mut term, events, config, rec_rx, &controls);
+    // A liveness bound, not a speed claim: q is due within a frame or two; 1.5 s is far beyond.
+    // (Measured, not a `timeout`: a loop that never yields would never let a timeout fire.)
+    let started = std::time::Instant::now();
+    let result = run.await;
+    let took = started.elapsed();
+    keys.join().expect("key thread");
+    assert!(
+        took < std::time::Duration::from_millis(1500),
+        "q must be handled while records keep coming (took {took:?})"
+    );
+    let (store, _) = result.expect("loop ends cleanly");
+    assert!(store.streams()[0].stats.records > 0);
+    let sent = producer.join().expect("producer");
+    assert!(sent >= store.streams()[0].stats.records);
+}
