@@ -60,15 +60,15 @@ fi
 
 echo "## phase 2: dashboard under tmux (history $HISTORY)"
 # The dashboard drains at its own pace: calibrate it separately (20 s, counters read off the screen).
-tmux -L soak new-session -d -s cal -x 200 -y 50 \
+tmux -L soak new-session -d -s cal -x 320 -y 50 \
   "$BIN --history $HISTORY --no-reconnect 'http://$ADDR/firehose/sse?n=$CAL&size=$SIZE' 'ws://$ADDR/firehose/ws?n=$CAL&size=$SIZE'"
 sleep 20
-CALN=$(tmux -L soak capture-pane -p -t cal | grep -o 'event [0-9]*' | head -1 | awk '{print $2}')
+CALN=$(tmux -L soak capture-pane -p -t cal | grep -o 'event [0-9][0-9]*' | head -1 | awk '{print $2}' || true)
 tmux -L soak send-keys -t cal q
 sleep 2
 N=$(( ${CALN:-0} / 20 * (SOAK_SECS + 20) ))
 echo "dashboard calibrated: ~$(( ${CALN:-0} / 20 )) events/s per stream; n=$N per stream"
-tmux -L soak new-session -d -s soak -x 200 -y 50 \
+tmux -L soak new-session -d -s soak -x 320 -y 50 \
   "$BIN --history $HISTORY --no-reconnect 'http://$ADDR/firehose/sse?n=$N&size=$SIZE' 'ws://$ADDR/firehose/ws?n=$N&size=$SIZE'"
 sleep 1
 PID=$(pgrep -n -f "$BIN --history $HISTORY" || true)

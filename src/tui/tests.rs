@@ -710,8 +710,8 @@ async fn keys_are_handled_while_a_firehose_fills_the_channel() {
         let q = Event::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
         ev_tx.send(Ok(q)).expect("q");
     });
-    let (_c0, _r0) = unbounded_channel();
-    let controls = vec![_c0];
+    let (c0, _r0) = unbounded_channel();
+    let controls = vec![c0];
     let config = super::DashboardConfig::new(streams);
     let run = super::event_loop(&mut term, events, config, rec_rx, &controls);
     // A liveness bound, not a speed claim: q is due within a frame or two; 1.5 s is far beyond.
