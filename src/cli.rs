@@ -193,7 +193,7 @@ pub struct OutputArgs {
     #[arg(long, value_name = "FPS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240))]
     pub fps: u32,
     /// Records kept per stream for display (counters and stats always cover everything).
-    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    #[arg(long, value_name = "N", default_value_t = 50_000)]
     pub history: usize,
     /// Also write every record to FILE as JSON lines after a header line (replay it with
     /// `streamscope replay FILE`). Secrets are masked as on screen.
