@@ -79,7 +79,7 @@ while [ "$(date +%s)" -lt "$DEADLINE" ]; do
   sleep "$SAMPLE_SECS"
   echo "t=$(( $(date +%s) - START ))s rss=$(rss_kb "$PID") kB peak=$(hwm_kb "$PID") kB"
   SCREEN=$(tmux -L soak capture-pane -p -t soak)
-  if [ "$(grep -c 'ENDED\|ended' <<<"$SCREEN")" -ge 2 ]; then break; fi
+  if [ "$(grep -o 'ENDED' <<<"$SCREEN" | wc -l)" -ge 2 ]; then break; fi
 done
 SCREEN=$(tmux -L soak capture-pane -p -t soak)
 echo "$SCREEN" | grep -E "records|event|message" | head -6
