@@ -3,22 +3,15 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;
 
-use streamscope::server::{Server, ServerConfig};
 use tokio::io::AsyncReadExt;
 
 #[tokio::test]
 async fn a_stalled_output_pauses_reading_and_loses_nothing() {
-    let srv = Server::bind(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        ServerConfig::default(),
-    )
-    .await
-    .expect("bind")
-    .spawn();
+    let defaults = streamscope::server::ServerConfig::default();
+    let srv = support::embedded_server(defaults.tick, defaults.heartbeat).await;
     let a = srv.local_addr();
     let n = 200_000;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))

@@ -3,21 +3,13 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use streamscope::server::{Server, ServerConfig, ServerHandle};
+use streamscope::server::ServerHandle;
 use support::run;
 
 async fn server() -> ServerHandle {
-    let config = ServerConfig {
-        tick: Duration::from_millis(20),
-        heartbeat: Duration::from_millis(200),
-    };
-    Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config)
-        .await
-        .expect("bind")
-        .spawn()
+    support::embedded_server(Duration::from_millis(20), Duration::from_millis(200)).await
 }
 
 #[tokio::test]

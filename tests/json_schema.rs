@@ -4,11 +4,9 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::Value;
-use streamscope::server::{Server, ServerConfig};
 use support::run;
 
 const COMMON: &[&str] = &["ts", "stream", "proto", "kind"];
@@ -140,14 +138,7 @@ fn check(r: &Value) {
 
 #[tokio::test]
 async fn every_kind_matches_the_schema() {
-    let config = ServerConfig {
-        tick: Duration::from_millis(30),
-        heartbeat: Duration::from_millis(100),
-    };
-    let srv = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config)
-        .await
-        .expect("bind")
-        .spawn();
+    let srv = support::embedded_server(Duration::from_millis(30), Duration::from_millis(100)).await;
     let a = srv.local_addr();
     let mut seen = BTreeSet::new();
     let runs = [

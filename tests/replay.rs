@@ -9,19 +9,12 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use streamscope::control::StreamInfo;
 use streamscope::record::{Proto, Record};
-use streamscope::server::{Server, ServerConfig, ServerHandle};
+use streamscope::server::ServerHandle;
 use streamscope::store::Store;
 use support::run;
 
 async fn server() -> ServerHandle {
-    let config = ServerConfig {
-        tick: Duration::from_millis(20),
-        heartbeat: Duration::from_millis(100),
-    };
-    Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config)
-        .await
-        .expect("bind")
-        .spawn()
+    support::embedded_server(Duration::from_millis(20), Duration::from_millis(100)).await
 }
 
 fn tmp(name: &str) -> std::path::PathBuf {

@@ -4,22 +4,14 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::Value;
-use streamscope::server::{Server, ServerConfig, ServerHandle};
+use streamscope::server::ServerHandle;
 use support::{RawServer, RunOutput, run};
 
 async fn server() -> ServerHandle {
-    let config = ServerConfig {
-        tick: Duration::from_millis(20),
-        heartbeat: Duration::from_millis(50),
-    };
-    Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config)
-        .await
-        .expect("bind")
-        .spawn()
+    support::embedded_server(Duration::from_millis(20), Duration::from_millis(50)).await
 }
 
 fn rules(out: &RunOutput) -> Vec<String> {

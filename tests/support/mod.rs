@@ -217,3 +217,15 @@ pub async fn read_client_frames(sock: &mut TcpStream, want: usize) -> Vec<(u8, V
     }
     frames
 }
+
+/// The embedded server (the one `streamscope demo` runs) in process on 127.0.0.1 with a free port.
+pub async fn embedded_server(
+    tick: Duration,
+    heartbeat: Duration,
+) -> streamscope::server::ServerHandle {
+    let config = streamscope::server::ServerConfig { tick, heartbeat };
+    streamscope::server::Server::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), config)
+        .await
+        .expect("bind")
+        .spawn()
+}
