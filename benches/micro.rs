@@ -115,7 +115,7 @@ fn sse_record() -> Record {
         0,
         Proto::Sse,
         Kind::Event {
-            event: "message".to_owned(),
+            event: "message".into(),
             data: "x".repeat(100),
             id: None,
             retry: None,
@@ -199,7 +199,7 @@ fn emitter_to_json_sink(bencher: Bencher) {
                 em.rx(
                     mark,
                     Kind::Event {
-                        event: "message".to_owned(),
+                        event: "message".into(),
                         data: data.clone(),
                         id: None,
                         retry: None,

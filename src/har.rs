@@ -366,7 +366,7 @@ fn sse_message(m: &Value, index: usize) -> Result<Record, String> {
         }
     } else {
         Kind::Event {
-            event: m["type"].as_str().unwrap_or("message").to_owned(),
+            event: crate::record::event_type(m["type"].as_str().unwrap_or("message")),
             data: m["data"].as_str().ok_or("no data")?.to_owned(),
             id: m["id"].as_str().map(str::to_owned),
             retry: m["retry"].as_u64(),

@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::control::RecordBatch;
+use crate::record::LineEncoder;
 
 /// Output is written in blocks of about this size while records keep coming.
 const BLOCK: usize = 256 * 1024;
@@ -26,11 +27,12 @@ pub fn spawn_json_sink<W: Write + Send + 'static>(
 ) -> JoinHandle<io::Result<()>> {
     std::thread::spawn(move || {
         let mut block = Vec::with_capacity(BLOCK + 64 * 1024);
+        let mut enc = LineEncoder::new();
         while let Some(batch) = rx.blocking_recv() {
-            write_batch(&mut out, &mut block, &batch)?;
+            write_batch(&mut out, &mut block, &mut enc, &batch)?;
             drop(batch);
             while let Ok(batch) = rx.try_recv() {
-                write_batch(&mut out, &mut block, &batch)?;
+                write_batch(&mut out, &mut block, &mut enc, &batch)?;
             }
             out.write_all(&block)?;
             block.clear();
@@ -40,9 +42,14 @@ pub fn spawn_json_sink<W: Write + Send + 'static>(
     })
 }
 
-fn write_batch<W: Write>(out: &mut W, block: &mut Vec<u8>, batch: &RecordBatch) -> io::Result<()> {
+fn write_batch<W: Write>(
+    out: &mut W,
+    block: &mut Vec<u8>,
+    enc: &mut LineEncoder,
+    batch: &RecordBatch,
+) -> io::Result<()> {
     for r in batch {
-        r.write_json(block);
+        enc.write(r, block);
         if block.len() >= BLOCK {
             out.write_all(block)?;
             block.clear();

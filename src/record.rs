@@ -6,10 +6,18 @@
 //! reused buffer ([`Record::write_json`]) because it is the hot path of headless mode; the schema is
 //! documented in `docs/json-records.md`.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
+
+/// Appends `,"name":` as one copy (the literal is put together at compile time).
+macro_rules! key {
+    ($out:expr, $name:literal) => {
+        $out.extend_from_slice(concat!(",\"", $name, "\":").as_bytes())
+    };
+}
 
 /// Which protocol a stream speaks, decided by the URL scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,6 +54,16 @@ impl Dir {
             Dir::In => "in",
             Dir::Out => "out",
         }
+    }
+}
+
+/// An SSE event type for a [`Kind::Event`]: the default `message` borrowed (no allocation, as
+/// the parser produces it), any other name owned.
+pub fn event_type(name: &str) -> Cow<'static, str> {
+    if name == "message" {
+        Cow::Borrowed("message")
+    } else {
+        Cow::Owned(name.to_owned())
     }
 }
 
@@ -141,8 +159,9 @@ pub enum Kind {
     },
     /// A dispatched SSE event.
     Event {
-        /// Event type, `message` when the server named none.
-        event: String,
+        /// Event type, `message` when the server named none. Borrowed in that case, so the common
+        /// unnamed event costs no allocation.
+        event: Cow<'static, str>,
         /// The data buffer, lines joined with `\n`.
         data: String,
         /// The last event id after this event, `None` when empty.
@@ -359,6 +378,13 @@ impl Record {
 
     /// Appends this record as one line of JSON (with the trailing newline) to `out`.
     pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.write_json_head(out);
+        self.write_json_tail(out);
+    }
+
+    /// The part of the line that records of one read share: `{"ts":…,"stream":…,"proto":…,
+    /// "kind":…` and `"dir"`. See [`LineEncoder`].
+    fn write_json_head(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"ts\":\"");
         write_rfc3339_micros(out, self.ts_us);
         out.extend_from_slice(b"\",\"stream\":");
@@ -373,20 +399,24 @@ impl Record {
             out.extend_from_slice(dir.as_str().as_bytes());
             out.push(b'"');
         }
+    }
+
+    /// Everything after [`write_json_head`](Self::write_json_head), newline included.
+    fn write_json_tail(&self, out: &mut Vec<u8>) {
         if let Some(n) = self.wire_bytes {
-            key(out, "wire_bytes");
+            key!(out, "wire_bytes");
             push_u64(out, n);
         }
         if let Some(n) = self.payload_bytes {
-            key(out, "payload_bytes");
+            key!(out, "payload_bytes");
             push_u64(out, n);
         }
         if let Some(ms) = self.gap_ms {
-            key(out, "gap_ms");
+            key!(out, "gap_ms");
             push_ms(out, ms);
         }
         if let Some(n) = self.read {
-            key(out, "read");
+            key!(out, "read");
             push_u64(out, n);
         }
         match &self.kind {
@@ -395,9 +425,9 @@ impl Record {
                 headers,
                 handshake_ms,
             } => {
-                key(out, "status");
+                key!(out, "status");
                 push_u64(out, u64::from(*status));
-                key(out, "headers");
+                key!(out, "headers");
                 out.push(b'{');
                 for (i, (name, value)) in headers.iter().enumerate() {
                     if i > 0 {
@@ -408,7 +438,7 @@ impl Record {
                     push_str(out, value);
                 }
                 out.push(b'}');
-                key(out, "handshake_ms");
+                key!(out, "handshake_ms");
                 push_ms(out, *handshake_ms);
             }
             Kind::Event {
@@ -417,20 +447,20 @@ impl Record {
                 id,
                 retry,
             } => {
-                key(out, "event");
+                key!(out, "event");
                 push_str(out, event);
-                key(out, "data");
+                key!(out, "data");
                 push_str(out, data);
-                key(out, "id");
+                key!(out, "id");
                 push_opt_str(out, id.as_deref());
-                key(out, "retry");
+                key!(out, "retry");
                 match retry {
                     Some(r) => push_u64(out, *r),
                     None => out.extend_from_slice(b"null"),
                 }
             }
             Kind::Comment { text } => {
-                key(out, "text");
+                key!(out, "text");
                 push_str(out, text);
             }
             Kind::Message {
@@ -439,31 +469,31 @@ impl Record {
                 frames,
                 compressed,
             } => {
-                key(out, "opcode");
+                key!(out, "opcode");
                 push_str(out, opcode.as_str());
                 push_payload(out, data);
-                key(out, "frames");
+                key!(out, "frames");
                 push_u64(out, u64::from(*frames));
-                key(out, "compressed");
+                key!(out, "compressed");
                 push_bool(out, *compressed);
             }
             Kind::Ping { data } => push_payload(out, data),
             Kind::Pong { data, rtt_ms } => {
                 push_payload(out, data);
                 if let Some(rtt) = rtt_ms {
-                    key(out, "rtt_ms");
+                    key!(out, "rtt_ms");
                     push_ms(out, *rtt);
                 }
             }
             Kind::Close { code, reason, by } => {
-                key(out, "code");
+                key!(out, "code");
                 match code {
                     Some(c) => push_u64(out, u64::from(*c)),
                     None => out.extend_from_slice(b"null"),
                 }
-                key(out, "reason");
+                key!(out, "reason");
                 push_str(out, reason);
-                key(out, "by");
+                key!(out, "by");
                 push_str(out, by.as_str());
             }
             Kind::Reconnect {
@@ -473,15 +503,15 @@ impl Record {
                 reason,
                 retry_ms,
             } => {
-                key(out, "attempt");
+                key!(out, "attempt");
                 push_u64(out, u64::from(*attempt));
-                key(out, "delay_ms");
+                key!(out, "delay_ms");
                 push_u64(out, *delay_ms);
-                key(out, "last_event_id");
+                key!(out, "last_event_id");
                 push_opt_str(out, last_event_id.as_deref());
-                key(out, "reason");
+                key!(out, "reason");
                 push_str(out, reason);
-                key(out, "retry_ms");
+                key!(out, "retry_ms");
                 match retry_ms {
                     Some(r) => push_u64(out, *r),
                     None => out.extend_from_slice(b"null"),
@@ -494,21 +524,21 @@ impl Record {
                 repeated,
                 count,
             } => {
-                key(out, "expected");
+                key!(out, "expected");
                 push_u64(out, *expected);
-                key(out, "got");
+                key!(out, "got");
                 push_u64(out, *got);
-                key(out, "missing");
+                key!(out, "missing");
                 push_u64(out, *missing);
-                key(out, "repeated");
+                key!(out, "repeated");
                 push_u64(out, *repeated);
-                key(out, "count");
+                key!(out, "count");
                 push_u64(out, *count);
             }
             Kind::Lint { rule, message } => {
-                key(out, "rule");
+                key!(out, "rule");
                 push_str(out, rule);
-                key(out, "message");
+                key!(out, "message");
                 push_str(out, message);
             }
             Kind::Gap {
@@ -518,10 +548,10 @@ impl Record {
                 // `gap_ms` is a top-level field on traffic records; on a gap record it is the
                 // silence so far, written here because the record itself carries no traffic.
                 if self.gap_ms.is_none() {
-                    key(out, "gap_ms");
+                    key!(out, "gap_ms");
                     push_ms(out, *gap_ms);
                 }
-                key(out, "threshold_ms");
+                key!(out, "threshold_ms");
                 push_ms(out, *threshold_ms);
             }
             Kind::Error {
@@ -529,21 +559,21 @@ impl Record {
                 status,
                 close_code,
             } => {
-                key(out, "message");
+                key!(out, "message");
                 push_str(out, message);
                 if let Some(s) = status {
-                    key(out, "status");
+                    key!(out, "status");
                     push_u64(out, u64::from(*s));
                 }
                 if let Some(c) = close_code {
-                    key(out, "close_code");
+                    key!(out, "close_code");
                     push_u64(out, u64::from(*c));
                 }
             }
             Kind::End { reason, failed } => {
-                key(out, "reason");
+                key!(out, "reason");
                 push_str(out, reason);
-                key(out, "failed");
+                key!(out, "failed");
                 push_bool(out, *failed);
             }
             Kind::Match {
@@ -551,22 +581,22 @@ impl Record {
                 first,
                 lead_ms,
             } => {
-                key(out, "key");
+                key!(out, "key");
                 push_str(out, k);
-                key(out, "first");
+                key!(out, "first");
                 match first {
                     Some(f) => push_u64(out, *f as u64),
                     None => out.extend_from_slice(b"null"),
                 }
-                key(out, "lead_ms");
+                key!(out, "lead_ms");
                 push_ms(out, *lead_ms);
             }
             Kind::MatchSummary(m) => {
-                key(out, "pairs");
+                key!(out, "pairs");
                 push_u64(out, m.pairs);
-                key(out, "won");
+                key!(out, "won");
                 push_pair(out, m.won);
-                key(out, "ties");
+                key!(out, "ties");
                 push_u64(out, m.ties);
                 for (name, v) in [
                     ("lead_p50_ms", m.lead_p50_ms),
@@ -580,7 +610,7 @@ impl Record {
                         None => out.extend_from_slice(b"null"),
                     }
                 }
-                key(out, "unmatched");
+                key!(out, "unmatched");
                 push_pair(out, m.unmatched);
             }
         }
@@ -595,6 +625,35 @@ impl Record {
     }
 }
 
+/// Writes records as JSON lines like [`Record::write_json`], faster on a firehose: the records of
+/// one socket read share their timestamp, stream, protocol, kind and direction, so the head of the
+/// line (about 80 bytes, with the timestamp formatting) is built once and copied for the rest.
+#[derive(Debug, Default)]
+pub struct LineEncoder {
+    key: Option<(i64, usize, Proto, &'static str, Option<Dir>)>,
+    head: Vec<u8>,
+}
+
+impl LineEncoder {
+    /// A new encoder with nothing cached.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends `r` as one line of JSON (with the trailing newline) to `out`; the same bytes as
+    /// [`Record::write_json`].
+    pub fn write(&mut self, r: &Record, out: &mut Vec<u8>) {
+        let key = (r.ts_us, r.stream, r.proto, r.kind.name(), r.dir);
+        if self.key != Some(key) {
+            self.head.clear();
+            r.write_json_head(&mut self.head);
+            self.key = Some(key);
+        }
+        out.extend_from_slice(&self.head);
+        r.write_json_tail(out);
+    }
+}
+
 #[inline]
 fn key(out: &mut Vec<u8>, name: &str) {
     out.extend_from_slice(b",\"");
@@ -602,30 +661,30 @@ fn key(out: &mut Vec<u8>, name: &str) {
     out.extend_from_slice(b"\":");
 }
 
-/// Appends `n` in decimal, two digits at a time, straight into `out`.
+/// Appends `n` in decimal, two digits at a time, formatted on the stack and appended in one copy.
 #[inline]
 fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     if n < 10 {
         out.push(b'0' + n as u8);
         return;
     }
-    let digits = n.ilog10() as usize + 1;
-    let start = out.len();
-    out.resize(start + digits, 0);
-    let buf = &mut out[start..];
-    let mut i = digits;
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
     while n >= 100 {
         let r = (n % 100) as usize * 2;
         n /= 100;
-        buf[i - 2..i].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
         i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
     }
     if n >= 10 {
         let r = n as usize * 2;
-        buf[..2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
     } else {
-        buf[0] = b'0' + n as u8;
+        i -= 1;
+        buf[i] = b'0' + n as u8;
     }
+    out.extend_from_slice(&buf[i..]);
 }
 
 fn push_pair(out: &mut Vec<u8>, pair: [u64; 2]) {
@@ -673,59 +732,66 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
-        // Most text needs no escaping: skip it eight bytes at a time.
-        while let Some(&[b0, b1, b2, b3, b4, b5, b6, b7]) = bytes.get(i..i + 8)
-            && !word_needs_escape(u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]))
+        // Most text needs no escaping: skip it a block at a time (the check compiles to a few
+        // vector compares). A block that needs escaping is then walked byte by byte.
+        if let Some(block) = bytes[i..].first_chunk::<ESCAPE_BLOCK>()
+            && !block_needs_escape(block)
         {
-            i += 8;
+            i += ESCAPE_BLOCK;
+            continue;
         }
-        let Some(&b) = bytes.get(i) else { break };
-        let esc: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f | 0x7f => b"",
-            _ => {
-                i += 1;
+        let end = (i + ESCAPE_BLOCK).min(bytes.len());
+        for (j, &b) in bytes.iter().enumerate().take(end).skip(i) {
+            if !needs_escape(b) {
                 continue;
             }
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        if esc.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[usize::from(b >> 4)],
-                HEX[usize::from(b & 0xf)],
-            ]);
-        } else {
-            out.extend_from_slice(esc);
+            out.extend_from_slice(&bytes[start..j]);
+            push_escape(out, b);
+            start = j + 1;
         }
-        i += 1;
-        start = i;
+        i = end;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
 }
 
-/// True when one of the eight bytes of `x` must be escaped in a JSON string: a control character
-/// (below 0x20, or DEL, which the writer also escapes), `"` or `\\`. Exact (no false negatives,
-/// no false positives) by the usual SWAR tests for a zero byte and for a byte below `n`.
+/// Bytes checked at once by [`push_str`]'s fast path.
+const ESCAPE_BLOCK: usize = 32;
+
+/// A byte that must be escaped in a JSON string: a control character (below 0x20, or DEL, which
+/// the writer also escapes), `"` or `\\`.
 #[inline]
-fn word_needs_escape(x: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
-    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0;
-    below_space
-        || has_zero(x ^ (ONES * u64::from(b'"')))
-        || has_zero(x ^ (ONES * u64::from(b'\\')))
-        || has_zero(x ^ (ONES * 0x7f))
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f
+}
+
+/// True when a byte of `block` must be escaped. Written as a branch-free fold over a fixed-size
+/// block so that the compiler turns it into vector compares.
+#[inline]
+#[allow(clippy::needless_bitwise_bool, reason = "branch-free on purpose: it vectorises")]
+fn block_needs_escape(block: &[u8; ESCAPE_BLOCK]) -> bool {
+    block.iter().fold(false, |acc, &b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\') | (b == 0x7f)
+    })
+}
+
+fn push_escape(out: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match b {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        _ => out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[usize::from(b >> 4)],
+            HEX[usize::from(b & 0xf)],
+        ]),
+    }
 }
 
 fn push_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
@@ -738,11 +804,11 @@ fn push_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
 fn push_payload(out: &mut Vec<u8>, data: &Payload) {
     match data {
         Payload::Text(s) => {
-            key(out, "data");
+            key!(out, "data");
             push_str(out, s);
         }
         Payload::Binary(b) => {
-            key(out, "data_base64");
+            key!(out, "data_base64");
             out.push(b'"');
             let start = out.len();
             let encoded_len = base64::encoded_len(b.len(), true).unwrap_or(0);
@@ -899,16 +965,22 @@ mod tests {
 
     #[test]
     fn escaping_is_exact_at_every_position_of_a_word() {
-        // Each special byte at each offset of the 8-byte fast path, among plain bytes, and bytes
+        // Each special byte at each offset of the first two blocks of the fast path and of the
+        // byte-wise tail, among plain bytes, and bytes
         // next to the special ones (0x1f/0x20, 0x21/0x23, 0x5b/0x5d, 0x7e/0x7f/0x80) that must
         // not be escaped.
         let specials = ['"', '\\', '\n', '\r', '\t', '\u{0}', '\u{1f}', '\u{7f}'];
         let neighbours = [' ', '!', '#', '[', ']', '~', '\u{80}', 'é'];
         for &c in specials.iter().chain(&neighbours) {
-            for pos in 0..20 {
-                let mut text: String = "abcdefghijklmnopqrs".chars().take(pos).collect();
+            for pos in 0..2 * ESCAPE_BLOCK + 3 {
+                let mut text: String = "abcdefghijklmnopqrs".chars().cycle().take(pos).collect();
                 text.push(c);
                 text.push_str("tuvwxyz0123456789");
+                if pos % 2 == 0 {
+                    // A second special byte later in the same or the next block.
+                    text.push(c);
+                    text.push_str(&"x".repeat(pos));
+                }
                 let mut out = Vec::new();
                 push_str(&mut out, &text);
                 let back: String = serde_json::from_slice(&out).expect("valid JSON string");
@@ -917,6 +989,47 @@ mod tests {
                 assert_eq!(escaped, specials.contains(&c), "{c:?} at {pos}");
             }
         }
+    }
+
+    #[test]
+    fn line_encoder_writes_the_same_bytes_as_write_json() {
+        let mut records = Vec::new();
+        for (i, ts) in [5_000_000i64, 5_000_000, 5_000_001, 5_000_001, 6_000_000]
+            .into_iter()
+            .enumerate()
+        {
+            let mut r = Record::new(
+                ts,
+                i % 2,
+                if i == 3 { Proto::Ws } else { Proto::Sse },
+                Kind::Event {
+                    event: "message".into(),
+                    data: format!("d{i}\"q"),
+                    id: None,
+                    retry: None,
+                },
+            );
+            r.dir = (i != 2).then_some(Dir::In);
+            r.wire_bytes = Some(10 + i as u64);
+            records.push(r);
+        }
+        records.push(Record::new(
+            6_000_000,
+            1,
+            Proto::Sse,
+            Kind::Comment { text: "c".into() },
+        ));
+        let mut enc = LineEncoder::new();
+        let (mut fast, mut plain) = (Vec::new(), Vec::new());
+        for r in &records {
+            enc.write(r, &mut fast);
+            r.write_json(&mut plain);
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&fast),
+            String::from_utf8_lossy(&plain)
+        );
+        assert_eq!(String::from_utf8_lossy(&plain).lines().count(), records.len());
     }
 
     #[test]

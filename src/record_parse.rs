@@ -145,7 +145,7 @@ fn raw_to_record(raw: Raw) -> Result<Record, String> {
             handshake_ms: need(raw.handshake_ms, k, "handshake_ms")?,
         },
         "event" => Kind::Event {
-            event: need(raw.event, k, "event")?,
+            event: crate::record::event_type(&need(raw.event, k, "event")?),
             data: need(raw.data, k, "data")?,
             id: raw.id,
             retry: raw.retry,

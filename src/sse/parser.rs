@@ -52,8 +52,8 @@ const STYLE_CR: u8 = 4;
 pub enum SseItem {
     /// A dispatched event.
     Event {
-        /// The event type (`"message"` when no `event` field was given).
-        event: String,
+        /// The event type (`"message"`, borrowed, when no `event` field was given).
+        event: Cow<'static, str>,
         /// The data buffer with its single trailing newline removed.
         data: String,
         /// The last event ID string after this dispatch; `None` when empty.
@@ -375,9 +375,9 @@ impl SseParser {
         let data = self.data[..data_len].to_owned();
         self.data.clear();
         let event = if self.event_type.is_empty() {
-            "message".to_owned()
+            Cow::Borrowed("message")
         } else {
-            std::mem::take(&mut self.event_type)
+            Cow::Owned(std::mem::take(&mut self.event_type))
         };
         let id = (!self.last_event_id.is_empty()).then(|| self.last_event_id.clone());
         out.push(SseItem::Event {
@@ -429,7 +429,7 @@ mod tests {
                     retry,
                     ..
                 } => Plain::Event {
-                    event: event.clone(),
+                    event: event.to_string(),
                     data: data.clone(),
                     id: id.clone(),
                     retry: *retry,

@@ -686,7 +686,7 @@ pub fn detail_lines(s: &StreamState, r: &Record, theme: &Theme) -> Vec<Line<'sta
             id,
             retry,
         } => {
-            field(&mut out, "event", event.clone());
+            field(&mut out, "event", event.to_string());
             field(&mut out, "id", id.clone().unwrap_or_else(|| "—".into()));
             if let Some(r) = retry {
                 field(&mut out, "retry", format!("{r} ms"));

@@ -56,7 +56,7 @@ fn sse_event(at_ms: i64, event: &str, data: &str, gap_ms: f64) -> Record {
         0,
         Proto::Sse,
         Kind::Event {
-            event: event.into(),
+            event: event.to_owned().into(),
             data: data.into(),
             id: Some(format!("{at_ms}")),
             retry: None,
