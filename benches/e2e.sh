@@ -5,8 +5,9 @@
 # Usage: benches/e2e.sh [ROUNDS]          (default 5 rounds)
 #
 # What it does:
-#   1. builds once: `cargo build --release --bin streamscope`, and the std-only bare counting client
-#      (benches/bare_client.rs) with rustc -O; installs eventsource-parser@3 into
+#   1. builds once: `cargo build --release --bin streamscope`, the std-only bare counting client
+#      (benches/bare_client.rs) with rustc -O, and the tokio-tungstenite counting client
+#      (benches/bare_tungstenite.rs) with `cargo bench --no-run`; installs eventsource-parser@3 into
 #      target/bench-node/ with npm if it is not there yet (skipped when node/npm are missing);
 #   2. starts `streamscope serve --port 0` and reads the address it prints;
 #   3. for each case N x S (1,000,000 x 100 B and 100,000 x 1,000 B), one correctness round checks
@@ -17,7 +18,7 @@
 #      wall time over streamscope's in the same round, so >1 means streamscope is faster), median.
 #
 # Clients: streamscope --json (SSE and WS, output to /dev/null), curl -sN (SSE, the byte-copy
-# ceiling), the bare counting client (SSE and WS), Node + eventsource-parser (SSE), websocat -t
+# ceiling), the bare counting client (SSE and WS), the tokio-tungstenite counting client (WS), Node + eventsource-parser (SSE), websocat -t
 # --no-close (WS, only when installed: it is not installed by this script because
 # `cargo install websocat --locked` takes minutes of every core).
 #
@@ -47,6 +48,11 @@ BARE=$TARGET/release/bare_client
 if [ ! -x "$BARE" ] || [ benches/bare_client.rs -nt "$BARE" ]; then
   rustc -O --edition 2024 -o "$BARE" benches/bare_client.rs
 fi
+# The tokio-tungstenite counting client needs the crate's dependencies: cargo builds it (bench
+# profile = release settings) and reports where the executable is.
+TUNG=$(cargo bench --no-run --bench bare_tungstenite --message-format=json 2>/dev/null |
+  sed -n 's/.*"executable":"\([^"]*bare_tungstenite[^"]*\)".*/\1/p' | tail -1)
+[ -x "$TUNG" ] || { echo "e2e.sh: could not build benches/bare_tungstenite.rs" >&2; exit 1; }
 
 NODE_DIR=$TARGET/bench-node
 HAVE_NODE=0
@@ -106,18 +112,19 @@ client_cmd() {
     curl-sse) echo "curl -sN $sse" ;;
     bare-sse) echo "$BARE $sse" ;;
     bare-ws) echo "$BARE $ws" ;;
+    tungstenite-ws) echo "$TUNG $ws" ;;
     node-sse) [ "$HAVE_NODE" = 1 ] && echo "node $NODE_DIR/count.mjs $sse" ;;
     websocat-ws) [ -n "$WEBSOCAT" ] && echo "$WEBSOCAT -t --no-close $ws" ;;
   esac
   return 0
 }
-CLIENTS="streamscope-sse curl-sse bare-sse node-sse base-sse streamscope-ws bare-ws websocat-ws base-ws"
+CLIENTS="streamscope-sse curl-sse bare-sse node-sse base-sse streamscope-ws bare-ws tungstenite-ws websocat-ws base-ws"
 
 # Message count a client reports in its output file $2 (client $1).
 count_of() {
   case $1 in
     streamscope-* | base-*) grep -c -E '"kind":"(event|message)"' "$2" || true ;;
-    bare-*) cut -d' ' -f1 "$2" ;;
+    bare-* | tungstenite-*) cut -d' ' -f1 "$2" ;;
     node-*) cat "$2" ;;
     websocat-*) wc -l <"$2" ;;
     curl-*) grep -c '^data:' "$2" || true ;;
