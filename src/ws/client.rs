@@ -29,6 +29,10 @@ use crate::stream::{
     ControlRx, Emitter, Outcome, Session, StreamConfig, recv_control, sleep_until_opt,
 };
 
+/// Room offered to each socket read. A read returns whatever has arrived, so this only matters
+/// when bytes queue up (a firehose): then fewer, larger reads mean fewer record batches to hand on.
+const READ_SIZE: usize = 64 * 1024;
+
 const OP_TEXT: u8 = 0x1;
 const OP_BINARY: u8 = 0x2;
 const OP_CLOSE: u8 = 0x8;
@@ -280,7 +284,7 @@ impl Session for WsSession {
                     }
                 }
                 () = live.em.wait_for_room(), if paused => {}
-                n = live.io.read(live.decoder.buffer_mut(16 * 1024)), if !paused => {
+                n = live.io.read(live.decoder.buffer_mut(READ_SIZE)), if !paused => {
                     match n {
                         Ok(0) => return live.eof(),
                         Ok(n) => {
