@@ -13,14 +13,15 @@
 #   3. for each case N x S (1,000,000 x 100 B and 100,000 x 1,000 B), one correctness round checks
 #      every client's message count, then ROUNDS rounds run every client once each, alternating,
 #      so the machine's noise hits all of them alike;
-#   4. measures each run with /usr/bin/time (wall, user+sys CPU, peak RSS) and prints a Markdown
-#      table of medians and the ratios of streamscope to each peer, taken per round (the peer's
-#      wall time over streamscope's in the same round, so >1 means streamscope is faster), median.
+#   4. measures each run's wall time with bash's $EPOCHREALTIME (microseconds) and its CPU and
+#      peak RSS with /usr/bin/time (user+sys, max resident), and prints a Markdown table of
+#      medians and the ratios of streamscope to each peer, taken per round (the peer's wall time
+#      over streamscope's in the same round, so >1 means streamscope is faster), median.
 #
 # Clients: streamscope --json (SSE and WS, output to /dev/null), curl -sN (SSE, the byte-copy
-# ceiling), the bare counting client (SSE and WS), the tokio-tungstenite counting client (WS), Node + eventsource-parser (SSE), websocat -t
-# --no-close (WS, only when installed: it is not installed by this script because
-# `cargo install websocat --locked` takes minutes of every core).
+# ceiling), the bare counting client (SSE and WS), the tokio-tungstenite counting client (WS),
+# Node + eventsource-parser (SSE), websocat -t --no-close (WS, only when installed: it is not
+# installed by this script because `cargo install websocat --locked` takes minutes of every core).
 #
 # Environment:
 #   CASES="1000000:100 100000:1000"   N:S pairs
@@ -155,12 +156,17 @@ for case_ in $CASES; do
       cmd=$(client_cmd "$c" "$n" "$s")
       [ -z "$cmd" ] && continue
       # shellcheck disable=SC2086
-      if ! /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" timeout "$RUN_TIMEOUT" $cmd >/dev/null 2>"$WORK/err"; then
+      t0=$EPOCHREALTIME
+      if ! /usr/bin/time -f '%U %S %M' -o "$WORK/time" timeout "$RUN_TIMEOUT" $cmd >/dev/null 2>"$WORK/err"; then
         echo "e2e.sh: $c failed (N=$n S=$s round $r):" >&2
         head -c 500 "$WORK/err" >&2
         exit 1
       fi
-      echo "$n $s $c $r $(tail -1 "$WORK/time")" >>"$RESULTS"
+      t1=$EPOCHREALTIME
+      # Wall time from bash's microsecond clock (time's %e has 10 ms steps); it includes starting
+      # time and timeout, the same few milliseconds for every client.
+      wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
+      echo "$n $s $c $r $wall $(tail -1 "$WORK/time")" >>"$RESULTS"
     done
     echo "round $r/$ROUNDS done for N=$n S=$s" >&2
   done

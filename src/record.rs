@@ -768,7 +768,10 @@ fn needs_escape(b: u8) -> bool {
 /// True when a byte of `block` must be escaped. Written as a branch-free fold over a fixed-size
 /// block so that the compiler turns it into vector compares.
 #[inline]
-#[allow(clippy::needless_bitwise_bool, reason = "branch-free on purpose: it vectorises")]
+#[allow(
+    clippy::needless_bitwise_bool,
+    reason = "branch-free on purpose: it vectorises"
+)]
 fn block_needs_escape(block: &[u8; ESCAPE_BLOCK]) -> bool {
     block.iter().fold(false, |acc, &b| {
         acc | (b < 0x20) | (b == b'"') | (b == b'\\') | (b == 0x7f)
@@ -1029,7 +1032,10 @@ mod tests {
             String::from_utf8_lossy(&fast),
             String::from_utf8_lossy(&plain)
         );
-        assert_eq!(String::from_utf8_lossy(&plain).lines().count(), records.len());
+        assert_eq!(
+            String::from_utf8_lossy(&plain).lines().count(),
+            records.len()
+        );
     }
 
     #[test]

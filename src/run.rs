@@ -37,7 +37,9 @@ impl Plan {
             .map(|u| crate::cli::parse_target(u))
             .collect::<Result<Vec<Target>, String>>()?;
         let client_cert = conn.cert.as_deref().zip(conn.key.as_deref());
-        let tls = TlsSettings::new(conn.cacert.as_deref(), conn.insecure, client_cert)?;
+        // Proxies are plain HTTP, so only https:// and wss:// targets need the system roots.
+        let any_tls = targets.iter().any(|t| crate::net::is_tls(&t.url));
+        let tls = TlsSettings::new(conn.cacert.as_deref(), conn.insecure, client_cert, any_tls)?;
         let explicit_proxy = conn
             .proxy
             .as_deref()

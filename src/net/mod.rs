@@ -113,10 +113,13 @@ pub struct TlsSettings {
 impl TlsSettings {
     /// System roots plus an optional extra CA file; `insecure` turns verification off;
     /// `client_cert` is a (certificate chain, private key) pair of PEM files for mutual TLS.
+    /// `system_roots: false` leaves the system store unread: reading it opens and parses every
+    /// certificate file on the machine (about 150 here), wasted when no URL uses TLS.
     pub fn new(
         cacert: Option<&Path>,
         insecure: bool,
         client_cert: Option<(&Path, &Path)>,
+        system_roots: bool,
     ) -> Result<Self, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -130,8 +133,10 @@ impl TlsSettings {
             let mut roots = RootCertStore::empty();
             // A machine without a system store still works with --cacert; errors for single
             // unreadable certificates are not fatal, as in curl.
-            let native = rustls_native_certs::load_native_certs();
-            roots.add_parsable_certificates(native.certs);
+            if system_roots {
+                let native = rustls_native_certs::load_native_certs();
+                roots.add_parsable_certificates(native.certs);
+            }
             if let Some(path) = cacert {
                 let mut added = 0;
                 for cert in CertificateDer::pem_file_iter(path)
