@@ -82,8 +82,11 @@ while [ "$(date +%s)" -lt "$DEADLINE" ]; do
   if [ "$(grep -o 'ENDED' <<<"$SCREEN" | wc -l)" -ge 2 ]; then break; fi
 done
 SCREEN=$(tmux -L soak capture-pane -p -t soak)
-echo "$SCREEN" | grep -E "records|event|message" | head -6
-echo "dashboard counters above must show event $N (SSE) and message $N (WS)"
+echo "$SCREEN" >"$OUT/screen.txt"
+# The per-kind counters of the two stats blocks ("event N" on the SSE side, "message N" on the WS
+# side); the record rows below them are not counters.
+echo "dashboard counters: $(grep -o -E '(event|message) [0-9]+' <<<"$SCREEN" | sort -u | tr '\n' ' ')"
+echo "they must show event $N (SSE) and message $N (WS); last screen in $OUT/screen.txt"
 tmux -L soak send-keys -t soak q
 sleep 2
 echo "done; logs in $OUT"
