@@ -129,6 +129,10 @@ pub struct ConnArgs {
     /// Give up after this many consecutive failed reconnect attempts.
     #[arg(long, value_name = "N")]
     pub max_retries: Option<u32>,
+    /// SSE: follow at most N redirects per connection (each one is reported with a `redirect`
+    /// lint); 0 reports a redirect as an error. WebSocket handshakes never follow redirects.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_redirects: u32,
     /// Upper bound of the reconnect backoff.
     #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "30s")]
     pub max_backoff: Duration,

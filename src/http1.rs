@@ -66,9 +66,12 @@ impl std::fmt::Display for ExchangeError {
     }
 }
 
-/// Connects and sends `request`, returning the response head.
+/// Connects to `url` (through the CONNECT `proxy`, if any) and sends `request`, returning the
+/// response head.
 pub async fn exchange(
     cfg: &StreamConfig,
+    url: &url::Url,
+    proxy: Option<&url::Url>,
     tap: &Arc<TapState>,
     request: http::Request<Full<Bytes>>,
     upgrades: bool,
@@ -76,14 +79,9 @@ pub async fn exchange(
     let started = Stamp::now();
     tap.begin_connection();
     let deadline = tokio::time::Instant::now() + cfg.connect_timeout;
-    let conn = net::connect(
-        &cfg.target.url,
-        &cfg.tls,
-        cfg.connect_timeout,
-        cfg.proxy.as_ref(),
-    )
-    .await
-    .map_err(ExchangeError::Connect)?;
+    let conn = net::connect(url, &cfg.tls, cfg.connect_timeout, proxy)
+        .await
+        .map_err(ExchangeError::Connect)?;
     let io = TokioIo::new(Tap::new(conn, tap.clone()));
     let work = async {
         let (mut sender, connection) = http1::Builder::new()

@@ -37,9 +37,7 @@ impl Plan {
             .map(|u| crate::cli::parse_target(u))
             .collect::<Result<Vec<Target>, String>>()?;
         let client_cert = conn.cert.as_deref().zip(conn.key.as_deref());
-        // Proxies are plain HTTP, so only https:// and wss:// targets need the system roots.
-        let any_tls = targets.iter().any(|t| crate::net::is_tls(&t.url));
-        let tls = TlsSettings::new(conn.cacert.as_deref(), conn.insecure, client_cert, any_tls)?;
+        let tls = TlsSettings::new(conn.cacert.as_deref(), conn.insecure, client_cert)?;
         let explicit_proxy = conn
             .proxy
             .as_deref()
@@ -64,6 +62,8 @@ impl Plan {
                 Arc::new(StreamConfig {
                     index,
                     proxy,
+                    proxies: proxies.clone(),
+                    max_redirects: conn.max_redirects,
                     show_secrets: conn.show_secrets,
                     target,
                     headers: conn.headers.clone(),

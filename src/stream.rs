@@ -29,6 +29,10 @@ pub struct StreamConfig {
     pub tls: TlsSettings,
     /// HTTP CONNECT proxy for this URL.
     pub proxy: Option<url::Url>,
+    /// The run's proxy settings, for the URLs redirects lead to.
+    pub proxies: crate::net::proxy::ProxySettings,
+    /// SSE redirects followed per connection attempt (`--max-redirects`).
+    pub max_redirects: u32,
     /// Show secrets (`--show-secrets`) instead of masking them in output.
     pub show_secrets: bool,
     /// Limit for TCP + TLS + response head.

@@ -344,12 +344,25 @@ async fn http_statuses_204_401_500_redirect_and_429_retry_after() {
     let out = run(&["--json", &format!("http://{a}/status/204")]).await;
     assert_eq!(out.code, 0);
     assert_eq!(out.kinds(), ["end"]);
-    for code in [401, 500, 302] {
-        let out = run(&["--json", &format!("http://{a}/status/{code}?location=/x")]).await;
+    for code in [401, 500] {
+        let out = run(&["--json", &format!("http://{a}/status/{code}")]).await;
         assert_eq!(out.code, 1, "{code}");
         assert_eq!(out.kinds(), ["error", "end"], "{code}");
         assert_eq!(out.kind("error")[0]["status"], code);
     }
+    // With redirects turned off, a redirect is an error that names the option.
+    let out = run(&[
+        "--json",
+        "--max-redirects",
+        "0",
+        &format!("http://{a}/status/302?location=/sse"),
+    ])
+    .await;
+    assert_eq!(out.code, 1);
+    assert_eq!(out.kinds(), ["error", "end"]);
+    assert_eq!(out.kind("error")[0]["status"], 302);
+    let msg = out.kind("error")[0]["message"].as_str().unwrap_or("");
+    assert!(msg.contains("not followed: --max-redirects 0"), "{msg}");
     // 429 is retried after Retry-After, which takes the place of retry:.
     let out = run(&[
         "--json",
@@ -698,4 +711,99 @@ async fn a_silent_connection_does_not_hold_up_shutdown() {
         "shutdown took {:?}",
         started.elapsed()
     );
+}
+
+/// The `request` event `/inspect` answers with: what the server received.
+fn inspected(out: &RunOutput) -> Value {
+    let ev = out.kind("event");
+    assert_eq!(ev.len(), 1, "{:?}", out.records);
+    serde_json::from_str(ev[0]["data"].as_str().unwrap_or("")).expect("inspect JSON")
+}
+
+#[tokio::test]
+async fn sse_redirects_are_followed_and_reported() {
+    let srv = server().await;
+    let a = srv.local_addr();
+    // 302 to the demo feed: one lint, then the stream as usual.
+    let out = run(&[
+        "--json",
+        "--count",
+        "2",
+        &format!("http://{a}/status/302?location=/sse%3Finterval_ms%3D10"),
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.kinds()[..2], ["lint", "open"]);
+    assert_eq!(rules(&out), ["redirect"]);
+    let msg = out.kind("lint")[0]["message"].as_str().unwrap_or("");
+    assert_eq!(
+        msg,
+        format!("HTTP 302 Found to http://{a}/sse?interval_ms=10: followed (1 of at most 10)")
+    );
+    assert_eq!(out.kind("event").len(), 2);
+
+    // 307 repeats the POST with its body; 303 turns it into a GET without one, as does 302.
+    for (code, method, body) in [(307, "POST", "hi"), (303, "GET", ""), (302, "GET", "")] {
+        let out = run(&[
+            "--json",
+            "--no-reconnect",
+            "-X",
+            "POST",
+            "--data",
+            "hi",
+            &format!("http://{a}/status/{code}?location=/inspect"),
+        ])
+        .await;
+        assert_eq!(out.code, 0, "{code}: {}", out.stderr);
+        let req = inspected(&out);
+        assert_eq!(req["method"], method, "{code}");
+        assert_eq!(req["body"], body, "{code}");
+    }
+
+    // A chain longer than --max-redirects stops with an error naming the limit.
+    let out = run(&[
+        "--json",
+        "--max-redirects",
+        "1",
+        &format!("http://{a}/status/301?location=/status/302"),
+    ])
+    .await;
+    assert_eq!(out.code, 1);
+    assert_eq!(rules(&out), ["redirect"]);
+    let err = out.kind("error")[0];
+    assert_eq!(err["status"], 302);
+    let msg = err["message"].as_str().unwrap_or("");
+    assert!(msg.contains("not followed: --max-redirects 1"), "{msg}");
+}
+
+#[tokio::test]
+async fn sse_redirect_to_another_origin_drops_credentials() {
+    let first = server().await;
+    let second = server().await;
+    let (a, b) = (first.local_addr(), second.local_addr());
+    let headers = [
+        "-H",
+        "Authorization: Bearer s3cret",
+        "-H",
+        "Cookie: session=abc",
+        "-H",
+        "X-Trace: kept",
+    ];
+    // Same origin: every header follows the redirect.
+    let mut args = vec!["--json", "--no-reconnect", "--show-secrets"];
+    args.extend(headers);
+    let same = format!("http://{a}/status/302?location=/inspect");
+    args.push(&same);
+    let req = inspected(&run(&args).await);
+    assert_eq!(req["headers"]["authorization"], "Bearer s3cret");
+    assert_eq!(req["headers"]["cookie"], "session=abc");
+    // Another origin (another port): credentials stay behind, other headers go.
+    let mut args = vec!["--json", "--no-reconnect", "--show-secrets"];
+    args.extend(headers);
+    let other = format!("http://{a}/status/307?location=http://{b}/inspect");
+    args.push(&other);
+    let req = inspected(&run(&args).await);
+    assert!(req["headers"]["authorization"].is_null(), "{req}");
+    assert!(req["headers"]["cookie"].is_null(), "{req}");
+    assert_eq!(req["headers"]["x-trace"], "kept");
 }

@@ -113,6 +113,32 @@ async fn cacert_verifies_a_local_ca() {
 }
 
 #[tokio::test]
+async fn plain_url_redirected_to_https_still_verifies() {
+    // No URL on the command line uses TLS, so the TLS set-up is first needed at the redirect.
+    let pki = pki("redirect");
+    let port = tls_sse_server(&pki, false).await;
+    let plain = support::embedded_server(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(15),
+    )
+    .await;
+    let url = format!(
+        "http://{}/status/302?location=https://localhost:{port}/",
+        plain.local_addr()
+    );
+    let ca = pki.ca_pem.display().to_string();
+    let out = run(&["--json", "--no-reconnect", "--cacert", &ca, &url]).await;
+    assert_eq!(out.code, 0, "{:?} {}", out.records, out.stderr);
+    assert_eq!(out.kind("event")[0]["data"], "secure");
+    // Without the CA the certificate is refused, as it would be on a direct https URL.
+    let out = run(&["--json", "--no-reconnect", &url]).await;
+    assert_eq!(out.code, 1);
+    let msg = out.kind("error")[0]["message"].as_str().unwrap_or("");
+    assert!(msg.starts_with("TLS handshake failed:"), "{msg}");
+    let _ = std::fs::remove_dir_all(&pki.dir);
+}
+
+#[tokio::test]
 async fn unknown_issuer_is_a_clear_error_and_is_not_retried() {
     let pki = pki("noca");
     let port = tls_sse_server(&pki, false).await;

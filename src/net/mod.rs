@@ -11,7 +11,7 @@ use std::fmt;
 use std::io;
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -104,61 +104,60 @@ impl fmt::Display for ConnectError {
 impl std::error::Error for ConnectError {}
 
 /// How to do TLS, built once from the command line.
+///
+/// The system certificate store is read on the first TLS connection, not up front: reading it
+/// opens and parses every certificate file on the machine (about 150 here, half of a short plain
+/// run's start-up), wasted when every URL is plain (a plain SSE URL can still redirect to https).
 #[derive(Debug, Clone)]
 pub struct TlsSettings {
-    config: Arc<ClientConfig>,
+    inner: Arc<TlsInner>,
+}
+
+#[derive(Debug)]
+struct TlsInner {
+    parts: TlsParts,
+    /// Built without the system store at start (so every option error is reported before any
+    /// connection); its verifier is used as is when no system store is wanted.
+    checked: Arc<ClientConfig>,
+    /// With the system store, built on first use.
+    full: OnceLock<Arc<ClientConfig>>,
+}
+
+/// What the TLS configuration is built from.
+#[derive(Debug)]
+struct TlsParts {
     insecure: bool,
+    /// `--cacert` certificates, read and checked at start.
+    extra_roots: Vec<CertificateDer<'static>>,
+    /// `--cert` chain and `--key`, read and checked at start.
+    client_auth: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
 }
 
 impl TlsSettings {
     /// System roots plus an optional extra CA file; `insecure` turns verification off;
     /// `client_cert` is a (certificate chain, private key) pair of PEM files for mutual TLS.
-    /// `system_roots: false` leaves the system store unread: reading it opens and parses every
-    /// certificate file on the machine (about 150 here), wasted when no URL uses TLS.
+    /// Every file is read and checked here; errors are one line for exit code 2.
     pub fn new(
         cacert: Option<&Path>,
         insecure: bool,
         client_cert: Option<(&Path, &Path)>,
-        system_roots: bool,
     ) -> Result<Self, String> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS setup: {e}"))?;
-        let builder = if insecure {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
-        } else {
-            let mut roots = RootCertStore::empty();
-            // A machine without a system store still works with --cacert; errors for single
-            // unreadable certificates are not fatal, as in curl.
-            if system_roots {
-                let native = rustls_native_certs::load_native_certs();
-                roots.add_parsable_certificates(native.certs);
+        let mut extra_roots = Vec::new();
+        if let Some(path) = cacert {
+            for cert in CertificateDer::pem_file_iter(path)
+                .map_err(|e| format!("--cacert {}: {e}", path.display()))?
+            {
+                extra_roots.push(cert.map_err(|e| format!("--cacert {}: {e}", path.display()))?);
             }
-            if let Some(path) = cacert {
-                let mut added = 0;
-                for cert in CertificateDer::pem_file_iter(path)
-                    .map_err(|e| format!("--cacert {}: {e}", path.display()))?
-                {
-                    let cert = cert.map_err(|e| format!("--cacert {}: {e}", path.display()))?;
-                    roots
-                        .add(cert)
-                        .map_err(|e| format!("--cacert {}: {e}", path.display()))?;
-                    added += 1;
-                }
-                if added == 0 {
-                    return Err(format!(
-                        "--cacert {}: no PEM certificate found",
-                        path.display()
-                    ));
-                }
+            if extra_roots.is_empty() {
+                return Err(format!(
+                    "--cacert {}: no PEM certificate found",
+                    path.display()
+                ));
             }
-            builder.with_root_certificates(roots)
-        };
-        let mut config = match client_cert {
-            None => builder.with_no_client_auth(),
+        }
+        let client_auth = match client_cert {
+            None => None,
             Some((cert, key)) => {
                 let chain = CertificateDer::pem_file_iter(cert)
                     .and_then(Iterator::collect::<Result<Vec<_>, _>>)
@@ -171,24 +170,83 @@ impl TlsSettings {
                 }
                 let key_der = PrivateKeyDer::from_pem_file(key)
                     .map_err(|e| format!("--key {}: {e}", key.display()))?;
-                builder
-                    .with_client_auth_cert(chain, key_der)
-                    .map_err(|e| format!("--cert/--key: {e}"))?
+                Some((chain, key_der))
             }
         };
-        // Only HTTP/1.1: SSE and the WebSocket upgrade are both HTTP/1.1 here.
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(TlsSettings {
-            config: Arc::new(config),
+        let parts = TlsParts {
             insecure,
+            extra_roots,
+            client_auth,
+        };
+        let checked = Arc::new(parts.build(false)?);
+        Ok(TlsSettings {
+            inner: Arc::new(TlsInner {
+                parts,
+                checked,
+                full: OnceLock::new(),
+            }),
         })
+    }
+
+    /// Certificate verification is off.
+    pub fn insecure(&self) -> bool {
+        self.inner.parts.insecure
+    }
+
+    /// The client configuration, with the system store loaded (once) unless `--insecure`.
+    fn config(&self) -> Arc<ClientConfig> {
+        let inner = &self.inner;
+        if inner.parts.insecure {
+            return inner.checked.clone();
+        }
+        inner
+            .full
+            .get_or_init(|| {
+                // The same inputs built fine at start; should the second build fail anyway,
+                // the checked configuration (without system roots) still verifies certificates.
+                inner
+                    .parts
+                    .build(true)
+                    .map_or_else(|_| inner.checked.clone(), Arc::new)
+            })
+            .clone()
     }
 }
 
-impl TlsSettings {
-    /// Certificate verification is off.
-    pub fn insecure(&self) -> bool {
-        self.insecure
+impl TlsParts {
+    fn build(&self, system_roots: bool) -> Result<ClientConfig, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS setup: {e}"))?;
+        let builder = if self.insecure {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+        } else {
+            let mut roots = RootCertStore::empty();
+            if system_roots {
+                // A machine without a system store still works with --cacert; errors for single
+                // unreadable certificates are not fatal, as in curl.
+                let native = rustls_native_certs::load_native_certs();
+                roots.add_parsable_certificates(native.certs);
+            }
+            for cert in &self.extra_roots {
+                roots
+                    .add(cert.clone())
+                    .map_err(|e| format!("--cacert: {e}"))?;
+            }
+            builder.with_root_certificates(roots)
+        };
+        let mut config = match &self.client_auth {
+            None => builder.with_no_client_auth(),
+            Some((chain, key)) => builder
+                .with_client_auth_cert(chain.clone(), key.clone_key())
+                .map_err(|e| format!("--cert/--key: {e}"))?,
+        };
+        // Only HTTP/1.1: SSE and the WebSocket upgrade are both HTTP/1.1 here.
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(config)
     }
 }
 
@@ -301,7 +359,7 @@ pub async fn connect(
         }
         let name = ServerName::try_from(host.clone())
             .map_err(|e| ConnectError::Tls(format!("bad server name {host}: {e}")))?;
-        let stream = TlsConnector::from(tls.config.clone())
+        let stream = TlsConnector::from(tls.config())
             .connect(name, tcp)
             .await
             .map_err(|e| ConnectError::Tls(tls_error_text(&e)))?;

@@ -268,8 +268,10 @@ async fn route(req: Request<Incoming>, state: Arc<State>) -> Response<Body> {
         "/firehose/sse" if get => firehose::sse(&query, state),
         "/chat" if get || method == Method::POST => sse::chat(req, &query, state).await,
         "/inspect" => sse::inspect(req, state).await,
+        // Any method: a POST stream's redirects (307 keeps the POST, 303 turns it into a GET)
+        // are tested against it.
         _ => match path.strip_prefix("/status/") {
-            Some(code) if get => plain::status(code, &query),
+            Some(code) => plain::status(code, &query),
             _ => plain::not_found(&method, &path),
         },
     }

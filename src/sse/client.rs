@@ -6,11 +6,13 @@
 //! `text/event-stream` fails the stream. Statuses that ask to come back later (429, 502, 503, 504)
 //! are retried, honouring `Retry-After`.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use url::Url;
 
 use super::parser::{SseItem, SseLint, SseParser};
 use crate::control::Control;
@@ -50,10 +52,11 @@ impl SseSession {
         }
     }
 
-    fn request(&self) -> Result<http::Request<Full<Bytes>>, String> {
-        let url = &self.cfg.target.url;
+    /// The request for `url` (the target, or where a redirect led). `hop` says how the redirects
+    /// so far changed it.
+    fn request(&self, url: &Url, hop: &Hop) -> Result<http::Request<Full<Bytes>>, String> {
         let mut b = http::Request::builder()
-            .method(self.cfg.method.as_str())
+            .method(hop.method.as_str())
             .uri(crate::net::request_target(url))
             .header(http::header::HOST, crate::net::host_header(url))
             .header(http::header::ACCEPT, "text/event-stream")
@@ -68,8 +71,12 @@ impl SseSession {
         if !last_id.is_empty() {
             b = b.header("last-event-id", last_id);
         }
-        let body = self.cfg.body.clone().unwrap_or_default();
-        if self.cfg.body.is_some() && !user_sets("content-type") {
+        let body = if hop.send_body {
+            self.cfg.body.clone().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        if hop.send_body && self.cfg.body.is_some() && !user_sets("content-type") {
             // LLM-style POST streams take JSON; anything else goes as plain text.
             let ct = if serde_json::from_slice::<serde_json::Value>(&body).is_ok() {
                 "application/json"
@@ -78,7 +85,20 @@ impl SseSession {
             };
             b = b.header(http::header::CONTENT_TYPE, ct);
         }
-        b = http1::add_user_headers(b, &self.cfg.headers, &["host", "last-event-id"]);
+        if hop.cross_origin {
+            // Credentials meant for the target do not follow a redirect to another origin
+            // (curl and browsers drop them too).
+            let kept: Vec<(String, String)> = self
+                .cfg
+                .headers
+                .iter()
+                .filter(|(n, _)| !crate::redact::is_secret_header(n))
+                .cloned()
+                .collect();
+            b = http1::add_user_headers(b, &kept, &["host", "last-event-id"]);
+        } else {
+            b = http1::add_user_headers(b, &self.cfg.headers, &["host", "last-event-id"]);
+        }
         b.body(Full::new(Bytes::from(body)))
             .map_err(|e| format!("cannot build request: {e}"))
     }
@@ -117,6 +137,30 @@ impl SseSession {
         }
         false
     }
+}
+
+/// How the redirects followed so far changed the request.
+#[derive(Debug)]
+struct Hop {
+    /// Request method (a 303, or a 301/302 answering a POST, turn it into GET).
+    method: String,
+    /// Whether the `--data` body is still sent.
+    send_body: bool,
+    /// A redirect led to another origin: credentials headers are no longer sent.
+    cross_origin: bool,
+    /// Redirects followed in this attempt.
+    redirects: u32,
+}
+
+/// Where a redirect response points: the `Location` of a 301, 302, 303, 307 or 308, resolved
+/// against `base`, when it is an http(s) URL. `None` for anything else (which is then an error).
+fn redirect_target(status: http::StatusCode, headers: &http::HeaderMap, base: &Url) -> Option<Url> {
+    if !matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = headers.get(http::header::LOCATION)?.to_str().ok()?;
+    let next = base.join(location).ok()?;
+    matches!(next.scheme(), "http" | "https").then_some(next)
 }
 
 impl SseSession {
@@ -197,36 +241,86 @@ pub fn idle_timeout(
 
 impl Session for SseSession {
     async fn connect_once(&mut self, em: &mut Emitter, ctl: &mut ControlRx) -> Outcome {
-        let request = match self.request() {
-            Ok(r) => r,
-            Err(e) => {
-                em.error(e.clone(), None, None);
-                return Outcome::Failed {
-                    reason: e,
-                    retry: false,
-                    retry_after: None,
-                };
-            }
+        let mut url = self.cfg.target.url.clone();
+        let mut hop = Hop {
+            method: self.cfg.method.clone(),
+            send_body: self.cfg.body.is_some(),
+            cross_origin: false,
+            redirects: 0,
         };
-        let exchange = http1::exchange(&self.cfg, &self.tap, request, false);
-        let opened = tokio::select! {
-            r = exchange => r,
-            c = wait_shutdown(ctl) => return c,
-        };
-        let mut opened = match opened {
-            Ok(o) => o,
-            Err(e) => {
-                let msg = e.to_string();
-                em.error(msg.clone(), None, None);
-                em.flush();
-                // A certificate problem will not fix itself; everything else might.
-                let retry = !matches!(e, ExchangeError::Connect(crate::net::ConnectError::Tls(_)));
-                return Outcome::Failed {
-                    reason: msg,
-                    retry,
-                    retry_after: None,
-                };
+        let mut opened = loop {
+            let request = match self.request(&url, &hop) {
+                Ok(r) => r,
+                Err(e) => {
+                    em.error(e.clone(), None, None);
+                    return Outcome::Failed {
+                        reason: e,
+                        retry: false,
+                        retry_after: None,
+                    };
+                }
+            };
+            let proxy = if hop.redirects == 0 {
+                self.cfg.proxy.clone()
+            } else {
+                self.cfg.proxies.for_url(&url)
+            };
+            let exchange =
+                http1::exchange(&self.cfg, &url, proxy.as_ref(), &self.tap, request, false);
+            let opened = tokio::select! {
+                r = exchange => r,
+                c = wait_shutdown(ctl) => return c,
+            };
+            let opened = match opened {
+                Ok(o) => o,
+                Err(e) => {
+                    let msg = e.to_string();
+                    em.error(msg.clone(), None, None);
+                    em.flush();
+                    // A certificate problem will not fix itself; everything else might.
+                    let retry =
+                        !matches!(e, ExchangeError::Connect(crate::net::ConnectError::Tls(_)));
+                    return Outcome::Failed {
+                        reason: msg,
+                        retry,
+                        retry_after: None,
+                    };
+                }
+            };
+            let status = opened.response.status();
+            let Some(next) = redirect_target(status, opened.response.headers(), &url) else {
+                break opened;
+            };
+            if hop.redirects >= self.cfg.max_redirects {
+                break opened;
             }
+            hop.redirects += 1;
+            // EventSource follows redirects (fetch does); show each one, since a redirect on an
+            // event stream is usually a proxy, a CDN or a login wall at work.
+            em.lint(
+                self.tap.last_read().stamp,
+                "redirect",
+                format!(
+                    "{} to {}: followed ({} of at most {})",
+                    http1::status_message(status, ""),
+                    crate::redact::display_url(&next),
+                    hop.redirects,
+                    self.cfg.max_redirects
+                ),
+            );
+            em.flush();
+            // As fetch does: 303 becomes a GET, and so does a POST answered with 301 or 302;
+            // 307 and 308 repeat the request as it was.
+            if status == http::StatusCode::SEE_OTHER
+                || (matches!(status.as_u16(), 301 | 302) && hop.method == "POST")
+            {
+                if hop.method != "HEAD" {
+                    "GET".clone_into(&mut hop.method);
+                }
+                hop.send_body = false;
+            }
+            hop.cross_origin |= next.origin() != self.cfg.target.url.origin();
+            url = next;
         };
         let status = opened.response.status();
         if status == http::StatusCode::NO_CONTENT {
@@ -234,7 +328,14 @@ impl Session for SseSession {
         }
         if !status.is_success() {
             let body = http1::body_start(opened.response.body_mut(), 256).await;
-            let msg = http1::status_message(status, &body);
+            let mut msg = http1::status_message(status, &body);
+            if redirect_target(status, opened.response.headers(), &url).is_some() {
+                let _ = write!(
+                    msg,
+                    " (not followed: --max-redirects {})",
+                    self.cfg.max_redirects
+                );
+            }
             em.error(msg.clone(), Some(status.as_u16()), None);
             em.flush();
             let retry_after = opened

@@ -140,7 +140,14 @@ impl Session for WsSession {
             Ok(r) => r,
             Err(e) => return failed(em, e, None, None, false),
         };
-        let exchange = http1::exchange(&self.cfg, &self.tap, request, true);
+        let exchange = http1::exchange(
+            &self.cfg,
+            &self.cfg.target.url,
+            self.cfg.proxy.as_ref(),
+            &self.tap,
+            request,
+            true,
+        );
         let opened = tokio::select! {
             r = exchange => r,
             c = wait_shutdown(ctl) => return c,
