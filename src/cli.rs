@@ -126,7 +126,8 @@ pub struct ConnArgs {
     /// Reconnect WebSocket streams too when they end.
     #[arg(long)]
     pub reconnect: bool,
-    /// Give up after this many consecutive failed reconnect attempts.
+    /// Give up after this many consecutive failed reconnect attempts (a connection that opens but
+    /// delivers nothing counts as failed); giving up exits 1.
     #[arg(long, value_name = "N")]
     pub max_retries: Option<u32>,
     /// SSE: follow at most N redirects per connection (each one is reported with a `redirect`

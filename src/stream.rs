@@ -96,6 +96,9 @@ pub struct Emitter {
     resumed: Option<Stamp>,
     last_rx: Option<Stamp>,
     counted: u64,
+    /// Records received from the server (any kind), for telling a working connection from one
+    /// that opens and closes without delivering anything.
+    received: u64,
     count_limit: Option<u64>,
     heartbeat: Option<Duration>,
     gap_raised: bool,
@@ -136,6 +139,7 @@ impl Emitter {
             resumed: None,
             last_rx: None,
             counted: 0,
+            received: 0,
             count_limit,
             heartbeat,
             gap_raised: false,
@@ -229,6 +233,7 @@ impl Emitter {
 
     /// Something received from the server, delivered by read `mark`.
     pub fn rx(&mut self, mark: ReadMark, kind: Kind, wire_bytes: u64, payload_bytes: u64) {
+        self.received += 1;
         let countable = kind.is_countable();
         let mut r = self.record(mark.stamp, kind);
         r.dir = Some(Dir::In);
@@ -473,9 +478,14 @@ pub async fn supervise<S: Session + Send>(
     use crate::control::Control;
     let mut attempt: u32 = 0;
     let (reason, failed) = loop {
+        let received_before = em.received;
         let outcome = session.connect_once(&mut em, &mut ctl).await;
         em.disconnected();
-        if session.take_opened() {
+        // A connection that opened and delivered something (an event, a comment, a message, a
+        // ping) was working: the backoff and `--max-retries` start again. One that opened and
+        // ended without a byte of content counts as a failed attempt, so a server that accepts
+        // and hangs up at once is backed off and, with --max-retries, given up on.
+        if session.take_opened() && em.received > received_before {
             attempt = 0;
         }
         let (reason, failed, retry_after) = match outcome {
@@ -508,7 +518,9 @@ pub async fn supervise<S: Session + Send>(
         if let Some(max) = cfg.max_retries
             && attempt > max
         {
-            break (format!("{reason}; gave up after {max} retries"), failed);
+            // Giving up is a failure even when each attempt ended cleanly: the stream never
+            // worked again within the retries allowed (exit code 1).
+            break (format!("{reason}; gave up after {max} retries"), true);
         }
         // The `retry:` value is reported only when it was the base of the delay.
         let retry_ms = if retry_after.is_none() {

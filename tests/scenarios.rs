@@ -807,3 +807,52 @@ async fn sse_redirect_to_another_origin_drops_credentials() {
     assert!(req["headers"]["cookie"].is_null(), "{req}");
     assert_eq!(req["headers"]["x-trace"], "kept");
 }
+
+#[tokio::test]
+async fn max_retries_counts_connections_that_open_and_deliver_nothing() {
+    let srv = server().await;
+    let a = srv.local_addr();
+    // /sse?count=0 opens and ends at once: every attempt is empty, so the retries run out.
+    let out = run(&[
+        "--json",
+        "--max-retries",
+        "2",
+        "--max-backoff",
+        "10ms",
+        "--duration",
+        "10s",
+        &format!("http://{a}/sse?count=0"),
+    ])
+    .await;
+    assert_eq!(out.code, 1, "{:?}", out.records);
+    assert_eq!(out.kind("open").len(), 3);
+    let attempts: Vec<&Value> = out
+        .kind("reconnect")
+        .iter()
+        .map(|r| &r["attempt"])
+        .collect();
+    assert_eq!(attempts, [1, 2]);
+    let end = out.kind("end")[0];
+    assert_eq!(
+        end["reason"],
+        "server closed the stream; gave up after 2 retries"
+    );
+    assert_eq!(end["failed"], true);
+    // Connections that deliver an event each are working: the count starts again every time,
+    // so the same limit never ends the stream (--count does).
+    let out = run(&[
+        "--json",
+        "--max-retries",
+        "1",
+        "--max-backoff",
+        "10ms",
+        "--count",
+        "4",
+        &format!("http://{a}/sse?count=1&interval_ms=1"),
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{:?}", out.records);
+    assert_eq!(out.kind("event").len(), 4);
+    assert!(out.kind("reconnect").iter().all(|r| r["attempt"] == 1));
+    assert_eq!(out.kind("end")[0]["reason"], "count reached");
+}
