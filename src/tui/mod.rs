@@ -3,8 +3,8 @@
 //!
 //! Input, records and the frame tick meet in one `tokio::select!`; nothing is shared, nothing is
 //! locked. Records are drained into the store as they come (cheap, O(1) each) but the screen is only
-//! redrawn on a tick after something changed, so a firehose costs one frame per tick and an idle
-//! dashboard costs one frame per second (for the clocks).
+//! redrawn after something changed, at most once per frame period, so a firehose costs one frame
+//! per period; an idle dashboard wakes once per second (for the clocks) and draws one frame.
 
 pub mod app;
 pub mod keymap;
@@ -122,15 +122,27 @@ where
     }
     let theme = config.theme;
     let period = Duration::from_secs(1) / config.fps.clamp(1, 240);
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // Frames are at least a period apart. Idle, the loop sleeps until the wall clock's next
+    // second (when the clocks on screen move) instead of waking at the frame rate for nothing.
+    let mut next_frame = tokio::time::Instant::now();
     let mut dirty = true;
     let mut last_second = i64::MIN;
     let mut records_open = true;
 
     loop {
+        let wake = if dirty || replay.is_some() {
+            // A replay's clock runs at its own speed: keep the frame rate.
+            next_frame
+        } else {
+            let now_us = unix_micros(std::time::SystemTime::now());
+            let to_next_second = 1_000_000 - now_us.rem_euclid(1_000_000);
+            next_frame.max(
+                tokio::time::Instant::now() + Duration::from_micros(to_next_second.unsigned_abs()),
+            )
+        };
         tokio::select! {
-            _ = tick.tick() => {
+            () = tokio::time::sleep_until(wake) => {
+                next_frame = tokio::time::Instant::now() + period;
                 let now_us = match &replay {
                     Some(clock) => clock.now_us(store.latest_ts_us(), !records_open),
                     None => unix_micros(std::time::SystemTime::now()),
