@@ -85,20 +85,16 @@ impl SseSession {
             };
             b = b.header(http::header::CONTENT_TYPE, ct);
         }
-        if hop.cross_origin {
-            // Credentials meant for the target do not follow a redirect to another origin
-            // (curl and browsers drop them too).
-            let kept: Vec<(String, String)> = self
-                .cfg
-                .headers
-                .iter()
-                .filter(|(n, _)| !crate::redact::is_secret_header(n))
-                .cloned()
-                .collect();
-            b = http1::add_user_headers(b, &kept, &["host", "last-event-id"]);
-        } else {
-            b = http1::add_user_headers(b, &self.cfg.headers, &["host", "last-event-id"]);
-        }
+        // Credentials meant for the target do not follow a redirect to another origin (curl and
+        // browsers drop them too).
+        let headers: Vec<(String, String)> = self
+            .cfg
+            .headers
+            .iter()
+            .filter(|(n, _)| !(hop.cross_origin && crate::redact::is_secret_header(n)))
+            .cloned()
+            .collect();
+        b = http1::add_user_headers(b, &headers, &["host", "last-event-id"]);
         b.body(Full::new(Bytes::from(body)))
             .map_err(|e| format!("cannot build request: {e}"))
     }
@@ -248,7 +244,7 @@ impl Session for SseSession {
             cross_origin: false,
             redirects: 0,
         };
-        let mut opened = loop {
+        let (mut opened, over_limit) = loop {
             let request = match self.request(&url, &hop) {
                 Ok(r) => r,
                 Err(e) => {
@@ -288,11 +284,12 @@ impl Session for SseSession {
                 }
             };
             let status = opened.response.status();
+            // `true` when a redirect is left unfollowed because of the limit.
             let Some(next) = redirect_target(status, opened.response.headers(), &url) else {
-                break opened;
+                break (opened, false);
             };
             if hop.redirects >= self.cfg.max_redirects {
-                break opened;
+                break (opened, true);
             }
             hop.redirects += 1;
             // EventSource follows redirects (fetch does); show each one, since a redirect on an
@@ -329,7 +326,7 @@ impl Session for SseSession {
         if !status.is_success() {
             let body = http1::body_start(opened.response.body_mut(), 256).await;
             let mut msg = http1::status_message(status, &body);
-            if redirect_target(status, opened.response.headers(), &url).is_some() {
+            if over_limit {
                 let _ = write!(
                     msg,
                     " (not followed: --max-redirects {})",
