@@ -84,6 +84,27 @@ fn render_frame(bencher: Bencher, stored: usize) {
     });
 }
 
+/// The same frame with a filter that matches one record in 10,000 (`"seq":N0000,`; none of the
+/// first 1,000): the view must find the visible matches without walking the whole history every
+/// frame, which a rare filter would otherwise make it do.
+#[divan::bench(args = [1_000, 1_000_000], sample_count = 30)]
+fn render_frame_filtered(bencher: Bencher, stored: usize) {
+    let store = filled(stored);
+    let mut app = App::new(2);
+    app.page_rows = render::list_rows(ratatui::layout::Rect::new(0, 0, 200, 50), 2);
+    "0000,".clone_into(&mut app.filter);
+    app.sync_filter(&store);
+    let theme = Theme::default();
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
+    let now = T0 + i64::try_from(stored).unwrap_or(0) * 250 + 1_000;
+    bencher.bench_local(|| {
+        app.sync_filter(&store);
+        terminal
+            .draw(|f| render::draw(f, &store, &app, &theme, now))
+            .expect("draw");
+    });
+}
+
 #[divan::bench(sample_count = 20)]
 fn store_apply_100k(bencher: Bencher) {
     let records: Vec<Record> = (0..100_000).map(|i| record(i, i % 2)).collect();

@@ -6,6 +6,8 @@
 //! N matching records"; once paused, it is "N matching records from `top`", which is what keeps the
 //! view still while the stream keeps recording.
 
+use std::collections::VecDeque;
+
 use crate::control::Control;
 use crate::record::{Kind, Payload, Proto};
 use crate::store::{Entry, Store, StreamState};
@@ -87,7 +89,37 @@ pub struct App {
     pub status: Option<String>,
     /// Rows the record list shows, set from the layout so paging moves one screen.
     pub page_rows: usize,
+    /// Which stored records match `filter`, kept up to date by [`App::sync_filter`].
+    hits: FilterIndex,
 }
+
+/// The sequence numbers of the records that match a filter, per stream, so a frame finds the
+/// visible matches without walking the whole history: a filter that matches rarely would
+/// otherwise scan every stored record on every frame. Built once when the filter changes, then
+/// extended with the records that arrived since (and trimmed of the evicted ones). A cache: views
+/// compare equal whatever they have cached.
+#[derive(Debug, Clone, Default)]
+struct FilterIndex {
+    /// The filter the hits are for.
+    filter: String,
+    streams: Vec<StreamHits>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct StreamHits {
+    /// Records before this sequence number have been looked at.
+    scanned_to: u64,
+    /// Matching sequence numbers, ascending.
+    seqs: VecDeque<u64>,
+}
+
+impl PartialEq for FilterIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for FilterIndex {}
 
 impl App {
     /// View state for `streams` panes, following, first pane focused.
@@ -101,7 +133,43 @@ impl App {
             input: None,
             status: None,
             page_rows: 10,
+            hits: FilterIndex::default(),
         }
+    }
+
+    /// Brings the filter index up to date with the store: rebuilt when the filter changed,
+    /// otherwise only the records that arrived since the last call are looked at. The run loop
+    /// calls it before each frame; without it, views fall back to scanning (same result).
+    pub fn sync_filter(&mut self, store: &Store) {
+        let hits = &mut self.hits;
+        if self.filter.is_empty() {
+            hits.filter.clear();
+            hits.streams.clear();
+            return;
+        }
+        if hits.filter != self.filter || hits.streams.len() != store.streams().len() {
+            hits.filter.clone_from(&self.filter);
+            hits.streams = vec![StreamHits::default(); store.streams().len()];
+        }
+        for (h, s) in hits.streams.iter_mut().zip(store.streams()) {
+            while h.seqs.front().is_some_and(|&seq| seq < s.first_seq()) {
+                h.seqs.pop_front();
+            }
+            let from = s.index_of(h.scanned_to.max(s.first_seq()));
+            for e in s.ring().range(from..) {
+                if matches_filter(&e.rec.kind, &self.filter) {
+                    h.seqs.push_back(e.seq);
+                }
+            }
+            h.scanned_to = s.next_seq();
+        }
+    }
+
+    /// The index's hits for stream `pane` when they are current for this filter and store.
+    fn current_hits(&self, pane: usize, s: &StreamState) -> Option<&VecDeque<u64>> {
+        let h = self.hits.streams.get(pane)?;
+        (!self.filter.is_empty() && self.hits.filter == self.filter && h.scanned_to == s.next_seq())
+            .then_some(&h.seqs)
     }
 
     /// Whether keys go to the input line.
@@ -128,6 +196,21 @@ impl App {
         if rows == 0 || s.ring().is_empty() {
             return Vec::new();
         }
+        if let Some(seqs) = self.current_hits(pane, s) {
+            let entry = |seq: &u64| &s.ring()[s.index_of(*seq)];
+            let from = if view.following() {
+                view.cleared_before
+            } else {
+                view.top.max(view.cleared_before)
+            };
+            let first = seqs.partition_point(|&seq| seq < from);
+            return if view.following() {
+                let start = seqs.len().saturating_sub(rows).max(first);
+                seqs.range(start..).map(entry).collect()
+            } else {
+                seqs.range(first..).take(rows).map(entry).collect()
+            };
+        }
         if view.following() {
             let mut out: Vec<&Entry> = s
                 .ring()
@@ -151,8 +234,14 @@ impl App {
     /// The selected record of a pane: the chosen one when paused, the newest shown when following.
     pub fn selected_seq(&self, pane: usize, s: &StreamState) -> Option<u64> {
         let view = self.panes.get(pane)?;
-        match view.selected {
-            Some(seq) => Some(seq),
+        if view.selected.is_some() {
+            return view.selected;
+        }
+        match self.current_hits(pane, s) {
+            Some(seqs) => seqs
+                .back()
+                .copied()
+                .filter(|&seq| seq >= view.cleared_before),
             None => s
                 .ring()
                 .iter()
@@ -484,6 +573,79 @@ mod tests {
             .iter()
             .map(|e| e.seq)
             .collect()
+    }
+
+    /// The indexed view (after `sync_filter`) and the scanning one (a copy without a current
+    /// index) show the same rows and the same selection, through arrivals, evictions, pauses,
+    /// moves, clears and filter edits.
+    #[test]
+    fn filter_index_gives_the_same_view_as_scanning() {
+        enum Step {
+            Filter(&'static str),
+            Arrive(i64),
+            Key(Action),
+        }
+        let steps = [
+            Step::Filter("hit"),
+            Step::Arrive(30),
+            Step::Key(Action::TogglePause),
+            Step::Arrive(40), // evicts: history is 50
+            Step::Key(Action::Move(-3)),
+            Step::Key(Action::Top),
+            Step::Key(Action::TogglePause),
+            Step::Key(Action::Clear),
+            Step::Arrive(15),
+            Step::Filter(" 1"), // edits the filter: "hit 1…" only
+            Step::Arrive(200),
+        ];
+        let mut store = store_with(0, 50);
+        let mut app = App::new(1);
+        app.page_rows = 4;
+        let mut i = 0;
+        let mut checked_hits = 0;
+        for (n, step) in steps.iter().enumerate() {
+            match step {
+                Step::Filter(text) => {
+                    app.handle(&Action::StartFilter, &store);
+                    for c in text.chars() {
+                        app.handle(&Action::InputChar(c), &store);
+                    }
+                    app.handle(&Action::InputSubmit, &store);
+                }
+                Step::Arrive(n) => {
+                    for _ in 0..*n {
+                        // One record in seven mentions "hit".
+                        let data = if i % 7 == 0 {
+                            format!("hit {i}")
+                        } else {
+                            format!("n{i}")
+                        };
+                        store.apply(ev(i, &data));
+                        i += 1;
+                    }
+                }
+                Step::Key(action) => {
+                    app.handle(action, &store);
+                }
+            }
+            app.sync_filter(&store);
+            let mut scanning = app.clone();
+            scanning.hits = FilterIndex::default();
+            let s = &store.streams()[0];
+            assert!(
+                app.current_hits(0, s).is_some() || app.filter.is_empty(),
+                "step {n}"
+            );
+            assert!(scanning.current_hits(0, s).is_none());
+            assert_eq!(seqs(&app, &store), seqs(&scanning, &store), "step {n}");
+            assert_eq!(
+                app.selected_seq(0, s),
+                scanning.selected_seq(0, s),
+                "step {n}"
+            );
+            checked_hits += seqs(&app, &store).len();
+        }
+        assert!(checked_hits > 10, "the filter matched something to compare");
     }
 
     #[test]

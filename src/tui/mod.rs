@@ -150,6 +150,7 @@ where
                 // Clocks ("heartbeat 3 s ago", reconnect countdown) move once a second when idle.
                 let second = now_us.div_euclid(1_000_000);
                 if dirty || second != last_second {
+                    app.sync_filter(&store);
                     terminal
                         .draw(|f| render::draw(f, &store, &app, &theme, now_us))
                         .map_err(std::io::Error::other)?;
