@@ -459,19 +459,33 @@ impl App {
         let start = s.index_of(sel);
         let steps = n.unsigned_abs() as usize;
         let ring = s.ring();
-        let new_sel = if n < 0 {
+        let cleared = self.panes[pane].cleared_before;
+        let moved = if let Some(hits) = self.current_hits(pane, s) {
+            // The same walk over the filter's hits instead of the whole ring.
+            let at = ring.get(start).map_or(sel, |e| e.seq);
+            let shown_from = hits.partition_point(|&seq| seq < cleared);
+            if n < 0 {
+                let before = hits.partition_point(|&seq| seq < at).max(shown_from);
+                (before > shown_from).then(|| hits[before - steps.min(before - shown_from)])
+            } else {
+                let after = hits.partition_point(|&seq| seq <= at).max(shown_from);
+                (steps > 0 && after < hits.len()).then(|| hits[(after + steps).min(hits.len()) - 1])
+            }
+        } else if n < 0 {
             ring.range(..start)
                 .rev()
                 .filter(|e| self.shows(pane, e))
                 .take(steps)
                 .last()
+                .map(|e| e.seq)
         } else {
             ring.range(start + 1..)
                 .filter(|e| self.shows(pane, e))
                 .take(steps)
                 .last()
-        }
-        .map_or(sel.max(s.first_seq()), |e| e.seq);
+                .map(|e| e.seq)
+        };
+        let new_sel = moved.unwrap_or(sel.max(s.first_seq()));
         let rows = self.page_rows.max(1);
         let view = &mut self.panes[pane];
         view.selected = Some(new_sel);
@@ -481,12 +495,21 @@ impl App {
         // Count shown records from top through the selection; scroll when it falls off the bottom.
         let top_idx = s.index_of(view.top);
         let sel_idx = s.index_of(new_sel);
-        let shown_until_sel: Vec<u64> = ring
-            .range(top_idx..=sel_idx.max(top_idx))
-            .filter(|e| e.seq >= self.panes[pane].cleared_before)
-            .filter(|e| matches_filter(&e.rec.kind, &self.filter))
-            .map(|e| e.seq)
-            .collect();
+        let last = ring.get(sel_idx.max(top_idx)).map_or(new_sel, |e| e.seq);
+        let first = ring.get(top_idx).map_or(view.top, |e| e.seq).max(cleared);
+        let shown_until_sel: Vec<u64> = match self.current_hits(pane, s) {
+            Some(hits) => {
+                let a = hits.partition_point(|&seq| seq < first);
+                let b = hits.partition_point(|&seq| seq <= last);
+                hits.range(a..b.max(a)).copied().collect()
+            }
+            None => ring
+                .range(top_idx..=sel_idx.max(top_idx))
+                .filter(|e| e.seq >= cleared)
+                .filter(|e| matches_filter(&e.rec.kind, &self.filter))
+                .map(|e| e.seq)
+                .collect(),
+        };
         if shown_until_sel.len() > rows {
             self.panes[pane].top = shown_until_sel[shown_until_sel.len() - rows];
         }
@@ -575,9 +598,9 @@ mod tests {
             .collect()
     }
 
-    /// The indexed view (after `sync_filter`) and the scanning one (a copy without a current
-    /// index) show the same rows and the same selection, through arrivals, evictions, pauses,
-    /// moves, clears and filter edits.
+    /// A view that keeps its filter index current (`sync_filter`) and one that never builds it
+    /// (so it scans), given the same actions, end up with the same top and selection and show
+    /// the same rows, through arrivals, evictions, pauses, moves, pages, clears and filter edits.
     #[test]
     fn filter_index_gives_the_same_view_as_scanning() {
         enum Step {
@@ -591,6 +614,11 @@ mod tests {
             Step::Key(Action::TogglePause),
             Step::Arrive(40), // evicts: history is 50
             Step::Key(Action::Move(-3)),
+            Step::Key(Action::Move(2)),
+            Step::Key(Action::PageUp),
+            Step::Key(Action::Move(-100)),
+            Step::Key(Action::PageDown),
+            Step::Key(Action::Move(7)),
             Step::Key(Action::Top),
             Step::Key(Action::TogglePause),
             Step::Key(Action::Clear),
@@ -599,18 +627,19 @@ mod tests {
             Step::Arrive(200),
         ];
         let mut store = store_with(0, 50);
-        let mut app = App::new(1);
-        app.page_rows = 4;
+        // Two views given the same actions: one keeps its index current, one never builds it.
+        let mut indexed = App::new(1);
+        indexed.page_rows = 4;
+        let mut scanning = indexed.clone();
         let mut i = 0;
         let mut checked_hits = 0;
         for (n, step) in steps.iter().enumerate() {
+            let mut actions = Vec::new();
             match step {
                 Step::Filter(text) => {
-                    app.handle(&Action::StartFilter, &store);
-                    for c in text.chars() {
-                        app.handle(&Action::InputChar(c), &store);
-                    }
-                    app.handle(&Action::InputSubmit, &store);
+                    actions.push(Action::StartFilter);
+                    actions.extend(text.chars().map(Action::InputChar));
+                    actions.push(Action::InputSubmit);
                 }
                 Step::Arrive(n) => {
                     for _ in 0..*n {
@@ -624,26 +653,28 @@ mod tests {
                         i += 1;
                     }
                 }
-                Step::Key(action) => {
-                    app.handle(action, &store);
-                }
+                Step::Key(action) => actions.push(action.clone()),
             }
-            app.sync_filter(&store);
-            let mut scanning = app.clone();
-            scanning.hits = FilterIndex::default();
+            for action in &actions {
+                indexed.sync_filter(&store);
+                indexed.handle(action, &store);
+                scanning.handle(action, &store);
+            }
+            indexed.sync_filter(&store);
             let s = &store.streams()[0];
             assert!(
-                app.current_hits(0, s).is_some() || app.filter.is_empty(),
+                indexed.current_hits(0, s).is_some() || indexed.filter.is_empty(),
                 "step {n}"
             );
             assert!(scanning.current_hits(0, s).is_none());
-            assert_eq!(seqs(&app, &store), seqs(&scanning, &store), "step {n}");
+            assert_eq!(indexed.panes, scanning.panes, "step {n}: top and selection");
+            assert_eq!(seqs(&indexed, &store), seqs(&scanning, &store), "step {n}");
             assert_eq!(
-                app.selected_seq(0, s),
+                indexed.selected_seq(0, s),
                 scanning.selected_seq(0, s),
                 "step {n}"
             );
-            checked_hits += seqs(&app, &store).len();
+            checked_hits += seqs(&indexed, &store).len();
         }
         assert!(checked_hits > 10, "the filter matched something to compare");
     }
