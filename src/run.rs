@@ -58,10 +58,8 @@ impl Plan {
                     Proto::Sse => !conn.no_reconnect,
                     Proto::Ws => conn.reconnect,
                 };
-                let proxy = proxies.for_url(&target.url);
                 Arc::new(StreamConfig {
                     index,
-                    proxy,
                     proxies: proxies.clone(),
                     max_redirects: conn.max_redirects,
                     show_secrets: conn.show_secrets,

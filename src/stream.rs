@@ -27,9 +27,8 @@ pub struct StreamConfig {
     pub headers: Vec<(String, String)>,
     /// TLS settings.
     pub tls: TlsSettings,
-    /// HTTP CONNECT proxy for this URL.
-    pub proxy: Option<url::Url>,
-    /// The run's proxy settings, for the URLs redirects lead to.
+    /// The run's proxy settings: the HTTP CONNECT proxy for the URL, or for where a redirect
+    /// leads, is `proxies.for_url(url)`.
     pub proxies: crate::net::proxy::ProxySettings,
     /// SSE redirects followed per connection attempt (`--max-redirects`).
     pub max_redirects: u32,

@@ -256,11 +256,7 @@ impl Session for SseSession {
                     };
                 }
             };
-            let proxy = if hop.redirects == 0 {
-                self.cfg.proxy.clone()
-            } else {
-                self.cfg.proxies.for_url(&url)
-            };
+            let proxy = self.cfg.proxies.for_url(&url);
             let exchange =
                 http1::exchange(&self.cfg, &url, proxy.as_ref(), &self.tap, request, false);
             let opened = tokio::select! {

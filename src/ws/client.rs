@@ -140,10 +140,11 @@ impl Session for WsSession {
             Ok(r) => r,
             Err(e) => return failed(em, e, None, None, false),
         };
+        let proxy = self.cfg.proxies.for_url(&self.cfg.target.url);
         let exchange = http1::exchange(
             &self.cfg,
             &self.cfg.target.url,
-            self.cfg.proxy.as_ref(),
+            proxy.as_ref(),
             &self.tap,
             request,
             true,
