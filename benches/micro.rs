@@ -7,12 +7,12 @@ use std::hint::black_box;
 
 use divan::Bencher;
 use divan::counter::{BytesCount, ItemsCount};
-use streamscope::clock::Stamp;
-use streamscope::net::tap::ReadMark;
+use streamscope::capture::emitter::Emitter;
+use streamscope::capture::net::tap::ReadMark;
+use streamscope::protocol::sse::SseParser;
+use streamscope::protocol::ws::{Decoder, encode_frame};
+use streamscope::record::time::Stamp;
 use streamscope::record::{DataOpcode, Kind, Payload, Proto, Record};
-use streamscope::sse::parser::SseParser;
-use streamscope::stream::Emitter;
-use streamscope::ws::codec::{Decoder, encode_frame};
 
 fn main() {
     divan::main();
@@ -185,7 +185,7 @@ fn emitter_to_json_sink(bencher: Bencher) {
     let data = "x".repeat(100);
     bencher.counter(ItemsCount::new(RECORDS)).bench_local(|| {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let sink = streamscope::output::spawn_json_sink(rx, std::io::sink());
+        let sink = streamscope::ingest::output::spawn_json_sink(rx, std::io::sink());
         let mut em = Emitter::new(0, Proto::Sse, tx, None, None);
         for read in 1..=(RECORDS / PER_READ) as u64 {
             let mark = ReadMark {

@@ -7,7 +7,7 @@
 use divan::Bencher;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use streamscope::control::StreamInfo;
+use streamscope::record::StreamInfo;
 use streamscope::record::{DataOpcode, Dir, Kind, Payload, Proto, Record};
 use streamscope::store::Store;
 use streamscope::tui::{App, Theme, render};

@@ -3,9 +3,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use streamscope::control::{Control, StreamInfo};
 use streamscope::record::{DataOpcode, Dir, Kind, Payload, Proto, Record, unix_micros};
 use streamscope::tui::{DashboardConfig, Theme, run};
+use streamscope::{capture::control::Control, record::StreamInfo};
 
 fn stream(index: usize, proto: Proto, url: &str) -> StreamInfo {
     StreamInfo {

@@ -1,32 +1,28 @@
 //! streamscope: see, decode and measure live Server-Sent Events and WebSocket streams.
 //!
-//! Data flows one way: a connection task per stream (`sse::client`, `ws::client`) reads the socket,
-//! feeds the bytes to a pure protocol parser (`sse::parser`, `ws::codec`), stamps the resulting
-//! [`record::Record`]s with the time of the read, and sends them over one channel to a single
-//! consumer: the JSON writer (`output`) or the dashboard's store. See `docs/architecture.md`.
+//! Data flows one way, and so do the modules' dependencies (each uses only those listed before it;
+//! `tests/layering.rs` checks it):
+//!
+//! - [`record`]: the one [`record::Record`] type every source sends and every sink takes, its JSON
+//!   form (writer and reader), time stamps, and the batches records travel in;
+//! - [`protocol`]: the pure parsers, fed bytes: the SSE event stream and WebSocket frames;
+//! - [`capture`]: live connections: TCP/TLS, the counting tap, the HTTP exchange, the SSE and
+//!   WebSocket clients, each task stamping records with the read that delivered them;
+//! - [`ingest`]: between sources and consumer: `--match` pairing, `--record`, `--har`, JSON lines;
+//! - [`replay`]: recordings and HAR files as a second source, with their original timing;
+//! - [`store`]: the dashboard's one owner of state and the statistics computed at ingest;
+//! - [`server`]: the embedded demo, test and replay server;
+//! - [`tui`]: the dashboard;
+//! - [`app`]: the command line and the modes behind it.
+//!
+//! See `docs/architecture.md`.
 
 pub mod app;
-pub mod backoff;
-pub mod cli;
-pub mod clock;
-pub mod control;
-pub mod detect;
-pub mod har;
-pub mod http1;
-pub mod matcher;
-pub mod net;
-pub mod output;
-pub mod pipeline;
+pub mod capture;
+pub mod ingest;
+pub mod protocol;
 pub mod record;
-pub mod record_parse;
-pub mod recording;
-pub mod redact;
 pub mod replay;
-pub mod replay_server;
-pub mod run;
 pub mod server;
-pub mod sse;
 pub mod store;
-pub mod stream;
 pub mod tui;
-pub mod ws;

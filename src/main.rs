@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use streamscope::cli::{Cli, Command};
-use streamscope::run::Plan;
+use streamscope::app::cli::{Cli, Command};
+use streamscope::app::plan::Plan;
 
 /// mimalloc instead of the system allocator: records are allocated on the connection tasks' thread
 /// and freed on the consumer's, the pattern glibc malloc handles worst (arena locks, consolidation).

@@ -12,9 +12,10 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use crate::control::{Control, RecordBatch};
+use crate::capture::control::Control;
+use crate::ingest::recording::Loaded;
 use crate::record::Record;
-use crate::recording::Loaded;
+use crate::record::batch::RecordBatch;
 
 /// How fast a replay runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,9 +54,9 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let text = String::from_utf8(bytes)
         .map_err(|e| format!("{}: not UTF-8 text ({e})", path.display()))?;
-    let loaded = match crate::har::parse_har(&text) {
-        Some(har) => crate::har::import(&har),
-        None => crate::recording::parse(&text),
+    let loaded = match crate::ingest::har::parse_har(&text) {
+        Some(har) => crate::ingest::har::import(&har),
+        None => crate::ingest::recording::parse(&text),
     };
     loaded.map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -12,8 +12,8 @@ use std::collections::VecDeque;
 
 use hdrhistogram::Histogram;
 
-use crate::control::StreamInfo;
-use crate::matcher::MatchStats;
+use crate::ingest::matcher::MatchStats;
+use crate::record::StreamInfo;
 use crate::record::{Kind, MatchSummary, Record, Side};
 
 /// Seconds covered by the rate window and the sparkline.
@@ -117,7 +117,7 @@ pub enum ConnState {
 }
 
 /// The meaning of a WebSocket close code: one table for the whole crate, owned by the codec.
-pub use crate::ws::codec::close_code_meaning;
+pub use crate::protocol::ws::close_code_meaning;
 
 /// Connection events kept for the timeline.
 pub const TIMELINE_CAP: usize = 1024;

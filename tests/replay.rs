@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use streamscope::control::StreamInfo;
+use streamscope::record::StreamInfo;
 use streamscope::record::{Proto, Record};
 use streamscope::server::ServerHandle;
 use streamscope::store::Store;
@@ -475,7 +475,7 @@ async fn serve_replay_plays_connections_back_with_their_timing() {
     srv.shutdown().await;
 
     let loaded = streamscope::replay::load(&rec).expect("load");
-    let replay = streamscope::replay_server::ReplayServer::bind(
+    let replay = streamscope::server::replay::ReplayServer::bind(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         &loaded,
         streamscope::replay::Speed::Factor(4.0),
@@ -534,7 +534,7 @@ async fn serve_replay_plays_connections_back_with_their_timing() {
             .iter()
             .filter(|r| r["stream"] == 1 && r["dir"] == "in")
             .filter_map(|r| r["ts"].as_str())
-            .filter_map(|t| streamscope::record_parse::parse_ts(t).ok())
+            .filter_map(|t| streamscope::record::parse::parse_ts(t).ok())
             .collect();
         (ts.last().copied().unwrap_or(0) - ts.first().copied().unwrap_or(0)) as f64
     };

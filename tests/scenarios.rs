@@ -647,7 +647,7 @@ async fn send_messages_go_again_after_every_ws_reconnect() {
             true,
             0,
             8,
-            &streamscope::ws::codec::encode_close_payload(1011, "again"),
+            &streamscope::protocol::ws::encode_close_payload(1011, "again"),
         );
         let _ = tokio::io::AsyncWriteExt::write_all(&mut sock, &close).await;
         let _ = support::read_client_frames(&mut sock, 1).await;

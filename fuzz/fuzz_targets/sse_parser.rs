@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use streamscope::sse::parser::{SseItem, SseParser};
+use streamscope::protocol::sse::{SseItem, SseParser};
 
 fn content(items: &[SseItem]) -> Vec<(String, String, Option<String>)> {
     items

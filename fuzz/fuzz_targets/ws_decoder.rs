@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use streamscope::ws::codec::{Decoder, WsItem};
+use streamscope::protocol::ws::{Decoder, WsItem};
 
 fn decode(bytes: &[u8], step: usize, max: usize, rsv1: bool) -> (Vec<WsItem>, Option<String>, u64) {
     let mut d = Decoder::new(max);

@@ -17,10 +17,10 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use super::State;
 use super::body::{self, Body};
 use super::query::{BadQuery, Query};
-use super::ws::{self, Socket};
+use super::socket::{self, Socket};
+use super::state::State;
 
 /// Lower bound of one precomputed block; big writes keep syscalls and channel hops rare.
 const BLOCK_BYTES: usize = 256 * 1024;
@@ -138,7 +138,7 @@ pub(super) async fn ws(mut socket: Socket, plan: &Plan) {
         return;
     }
     let ws = WebSocketStream::from_raw_socket(socket, Role::Server, None).await;
-    ws::close(ws, CloseCode::Normal, "done").await;
+    socket::close(ws, CloseCode::Normal, "done").await;
 }
 
 #[cfg(test)]

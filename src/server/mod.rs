@@ -19,9 +19,15 @@ mod feed;
 mod firehose;
 mod plain;
 mod query;
+pub mod replay;
 mod scenario;
+mod socket;
 mod sse;
+mod state;
 mod ws;
+
+pub use plain::endpoints;
+pub use state::ServerConfig;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -39,24 +45,7 @@ use tokio::time::Instant;
 
 use body::Body;
 use query::Query;
-
-/// Settings of the embedded server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerConfig {
-    /// Interval of the demo feed on `/sse` and `/ws` (a request can override it with `interval_ms`).
-    pub tick: Duration,
-    /// Interval of `: heartbeat` comments on `/sse` and of server pings on `/ws`.
-    pub heartbeat: Duration,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            tick: Duration::from_millis(250),
-            heartbeat: Duration::from_secs(5),
-        }
-    }
-}
+use state::State;
 
 /// A bound but not yet running server.
 #[derive(Debug)]
@@ -132,69 +121,6 @@ impl ServerHandle {
         // Ignoring the error: it only means no task is left to hear the signal.
         let _ = self.stop.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(5), self.alive.recv()).await;
-    }
-}
-
-/// The endpoints of a server at `addr`, as (URL, description), for `streamscope serve` and `/`.
-pub fn endpoints(addr: SocketAddr) -> Vec<(String, &'static str)> {
-    let http = format!("http://{addr}");
-    let ws = format!("ws://{addr}");
-    vec![
-        (
-            format!("{http}/sse"),
-            "SSE demo feed: tick events with seq/price JSON, heartbeats, Last-Event-ID resume (?count=N&interval_ms=M)",
-        ),
-        (
-            format!("{ws}/ws"),
-            "WebSocket demo feed: the same ticks as /sse as text messages, server pings (?count=N&interval_ms=M)",
-        ),
-        (
-            format!("{ws}/echo"),
-            "WebSocket echo: text and binary messages come back as sent, close is echoed",
-        ),
-        (
-            format!("{http}/firehose/sse?n=1000&size=100"),
-            "SSE firehose: n events of size bytes as fast as possible, then the body ends",
-        ),
-        (
-            format!("{ws}/firehose/ws?n=1000&size=100"),
-            "WebSocket firehose: n text messages of size bytes as fast as possible, then close 1000",
-        ),
-        (
-            format!("{http}/chat?prompt=hello+world"),
-            "LLM-like token stream over SSE (POST a JSON {\"prompt\":..} or text body, or GET ?prompt=), ends with [DONE]",
-        ),
-        (
-            format!("{http}/inspect"),
-            "SSE: one `request` event echoing the method, path, headers and body received",
-        ),
-        (
-            format!("{http}/status/500"),
-            "Replies with the given HTTP status (3xx redirect to /sse or ?location=, 429/503 with Retry-After)",
-        ),
-        (
-            format!("{http}/scenario/sse/drop?after=3"),
-            "Fault scenarios (drops, stalls, retry:, resets, close codes, ...): see docs/server.md",
-        ),
-    ]
-}
-
-/// What every task of one server shares.
-struct State {
-    config: ServerConfig,
-    start: Instant,
-    local_addr: SocketAddr,
-    stop: watch::Receiver<bool>,
-    // Held only so that `ServerHandle::shutdown` can tell when the last task has let go.
-    _alive: mpsc::Sender<()>,
-}
-
-impl State {
-    /// Resolves once the server is told to stop or its handle is dropped.
-    async fn stopped(&self) {
-        let mut stop = self.stop.clone();
-        // An error means the handle is gone, which also means stop.
-        let _ = stop.wait_for(|stop| *stop).await;
     }
 }
 

@@ -12,7 +12,7 @@ use super::query::Query;
 /// `GET /`: what this server offers, one endpoint per line.
 pub(super) fn index(addr: SocketAddr) -> Response<Body> {
     let mut text = String::from("streamscope demo server\n\n");
-    for (url, description) in super::endpoints(addr) {
+    for (url, description) in endpoints(addr) {
         // Writing to a String cannot fail.
         let _ = writeln!(text, "{url}\n    {description}");
     }
@@ -68,4 +68,48 @@ pub(super) fn not_found(method: &Method, path: &str) -> Response<Body> {
         StatusCode::NOT_FOUND,
         format!("no endpoint for {method} {path}; GET / lists them\n"),
     )
+}
+
+/// The endpoints of a server at `addr`, as (URL, description), for `streamscope serve` and `/`.
+pub fn endpoints(addr: SocketAddr) -> Vec<(String, &'static str)> {
+    let http = format!("http://{addr}");
+    let ws = format!("ws://{addr}");
+    vec![
+        (
+            format!("{http}/sse"),
+            "SSE demo feed: tick events with seq/price JSON, heartbeats, Last-Event-ID resume (?count=N&interval_ms=M)",
+        ),
+        (
+            format!("{ws}/ws"),
+            "WebSocket demo feed: the same ticks as /sse as text messages, server pings (?count=N&interval_ms=M)",
+        ),
+        (
+            format!("{ws}/echo"),
+            "WebSocket echo: text and binary messages come back as sent, close is echoed",
+        ),
+        (
+            format!("{http}/firehose/sse?n=1000&size=100"),
+            "SSE firehose: n events of size bytes as fast as possible, then the body ends",
+        ),
+        (
+            format!("{ws}/firehose/ws?n=1000&size=100"),
+            "WebSocket firehose: n text messages of size bytes as fast as possible, then close 1000",
+        ),
+        (
+            format!("{http}/chat?prompt=hello+world"),
+            "LLM-like token stream over SSE (POST a JSON {\"prompt\":..} or text body, or GET ?prompt=), ends with [DONE]",
+        ),
+        (
+            format!("{http}/inspect"),
+            "SSE: one `request` event echoing the method, path, headers and body received",
+        ),
+        (
+            format!("{http}/status/500"),
+            "Replies with the given HTTP status (3xx redirect to /sse or ?location=, 429/503 with Retry-After)",
+        ),
+        (
+            format!("{http}/scenario/sse/drop?after=3"),
+            "Fault scenarios (drops, stalls, retry:, resets, close codes, ...): see docs/server.md",
+        ),
+    ]
 }

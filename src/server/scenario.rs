@@ -18,9 +18,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
-use super::State;
 use super::query::{BadQuery, Query};
-use crate::ws::codec::{FrameHeader, encode_close_payload, encode_frame, encode_header};
+use super::state::State;
+use crate::protocol::ws::{FrameHeader, encode_close_payload, encode_frame, encode_header};
 
 /// The prefix that routes a request here.
 const PREFIX: &[u8] = b"GET /scenario/";

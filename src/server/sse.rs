@@ -15,10 +15,10 @@ use hyper::header::{HeaderMap, HeaderName};
 use hyper::{Request, Response, StatusCode};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::State;
 use super::body::{self, Body, Sender};
 use super::feed::{Feed, Tick};
 use super::query::Query;
+use super::state::State;
 
 /// The `retry:` a `/sse` client is told on connect.
 const FEED_RETRY_MS: u64 = 2000;

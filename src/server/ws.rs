@@ -17,27 +17,21 @@ use hyper::header::{
     CONNECTION, HeaderMap, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
     SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
-use hyper::upgrade::Upgraded;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 
-use super::State;
 use super::body::{self, Body};
 use super::feed::Feed;
 use super::firehose;
 use super::query::{BadQuery, Query};
-
-/// The upgraded socket every WebSocket endpoint works on.
-pub(super) type Socket = TokioIo<Upgraded>;
-
-/// How long a closing handshake may take before the socket is simply dropped.
-pub(super) const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+use super::socket::{self, Socket};
+use super::state::State;
 
 /// Which WebSocket endpoint an upgrade is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,7 +182,7 @@ async fn run_feed(mut ws: WebSocketStream<Socket>, mut feed: Feed, heartbeat: Du
             incoming = ws.next() => match incoming {
                 // Reading is what lets tungstenite answer pings and close frames; the messages
                 // themselves mean nothing to the feed.
-                Some(Ok(Message::Close(_))) => return drain(ws).await,
+                Some(Ok(Message::Close(_))) => return socket::drain(ws).await,
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return,
             },
@@ -197,7 +191,7 @@ async fn run_feed(mut ws: WebSocketStream<Socket>, mut feed: Feed, heartbeat: Du
             return;
         }
     }
-    close(ws, CloseCode::Normal, "done").await;
+    socket::close(ws, CloseCode::Normal, "done").await;
 }
 
 /// `/echo`: every text or binary message goes back unchanged. Tungstenite itself answers pings
@@ -206,7 +200,7 @@ async fn run_echo(mut ws: WebSocketStream<Socket>) {
     while let Some(incoming) = ws.next().await {
         let reply = match incoming {
             Ok(message @ (Message::Text(_) | Message::Binary(_))) => message,
-            Ok(Message::Close(_)) => return drain(ws).await,
+            Ok(Message::Close(_)) => return socket::drain(ws).await,
             Ok(_) => continue,
             Err(_) => return,
         };
@@ -214,26 +208,6 @@ async fn run_echo(mut ws: WebSocketStream<Socket>) {
             return;
         }
     }
-}
-
-/// Starts the closing handshake and waits (bounded) for the peer's reply.
-pub(super) async fn close(mut ws: WebSocketStream<Socket>, code: CloseCode, reason: &'static str) {
-    let frame = CloseFrame {
-        code,
-        reason: reason.into(),
-    };
-    if ws.close(Some(frame)).await.is_ok() {
-        drain(ws).await;
-    }
-}
-
-/// Reads until the peer closes the TCP connection (or a timeout), so the closing handshake
-/// completes: tungstenite flushes its queued close reply while reading.
-async fn drain(mut ws: WebSocketStream<Socket>) {
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
-        while let Some(Ok(_)) = ws.next().await {}
-    })
-    .await;
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@
 //! redrawn after something changed, at most once per frame period, so a firehose costs one frame
 //! per period; an idle dashboard wakes once per second (for the clocks) and draws one frame.
 
-pub mod app;
 pub mod keymap;
 pub mod render;
 pub mod theme;
+pub mod view;
 
 #[cfg(test)]
 mod tests;
@@ -19,13 +19,15 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use crate::control::{Control, RecordBatch, StreamInfo};
+use crate::capture::control::Control;
+use crate::record::StreamInfo;
+use crate::record::batch::RecordBatch;
 use crate::record::unix_micros;
 use crate::store::Store;
 
-pub use app::{App, Effect};
 pub use keymap::Action;
 pub use theme::{Theme, ThemeError};
+pub use view::{App, Effect};
 
 /// What the dashboard needs from the command line.
 #[derive(Debug, Clone)]

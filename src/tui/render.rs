@@ -38,9 +38,9 @@ use crate::store::{
     ConnState, Entry, KIND_NAMES, Matching, Store, StreamState, StreamStats, close_code_meaning,
 };
 
-use super::app::{App, InputKind};
 use super::keymap::HELP;
 use super::theme::Theme;
+use super::view::{App, InputKind};
 
 /// Narrower terminals stack the panes.
 pub const SIDE_BY_SIDE_MIN_WIDTH: u16 = 120;

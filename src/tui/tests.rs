@@ -5,11 +5,11 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-use super::app::App;
 use super::keymap::Action;
 use super::render::{self, draw};
 use super::theme::Theme;
-use crate::control::StreamInfo;
+use super::view::App;
+use crate::record::StreamInfo;
 use crate::record::{DataOpcode, Dir, Kind, Payload, Proto, Record, Side};
 use crate::store::Store;
 
@@ -559,7 +559,10 @@ async fn run_loop_drains_records_forwards_controls_and_quits() {
     assert_eq!(store.streams()[0].stats.records, 28);
     assert_eq!(store.streams()[1].stats.records, 17);
     assert_eq!(app.focus, 1);
-    assert_eq!(r1.try_recv().ok(), Some(crate::control::Control::Ping));
+    assert_eq!(
+        r1.try_recv().ok(),
+        Some(crate::capture::control::Control::Ping)
+    );
     assert!(r0.try_recv().is_err());
     let screen: String = term
         .backend()
@@ -681,7 +684,7 @@ async fn keys_are_handled_while_a_firehose_fills_the_channel() {
     // A producer on its own thread that never lets the channel run dry until the loop ends.
     // Bounded like a live session, so the test measures starvation, not a growing queue.
     let template = sse_event(0, "message", "x", 0.0);
-    let backlog = crate::control::Backlog::new(4096);
+    let backlog = crate::record::batch::Backlog::new(4096);
     let producer = std::thread::spawn(move || {
         let mut sent = 0u64;
         loop {
@@ -694,7 +697,7 @@ async fn keys_are_handled_while_a_firehose_fills_the_channel() {
             }
             let batch: Vec<Record> = (0..64).map(|_| template.clone()).collect();
             if rec_tx
-                .send(crate::control::RecordBatch::counted(batch, &backlog))
+                .send(crate::record::batch::RecordBatch::counted(batch, &backlog))
                 .is_err()
             {
                 return sent;

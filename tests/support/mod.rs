@@ -184,13 +184,13 @@ pub async fn ws_accept(
 /// An unmasked server frame.
 pub fn frame(fin: bool, rsv: u8, opcode: u8, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    streamscope::ws::codec::encode_frame(&mut out, fin, rsv, opcode, None, payload);
+    streamscope::protocol::ws::encode_frame(&mut out, fin, rsv, opcode, None, payload);
     out
 }
 
 /// Reads client frames (masked) until `want` frames arrived or the socket closes: (opcode, payload).
 pub async fn read_client_frames(sock: &mut TcpStream, want: usize) -> Vec<(u8, Vec<u8>)> {
-    use streamscope::ws::codec::{apply_mask, parse_header};
+    use streamscope::protocol::ws::{apply_mask, parse_header};
     let mut buf = Vec::new();
     let mut frames = Vec::new();
     let mut tmp = [0u8; 4096];

@@ -37,8 +37,8 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 
+use crate::ingest::recording::Loaded;
 use crate::record::{Dir, Kind, Payload, Proto, Record};
-use crate::recording::Loaded;
 use crate::replay::Speed;
 
 type Body = BoxBody<Bytes, Infallible>;

@@ -1,107 +1,13 @@
-//! Opening connections: TCP, optional TLS (rustls with the system's roots, `--cacert`,
-//! `--insecure`), and the [`tap::Tap`] that counts and stamps every read.
-//!
-//! Both clients (SSE and WebSocket) connect the same way, so timing and TLS errors read the same on
-//! both protocols.
+//! TLS settings, built once from the command line: rustls with the system's roots (read on the
+//! first TLS connection), `--cacert`, `--insecure`, and client certificates.
 
-pub mod proxy;
-pub mod tap;
-
-use std::fmt;
-use std::io;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
-use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::client::TlsStream;
-use url::Url;
-
-/// A plain or TLS connection.
-#[derive(Debug)]
-pub enum Conn {
-    /// `http://` or `ws://`.
-    Plain(TcpStream),
-    /// `https://` or `wss://`.
-    Tls(Box<TlsStream<TcpStream>>),
-}
-
-impl AsyncRead for Conn {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Conn {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_flush(cx),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
-
-/// Why a connection could not be opened.
-#[derive(Debug)]
-pub enum ConnectError {
-    /// DNS, TCP, refused, unreachable.
-    Io(String),
-    /// The connect timeout ran out.
-    Timeout(Duration),
-    /// The TLS handshake failed (certificate, protocol).
-    Tls(String),
-}
-
-impl fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConnectError::Io(e) => write!(f, "connect failed: {e}"),
-            ConnectError::Timeout(d) => {
-                write!(
-                    f,
-                    "connect timed out after {}",
-                    humantime::format_duration(*d)
-                )
-            }
-            ConnectError::Tls(e) => write!(f, "TLS handshake failed: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for ConnectError {}
 
 /// How to do TLS, built once from the command line.
 ///
@@ -194,7 +100,7 @@ impl TlsSettings {
     }
 
     /// The client configuration, with the system store loaded (once) unless `--insecure`.
-    fn config(&self) -> Arc<ClientConfig> {
+    pub(crate) fn config(&self) -> Arc<ClientConfig> {
         let inner = &self.inner;
         if inner.parts.insecure {
             return inner.checked.clone();
@@ -297,83 +203,5 @@ impl ServerCertVerifier for NoVerify {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// True for `https` and `wss`.
-pub fn is_tls(url: &Url) -> bool {
-    matches!(url.scheme(), "https" | "wss")
-}
-
-/// Host and port to dial.
-pub fn host_port(url: &Url) -> Result<(String, u16), String> {
-    let host = url
-        .host_str()
-        .ok_or_else(|| format!("{url} has no host"))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let port = url
-        .port_or_known_default()
-        .unwrap_or(if is_tls(url) { 443 } else { 80 });
-    Ok((host, port))
-}
-
-/// The `Host` header value for a URL (port only when not the default).
-pub fn host_header(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_owned(),
-    }
-}
-
-/// Path and query for the request line.
-pub fn request_target(url: &Url) -> String {
-    match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_owned(),
-    }
-}
-
-/// Opens TCP (through an HTTP CONNECT proxy when one is given) and TLS for `https`/`wss`, all
-/// within `timeout`.
-pub async fn connect(
-    url: &Url,
-    tls: &TlsSettings,
-    timeout: Duration,
-    proxy: Option<&Url>,
-) -> Result<Conn, ConnectError> {
-    let work = async {
-        let (host, port) = host_port(url).map_err(ConnectError::Io)?;
-        let tcp = match proxy {
-            None => TcpStream::connect((host.as_str(), port))
-                .await
-                .map_err(|e| ConnectError::Io(format!("{host}:{port}: {e}")))?,
-            Some(proxy) => proxy::tunnel(proxy, &host, port).await?,
-        };
-        // Records are small and latency is what we measure: never wait to coalesce writes.
-        let _ = tcp.set_nodelay(true);
-        if !is_tls(url) {
-            return Ok(Conn::Plain(tcp));
-        }
-        let name = ServerName::try_from(host.clone())
-            .map_err(|e| ConnectError::Tls(format!("bad server name {host}: {e}")))?;
-        let stream = TlsConnector::from(tls.config())
-            .connect(name, tcp)
-            .await
-            .map_err(|e| ConnectError::Tls(tls_error_text(&e)))?;
-        Ok(Conn::Tls(Box::new(stream)))
-    };
-    match tokio::time::timeout(timeout, work).await {
-        Ok(r) => r,
-        Err(_) => Err(ConnectError::Timeout(timeout)),
-    }
-}
-
-fn tls_error_text(e: &io::Error) -> String {
-    match e.get_ref() {
-        Some(inner) => inner.to_string(),
-        None => e.to_string(),
     }
 }

@@ -15,9 +15,9 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use crate::ingest::recording::{Header, Loaded, StreamMeta};
+use crate::protocol::sse::{SseItem, SseParser};
 use crate::record::{DataOpcode, Dir, Kind, Payload, Proto, Record, Side, write_rfc3339_micros};
-use crate::recording::{Header, Loaded, StreamMeta};
-use crate::sse::parser::{SseItem, SseParser};
 
 /// True when `text` is a HAR document (one JSON object with a `log`), as opposed to JSON lines.
 pub fn parse_har(text: &str) -> Option<Value> {
@@ -47,7 +47,7 @@ fn parse_time(s: &str) -> Result<i64, String> {
         let m: i64 = m.parse().map_err(|_| bad())?;
         (b, sign * (h * 60 + m))
     };
-    let utc = crate::record_parse::parse_ts(&format!("{base}Z")).map_err(|_| bad())?;
+    let utc = crate::record::parse::parse_ts(&format!("{base}Z")).map_err(|_| bad())?;
     Ok(utc - offset_min * 60_000_000)
 }
 
@@ -80,7 +80,7 @@ fn headers_of(v: &Value) -> Vec<(String, String)> {
         if name.starts_with(':') {
             continue;
         }
-        let value = crate::redact::header_value(&name, value);
+        let value = crate::capture::redact::header_value(&name, value);
         match out.iter_mut().find(|(n, _)| *n == name) {
             Some((_, v)) => {
                 v.push_str(", ");
@@ -143,8 +143,10 @@ pub fn import(har: &Value) -> Result<Loaded, String> {
 fn import_entry(e: &Value, index: usize, is_ws: bool) -> Result<Imported, String> {
     let proto = if is_ws { Proto::Ws } else { Proto::Sse };
     let url = e["request"]["url"].as_str().ok_or("no request.url")?;
-    let display =
-        url::Url::parse(url).map_or_else(|_| url.to_owned(), |u| crate::redact::display_url(&u));
+    let display = url::Url::parse(url).map_or_else(
+        |_| url.to_owned(),
+        |u| crate::capture::redact::display_url(&u),
+    );
     let started = parse_time(e["startedDateTime"].as_str().ok_or("no startedDateTime")?)?;
     let timings = &e["timings"];
     let phase = |k: &str| timings[k].as_f64().filter(|v| *v > 0.0).unwrap_or(0.0);

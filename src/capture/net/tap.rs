@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::clock::Stamp;
+use crate::record::time::Stamp;
 
 /// Counters shared between a [`Tap`] and the connection task. One per stream: the read counter
 /// keeps counting across reconnects, so `read` numbers are unique on a stream.

@@ -11,11 +11,11 @@ use std::thread::JoinHandle;
 
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 
-use crate::control::RecordBatch;
-use crate::har::Export;
-use crate::matcher::Matcher;
+use crate::ingest::har::Export;
+use crate::ingest::matcher::Matcher;
+use crate::ingest::recording::{Header, Writer};
+use crate::record::batch::RecordBatch;
 use crate::record::{Kind, Proto, Record};
-use crate::recording::{Header, Writer};
 
 /// What the ingest stage does besides passing records on.
 #[derive(Debug, Default)]
@@ -54,7 +54,7 @@ impl Ingest {
             proto0: header
                 .streams
                 .first()
-                .and_then(crate::recording::StreamMeta::proto),
+                .and_then(crate::ingest::recording::StreamMeta::proto),
         })
     }
 

@@ -14,14 +14,14 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use url::Url;
 
-use super::parser::{SseItem, SseLint, SseParser};
-use crate::control::Control;
-use crate::http1::{self, ExchangeError};
-use crate::net::tap::TapState;
+use crate::capture::config::StreamConfig;
+use crate::capture::control::Control;
+use crate::capture::emitter::Emitter;
+use crate::capture::http1::{self, ExchangeError};
+use crate::capture::net::tap::TapState;
+use crate::capture::supervise::{ControlRx, Outcome, Session, recv_control, sleep_until_opt};
+use crate::protocol::sse::{SseItem, SseLint, SseParser};
 use crate::record::Kind;
-use crate::stream::{
-    ControlRx, Emitter, Outcome, Session, StreamConfig, recv_control, sleep_until_opt,
-};
 
 /// EventSource's usual reconnection time when the server sent no `retry:`.
 pub const DEFAULT_RETRY: Duration = Duration::from_secs(3);
@@ -57,8 +57,11 @@ impl SseSession {
     fn request(&self, url: &Url, hop: &Hop) -> Result<http::Request<Full<Bytes>>, String> {
         let mut b = http::Request::builder()
             .method(hop.method.as_str())
-            .uri(crate::net::request_target(url))
-            .header(http::header::HOST, crate::net::host_header(url))
+            .uri(crate::capture::net::address::request_target(url))
+            .header(
+                http::header::HOST,
+                crate::capture::net::address::host_header(url),
+            )
             .header(http::header::ACCEPT, "text/event-stream")
             .header(http::header::CACHE_CONTROL, "no-cache");
         let user_sets = |name: &str| {
@@ -91,7 +94,7 @@ impl SseSession {
             .cfg
             .headers
             .iter()
-            .filter(|(n, _)| !(hop.cross_origin && crate::redact::is_secret_header(n)))
+            .filter(|(n, _)| !(hop.cross_origin && crate::capture::redact::is_secret_header(n)))
             .cloned()
             .collect();
         b = http1::add_user_headers(b, &headers, &["host", "last-event-id"]);
@@ -99,7 +102,7 @@ impl SseSession {
             .map_err(|e| format!("cannot build request: {e}"))
     }
 
-    fn emit_items(&mut self, em: &mut Emitter, mark: crate::net::tap::ReadMark) -> bool {
+    fn emit_items(&mut self, em: &mut Emitter, mark: crate::capture::net::tap::ReadMark) -> bool {
         for item in self.items.drain(..) {
             match item {
                 SseItem::Event {
@@ -164,7 +167,7 @@ impl SseSession {
     fn finish_body(&mut self, em: &mut Emitter) {
         let pending = self.parser.event_pending();
         let discarded = self.parser.finish();
-        let now = crate::clock::Stamp::now();
+        let now = crate::record::time::Stamp::now();
         if pending {
             em.lint(
                 now,
@@ -180,7 +183,7 @@ impl SseSession {
 }
 
 /// The parser's lints as `lint` records.
-fn emit_lints(em: &mut Emitter, stamp: crate::clock::Stamp, lints: Vec<SseLint>) {
+fn emit_lints(em: &mut Emitter, stamp: crate::record::time::Stamp, lints: Vec<SseLint>) {
     for lint in lints {
         let (rule, message) = match lint {
             SseLint::Bom => (
@@ -270,8 +273,10 @@ impl Session for SseSession {
                     em.error(msg.clone(), None, None);
                     em.flush();
                     // A certificate problem will not fix itself; everything else might.
-                    let retry =
-                        !matches!(e, ExchangeError::Connect(crate::net::ConnectError::Tls(_)));
+                    let retry = !matches!(
+                        e,
+                        ExchangeError::Connect(crate::capture::net::conn::ConnectError::Tls(_))
+                    );
                     return Outcome::Failed {
                         reason: msg,
                         retry,
@@ -296,7 +301,7 @@ impl Session for SseSession {
                 format!(
                     "{} to {}: followed ({} of at most {})",
                     http1::status_message(status, ""),
-                    crate::redact::display_url(&next),
+                    crate::capture::redact::display_url(&next),
                     hop.redirects,
                     self.cfg.max_redirects
                 ),
@@ -336,7 +341,7 @@ impl Session for SseSession {
                 .headers()
                 .get(http::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(crate::backoff::parse_retry_after);
+                .and_then(crate::capture::backoff::parse_retry_after);
             let retry = matches!(status.as_u16(), 429 | 502 | 503 | 504);
             return Outcome::Failed {
                 reason: msg,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use url::Url;
 
+use crate::capture::config::Target;
 use crate::record::Proto;
 
 /// See, decode and measure what crosses the wire on a live SSE or WebSocket stream.
@@ -168,7 +169,7 @@ pub struct ConnArgs {
     pub ping_interval: Option<Duration>,
     /// Records queued for the output before reading pauses (bounds memory when the output is
     /// slower than the stream; a `lint` record says when it happens).
-    #[arg(long, value_name = "N", default_value_t = crate::control::BACKLOG_LIMIT)]
+    #[arg(long, value_name = "N", default_value_t = crate::record::batch::BACKLOG_LIMIT)]
     pub max_queue: usize,
     /// WebSocket: largest message accepted (bigger is a 1009 error).
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
@@ -233,15 +234,6 @@ pub fn parse_header(s: &str) -> Result<(String, String), String> {
         return Err(format!("invalid value for header '{name}'"));
     }
     Ok((name.to_owned(), value.to_owned()))
-}
-
-/// A URL the user asked to watch, with its protocol.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    /// The parsed URL.
-    pub url: Url,
-    /// SSE or WebSocket.
-    pub proto: Proto,
 }
 
 /// Checks a JSON pointer argument (RFC 6901: empty, or starting with `/`).

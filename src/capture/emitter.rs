@@ -1,84 +1,17 @@
-//! What every connection task shares, whatever its protocol: its configuration, and the
-//! [`Emitter`] that turns decoded items into stamped [`Record`]s, computes `gap_ms`, counts toward
-//! `--count`, raises heartbeat `gap` records, and sends batches to the consumer.
+//! The [`Emitter`]: what every connection task shares, whatever its protocol. It turns decoded
+//! items into stamped [`Record`]s, computes `gap_ms`, counts toward `--count`, raises heartbeat
+//! `gap` records, watches sequence numbers and bursts, and sends batches to the consumer.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::cli::Target;
-use crate::clock::{self, Stamp};
-use std::sync::Arc;
-
-use crate::control::{Backlog, RecordBatch};
-use crate::detect::{SeqBreak, SeqTracker, buffered_burst, seq_from_json};
-use crate::net::TlsSettings;
-use crate::net::tap::ReadMark;
+use crate::capture::detect::{SeqBreak, SeqTracker, buffered_burst, seq_from_json};
+use crate::capture::net::tap::ReadMark;
+use crate::record::batch::{Backlog, RecordBatch};
+use crate::record::time::{self, Stamp};
 use crate::record::{Dir, Kind, Payload, Proto, Record};
-
-/// Everything a connection task needs to know, decided once from the command line.
-#[derive(Debug, Clone)]
-pub struct StreamConfig {
-    /// Index of the URL on the command line.
-    pub index: usize,
-    /// URL and protocol.
-    pub target: Target,
-    /// Extra request headers.
-    pub headers: Vec<(String, String)>,
-    /// TLS settings.
-    pub tls: TlsSettings,
-    /// The run's proxy settings: the HTTP CONNECT proxy for the URL, or for where a redirect
-    /// leads, is `proxies.for_url(url)`.
-    pub proxies: crate::net::proxy::ProxySettings,
-    /// SSE redirects followed per connection attempt (`--max-redirects`).
-    pub max_redirects: u32,
-    /// Show secrets (`--show-secrets`) instead of masking them in output.
-    pub show_secrets: bool,
-    /// Limit for TCP + TLS + response head.
-    pub connect_timeout: Duration,
-    /// Reconnect when the connection ends.
-    pub reconnect: bool,
-    /// Consecutive failed attempts allowed.
-    pub max_retries: Option<u32>,
-    /// Backoff cap.
-    pub max_backoff: Duration,
-    /// Gap threshold.
-    pub heartbeat: Option<Duration>,
-    /// Stop after this many received events or messages.
-    pub count: Option<u64>,
-    /// SSE request method.
-    pub method: String,
-    /// SSE request body.
-    pub body: Option<Vec<u8>>,
-    /// SSE `Last-Event-ID` for the first connection.
-    pub last_event_id: Option<String>,
-    /// WebSocket subprotocols offered.
-    pub subprotocols: Vec<String>,
-    /// WebSocket text messages sent after each open.
-    pub send: Vec<String>,
-    /// WebSocket client ping interval.
-    pub ping_interval: Option<Duration>,
-    /// WebSocket maximum message size.
-    pub max_message: usize,
-    /// Fail a connection that has received nothing for this long.
-    pub idle_timeout: Option<Duration>,
-    /// WebSocket: answer server pings.
-    pub auto_pong: bool,
-    /// JSON pointer to a sequence number in each event's or message's data (`--seq`).
-    pub seq_pointer: Option<String>,
-}
-
-impl StreamConfig {
-    /// The protocol of the stream.
-    pub fn proto(&self) -> Proto {
-        self.target.proto
-    }
-
-    /// TLS certificate verification is off.
-    pub fn tls_insecure(&self) -> bool {
-        self.tls.insecure()
-    }
-}
 
 /// Builds records for one stream and sends them to the consumer in batches.
 #[derive(Debug)]
@@ -282,7 +215,7 @@ impl Emitter {
         }
         let last = self.silence_start()?;
         Some(tokio::time::Instant::from_std(
-            clock::instant_of(last.mono_ns) + timeout?,
+            time::instant_of(last.mono_ns) + timeout?,
         ))
     }
 
@@ -332,6 +265,12 @@ impl Emitter {
         self.count_limit.is_some_and(|n| self.counted >= n)
     }
 
+    /// Records received from the server so far (any kind): a connection that added none delivered
+    /// nothing.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
     /// Received events or messages so far.
     pub fn counted(&self) -> u64 {
         self.counted
@@ -346,7 +285,7 @@ impl Emitter {
         }
         let last = self.silence_start()?;
         Some(tokio::time::Instant::from_std(
-            clock::instant_of(last.mono_ns) + threshold,
+            time::instant_of(last.mono_ns) + threshold,
         ))
     }
 
@@ -400,170 +339,4 @@ impl Emitter {
         };
         self.tx.send(batch).is_ok()
     }
-}
-
-/// Sleeps until `deadline`, or forever when there is none (for use in `select!`).
-pub async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// How one connection attempt ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// The user asked to stop (quit, Ctrl-C, `--duration`).
-    Shutdown,
-    /// `--count` was reached.
-    CountReached,
-    /// The server said to stop (SSE 204): never reconnect.
-    Stop(String),
-    /// The server ended the stream normally; reconnect if the policy says so.
-    Closed(String),
-    /// The connection failed (an error record was emitted). `retry: false` means retrying cannot
-    /// help (wrong Content-Type, HTTP 4xx) and the stream is failed.
-    Failed {
-        /// Why, for the reconnect or end record.
-        reason: String,
-        /// Whether a reconnect may succeed.
-        retry: bool,
-        /// Server-requested delay (`Retry-After`).
-        retry_after: Option<Duration>,
-    },
-    /// The user asked to reconnect now.
-    ReconnectNow,
-}
-
-/// A protocol's connection logic, driven by [`supervise`].
-pub trait Session {
-    /// Opens one connection and runs it until it ends.
-    fn connect_once(
-        &mut self,
-        em: &mut Emitter,
-        ctl: &mut ControlRx,
-    ) -> impl std::future::Future<Output = Outcome> + Send;
-    /// True if the last attempt reached `open` (resets the backoff).
-    fn take_opened(&mut self) -> bool;
-    /// Base reconnect delay (SSE: the `retry:` time).
-    fn base_retry(&self) -> Duration;
-    /// `Last-Event-ID` the next attempt will send.
-    fn last_event_id(&self) -> Option<String>;
-    /// The server's `retry:` time in ms, when it sent one (SSE).
-    fn retry_ms(&self) -> Option<u64> {
-        None
-    }
-}
-
-/// The control channel of a connection task.
-pub type ControlRx = tokio::sync::mpsc::UnboundedReceiver<crate::control::Control>;
-
-/// Next control message; pends forever once every sender is gone, so `select!` loops stay quiet.
-pub async fn recv_control(ctl: &mut ControlRx) -> crate::control::Control {
-    match ctl.recv().await {
-        Some(c) => c,
-        None => std::future::pending().await,
-    }
-}
-
-/// Runs a stream: connects, reconnects per policy, and emits the final `end` record. Returns true
-/// if the stream failed.
-pub async fn supervise<S: Session + Send>(
-    mut session: S,
-    cfg: &StreamConfig,
-    mut em: Emitter,
-    mut ctl: ControlRx,
-) -> bool {
-    use crate::control::Control;
-    let mut attempt: u32 = 0;
-    let (reason, failed) = loop {
-        let received_before = em.received;
-        let outcome = session.connect_once(&mut em, &mut ctl).await;
-        em.disconnected();
-        // A connection that opened and delivered something (an event, a comment, a message, a
-        // ping) was working: the backoff and `--max-retries` start again. One that opened and
-        // ended without a byte of content counts as a failed attempt, so a server that accepts
-        // and hangs up at once is backed off and, with --max-retries, given up on.
-        if session.take_opened() && em.received > received_before {
-            attempt = 0;
-        }
-        let (reason, failed, retry_after) = match outcome {
-            Outcome::Shutdown => break ("shutdown".to_owned(), false),
-            Outcome::CountReached => break ("count reached".to_owned(), false),
-            Outcome::Stop(reason) => break (reason, false),
-            Outcome::Closed(reason) => {
-                if !cfg.reconnect {
-                    break (reason, false);
-                }
-                (reason, false, None)
-            }
-            Outcome::Failed {
-                reason,
-                retry,
-                retry_after,
-            } => {
-                if !retry || !cfg.reconnect {
-                    break (reason, true);
-                }
-                (reason, true, retry_after)
-            }
-            Outcome::ReconnectNow => (
-                "reconnect requested".to_owned(),
-                false,
-                Some(Duration::ZERO),
-            ),
-        };
-        attempt = attempt.saturating_add(1);
-        if let Some(max) = cfg.max_retries
-            && attempt > max
-        {
-            // Giving up is a failure even when each attempt ended cleanly: the stream never
-            // worked again within the retries allowed (exit code 1).
-            break (format!("{reason}; gave up after {max} retries"), true);
-        }
-        // The `retry:` value is reported only when it was the base of the delay.
-        let retry_ms = if retry_after.is_none() {
-            session.retry_ms()
-        } else {
-            None
-        };
-        let delay = match retry_after {
-            Some(d) if d.is_zero() => d,
-            Some(d) => crate::backoff::delay(d, attempt, cfg.max_backoff.max(d), rand::random()),
-            None => crate::backoff::delay(
-                session.base_retry(),
-                attempt,
-                cfg.max_backoff,
-                rand::random(),
-            ),
-        };
-        em.note(Kind::Reconnect {
-            attempt,
-            delay_ms: delay.as_millis() as u64,
-            last_event_id: session.last_event_id(),
-            reason,
-            retry_ms,
-        });
-        if !em.flush() {
-            return failed;
-        }
-        let sleep = tokio::time::sleep(delay);
-        tokio::pin!(sleep);
-        let stop = loop {
-            tokio::select! {
-                () = &mut sleep => break false,
-                c = recv_control(&mut ctl) => match c {
-                    Control::Shutdown => break true,
-                    Control::ReconnectNow => break false,
-                    Control::Send(_) | Control::Ping => {}
-                },
-            }
-        };
-        if stop {
-            break ("shutdown".to_owned(), false);
-        }
-    };
-    em.note(Kind::End { reason, failed });
-    em.flush();
-    failed
 }

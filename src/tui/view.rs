@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use crate::control::Control;
+use crate::capture::control::Control;
 use crate::record::{Kind, Payload, Proto};
 use crate::store::{Entry, Store, StreamState};
 

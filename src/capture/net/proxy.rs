@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::Url;
 
-use super::ConnectError;
+use crate::capture::net::address::{host_port, is_tls};
 
 /// The proxy configuration of a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,7 +70,7 @@ impl ProxySettings {
         if let Some(p) = &self.explicit {
             return Some(p.clone());
         }
-        if super::is_tls(url) {
+        if is_tls(url) {
             self.https.clone()
         } else {
             self.http.clone()
@@ -99,11 +99,11 @@ pub fn parse_proxy_url(s: &str) -> Result<Url, String> {
 }
 
 /// Opens a CONNECT tunnel to `host:port` through `proxy`.
-pub async fn tunnel(proxy: &Url, host: &str, port: u16) -> Result<TcpStream, ConnectError> {
-    let (phost, pport) = super::host_port(proxy).map_err(ConnectError::Io)?;
+pub async fn tunnel(proxy: &Url, host: &str, port: u16) -> Result<TcpStream, String> {
+    let (phost, pport) = host_port(proxy)?;
     let mut tcp = TcpStream::connect((phost.as_str(), pport))
         .await
-        .map_err(|e| ConnectError::Io(format!("proxy {phost}:{pport}: {e}")))?;
+        .map_err(|e| format!("proxy {phost}:{pport}: {e}"))?;
     let _ = tcp.set_nodelay(true);
     let authority = if host.contains(':') {
         format!("[{host}]:{port}")
@@ -122,7 +122,7 @@ pub async fn tunnel(proxy: &Url, host: &str, port: u16) -> Result<TcpStream, Con
     req.push_str("\r\n");
     tcp.write_all(req.as_bytes())
         .await
-        .map_err(|e| ConnectError::Io(format!("proxy {phost}:{pport}: {e}")))?;
+        .map_err(|e| format!("proxy {phost}:{pport}: {e}"))?;
     // Read the proxy's reply byte by byte up to the blank line: nothing of the tunnel's payload
     // may be consumed here (the origin speaks first on TLS only after our ClientHello, but a
     // plain origin could).
@@ -130,25 +130,23 @@ pub async fn tunnel(proxy: &Url, host: &str, port: u16) -> Result<TcpStream, Con
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") && !head.ends_with(b"\n\n") {
         if head.len() > 16 * 1024 {
-            return Err(ConnectError::Io("proxy reply head too long".to_owned()));
+            return Err("proxy reply head too long".to_owned());
         }
         match tcp.read(&mut byte).await {
             Ok(0) => {
-                return Err(ConnectError::Io(format!(
+                return Err(format!(
                     "proxy {phost}:{pport} closed the connection during CONNECT"
-                )));
+                ));
             }
             Ok(_) => head.push(byte[0]),
-            Err(e) => return Err(ConnectError::Io(format!("proxy {phost}:{pport}: {e}"))),
+            Err(e) => return Err(format!("proxy {phost}:{pport}: {e}")),
         }
     }
     let text = String::from_utf8_lossy(&head);
     let status_line = text.lines().next().unwrap_or("").trim();
     let code = status_line.split_whitespace().nth(1).unwrap_or("");
     if !code.starts_with('2') {
-        return Err(ConnectError::Io(format!(
-            "proxy refused CONNECT {authority}: {status_line}"
-        )));
+        return Err(format!("proxy refused CONNECT {authority}: {status_line}"));
     }
     Ok(tcp)
 }

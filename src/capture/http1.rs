@@ -11,11 +11,11 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 
-use crate::clock::Stamp;
-use crate::net::tap::{Tap, TapState};
-use crate::net::{self, Conn, ConnectError};
+use crate::capture::config::StreamConfig;
+use crate::capture::net::conn::{self, Conn, ConnectError};
+use crate::capture::net::tap::{Tap, TapState};
 use crate::record::Kind;
-use crate::stream::StreamConfig;
+use crate::record::time::Stamp;
 
 /// The transport under hyper.
 pub type Io = TokioIo<Tap<Conn>>;
@@ -79,7 +79,7 @@ pub async fn exchange(
     let started = Stamp::now();
     tap.begin_connection();
     let deadline = tokio::time::Instant::now() + cfg.connect_timeout;
-    let conn = net::connect(url, &cfg.tls, cfg.connect_timeout, proxy)
+    let conn = conn::connect(url, &cfg.tls, cfg.connect_timeout, proxy)
         .await
         .map_err(ExchangeError::Connect)?;
     let io = TokioIo::new(Tap::new(conn, tap.clone()));
@@ -149,7 +149,7 @@ pub fn open_kind(opened: &Opened, now: Stamp, show_secrets: bool) -> Kind {
     let mut headers = header_pairs(opened.response.headers());
     if !show_secrets {
         for (name, value) in &mut headers {
-            *value = crate::redact::header_value(name, value);
+            *value = crate::capture::redact::header_value(name, value);
         }
     }
     Kind::Open {
@@ -162,11 +162,11 @@ pub fn open_kind(opened: &Opened, now: Stamp, show_secrets: bool) -> Kind {
 /// Emits (and sends) the `open` record for a response whose head the tap has just read; returns
 /// the read that delivered it.
 pub fn emit_open(
-    em: &mut crate::stream::Emitter,
+    em: &mut crate::capture::emitter::Emitter,
     tap: &TapState,
     opened: &Opened,
     show_secrets: bool,
-) -> crate::net::tap::ReadMark {
+) -> crate::capture::net::tap::ReadMark {
     let mark = tap.last_read();
     let head = tap.head_bytes().unwrap_or(0);
     em.open(mark, open_kind(opened, mark.stamp, show_secrets), head);

@@ -12,6 +12,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 
+pub mod batch;
+pub mod parse;
+pub mod time;
+
 /// Appends `,"name":` as one copy (the literal is put together at compile time).
 macro_rules! key {
     ($out:expr, $name:literal) => {
@@ -326,6 +330,21 @@ impl Kind {
     pub fn is_countable(&self) -> bool {
         matches!(self, Kind::Event { .. } | Kind::Message { .. })
     }
+}
+
+/// What the dashboard shows about a stream before any record arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamInfo {
+    /// Index of the URL on the command line.
+    pub index: usize,
+    /// Protocol decided by the scheme.
+    pub proto: Proto,
+    /// The URL with credentials and secret-looking query values masked, for display.
+    pub display_url: String,
+    /// `--heartbeat` threshold in milliseconds, if set (gaps above it are highlighted).
+    pub heartbeat_ms: Option<u64>,
+    /// TLS verification is off (`--insecure`).
+    pub insecure: bool,
 }
 
 /// One timestamped thing that happened on one stream.

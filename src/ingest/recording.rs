@@ -13,9 +13,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::control::StreamInfo;
+use crate::record::StreamInfo;
 use crate::record::{Kind, LineEncoder, Proto, Record, unix_micros, write_rfc3339_micros};
-use crate::run::Plan;
+use std::sync::Arc;
+
+use crate::capture::config::StreamConfig;
 
 /// The value of the header's `format` field.
 pub const FORMAT: &str = "streamscope-recording";
@@ -99,12 +101,11 @@ impl Header {
     }
 
     /// The header of a live session: its streams with masked URLs and request headers.
-    pub fn live(plan: &Plan, match_key: Option<String>) -> Self {
-        let streams = plan
-            .streams
+    pub fn live(streams: &[Arc<StreamConfig>], match_key: Option<String>) -> Self {
+        let streams = streams
             .iter()
-            .zip(plan.stream_infos())
-            .map(|(cfg, info)| {
+            .map(|cfg| {
+                let info = cfg.info();
                 let headers: serde_json::Map<String, serde_json::Value> = cfg
                     .headers
                     .iter()
@@ -112,7 +113,7 @@ impl Header {
                         let shown = if cfg.show_secrets {
                             v.clone()
                         } else {
-                            crate::redact::header_value(n, v)
+                            crate::capture::redact::header_value(n, v)
                         };
                         (n.clone(), serde_json::Value::String(shown))
                     })

@@ -17,17 +17,17 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_accept_key};
 
-use super::codec::{self, Decoder, WsItem, WsLint};
-use crate::clock::Stamp;
-use crate::control::Control;
-use crate::http1;
-use crate::net::Conn;
-use crate::net::tap::{ReadMark, Tap, TapState};
+use crate::capture::config::StreamConfig;
+use crate::capture::control::Control;
+use crate::capture::emitter::Emitter;
+use crate::capture::http1;
+use crate::capture::net::conn::Conn;
+use crate::capture::net::tap::{ReadMark, Tap, TapState};
+use crate::capture::sse::wait_shutdown;
+use crate::capture::supervise::{ControlRx, Outcome, Session, recv_control, sleep_until_opt};
+use crate::protocol::ws::{self as codec, Decoder, WsItem, WsLint};
+use crate::record::time::Stamp;
 use crate::record::{DataOpcode, Kind, Payload, Side};
-use crate::sse::client::wait_shutdown;
-use crate::stream::{
-    ControlRx, Emitter, Outcome, Session, StreamConfig, recv_control, sleep_until_opt,
-};
 
 /// Room offered to each socket read. A read returns whatever has arrived, so this only matters
 /// when bytes queue up (a firehose): then fewer, larger reads mean fewer record batches to hand on.
@@ -88,8 +88,11 @@ impl WsSession {
         let url = &self.cfg.target.url;
         let mut b = http::Request::builder()
             .method("GET")
-            .uri(crate::net::request_target(url))
-            .header(http::header::HOST, crate::net::host_header(url))
+            .uri(crate::capture::net::address::request_target(url))
+            .header(
+                http::header::HOST,
+                crate::capture::net::address::host_header(url),
+            )
             .header(http::header::CONNECTION, "Upgrade")
             .header(http::header::UPGRADE, "websocket")
             .header("sec-websocket-version", "13")
@@ -158,7 +161,7 @@ impl Session for WsSession {
             Err(e) => {
                 let retry = !matches!(
                     e,
-                    http1::ExchangeError::Connect(crate::net::ConnectError::Tls(_))
+                    http1::ExchangeError::Connect(crate::capture::net::conn::ConnectError::Tls(_))
                 );
                 return failed(em, e.to_string(), None, None, retry);
             }
@@ -176,7 +179,7 @@ impl Session for WsSession {
                 .headers()
                 .get(http::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(crate::backoff::parse_retry_after);
+                .and_then(crate::capture::backoff::parse_retry_after);
             em.error(msg.clone(), Some(status.as_u16()), None);
             em.flush();
             return Outcome::Failed {
@@ -315,7 +318,7 @@ impl Session for WsSession {
                 }
                 () = sleep_until_opt(idle_deadline) => {
                     // The server is gone or stuck; a closing handshake would only wait on it too.
-                    return crate::sse::client::idle_timeout(live.em, self.cfg.idle_timeout, Some(1006));
+                    return crate::capture::sse::idle_timeout(live.em, self.cfg.idle_timeout, Some(1006));
                 }
                 () = tick(ping_timer.as_mut()) => {
                     self.ping_seq += 1;

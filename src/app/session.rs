@@ -1,126 +1,20 @@
-//! The top-level modes behind the subcommands: `serve`, `demo`, `replay`, and the dashboard (or
-//! JSON lines) on given URLs, with the ingest stage (`--match`, `--record`, `--har`) in between.
+//! One session from sources to sinks: the live connections or a replay as the [`Source`], the
+//! ingest stage (`--match`, `--record`, `--har`) in between, and the dashboard or JSON lines at
+//! the end, with the exit code they lead to.
 
-use clap::Parser as _;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::cli::{DemoArgs, OutputArgs, ReplayArgs, ServeArgs};
-use crate::control::RecordBatch;
-use crate::matcher::{KeySpec, Matcher};
-use crate::pipeline::Ingest;
-use crate::recording::{Header, Loaded};
+use crate::app::cli::OutputArgs;
+use crate::app::plan::Plan;
+use crate::capture::spawn::{Running, shutdown, spawn_streams};
+use crate::ingest::matcher::{KeySpec, Matcher};
+use crate::ingest::pipeline::Ingest;
+use crate::ingest::recording::{Header, Loaded};
+use crate::record::batch::RecordBatch;
 use crate::replay::{ReplayClock, Speed};
-use crate::run::{Plan, Running};
-use crate::server::{Server, ServerConfig, endpoints};
 use crate::tui::{DashboardConfig, Theme};
-
-fn server_config(tick: std::time::Duration) -> ServerConfig {
-    ServerConfig {
-        tick,
-        ..ServerConfig::default()
-    }
-}
-
-/// `streamscope serve`: runs until Ctrl-C. Returns the exit code.
-pub async fn serve(args: &ServeArgs) -> u8 {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
-    if let Some(file) = &args.replay {
-        return serve_replay(addr, file, args.speed).await;
-    }
-    let server = match Server::bind(addr, server_config(args.tick)).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("streamscope: cannot listen on {addr}: {e}");
-            return 1;
-        }
-    };
-    let local = server.local_addr();
-    let handle = server.spawn();
-    println!("streamscope server on http://{local}/ (Ctrl-C to stop)");
-    for (url, what) in endpoints(local) {
-        println!("  {url:<48} {what}");
-    }
-    let _ = tokio::signal::ctrl_c().await;
-    handle.shutdown().await;
-    0
-}
-
-/// `streamscope serve --replay FILE`: the recording's streams as endpoints, until Ctrl-C.
-async fn serve_replay(addr: SocketAddr, file: &std::path::Path, speed: Speed) -> u8 {
-    let loaded = match crate::replay::load(file) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("streamscope: {e}");
-            return 2;
-        }
-    };
-    let server = match crate::replay_server::ReplayServer::bind(addr, &loaded, speed).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("streamscope: cannot listen on {addr}: {e}");
-            return 1;
-        }
-    };
-    let local = server.local_addr().unwrap_or(addr);
-    println!(
-        "streamscope replaying {} on http://{local}/ (Ctrl-C to stop)",
-        file.display()
-    );
-    for (url, what) in server.endpoints() {
-        println!("  {url:<32} {what}");
-    }
-    let task = tokio::spawn(server.run());
-    let _ = tokio::signal::ctrl_c().await;
-    task.abort();
-    0
-}
-
-/// `streamscope demo`: the embedded server on a free port, and the dashboard (or `--json`) on its
-/// SSE and WebSocket feeds side by side.
-pub async fn demo(args: &DemoArgs) -> u8 {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-    let server = match Server::bind(addr, server_config(args.tick)).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("streamscope: cannot start the demo server: {e}");
-            return 1;
-        }
-    };
-    let local = server.local_addr();
-    let handle = server.spawn();
-    let urls = vec![format!("http://{local}/sse"), format!("ws://{local}/ws")];
-    // The demo's options go through clap like a user's, so every default is the documented one.
-    let conn = match crate::cli::Cli::try_parse_from([
-        "streamscope",
-        "--heartbeat",
-        "2s",
-        "--ping-interval",
-        "1s",
-        "--connect-timeout",
-        "5s",
-    ]) {
-        Ok(cli) => cli.conn,
-        Err(e) => {
-            eprintln!("streamscope: demo options: {e}");
-            return 1;
-        }
-    };
-    let plan = match Plan::new(&urls, &conn) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("streamscope: {e}");
-            return 1;
-        }
-    };
-    // Both feeds carry the same seqs, so the demo shows which protocol delivers first.
-    let mut output = args.output.clone();
-    output.match_key.get_or_insert_with(|| "/seq".to_owned());
-    let code = dashboard_or_json(&plan, &output).await;
-    handle.shutdown().await;
-    code
-}
 
 /// Where a session's records come from.
 #[derive(Debug)]
@@ -139,7 +33,7 @@ pub enum Source {
 impl Source {
     fn header(&self, match_key: Option<String>) -> Header {
         match self {
-            Source::Live(plan) => Header::live(plan, match_key),
+            Source::Live(plan) => Header::live(&plan.streams, match_key),
             Source::Replay { loaded, .. } => {
                 let mut h = loaded.header.clone();
                 h.match_key = match_key;
@@ -159,7 +53,7 @@ impl Source {
     fn spawn(self) -> (Running, UnboundedReceiver<RecordBatch>, Option<ReplayClock>) {
         match self {
             Source::Live(plan) => {
-                let (running, rx) = crate::run::spawn_streams(&plan);
+                let (running, rx) = spawn_streams(&plan.streams, plan.max_queue);
                 (running, rx, None)
             }
             Source::Replay { loaded, speed } => {
@@ -176,42 +70,6 @@ impl Source {
             }
         }
     }
-}
-
-/// `streamscope replay FILE`: exit code 2 when the file cannot be read at all.
-pub async fn replay(args: &ReplayArgs) -> u8 {
-    let loaded = match crate::replay::load(&args.file) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("streamscope: {e}");
-            return 2;
-        }
-    };
-    if loaded.bad_lines > 0 {
-        eprintln!(
-            "streamscope: {} line(s) of {} could not be read; they are error records in the replay",
-            loaded.bad_lines,
-            args.file.display()
-        );
-    }
-    // A recording made with --match is matched again by the same key unless told otherwise.
-    let mut output = args.output.clone();
-    if output.match_key.is_none() {
-        output.match_key.clone_from(&loaded.header.match_key);
-    }
-    session(
-        Source::Replay {
-            loaded,
-            speed: args.speed,
-        },
-        &output,
-    )
-    .await
-}
-
-/// The dashboard on the plan's streams, or JSON lines when asked or when stdout is not a terminal.
-pub async fn dashboard_or_json(plan: &Plan, output: &OutputArgs) -> u8 {
-    session(Source::Live(plan.clone()), output).await
 }
 
 /// Any session: opens the sinks (`--record`, `--har`, `--match`), runs the source into the
@@ -270,9 +128,9 @@ pub async fn session(source: Source, output: &OutputArgs) -> u8 {
     };
     let duration = source.duration();
     let (running, rx, clock) = source.spawn();
-    let (rx, stage) = crate::pipeline::spawn(ingest, rx);
+    let (rx, stage) = crate::ingest::pipeline::spawn(ingest, rx);
     let code = if json {
-        crate::run::run_json_on(running, rx, duration).await as u8
+        run_json_on(running, rx, duration).await as u8
     } else {
         let config = DashboardConfig {
             streams: header.stream_infos(),
@@ -288,7 +146,7 @@ pub async fn session(source: Source, output: &OutputArgs) -> u8 {
     // end (the dashboard waits 3 s for them) must not keep streamscope from exiting.
     match tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        crate::pipeline::join(stage),
+        crate::ingest::pipeline::join(stage),
     )
     .await
     {
@@ -322,14 +180,14 @@ async fn dashboard(
         let controls = controls.clone();
         tokio::spawn(async move {
             tokio::time::sleep(d).await;
-            crate::run::shutdown(&controls);
+            shutdown(&controls);
         })
     });
     let result = crate::tui::run(config, rx, controls.clone()).await;
     if let Some(t) = timer {
         t.abort();
     }
-    crate::run::shutdown(&controls);
+    shutdown(&controls);
     let failed = tokio::time::timeout(std::time::Duration::from_secs(3), done)
         .await
         .ok()
@@ -344,5 +202,45 @@ async fn dashboard(
             eprintln!("streamscope: terminal error: {e}");
             1
         }
+    }
+}
+
+/// Writes JSON lines for whatever source feeds `rx` (live streams, a replay) until it ends, Ctrl-C,
+/// or `duration`; returns the exit code.
+pub async fn run_json_on(
+    running: Running,
+    rx: UnboundedReceiver<RecordBatch>,
+    duration: Option<Duration>,
+) -> i32 {
+    let Running { mut done, controls } = running;
+    let sink = crate::ingest::output::spawn_json_sink(rx, std::io::stdout());
+    let deadline = async {
+        match duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    let finished = tokio::select! {
+        r = &mut done => Some(r),
+        () = deadline => None,
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    let failed = if let Some(r) = finished {
+        r.unwrap_or(true)
+    } else {
+        shutdown(&controls);
+        done.await.unwrap_or(true)
+    };
+    drop(controls);
+    let sink_result = tokio::task::spawn_blocking(move || sink.join())
+        .await
+        .ok()
+        .and_then(Result::ok);
+    match sink_result {
+        Some(Err(e)) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("streamscope: writing output failed: {e}");
+            1
+        }
+        _ => i32::from(failed),
     }
 }

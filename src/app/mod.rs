@@ -1,0 +1,158 @@
+//! The application: the command line ([`cli`]), the streams it asks for ([`plan`]), one session
+//! from sources to sinks ([`session`]), and here the modes behind the subcommands: `serve`, `demo`,
+//! `replay`, and the dashboard (or JSON lines) on given URLs.
+
+pub mod cli;
+pub mod plan;
+pub mod session;
+
+use clap::Parser as _;
+use std::net::{Ipv4Addr, SocketAddr};
+
+use crate::app::cli::{DemoArgs, OutputArgs, ReplayArgs, ServeArgs};
+use crate::app::plan::Plan;
+use crate::app::session::{Source, session};
+use crate::replay::Speed;
+use crate::server::{Server, ServerConfig, endpoints};
+
+fn server_config(tick: std::time::Duration) -> ServerConfig {
+    ServerConfig {
+        tick,
+        ..ServerConfig::default()
+    }
+}
+
+/// `streamscope serve`: runs until Ctrl-C. Returns the exit code.
+pub async fn serve(args: &ServeArgs) -> u8 {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    if let Some(file) = &args.replay {
+        return serve_replay(addr, file, args.speed).await;
+    }
+    let server = match Server::bind(addr, server_config(args.tick)).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("streamscope: cannot listen on {addr}: {e}");
+            return 1;
+        }
+    };
+    let local = server.local_addr();
+    let handle = server.spawn();
+    println!("streamscope server on http://{local}/ (Ctrl-C to stop)");
+    for (url, what) in endpoints(local) {
+        println!("  {url:<48} {what}");
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    handle.shutdown().await;
+    0
+}
+
+/// `streamscope serve --replay FILE`: the recording's streams as endpoints, until Ctrl-C.
+async fn serve_replay(addr: SocketAddr, file: &std::path::Path, speed: Speed) -> u8 {
+    let loaded = match crate::replay::load(file) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("streamscope: {e}");
+            return 2;
+        }
+    };
+    let server = match crate::server::replay::ReplayServer::bind(addr, &loaded, speed).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("streamscope: cannot listen on {addr}: {e}");
+            return 1;
+        }
+    };
+    let local = server.local_addr().unwrap_or(addr);
+    println!(
+        "streamscope replaying {} on http://{local}/ (Ctrl-C to stop)",
+        file.display()
+    );
+    for (url, what) in server.endpoints() {
+        println!("  {url:<32} {what}");
+    }
+    let task = tokio::spawn(server.run());
+    let _ = tokio::signal::ctrl_c().await;
+    task.abort();
+    0
+}
+
+/// `streamscope demo`: the embedded server on a free port, and the dashboard (or `--json`) on its
+/// SSE and WebSocket feeds side by side.
+pub async fn demo(args: &DemoArgs) -> u8 {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    let server = match Server::bind(addr, server_config(args.tick)).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("streamscope: cannot start the demo server: {e}");
+            return 1;
+        }
+    };
+    let local = server.local_addr();
+    let handle = server.spawn();
+    let urls = vec![format!("http://{local}/sse"), format!("ws://{local}/ws")];
+    // The demo's options go through clap like a user's, so every default is the documented one.
+    let conn = match crate::app::cli::Cli::try_parse_from([
+        "streamscope",
+        "--heartbeat",
+        "2s",
+        "--ping-interval",
+        "1s",
+        "--connect-timeout",
+        "5s",
+    ]) {
+        Ok(cli) => cli.conn,
+        Err(e) => {
+            eprintln!("streamscope: demo options: {e}");
+            return 1;
+        }
+    };
+    let plan = match Plan::new(&urls, &conn) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("streamscope: {e}");
+            return 1;
+        }
+    };
+    // Both feeds carry the same seqs, so the demo shows which protocol delivers first.
+    let mut output = args.output.clone();
+    output.match_key.get_or_insert_with(|| "/seq".to_owned());
+    let code = dashboard_or_json(&plan, &output).await;
+    handle.shutdown().await;
+    code
+}
+
+/// `streamscope replay FILE`: exit code 2 when the file cannot be read at all.
+pub async fn replay(args: &ReplayArgs) -> u8 {
+    let loaded = match crate::replay::load(&args.file) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("streamscope: {e}");
+            return 2;
+        }
+    };
+    if loaded.bad_lines > 0 {
+        eprintln!(
+            "streamscope: {} line(s) of {} could not be read; they are error records in the replay",
+            loaded.bad_lines,
+            args.file.display()
+        );
+    }
+    // A recording made with --match is matched again by the same key unless told otherwise.
+    let mut output = args.output.clone();
+    if output.match_key.is_none() {
+        output.match_key.clone_from(&loaded.header.match_key);
+    }
+    session(
+        Source::Replay {
+            loaded,
+            speed: args.speed,
+        },
+        &output,
+    )
+    .await
+}
+
+/// The dashboard on the plan's streams, or JSON lines when asked or when stdout is not a terminal.
+pub async fn dashboard_or_json(plan: &Plan, output: &OutputArgs) -> u8 {
+    session(Source::Live(plan.clone()), output).await
+}

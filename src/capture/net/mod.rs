@@ -1,0 +1,12 @@
+//! Opening connections: TCP ([`conn`]), through an HTTP CONNECT proxy when one applies
+//! ([`proxy`]), TLS ([`tls`]: rustls with the system's roots, `--cacert`, `--insecure`), what a URL
+//! says about where to connect ([`address`]), and the [`tap::Tap`] that counts and stamps every read.
+//!
+//! Both clients (SSE and WebSocket) connect the same way, so timing and TLS errors read the same on
+//! both protocols.
+
+pub mod address;
+pub mod conn;
+pub mod proxy;
+pub mod tap;
+pub mod tls;

@@ -1,0 +1,72 @@
+//! Starting a session's connections: one task per stream, each a [`supervise`] loop over its
+//! protocol's session, all sending records to one channel; and asking them all to stop.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::task::JoinHandle;
+
+use crate::capture::config::StreamConfig;
+use crate::capture::control::Control;
+use crate::capture::emitter::Emitter;
+use crate::capture::sse::SseSession;
+use crate::capture::supervise::supervise;
+use crate::capture::ws::WsSession;
+use crate::record::Proto;
+use crate::record::batch::{Backlog, RecordBatch};
+
+/// Running connection tasks.
+#[derive(Debug)]
+pub struct Running {
+    /// Resolves to true when every stream has ended and any failed.
+    pub done: JoinHandle<bool>,
+    /// One per stream.
+    pub controls: Vec<UnboundedSender<Control>>,
+}
+
+/// Spawns one task per stream; records go to the returned receiver.
+pub fn spawn_streams(
+    streams: &[Arc<StreamConfig>],
+    max_queue: usize,
+) -> (Running, UnboundedReceiver<RecordBatch>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let backlog = Backlog::new(max_queue);
+    let mut tasks = Vec::new();
+    let mut controls = Vec::new();
+    for cfg in streams {
+        let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
+        let mut em = Emitter::new(cfg.index, cfg.proto(), tx.clone(), cfg.count, cfg.heartbeat);
+        em.set_backlog(backlog.clone());
+        em.set_seq(
+            cfg.seq_pointer.clone(),
+            cfg.last_event_id
+                .as_deref()
+                .and_then(crate::capture::detect::parse_seq_str),
+        );
+        let cfg = cfg.clone();
+        let task = tokio::spawn(async move {
+            match cfg.proto() {
+                Proto::Sse => supervise(SseSession::new(cfg.clone()), &cfg, em, ctl_rx).await,
+                Proto::Ws => supervise(WsSession::new(cfg.clone()), &cfg, em, ctl_rx).await,
+            }
+        });
+        tasks.push(task);
+        controls.push(ctl_tx);
+    }
+    let done = tokio::spawn(async move {
+        let mut any_failed = false;
+        for t in tasks {
+            // A panicked task is a failed stream (and a bug), never a silent success.
+            any_failed |= t.await.unwrap_or(true);
+        }
+        any_failed
+    });
+    (Running { done, controls }, rx)
+}
+
+/// Asks every stream to close gracefully.
+pub fn shutdown(controls: &[UnboundedSender<Control>]) {
+    for c in controls {
+        let _ = c.send(Control::Shutdown);
+    }
+}

@@ -1,0 +1,178 @@
+//! One stream's life across its connections: the [`Session`] trait each protocol implements,
+//! how an attempt ended ([`Outcome`]), and [`supervise`], which connects, reconnects per policy
+//! (backoff, `Retry-After`, `--max-retries`) and emits the final `end` record.
+
+use std::time::Duration;
+
+use crate::capture::config::StreamConfig;
+use crate::capture::control::Control;
+use crate::capture::emitter::Emitter;
+use crate::record::Kind;
+
+/// Sleeps until `deadline`, or forever when there is none (for use in `select!`).
+pub async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// How one connection attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The user asked to stop (quit, Ctrl-C, `--duration`).
+    Shutdown,
+    /// `--count` was reached.
+    CountReached,
+    /// The server said to stop (SSE 204): never reconnect.
+    Stop(String),
+    /// The server ended the stream normally; reconnect if the policy says so.
+    Closed(String),
+    /// The connection failed (an error record was emitted). `retry: false` means retrying cannot
+    /// help (wrong Content-Type, HTTP 4xx) and the stream is failed.
+    Failed {
+        /// Why, for the reconnect or end record.
+        reason: String,
+        /// Whether a reconnect may succeed.
+        retry: bool,
+        /// Server-requested delay (`Retry-After`).
+        retry_after: Option<Duration>,
+    },
+    /// The user asked to reconnect now.
+    ReconnectNow,
+}
+
+/// A protocol's connection logic, driven by [`supervise`].
+pub trait Session {
+    /// Opens one connection and runs it until it ends.
+    fn connect_once(
+        &mut self,
+        em: &mut Emitter,
+        ctl: &mut ControlRx,
+    ) -> impl std::future::Future<Output = Outcome> + Send;
+    /// True if the last attempt reached `open` (resets the backoff).
+    fn take_opened(&mut self) -> bool;
+    /// Base reconnect delay (SSE: the `retry:` time).
+    fn base_retry(&self) -> Duration;
+    /// `Last-Event-ID` the next attempt will send.
+    fn last_event_id(&self) -> Option<String>;
+    /// The server's `retry:` time in ms, when it sent one (SSE).
+    fn retry_ms(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// The control channel of a connection task.
+pub type ControlRx = tokio::sync::mpsc::UnboundedReceiver<Control>;
+
+/// Next control message; pends forever once every sender is gone, so `select!` loops stay quiet.
+pub async fn recv_control(ctl: &mut ControlRx) -> Control {
+    match ctl.recv().await {
+        Some(c) => c,
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs a stream: connects, reconnects per policy, and emits the final `end` record. Returns true
+/// if the stream failed.
+pub async fn supervise<S: Session + Send>(
+    mut session: S,
+    cfg: &StreamConfig,
+    mut em: Emitter,
+    mut ctl: ControlRx,
+) -> bool {
+    use Control;
+    let mut attempt: u32 = 0;
+    let (reason, failed) = loop {
+        let received_before = em.received();
+        let outcome = session.connect_once(&mut em, &mut ctl).await;
+        em.disconnected();
+        // A connection that opened and delivered something (an event, a comment, a message, a
+        // ping) was working: the backoff and `--max-retries` start again. One that opened and
+        // ended without a byte of content counts as a failed attempt, so a server that accepts
+        // and hangs up at once is backed off and, with --max-retries, given up on.
+        if session.take_opened() && em.received() > received_before {
+            attempt = 0;
+        }
+        let (reason, failed, retry_after) = match outcome {
+            Outcome::Shutdown => break ("shutdown".to_owned(), false),
+            Outcome::CountReached => break ("count reached".to_owned(), false),
+            Outcome::Stop(reason) => break (reason, false),
+            Outcome::Closed(reason) => {
+                if !cfg.reconnect {
+                    break (reason, false);
+                }
+                (reason, false, None)
+            }
+            Outcome::Failed {
+                reason,
+                retry,
+                retry_after,
+            } => {
+                if !retry || !cfg.reconnect {
+                    break (reason, true);
+                }
+                (reason, true, retry_after)
+            }
+            Outcome::ReconnectNow => (
+                "reconnect requested".to_owned(),
+                false,
+                Some(Duration::ZERO),
+            ),
+        };
+        attempt = attempt.saturating_add(1);
+        if let Some(max) = cfg.max_retries
+            && attempt > max
+        {
+            // Giving up is a failure even when each attempt ended cleanly: the stream never
+            // worked again within the retries allowed (exit code 1).
+            break (format!("{reason}; gave up after {max} retries"), true);
+        }
+        // The `retry:` value is reported only when it was the base of the delay.
+        let retry_ms = if retry_after.is_none() {
+            session.retry_ms()
+        } else {
+            None
+        };
+        let delay = match retry_after {
+            Some(d) if d.is_zero() => d,
+            Some(d) => {
+                crate::capture::backoff::delay(d, attempt, cfg.max_backoff.max(d), rand::random())
+            }
+            None => crate::capture::backoff::delay(
+                session.base_retry(),
+                attempt,
+                cfg.max_backoff,
+                rand::random(),
+            ),
+        };
+        em.note(Kind::Reconnect {
+            attempt,
+            delay_ms: delay.as_millis() as u64,
+            last_event_id: session.last_event_id(),
+            reason,
+            retry_ms,
+        });
+        if !em.flush() {
+            return failed;
+        }
+        let sleep = tokio::time::sleep(delay);
+        tokio::pin!(sleep);
+        let stop = loop {
+            tokio::select! {
+                () = &mut sleep => break false,
+                c = recv_control(&mut ctl) => match c {
+                    Control::Shutdown => break true,
+                    Control::ReconnectNow => break false,
+                    Control::Send(_) | Control::Ping => {}
+                },
+            }
+        };
+        if stop {
+            break ("shutdown".to_owned(), false);
+        }
+    };
+    em.note(Kind::End { reason, failed });
+    em.flush();
+    failed
+}

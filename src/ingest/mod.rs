@@ -1,0 +1,9 @@
+//! Between the sources (live connections, replay) and the consumer (`--json` or the dashboard):
+//! the [`pipeline`] stage that owns `--match` pairing ([`matcher`]), the recording
+//! ([`recording`]) and the HAR export ([`har`]), and the JSON-lines sink ([`output`]).
+
+pub mod har;
+pub mod matcher;
+pub mod output;
+pub mod pipeline;
+pub mod recording;
