@@ -3,7 +3,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use streamscope::record::{DataOpcode, Dir, Kind, Payload, Proto, Record, unix_micros};
+use streamscope::record::time::unix_micros;
+use streamscope::record::{DataOpcode, Dir, Kind, Payload, Proto, Record};
 use streamscope::tui::{DashboardConfig, Theme, run};
 use streamscope::{capture::control::Control, record::StreamInfo};
 

@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 
 use crate::ingest::recording::{Header, Loaded, StreamMeta};
 use crate::protocol::sse::{SseItem, SseParser};
-use crate::record::{DataOpcode, Dir, Kind, Payload, Proto, Record, Side, write_rfc3339_micros};
+use crate::record::time::write_rfc3339_micros;
+use crate::record::{DataOpcode, Dir, Kind, Payload, Proto, Record, Side};
 
 /// True when `text` is a HAR document (one JSON object with a `log`), as opposed to JSON lines.
 pub fn parse_har(text: &str) -> Option<Value> {

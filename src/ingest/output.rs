@@ -10,8 +10,8 @@ use std::thread::JoinHandle;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::record::LineEncoder;
 use crate::record::batch::RecordBatch;
+use crate::record::json::LineEncoder;
 
 /// Output is written in blocks of about this size while records keep coming.
 const BLOCK: usize = 256 * 1024;

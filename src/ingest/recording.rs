@@ -14,7 +14,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::record::StreamInfo;
-use crate::record::{Kind, LineEncoder, Proto, Record, unix_micros, write_rfc3339_micros};
+use crate::record::json::LineEncoder;
+use crate::record::time::{unix_micros, write_rfc3339_micros};
+use crate::record::{Kind, Proto, Record};
 use std::sync::Arc;
 
 use crate::capture::config::StreamConfig;

@@ -5,12 +5,12 @@
 //! of guessing. Unknown fields are ignored, so a newer streamscope's recordings still replay.
 
 use base64::Engine as _;
+
+use crate::record::time::unix_micros;
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 
-use crate::record::{
-    DataOpcode, Dir, Kind, MatchSummary, Payload, Proto, Record, Side, unix_micros,
-};
+use crate::record::{DataOpcode, Dir, Kind, MatchSummary, Payload, Proto, Record, Side};
 
 /// Response headers in the order they were written (a JSON object, read without reordering, since
 /// `serde_json`'s map would sort them).

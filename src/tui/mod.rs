@@ -22,7 +22,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use crate::capture::control::Control;
 use crate::record::StreamInfo;
 use crate::record::batch::RecordBatch;
-use crate::record::unix_micros;
+use crate::record::time::unix_micros;
 use crate::store::Store;
 
 pub use keymap::Action;

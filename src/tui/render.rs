@@ -641,7 +641,7 @@ pub fn detail_lines(s: &StreamState, r: &Record, theme: &Theme) -> Vec<Line<'sta
         ]));
     };
     let mut ts = Vec::new();
-    crate::record::write_rfc3339_micros(&mut ts, r.ts_us);
+    crate::record::time::write_rfc3339_micros(&mut ts, r.ts_us);
     field(&mut out, "time", String::from_utf8_lossy(&ts).into_owned());
     field(
         &mut out,

@@ -1,0 +1,684 @@
+//! The JSON line of a [`Record`]: written by hand into a reused buffer ([`Record::write_json`],
+//! [`LineEncoder`]) because it is the hot path of headless mode. The schema is documented in
+//! `docs/json-records.md`; [`super::parse`] reads it back.
+
+use base64::Engine as _;
+
+use crate::record::time::{DIGIT_PAIRS, write_rfc3339_micros};
+use crate::record::{Dir, Kind, Payload, Proto, Record};
+
+/// Appends `,"name":` as one copy (the literal is put together at compile time).
+macro_rules! key {
+    ($out:expr, $name:literal) => {
+        $out.extend_from_slice(concat!(",\"", $name, "\":").as_bytes())
+    };
+}
+
+impl Record {
+    /// Appends this record as one line of JSON (with the trailing newline) to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.write_json_head(out);
+        self.write_json_tail(out);
+    }
+
+    /// The part of the line that records of one read share: `{"ts":…,"stream":…,"proto":…,
+    /// "kind":…` and `"dir"`. See [`LineEncoder`].
+    fn write_json_head(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"ts\":\"");
+        write_rfc3339_micros(out, self.ts_us);
+        out.extend_from_slice(b"\",\"stream\":");
+        push_u64(out, self.stream as u64);
+        out.extend_from_slice(b",\"proto\":\"");
+        out.extend_from_slice(self.proto.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"kind\":\"");
+        out.extend_from_slice(self.kind.name().as_bytes());
+        out.push(b'"');
+        if let Some(dir) = self.dir {
+            out.extend_from_slice(b",\"dir\":\"");
+            out.extend_from_slice(dir.as_str().as_bytes());
+            out.push(b'"');
+        }
+    }
+
+    /// Everything after [`write_json_head`](Self::write_json_head), newline included.
+    fn write_json_tail(&self, out: &mut Vec<u8>) {
+        if let Some(n) = self.wire_bytes {
+            key!(out, "wire_bytes");
+            push_u64(out, n);
+        }
+        if let Some(n) = self.payload_bytes {
+            key!(out, "payload_bytes");
+            push_u64(out, n);
+        }
+        if let Some(ms) = self.gap_ms {
+            key!(out, "gap_ms");
+            push_ms(out, ms);
+        }
+        if let Some(n) = self.read {
+            key!(out, "read");
+            push_u64(out, n);
+        }
+        match &self.kind {
+            Kind::Open {
+                status,
+                headers,
+                handshake_ms,
+            } => {
+                key!(out, "status");
+                push_u64(out, u64::from(*status));
+                key!(out, "headers");
+                out.push(b'{');
+                for (i, (name, value)) in headers.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    push_str(out, name);
+                    out.push(b':');
+                    push_str(out, value);
+                }
+                out.push(b'}');
+                key!(out, "handshake_ms");
+                push_ms(out, *handshake_ms);
+            }
+            Kind::Event {
+                event,
+                data,
+                id,
+                retry,
+            } => {
+                key!(out, "event");
+                push_str(out, event);
+                key!(out, "data");
+                push_str(out, data);
+                key!(out, "id");
+                push_opt_str(out, id.as_deref());
+                key!(out, "retry");
+                match retry {
+                    Some(r) => push_u64(out, *r),
+                    None => out.extend_from_slice(b"null"),
+                }
+            }
+            Kind::Comment { text } => {
+                key!(out, "text");
+                push_str(out, text);
+            }
+            Kind::Message {
+                opcode,
+                data,
+                frames,
+                compressed,
+            } => {
+                key!(out, "opcode");
+                push_str(out, opcode.as_str());
+                push_payload(out, data);
+                key!(out, "frames");
+                push_u64(out, u64::from(*frames));
+                key!(out, "compressed");
+                push_bool(out, *compressed);
+            }
+            Kind::Ping { data } => push_payload(out, data),
+            Kind::Pong { data, rtt_ms } => {
+                push_payload(out, data);
+                if let Some(rtt) = rtt_ms {
+                    key!(out, "rtt_ms");
+                    push_ms(out, *rtt);
+                }
+            }
+            Kind::Close { code, reason, by } => {
+                key!(out, "code");
+                match code {
+                    Some(c) => push_u64(out, u64::from(*c)),
+                    None => out.extend_from_slice(b"null"),
+                }
+                key!(out, "reason");
+                push_str(out, reason);
+                key!(out, "by");
+                push_str(out, by.as_str());
+            }
+            Kind::Reconnect {
+                attempt,
+                delay_ms,
+                last_event_id,
+                reason,
+                retry_ms,
+            } => {
+                key!(out, "attempt");
+                push_u64(out, u64::from(*attempt));
+                key!(out, "delay_ms");
+                push_u64(out, *delay_ms);
+                key!(out, "last_event_id");
+                push_opt_str(out, last_event_id.as_deref());
+                key!(out, "reason");
+                push_str(out, reason);
+                key!(out, "retry_ms");
+                match retry_ms {
+                    Some(r) => push_u64(out, *r),
+                    None => out.extend_from_slice(b"null"),
+                }
+            }
+            Kind::IdGap {
+                expected,
+                got,
+                missing,
+                repeated,
+                count,
+            } => {
+                key!(out, "expected");
+                push_u64(out, *expected);
+                key!(out, "got");
+                push_u64(out, *got);
+                key!(out, "missing");
+                push_u64(out, *missing);
+                key!(out, "repeated");
+                push_u64(out, *repeated);
+                key!(out, "count");
+                push_u64(out, *count);
+            }
+            Kind::Lint { rule, message } => {
+                key!(out, "rule");
+                push_str(out, rule);
+                key!(out, "message");
+                push_str(out, message);
+            }
+            Kind::Gap {
+                gap_ms,
+                threshold_ms,
+            } => {
+                // `gap_ms` is a top-level field on traffic records; on a gap record it is the
+                // silence so far, written here because the record itself carries no traffic.
+                if self.gap_ms.is_none() {
+                    key!(out, "gap_ms");
+                    push_ms(out, *gap_ms);
+                }
+                key!(out, "threshold_ms");
+                push_ms(out, *threshold_ms);
+            }
+            Kind::Error {
+                message,
+                status,
+                close_code,
+            } => {
+                key!(out, "message");
+                push_str(out, message);
+                if let Some(s) = status {
+                    key!(out, "status");
+                    push_u64(out, u64::from(*s));
+                }
+                if let Some(c) = close_code {
+                    key!(out, "close_code");
+                    push_u64(out, u64::from(*c));
+                }
+            }
+            Kind::End { reason, failed } => {
+                key!(out, "reason");
+                push_str(out, reason);
+                key!(out, "failed");
+                push_bool(out, *failed);
+            }
+            Kind::Match {
+                key: k,
+                first,
+                lead_ms,
+            } => {
+                key!(out, "key");
+                push_str(out, k);
+                key!(out, "first");
+                match first {
+                    Some(f) => push_u64(out, *f as u64),
+                    None => out.extend_from_slice(b"null"),
+                }
+                key!(out, "lead_ms");
+                push_ms(out, *lead_ms);
+            }
+            Kind::MatchSummary(m) => {
+                key!(out, "pairs");
+                push_u64(out, m.pairs);
+                key!(out, "won");
+                push_pair(out, m.won);
+                key!(out, "ties");
+                push_u64(out, m.ties);
+                for (name, v) in [
+                    ("lead_p50_ms", m.lead_p50_ms),
+                    ("lead_p95_ms", m.lead_p95_ms),
+                    ("lead_p99_ms", m.lead_p99_ms),
+                    ("lead_max_ms", m.lead_max_ms),
+                ] {
+                    key(out, name);
+                    match v {
+                        Some(ms) => push_ms(out, ms),
+                        None => out.extend_from_slice(b"null"),
+                    }
+                }
+                key!(out, "unmatched");
+                push_pair(out, m.unmatched);
+            }
+        }
+        out.extend_from_slice(b"}\n");
+    }
+
+    /// This record as a JSON line, for tests and one-off use.
+    pub fn to_json_line(&self) -> String {
+        let mut out = Vec::with_capacity(256);
+        self.write_json(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// Writes records as JSON lines like [`Record::write_json`], faster on a firehose: the records of
+/// one socket read share their timestamp, stream, protocol, kind and direction, so the head of the
+/// line (about 80 bytes, with the timestamp formatting) is built once and copied for the rest.
+#[derive(Debug, Default)]
+pub struct LineEncoder {
+    key: Option<(i64, usize, Proto, &'static str, Option<Dir>)>,
+    head: Vec<u8>,
+}
+
+impl LineEncoder {
+    /// A new encoder with nothing cached.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends `r` as one line of JSON (with the trailing newline) to `out`; the same bytes as
+    /// [`Record::write_json`].
+    pub fn write(&mut self, r: &Record, out: &mut Vec<u8>) {
+        let key = (r.ts_us, r.stream, r.proto, r.kind.name(), r.dir);
+        if self.key != Some(key) {
+            self.head.clear();
+            r.write_json_head(&mut self.head);
+            self.key = Some(key);
+        }
+        out.extend_from_slice(&self.head);
+        r.write_json_tail(out);
+    }
+}
+
+#[inline]
+fn key(out: &mut Vec<u8>, name: &str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+/// Appends `n` in decimal, two digits at a time, formatted on the stack and appended in one copy.
+#[inline]
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    if n < 10 {
+        out.push(b'0' + n as u8);
+        return;
+    }
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    while n >= 100 {
+        let r = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+    }
+    if n >= 10 {
+        let r = n as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + n as u8;
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+fn push_pair(out: &mut Vec<u8>, pair: [u64; 2]) {
+    out.push(b'[');
+    push_u64(out, pair[0]);
+    out.push(b',');
+    push_u64(out, pair[1]);
+    out.push(b']');
+}
+
+fn push_bool(out: &mut Vec<u8>, b: bool) {
+    out.extend_from_slice(if b { b"true" } else { b"false" });
+}
+
+/// Milliseconds with microsecond precision (three decimals), trailing zeros kept short.
+fn push_ms(out: &mut Vec<u8>, ms: f64) {
+    if !ms.is_finite() || ms < 0.0 {
+        out.push(b'0');
+        return;
+    }
+    let us = (ms * 1000.0).round() as u64;
+    push_u64(out, us / 1000);
+    let frac = us % 1000;
+    if frac != 0 {
+        out.push(b'.');
+        let digits = [
+            b'0' + (frac / 100) as u8,
+            b'0' + (frac / 10 % 10) as u8,
+            b'0' + (frac % 10) as u8,
+        ];
+        let len = if digits[2] != b'0' {
+            3
+        } else if digits[1] != b'0' {
+            2
+        } else {
+            1
+        };
+        out.extend_from_slice(&digits[..len]);
+    }
+}
+
+fn push_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Most text needs no escaping: skip it a block at a time (the check compiles to a few
+        // vector compares). A block that needs escaping is then walked byte by byte.
+        if let Some(block) = bytes[i..].first_chunk::<ESCAPE_BLOCK>()
+            && !block_needs_escape(block)
+        {
+            i += ESCAPE_BLOCK;
+            continue;
+        }
+        let end = (i + ESCAPE_BLOCK).min(bytes.len());
+        for (j, &b) in bytes.iter().enumerate().take(end).skip(i) {
+            if !needs_escape(b) {
+                continue;
+            }
+            out.extend_from_slice(&bytes[start..j]);
+            push_escape(out, b);
+            start = j + 1;
+        }
+        i = end;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Bytes checked at once by [`push_str`]'s fast path.
+const ESCAPE_BLOCK: usize = 32;
+
+/// A byte that must be escaped in a JSON string: a control character (below 0x20, or DEL, which
+/// the writer also escapes), `"` or `\\`.
+#[inline]
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f
+}
+
+/// True when a byte of `block` must be escaped. Written as a branch-free fold over a fixed-size
+/// block so that the compiler turns it into vector compares.
+#[inline]
+#[allow(
+    clippy::needless_bitwise_bool,
+    reason = "branch-free on purpose: it vectorises"
+)]
+fn block_needs_escape(block: &[u8; ESCAPE_BLOCK]) -> bool {
+    block.iter().fold(false, |acc, &b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\') | (b == 0x7f)
+    })
+}
+
+fn push_escape(out: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match b {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        _ => out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[usize::from(b >> 4)],
+            HEX[usize::from(b & 0xf)],
+        ]),
+    }
+}
+
+fn push_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => push_str(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+fn push_payload(out: &mut Vec<u8>, data: &Payload) {
+    match data {
+        Payload::Text(s) => {
+            key!(out, "data");
+            push_str(out, s);
+        }
+        Payload::Binary(b) => {
+            key!(out, "data_base64");
+            out.push(b'"');
+            let start = out.len();
+            let encoded_len = base64::encoded_len(b.len(), true).unwrap_or(0);
+            out.resize(start + encoded_len, 0);
+            let written = base64::engine::general_purpose::STANDARD
+                .encode_slice(b, &mut out[start..])
+                .unwrap_or(0);
+            out.truncate(start + written);
+            out.push(b'"');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::*;
+
+    fn parse(r: &Record) -> serde_json::Value {
+        let line = r.to_json_line();
+        assert!(line.ends_with('\n'));
+        serde_json::from_str(&line).expect("valid JSON")
+    }
+
+    #[test]
+    fn strings_are_escaped_as_json() {
+        let nasty = "quote\" back\\ nl\n cr\r tab\t nul\u{0} bell\u{7} del\u{7f} é 😀";
+        let r = Record::new(
+            0,
+            1,
+            Proto::Sse,
+            Kind::Comment {
+                text: nasty.to_owned(),
+            },
+        );
+        assert_eq!(parse(&r)["text"], nasty);
+    }
+
+    #[test]
+    fn escaping_is_exact_at_every_position_of_a_word() {
+        // Each special byte at each offset of the first two blocks of the fast path and of the
+        // byte-wise tail, among plain bytes, and bytes
+        // next to the special ones (0x1f/0x20, 0x21/0x23, 0x5b/0x5d, 0x7e/0x7f/0x80) that must
+        // not be escaped.
+        let specials = ['"', '\\', '\n', '\r', '\t', '\u{0}', '\u{1f}', '\u{7f}'];
+        let neighbours = [' ', '!', '#', '[', ']', '~', '\u{80}', 'é'];
+        for &c in specials.iter().chain(&neighbours) {
+            for pos in 0..2 * ESCAPE_BLOCK + 3 {
+                let mut text: String = "abcdefghijklmnopqrs".chars().cycle().take(pos).collect();
+                text.push(c);
+                text.push_str("tuvwxyz0123456789");
+                if pos % 2 == 0 {
+                    // A second special byte later in the same or the next block.
+                    text.push(c);
+                    text.push_str(&"x".repeat(pos));
+                }
+                let mut out = Vec::new();
+                push_str(&mut out, &text);
+                let back: String = serde_json::from_slice(&out).expect("valid JSON string");
+                assert_eq!(back, text);
+                let escaped = out.len() != text.len() + 2;
+                assert_eq!(escaped, specials.contains(&c), "{c:?} at {pos}");
+            }
+        }
+    }
+
+    #[test]
+    fn line_encoder_writes_the_same_bytes_as_write_json() {
+        let mut records = Vec::new();
+        for (i, ts) in [5_000_000i64, 5_000_000, 5_000_001, 5_000_001, 6_000_000]
+            .into_iter()
+            .enumerate()
+        {
+            let mut r = Record::new(
+                ts,
+                i % 2,
+                if i == 3 { Proto::Ws } else { Proto::Sse },
+                Kind::Event {
+                    event: "message".into(),
+                    data: format!("d{i}\"q"),
+                    id: None,
+                    retry: None,
+                },
+            );
+            r.dir = (i != 2).then_some(Dir::In);
+            r.wire_bytes = Some(10 + i as u64);
+            records.push(r);
+        }
+        records.push(Record::new(
+            6_000_000,
+            1,
+            Proto::Sse,
+            Kind::Comment { text: "c".into() },
+        ));
+        let mut enc = LineEncoder::new();
+        let (mut fast, mut plain) = (Vec::new(), Vec::new());
+        for r in &records {
+            enc.write(r, &mut fast);
+            r.write_json(&mut plain);
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&fast),
+            String::from_utf8_lossy(&plain)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&plain).lines().count(),
+            records.len()
+        );
+    }
+
+    #[test]
+    fn integers_in_decimal() {
+        let mut cases = vec![0u64, 9, 10, 99, 100, 101, 999, 1000, u64::MAX];
+        cases.extend((1..20).map(|e| 10u64.pow(e) - 1));
+        cases.extend((1..20).map(|e| 10u64.pow(e)));
+        for n in cases {
+            let mut out = b"x".to_vec();
+            push_u64(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
+        }
+    }
+
+    #[test]
+    fn binary_payload_is_base64() {
+        let r = Record::new(
+            0,
+            0,
+            Proto::Ws,
+            Kind::Message {
+                opcode: DataOpcode::Binary,
+                data: Payload::Binary(vec![0, 1, 2, 255]),
+                frames: 2,
+                compressed: false,
+            },
+        );
+        let v = parse(&r);
+        assert_eq!(v["data_base64"], "AAEC/w==");
+        assert_eq!(v["frames"], 2);
+        assert!(v.get("data").is_none());
+    }
+
+    #[test]
+    fn ms_have_microsecond_precision() {
+        for (ms, s) in [
+            (0.0, "0"),
+            (1.5, "1.5"),
+            (12.345_6, "12.346"),
+            (3.01, "3.01"),
+        ] {
+            let mut out = Vec::new();
+            push_ms(&mut out, ms);
+            assert_eq!(String::from_utf8(out).expect("ascii"), s);
+        }
+    }
+
+    #[test]
+    fn traffic_fields_present_only_when_set() {
+        let mut r = Record::new(
+            0,
+            0,
+            Proto::Sse,
+            Kind::Event {
+                event: "message".into(),
+                data: "x".into(),
+                id: None,
+                retry: None,
+            },
+        );
+        let v = parse(&r);
+        assert!(v.get("dir").is_none());
+        assert!(v["id"].is_null());
+        r.dir = Some(Dir::In);
+        r.wire_bytes = Some(8);
+        r.payload_bytes = Some(1);
+        r.gap_ms = Some(2.25);
+        r.read = Some(3);
+        let v = parse(&r);
+        assert_eq!(v["dir"], "in");
+        assert_eq!(v["wire_bytes"], 8);
+        assert_eq!(v["gap_ms"], 2.25);
+        assert_eq!(v["read"], 3);
+    }
+
+    #[test]
+    fn forensics_kinds_have_their_fields() {
+        let v = parse(&Record::new(
+            0,
+            0,
+            Proto::Sse,
+            Kind::Reconnect {
+                attempt: 1,
+                delay_ms: 80,
+                last_event_id: Some("3".into()),
+                reason: "stream broke".into(),
+                retry_ms: None,
+            },
+        ));
+        assert!(v["retry_ms"].is_null());
+        assert_eq!(v["last_event_id"], "3");
+        let v = parse(&Record::new(
+            0,
+            0,
+            Proto::Ws,
+            Kind::IdGap {
+                expected: 4,
+                got: 6,
+                missing: 2,
+                repeated: 0,
+                count: 1,
+            },
+        ));
+        assert_eq!(v["kind"], "id_gap");
+        assert_eq!((&v["expected"], &v["got"]), (&4.into(), &6.into()));
+        assert_eq!(
+            (&v["missing"], &v["repeated"], &v["count"]),
+            (&2.into(), &0.into(), &1.into())
+        );
+        let v = parse(&Record::new(
+            0,
+            0,
+            Proto::Sse,
+            Kind::Lint {
+                rule: "bom".into(),
+                message: "a \"BOM\"".into(),
+            },
+        ));
+        assert_eq!(v["kind"], "lint");
+        assert_eq!(v["rule"], "bom");
+        assert_eq!(v["message"], "a \"BOM\"");
+    }
+}
