@@ -4,7 +4,7 @@
 
 pub mod cli;
 pub mod plan;
-pub mod session;
+pub(crate) mod session;
 
 use clap::Parser as _;
 use std::net::{Ipv4Addr, SocketAddr};

@@ -18,7 +18,7 @@ use crate::tui::{DashboardConfig, Theme};
 
 /// Where a session's records come from.
 #[derive(Debug)]
-pub enum Source {
+pub(crate) enum Source {
     /// Live connections.
     Live(Plan),
     /// A recording, `--json` capture or HAR file, replayed.
@@ -74,7 +74,7 @@ impl Source {
 
 /// Any session: opens the sinks (`--record`, `--har`, `--match`), runs the source into the
 /// dashboard or JSON lines, and waits for the sinks to be written. Returns the exit code.
-pub async fn session(source: Source, output: &OutputArgs) -> u8 {
+pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
     use std::io::IsTerminal;
     let streams = match &source {
         Source::Live(plan) => plan.streams.len(),
@@ -207,7 +207,7 @@ async fn dashboard(
 
 /// Writes JSON lines for whatever source feeds `rx` (live streams, a replay) until it ends, Ctrl-C,
 /// or `duration`; returns the exit code.
-pub async fn run_json_on(
+pub(crate) async fn run_json_on(
     running: Running,
     rx: UnboundedReceiver<RecordBatch>,
     duration: Option<Duration>,

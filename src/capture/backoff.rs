@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// Delay before reconnect attempt `attempt` (1-based), never above `cap`. `jitter` is a value in `[0, 1)`; the delay of
 /// attempts after the first is scaled into `[0.8, 1.0]` of its exponential value.
-pub fn delay(base: Duration, attempt: u32, cap: Duration, jitter: f64) -> Duration {
+pub(crate) fn delay(base: Duration, attempt: u32, cap: Duration, jitter: f64) -> Duration {
     if attempt <= 1 {
         return base.min(cap);
     }
@@ -21,7 +21,7 @@ pub fn delay(base: Duration, attempt: u32, cap: Duration, jitter: f64) -> Durati
 }
 
 /// Parses a `Retry-After` header given in seconds (HTTP dates are rare on streams; ignored).
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 

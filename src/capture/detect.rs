@@ -3,20 +3,20 @@
 //! values and times in, so every rule is unit-tested with explicit numbers.
 
 /// A burst counts as buffered when at least this many records arrive in one read...
-pub const BURST_MIN_RECORDS: u64 = 10;
+pub(crate) const BURST_MIN_RECORDS: u64 = 10;
 /// ...after at least this much silence (ms). A live stream trickles; a proxy or CDN that buffers
 /// holds records back and then delivers them in one read.
-pub const BURST_MIN_SILENCE_MS: f64 = 1000.0;
+pub(crate) const BURST_MIN_SILENCE_MS: f64 = 1000.0;
 
 /// True when `records` events or messages arrived in a single read after `silence_ms` of silence:
 /// the mark of a buffering intermediary.
-pub fn buffered_burst(silence_ms: f64, records: u64) -> bool {
+pub(crate) fn buffered_burst(silence_ms: f64, records: u64) -> bool {
     records >= BURST_MIN_RECORDS && silence_ms > BURST_MIN_SILENCE_MS
 }
 
 /// A break in a sequence: the next number was not `expected`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SeqBreak {
+pub(crate) struct SeqBreak {
     /// The number that should have come.
     pub expected: u64,
     /// The number that came.
@@ -29,7 +29,7 @@ pub struct SeqBreak {
 
 /// Follows the sequence numbers of one stream across its connections.
 #[derive(Debug, Default, Clone)]
-pub struct SeqTracker {
+pub(crate) struct SeqTracker {
     last: Option<u64>,
     /// The raw SSE id of the previous event on this connection: an event without `id:` keeps the
     /// previous id, which is no repeat.
@@ -39,7 +39,7 @@ pub struct SeqTracker {
 
 impl SeqTracker {
     /// A tracker that expects `start + 1` next when `start` is given (a `--last-event-id`).
-    pub fn new(start: Option<u64>) -> Self {
+    pub(crate) fn new(start: Option<u64>) -> Self {
         SeqTracker {
             last: start,
             ..SeqTracker::default()
@@ -48,18 +48,18 @@ impl SeqTracker {
 
     /// A new connection opened: its first id is compared even if it equals the last one (a
     /// resumed stream that sends the last seen id again did repeat it).
-    pub fn new_connection(&mut self) {
+    pub(crate) fn new_connection(&mut self) {
         self.last_raw_id = None;
     }
 
     /// Breaks seen so far.
-    pub fn breaks(&self) -> u64 {
+    pub(crate) fn breaks(&self) -> u64 {
         self.breaks
     }
 
     /// An SSE event's id (the last event id after it). Non-numeric ids are not a sequence; an id
     /// unchanged within a connection belongs to an event that carried none.
-    pub fn observe_sse_id(&mut self, id: Option<&str>) -> Option<SeqBreak> {
+    pub(crate) fn observe_sse_id(&mut self, id: Option<&str>) -> Option<SeqBreak> {
         let id = id?;
         if self.last_raw_id.as_deref() == Some(id) {
             return None;
@@ -70,7 +70,7 @@ impl SeqTracker {
     }
 
     /// The next sequence number; a break when it is not one more than the previous.
-    pub fn observe(&mut self, got: u64) -> Option<SeqBreak> {
+    pub(crate) fn observe(&mut self, got: u64) -> Option<SeqBreak> {
         let prev = self.last.replace(got)?;
         let expected = prev.checked_add(1)?;
         if got == expected {
@@ -87,7 +87,7 @@ impl SeqTracker {
 }
 
 /// A decimal sequence number: ASCII digits only (no sign, no spaces), fitting a `u64`.
-pub fn parse_seq_str(s: &str) -> Option<u64> {
+pub(crate) fn parse_seq_str(s: &str) -> Option<u64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -96,7 +96,7 @@ pub fn parse_seq_str(s: &str) -> Option<u64> {
 
 /// The sequence number at JSON pointer `pointer` (RFC 6901, e.g. `/seq`) in `data`: a non-negative
 /// integer, or a string of digits. `None` when `data` is not JSON or the value is neither.
-pub fn seq_from_json(data: &str, pointer: &str) -> Option<u64> {
+pub(crate) fn seq_from_json(data: &str, pointer: &str) -> Option<u64> {
     let value: serde_json::Value = serde_json::from_str(data).ok()?;
     match value.pointer(pointer)? {
         serde_json::Value::Number(n) => n.as_u64(),

@@ -12,28 +12,25 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 
 use crate::capture::config::StreamConfig;
-use crate::capture::net::conn::{self, Conn, ConnectError};
+use crate::capture::net::conn::{self, ConnectError};
 use crate::capture::net::tap::{Tap, TapState};
 use crate::record::Kind;
 use crate::record::time::Stamp;
 
-/// The transport under hyper.
-pub type Io = TokioIo<Tap<Conn>>;
-
 /// A response head plus what the `open` record needs.
 #[derive(Debug)]
-pub struct Opened {
+pub(crate) struct Opened {
     /// The response (body not yet read).
     pub response: http::Response<Incoming>,
     /// When the attempt started.
     pub started: Stamp,
     /// Aborts hyper's connection task when dropped (SSE only; WebSocket takes the socket back).
-    pub conn_task: AbortOnDrop,
+    pub _conn_task: AbortOnDrop,
 }
 
 /// Aborts a spawned task when dropped, so a connection never outlives its attempt.
 #[derive(Debug)]
-pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+pub(crate) struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
@@ -43,7 +40,7 @@ impl Drop for AbortOnDrop {
 
 /// Why the exchange failed before a response head arrived.
 #[derive(Debug)]
-pub enum ExchangeError {
+pub(crate) enum ExchangeError {
     /// TCP or TLS.
     Connect(ConnectError),
     /// hyper failed (server closed, malformed head).
@@ -68,7 +65,7 @@ impl std::fmt::Display for ExchangeError {
 
 /// Connects to `url` (through the CONNECT `proxy`, if any) and sends `request`, returning the
 /// response head.
-pub async fn exchange(
+pub(crate) async fn exchange(
     cfg: &StreamConfig,
     url: &url::Url,
     proxy: Option<&url::Url>,
@@ -104,7 +101,7 @@ pub async fn exchange(
         Ok(Opened {
             response,
             started,
-            conn_task,
+            _conn_task: conn_task,
         })
     };
     match tokio::time::timeout_at(deadline, work).await {
@@ -114,7 +111,7 @@ pub async fn exchange(
 }
 
 /// `error: cause: cause` in one line.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(cause) = src {
@@ -130,7 +127,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// Response headers as (lower-case name, value) pairs in arrival order; a repeated header is
 /// one pair with its values joined by `, ` (so JSON objects never have duplicate keys).
-pub fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
+pub(crate) fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
     headers
         .keys()
         .map(|k| {
@@ -145,7 +142,7 @@ pub fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
 }
 
 /// The `open` record for a response; secret header values are masked unless `show_secrets`.
-pub fn open_kind(opened: &Opened, now: Stamp, show_secrets: bool) -> Kind {
+pub(crate) fn open_kind(opened: &Opened, now: Stamp, show_secrets: bool) -> Kind {
     let mut headers = header_pairs(opened.response.headers());
     if !show_secrets {
         for (name, value) in &mut headers {
@@ -161,7 +158,7 @@ pub fn open_kind(opened: &Opened, now: Stamp, show_secrets: bool) -> Kind {
 
 /// Emits (and sends) the `open` record for a response whose head the tap has just read; returns
 /// the read that delivered it.
-pub fn emit_open(
+pub(crate) fn emit_open(
     em: &mut crate::capture::emitter::Emitter,
     tap: &TapState,
     opened: &Opened,
@@ -175,7 +172,7 @@ pub fn emit_open(
 }
 
 /// Reads up to `limit` bytes of an error response body (briefly), as lossy text on one line.
-pub async fn body_start(body: &mut Incoming, limit: usize) -> String {
+pub(crate) async fn body_start(body: &mut Incoming, limit: usize) -> String {
     let mut buf = Vec::new();
     let read = async {
         while buf.len() < limit {
@@ -196,7 +193,7 @@ pub async fn body_start(body: &mut Incoming, limit: usize) -> String {
 }
 
 /// `HTTP 503 Service Unavailable: <body start>`.
-pub fn status_message(status: http::StatusCode, body: &str) -> String {
+pub(crate) fn status_message(status: http::StatusCode, body: &str) -> String {
     let mut m = format!(
         "HTTP {} {}",
         status.as_u16(),
@@ -212,7 +209,7 @@ pub fn status_message(status: http::StatusCode, body: &str) -> String {
 }
 
 /// Adds the user's headers, keeping the ones the protocol must control.
-pub fn add_user_headers(
+pub(crate) fn add_user_headers(
     mut builder: http::request::Builder,
     headers: &[(String, String)],
     reserved: &[&str],

@@ -3,15 +3,15 @@
 //! WebSocket clients ([`sse`], [`ws`]), the reconnect policy ([`supervise`], [`backoff`]), and the
 //! [`emitter::Emitter`] that turns what they decode into stamped records.
 
-pub mod backoff;
-pub mod config;
+pub(crate) mod backoff;
+pub(crate) mod config;
 pub mod control;
-pub mod detect;
+pub(crate) mod detect;
 pub mod emitter;
-pub mod http1;
+pub(crate) mod http1;
 pub mod net;
-pub mod redact;
-pub mod spawn;
-pub mod sse;
-pub mod supervise;
-pub mod ws;
+pub(crate) mod redact;
+pub(crate) mod spawn;
+pub(crate) mod sse;
+pub(crate) mod supervise;
+pub(crate) mod ws;

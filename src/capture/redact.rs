@@ -22,7 +22,7 @@ const SECRET_PARAMS: &[&str] = &[
 ];
 
 /// The URL with the password, and secret-looking query values, replaced by `***`.
-pub fn display_url(url: &Url) -> String {
+pub(crate) fn display_url(url: &Url) -> String {
     let mut u = url.clone();
     if u.password().is_some() {
         let _ = u.set_password(Some(MASK));
@@ -61,13 +61,13 @@ const SECRET_HEADERS: &[&str] = &[
 ];
 
 /// True for headers whose values are masked by default.
-pub fn is_secret_header(name: &str) -> bool {
+pub(crate) fn is_secret_header(name: &str) -> bool {
     SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// A header value as it may be shown: secrets keep their shape (auth scheme, cookie names and
 /// attributes) but lose their values.
-pub fn header_value(name: &str, value: &str) -> String {
+pub(crate) fn header_value(name: &str, value: &str) -> String {
     if !is_secret_header(name) {
         return value.to_owned();
     }

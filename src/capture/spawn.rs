@@ -17,7 +17,7 @@ use crate::record::batch::{Backlog, RecordBatch};
 
 /// Running connection tasks.
 #[derive(Debug)]
-pub struct Running {
+pub(crate) struct Running {
     /// Resolves to true when every stream has ended and any failed.
     pub done: JoinHandle<bool>,
     /// One per stream.
@@ -25,7 +25,7 @@ pub struct Running {
 }
 
 /// Spawns one task per stream; records go to the returned receiver.
-pub fn spawn_streams(
+pub(crate) fn spawn_streams(
     streams: &[Arc<StreamConfig>],
     max_queue: usize,
 ) -> (Running, UnboundedReceiver<RecordBatch>) {
@@ -65,7 +65,7 @@ pub fn spawn_streams(
 }
 
 /// Asks every stream to close gracefully.
-pub fn shutdown(controls: &[UnboundedSender<Control>]) {
+pub(crate) fn shutdown(controls: &[UnboundedSender<Control>]) {
     for c in controls {
         let _ = c.send(Control::Shutdown);
     }

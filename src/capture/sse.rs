@@ -24,11 +24,11 @@ use crate::protocol::sse::{SseItem, SseLint, SseParser};
 use crate::record::Kind;
 
 /// EventSource's usual reconnection time when the server sent no `retry:`.
-pub const DEFAULT_RETRY: Duration = Duration::from_secs(3);
+pub(crate) const DEFAULT_RETRY: Duration = Duration::from_secs(3);
 
 /// State of one SSE stream across its connections.
 #[derive(Debug)]
-pub struct SseSession {
+pub(crate) struct SseSession {
     cfg: Arc<StreamConfig>,
     parser: SseParser,
     tap: Arc<TapState>,
@@ -38,7 +38,7 @@ pub struct SseSession {
 
 impl SseSession {
     /// A session for `cfg`.
-    pub fn new(cfg: Arc<StreamConfig>) -> Self {
+    pub(crate) fn new(cfg: Arc<StreamConfig>) -> Self {
         let mut parser = SseParser::new();
         if let Some(id) = &cfg.last_event_id {
             parser.set_last_event_id(id);
@@ -220,7 +220,7 @@ fn is_reset(e: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 /// `--idle-timeout` fired: an error record, and a failed attempt that may be retried.
-pub fn idle_timeout(
+pub(crate) fn idle_timeout(
     em: &mut Emitter,
     timeout: Option<Duration>,
     close_code: Option<u16>,
@@ -461,7 +461,7 @@ impl Session for SseSession {
 }
 
 /// Resolves only for the controls that end an attempt before it has opened.
-pub async fn wait_shutdown(ctl: &mut ControlRx) -> Outcome {
+pub(crate) async fn wait_shutdown(ctl: &mut ControlRx) -> Outcome {
     loop {
         match recv_control(ctl).await {
             Control::Shutdown => return Outcome::Shutdown,

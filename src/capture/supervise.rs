@@ -10,7 +10,7 @@ use crate::capture::emitter::Emitter;
 use crate::record::Kind;
 
 /// Sleeps until `deadline`, or forever when there is none (for use in `select!`).
-pub async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+pub(crate) async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
@@ -19,7 +19,7 @@ pub async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
 
 /// How one connection attempt ended.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The user asked to stop (quit, Ctrl-C, `--duration`).
     Shutdown,
     /// `--count` was reached.
@@ -43,7 +43,7 @@ pub enum Outcome {
 }
 
 /// A protocol's connection logic, driven by [`supervise`].
-pub trait Session {
+pub(crate) trait Session {
     /// Opens one connection and runs it until it ends.
     fn connect_once(
         &mut self,
@@ -63,10 +63,10 @@ pub trait Session {
 }
 
 /// The control channel of a connection task.
-pub type ControlRx = tokio::sync::mpsc::UnboundedReceiver<Control>;
+pub(crate) type ControlRx = tokio::sync::mpsc::UnboundedReceiver<Control>;
 
 /// Next control message; pends forever once every sender is gone, so `select!` loops stay quiet.
-pub async fn recv_control(ctl: &mut ControlRx) -> Control {
+pub(crate) async fn recv_control(ctl: &mut ControlRx) -> Control {
     match ctl.recv().await {
         Some(c) => c,
         None => std::future::pending().await,
@@ -75,7 +75,7 @@ pub async fn recv_control(ctl: &mut ControlRx) -> Control {
 
 /// Runs a stream: connects, reconnects per policy, and emits the final `end` record. Returns true
 /// if the stream failed.
-pub async fn supervise<S: Session + Send>(
+pub(crate) async fn supervise<S: Session + Send>(
     mut session: S,
     cfg: &StreamConfig,
     mut em: Emitter,

@@ -44,7 +44,7 @@ const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// State of one WebSocket stream across its connections.
 #[derive(Debug)]
-pub struct WsSession {
+pub(crate) struct WsSession {
     cfg: Arc<StreamConfig>,
     tap: Arc<TapState>,
     opened: bool,
@@ -75,7 +75,7 @@ enum Step {
 
 impl WsSession {
     /// A session for `cfg`.
-    pub fn new(cfg: Arc<StreamConfig>) -> Self {
+    pub(crate) fn new(cfg: Arc<StreamConfig>) -> Self {
         WsSession {
             cfg,
             tap: TapState::new(),

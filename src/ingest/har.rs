@@ -21,7 +21,7 @@ use crate::record::time::write_rfc3339_micros;
 use crate::record::{DataOpcode, Dir, Kind, Payload, Proto, Record, Side};
 
 /// True when `text` is a HAR document (one JSON object with a `log`), as opposed to JSON lines.
-pub fn parse_har(text: &str) -> Option<Value> {
+pub(crate) fn parse_har(text: &str) -> Option<Value> {
     if !text.trim_start().starts_with('{') {
         return None;
     }
@@ -61,7 +61,7 @@ fn ms_to_us(ms: f64) -> i64 {
 }
 
 /// Wire size of one unfragmented frame carrying `len` payload bytes (masked frames add 4).
-pub fn frame_wire_bytes(len: usize, masked: bool) -> u64 {
+pub(crate) fn frame_wire_bytes(len: usize, masked: bool) -> u64 {
     let header = match len {
         0..=125 => 2,
         126..=65_535 => 4,
@@ -101,7 +101,7 @@ struct Imported {
 
 /// Reads a HAR document: every WebSocket entry and every `text/event-stream` response becomes a
 /// stream, in entry order. Entries that are neither are skipped.
-pub fn import(har: &Value) -> Result<Loaded, String> {
+pub(crate) fn import(har: &Value) -> Result<Loaded, String> {
     let entries = har["log"]["entries"]
         .as_array()
         .ok_or("HAR has no log.entries")?;
@@ -386,7 +386,7 @@ fn sse_message(m: &Value, index: usize) -> Result<Record, String> {
 /// when the session ends. Records outside a connection (errors before any open, reconnects) have
 /// no place in a HAR and are left out.
 #[derive(Debug)]
-pub struct Export {
+pub(crate) struct Export {
     streams: Vec<StreamMeta>,
     current: HashMap<usize, Value>,
     done: Vec<(i64, Value)>,
@@ -409,7 +409,7 @@ fn secs(ts_us: i64) -> f64 {
 
 impl Export {
     /// An exporter for these streams (URLs and request options come from the recording header).
-    pub fn new(streams: Vec<StreamMeta>) -> Self {
+    pub(crate) fn new(streams: Vec<StreamMeta>) -> Self {
         Export {
             streams,
             current: HashMap::new(),
@@ -442,7 +442,7 @@ impl Export {
     }
 
     /// Takes one record.
-    pub fn add(&mut self, r: &Record) {
+    pub(crate) fn add(&mut self, r: &Record) {
         if let Kind::Open {
             status,
             headers,
@@ -589,7 +589,7 @@ impl Export {
     }
 
     /// The HAR document of everything added so far.
-    pub fn finish_all(mut self) -> Value {
+    pub(crate) fn finish_all(mut self) -> Value {
         let open: Vec<usize> = self.current.keys().copied().collect();
         for s in open {
             self.finish(s);

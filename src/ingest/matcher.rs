@@ -14,7 +14,7 @@ use crate::record::{Dir, Kind, MatchSummary, Payload, Record};
 
 /// Where the key of a record comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeySpec {
+pub(crate) enum KeySpec {
     /// A JSON pointer (RFC 6901) into the data of an event or text message, such as `/seq`.
     Pointer(String),
     /// The SSE event id (`id`), for feeds whose data is not JSON.
@@ -23,7 +23,7 @@ pub enum KeySpec {
 
 impl KeySpec {
     /// `id` for the SSE id, or a JSON pointer starting with `/`.
-    pub fn parse(s: &str) -> Result<KeySpec, String> {
+    pub(crate) fn parse(s: &str) -> Result<KeySpec, String> {
         match s {
             "id" => Ok(KeySpec::SseId),
             p if p.starts_with('/') => Ok(KeySpec::Pointer(p.to_owned())),
@@ -34,7 +34,7 @@ impl KeySpec {
     }
 
     /// The spec as the user wrote it.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             KeySpec::Pointer(p) => p,
             KeySpec::SseId => "id",
@@ -42,7 +42,7 @@ impl KeySpec {
     }
 
     /// The key of a received event or message, `None` when it has none (not JSON, no such field).
-    pub fn key_of(&self, kind: &Kind) -> Option<String> {
+    pub(crate) fn key_of(&self, kind: &Kind) -> Option<String> {
         let data = match (self, kind) {
             (KeySpec::SseId, Kind::Event { id, .. }) => return id.clone(),
             (KeySpec::Pointer(_), Kind::Event { data, .. }) => data.as_str(),
@@ -140,7 +140,7 @@ impl MatchStats {
 
 /// Pairs keys across streams 0 and 1.
 #[derive(Debug, Clone)]
-pub struct Matcher {
+pub(crate) struct Matcher {
     spec: KeySpec,
     /// Keys seen on one stream and not yet on the other, with their arrival time.
     pending: [HashMap<String, i64>; 2],
@@ -151,7 +151,7 @@ pub struct Matcher {
 
 impl Matcher {
     /// A matcher taking keys as `spec` says.
-    pub fn new(spec: KeySpec) -> Self {
+    pub(crate) fn new(spec: KeySpec) -> Self {
         Matcher {
             spec,
             pending: [HashMap::new(), HashMap::new()],
@@ -160,14 +160,9 @@ impl Matcher {
         }
     }
 
-    /// The key spec.
-    pub fn spec(&self) -> &KeySpec {
-        &self.spec
-    }
-
     /// Feeds one record; returns the `match` record when it completes a pair. Only received events
     /// and messages on streams 0 and 1 take part.
-    pub fn feed(&mut self, rec: &Record) -> Option<Record> {
+    pub(crate) fn feed(&mut self, rec: &Record) -> Option<Record> {
         if rec.stream > 1 || rec.dir != Some(Dir::In) || !rec.kind.is_countable() {
             return None;
         }
@@ -204,12 +199,12 @@ impl Matcher {
     }
 
     /// Keys each stream delivered that the other never did (so far).
-    pub fn unmatched(&self) -> [u64; 2] {
+    pub(crate) fn unmatched(&self) -> [u64; 2] {
         [self.pending[0].len() as u64, self.pending[1].len() as u64]
     }
 
     /// The figures so far.
-    pub fn summary(&self) -> MatchSummary {
+    pub(crate) fn summary(&self) -> MatchSummary {
         self.stats.summary(self.unmatched())
     }
 }

@@ -2,8 +2,8 @@
 //! the [`pipeline`] stage that owns `--match` pairing ([`matcher`]), the recording
 //! ([`recording`]) and the HAR export ([`har`]), and the JSON-lines sink ([`output`]).
 
-pub mod har;
-pub mod matcher;
+pub(crate) mod har;
+pub(crate) mod matcher;
 pub mod output;
-pub mod pipeline;
-pub mod recording;
+pub(crate) mod pipeline;
+pub(crate) mod recording;

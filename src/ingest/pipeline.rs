@@ -19,7 +19,7 @@ use crate::record::{Kind, Proto, Record};
 
 /// What the ingest stage does besides passing records on.
 #[derive(Debug, Default)]
-pub struct Ingest {
+pub(crate) struct Ingest {
     /// `--match`: pairs streams 0 and 1.
     pub matcher: Option<Matcher>,
     /// `--record`: the open recording.
@@ -32,7 +32,7 @@ pub struct Ingest {
 
 impl Ingest {
     /// Opens the sinks the output options ask for; errors are one line for exit code 2.
-    pub fn open(
+    pub(crate) fn open(
         header: &Header,
         matcher: Option<Matcher>,
         record: Option<&std::path::Path>,
@@ -90,7 +90,7 @@ impl Ingest {
 
 /// Runs the stage; returns the receiver the consumer reads, and the thread, which ends when every
 /// source has ended and reports the first write error of a file sink.
-pub fn spawn(
+pub(crate) fn spawn(
     mut ingest: Ingest,
     mut rx: UnboundedReceiver<RecordBatch>,
 ) -> (
@@ -160,7 +160,7 @@ pub fn spawn(
 }
 
 /// Waits for the stage's thread without blocking the runtime.
-pub async fn join(handle: JoinHandle<Result<(), String>>) -> Result<(), String> {
+pub(crate) async fn join(handle: JoinHandle<Result<(), String>>) -> Result<(), String> {
     tokio::task::spawn_blocking(move || handle.join())
         .await
         .map_err(|e| e.to_string())?

@@ -22,9 +22,9 @@ use std::sync::Arc;
 use crate::capture::config::StreamConfig;
 
 /// The value of the header's `format` field.
-pub const FORMAT: &str = "streamscope-recording";
+pub(crate) const FORMAT: &str = "streamscope-recording";
 /// The format version this streamscope writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// One recorded stream, as the header describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,7 +155,7 @@ impl Header {
 /// The recording sink: writes the header at once, then records as they come, flushed after every
 /// burst so a crash loses at most the last moment.
 #[derive(Debug)]
-pub struct Writer {
+pub(crate) struct Writer {
     out: BufWriter<File>,
     buf: Vec<u8>,
     /// The same lines as `--json`, written the same (fast) way.
@@ -164,7 +164,7 @@ pub struct Writer {
 
 impl Writer {
     /// Creates (truncates) `path` and writes the header.
-    pub fn create(path: &Path, header: &Header) -> Result<Writer, String> {
+    pub(crate) fn create(path: &Path, header: &Header) -> Result<Writer, String> {
         let file = File::create(path).map_err(|e| format!("--record {}: {e}", path.display()))?;
         let mut w = Writer {
             out: BufWriter::with_capacity(64 * 1024, file),
@@ -181,7 +181,7 @@ impl Writer {
     }
 
     /// Appends records (buffered until [`Writer::flush`]).
-    pub fn write(&mut self, records: &[Record]) -> io::Result<()> {
+    pub(crate) fn write(&mut self, records: &[Record]) -> io::Result<()> {
         self.buf.clear();
         for r in records {
             self.enc.write(r, &mut self.buf);
@@ -190,7 +190,7 @@ impl Writer {
     }
 
     /// Pushes what was written to the file.
-    pub fn flush(&mut self) -> io::Result<()> {
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
 }
@@ -207,7 +207,7 @@ pub struct Loaded {
 }
 
 /// Parses the text of a recording (or a `--json` capture).
-pub fn parse(text: &str) -> Result<Loaded, String> {
+pub(crate) fn parse(text: &str) -> Result<Loaded, String> {
     let mut lines = text
         .lines()
         .enumerate()

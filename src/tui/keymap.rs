@@ -6,7 +6,7 @@ use crossterm::event::{
 };
 
 /// Lines moved per mouse wheel notch.
-pub const WHEEL_LINES: i64 = 3;
+pub(crate) const WHEEL_LINES: i64 = 3;
 
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +64,7 @@ pub enum InputMode {
 }
 
 /// Maps one terminal event to an action, `None` for events the dashboard ignores.
-pub fn map_event(event: &Event, mode: InputMode) -> Option<Action> {
+pub(crate) fn map_event(event: &Event, mode: InputMode) -> Option<Action> {
     match event {
         Event::Key(key) => map_key(*key, mode),
         Event::Mouse(mouse) => map_mouse(*mouse),
@@ -74,7 +74,7 @@ pub fn map_event(event: &Event, mode: InputMode) -> Option<Action> {
 }
 
 /// Maps a key press.
-pub fn map_key(key: KeyEvent, mode: InputMode) -> Option<Action> {
+pub(crate) fn map_key(key: KeyEvent, mode: InputMode) -> Option<Action> {
     // Windows reports releases too; acting on both would double every key.
     if key.kind == KeyEventKind::Release {
         return None;
@@ -117,7 +117,7 @@ pub fn map_key(key: KeyEvent, mode: InputMode) -> Option<Action> {
 }
 
 /// Maps a mouse event: the wheel scrolls.
-pub fn map_mouse(mouse: MouseEvent) -> Option<Action> {
+pub(crate) fn map_mouse(mouse: MouseEvent) -> Option<Action> {
     match mouse.kind {
         MouseEventKind::ScrollUp => Some(Action::Move(-WHEEL_LINES)),
         MouseEventKind::ScrollDown => Some(Action::Move(WHEEL_LINES)),
@@ -126,7 +126,7 @@ pub fn map_mouse(mouse: MouseEvent) -> Option<Action> {
 }
 
 /// The key help: (keys, what they do), shown by `?` and in `docs/keys.md`.
-pub const HELP: [(&str, &str); 17] = [
+pub(crate) const HELP: [(&str, &str); 17] = [
     ("q, Ctrl-C", "quit (closes every stream)"),
     ("Tab", "focus the other pane"),
     ("↑ ↓, k j", "move the selection (pauses)"),

@@ -6,10 +6,10 @@
 //! redrawn after something changed, at most once per frame period, so a firehose costs one frame
 //! per period; an idle dashboard wakes once per second (for the clocks) and draws one frame.
 
-pub mod keymap;
+pub(crate) mod keymap;
 pub mod render;
-pub mod theme;
-pub mod view;
+pub(crate) mod theme;
+pub(crate) mod view;
 
 #[cfg(test)]
 mod tests;

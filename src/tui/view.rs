@@ -521,7 +521,7 @@ fn step_u16(v: u16, n: i64) -> u16 {
 }
 
 /// The text a filter searches: the event type and the data (or comment, message, reason).
-pub fn matches_filter(kind: &Kind, filter: &str) -> bool {
+pub(crate) fn matches_filter(kind: &Kind, filter: &str) -> bool {
     if filter.is_empty() {
         return true;
     }
@@ -543,7 +543,7 @@ pub fn matches_filter(kind: &Kind, filter: &str) -> bool {
 }
 
 /// The input line of `s` as a payload: `0x…` is hex (spaces allowed) for a binary message.
-pub fn parse_send(text: &str) -> Result<Payload, String> {
+pub(crate) fn parse_send(text: &str) -> Result<Payload, String> {
     let Some(hex) = text.strip_prefix("0x") else {
         return Ok(Payload::Text(text.to_owned()));
     };

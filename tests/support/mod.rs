@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// Output of one run of the binary.
 #[derive(Debug)]
-pub struct RunOutput {
+pub(crate) struct RunOutput {
     pub records: Vec<Value>,
     pub code: i32,
     pub stderr: String,
@@ -19,11 +19,11 @@ pub struct RunOutput {
 
 impl RunOutput {
     /// Records of one kind.
-    pub fn kind(&self, kind: &str) -> Vec<&Value> {
+    pub(crate) fn kind(&self, kind: &str) -> Vec<&Value> {
         self.records.iter().filter(|r| r["kind"] == kind).collect()
     }
     /// All kinds in order.
-    pub fn kinds(&self) -> Vec<String> {
+    pub(crate) fn kinds(&self) -> Vec<String> {
         self.records
             .iter()
             .map(|r| r["kind"].as_str().unwrap_or("?").to_owned())
@@ -32,7 +32,7 @@ impl RunOutput {
 }
 
 /// Runs `streamscope ARGS` (no terminal) with a time limit, parsing stdout as JSON lines.
-pub async fn run(args: &[&str]) -> RunOutput {
+pub(crate) async fn run(args: &[&str]) -> RunOutput {
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))
         .args(args)
         .stdin(Stdio::null())
@@ -59,13 +59,13 @@ pub async fn run(args: &[&str]) -> RunOutput {
 
 /// A TCP server on 127.0.0.1:0 that hands each accepted connection (with its 0-based number) to
 /// `script`, and keeps every request head it read for assertions.
-pub struct RawServer {
+pub(crate) struct RawServer {
     pub port: u16,
     pub requests: Arc<Mutex<Vec<String>>>,
 }
 
 impl RawServer {
-    pub async fn start<F, Fut>(script: F) -> RawServer
+    pub(crate) async fn start<F, Fut>(script: F) -> RawServer
     where
         F: Fn(usize, TcpStream, Arc<Mutex<Vec<String>>>) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -87,17 +87,17 @@ impl RawServer {
         RawServer { port, requests }
     }
 
-    pub fn url(&self, scheme: &str, path: &str) -> String {
+    pub(crate) fn url(&self, scheme: &str, path: &str) -> String {
         format!("{scheme}://127.0.0.1:{}{path}", self.port)
     }
 
-    pub fn request(&self, i: usize) -> String {
+    pub(crate) fn request(&self, i: usize) -> String {
         self.requests.lock().expect("lock")[i].clone()
     }
 }
 
 /// Reads an HTTP request (head and a Content-Length body) and records it.
-pub async fn read_request(sock: &mut TcpStream, log: &Arc<Mutex<Vec<String>>>) -> String {
+pub(crate) async fn read_request(sock: &mut TcpStream, log: &Arc<Mutex<Vec<String>>>) -> String {
     let mut buf = Vec::new();
     let mut tmp = [0u8; 4096];
     loop {
@@ -128,15 +128,15 @@ pub async fn read_request(sock: &mut TcpStream, log: &Arc<Mutex<Vec<String>>>) -
     text
 }
 
-pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The head of an SSE response with no framing (body ends when the socket closes).
-pub const SSE_HEAD: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+pub(crate) const SSE_HEAD: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
 
 /// Writes `parts` with a pause between them, so each arrives in its own read.
-pub async fn write_parts(sock: &mut TcpStream, parts: &[&[u8]], pause: Duration) {
+pub(crate) async fn write_parts(sock: &mut TcpStream, parts: &[&[u8]], pause: Duration) {
     for p in parts {
         if sock.write_all(p).await.is_err() {
             return;
@@ -147,7 +147,7 @@ pub async fn write_parts(sock: &mut TcpStream, parts: &[&[u8]], pause: Duration)
 }
 
 /// A chunked-encoding chunk.
-pub fn chunk(data: &[u8]) -> Vec<u8> {
+pub(crate) fn chunk(data: &[u8]) -> Vec<u8> {
     let mut v = format!("{:x}\r\n", data.len()).into_bytes();
     v.extend_from_slice(data);
     v.extend_from_slice(b"\r\n");
@@ -156,7 +156,7 @@ pub fn chunk(data: &[u8]) -> Vec<u8> {
 
 /// Completes a WebSocket handshake on a raw socket (optionally choosing a subprotocol) and returns
 /// the request head.
-pub async fn ws_accept(
+pub(crate) async fn ws_accept(
     sock: &mut TcpStream,
     log: &Arc<Mutex<Vec<String>>>,
     protocol: Option<&str>,
@@ -182,14 +182,14 @@ pub async fn ws_accept(
 }
 
 /// An unmasked server frame.
-pub fn frame(fin: bool, rsv: u8, opcode: u8, payload: &[u8]) -> Vec<u8> {
+pub(crate) fn frame(fin: bool, rsv: u8, opcode: u8, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     streamscope::protocol::ws::encode_frame(&mut out, fin, rsv, opcode, None, payload);
     out
 }
 
 /// Reads client frames (masked) until `want` frames arrived or the socket closes: (opcode, payload).
-pub async fn read_client_frames(sock: &mut TcpStream, want: usize) -> Vec<(u8, Vec<u8>)> {
+pub(crate) async fn read_client_frames(sock: &mut TcpStream, want: usize) -> Vec<(u8, Vec<u8>)> {
     use streamscope::protocol::ws::{apply_mask, parse_header};
     let mut buf = Vec::new();
     let mut frames = Vec::new();
@@ -219,7 +219,7 @@ pub async fn read_client_frames(sock: &mut TcpStream, want: usize) -> Vec<(u8, V
 }
 
 /// The embedded server (the one `streamscope demo` runs) in process on 127.0.0.1 with a free port.
-pub async fn embedded_server(
+pub(crate) async fn embedded_server(
     tick: Duration,
     heartbeat: Duration,
 ) -> streamscope::server::ServerHandle {

@@ -4,12 +4,12 @@
 use url::Url;
 
 /// True for `https` and `wss`.
-pub fn is_tls(url: &Url) -> bool {
+pub(crate) fn is_tls(url: &Url) -> bool {
     matches!(url.scheme(), "https" | "wss")
 }
 
 /// Host and port to dial.
-pub fn host_port(url: &Url) -> Result<(String, u16), String> {
+pub(crate) fn host_port(url: &Url) -> Result<(String, u16), String> {
     let host = url
         .host_str()
         .ok_or_else(|| format!("{url} has no host"))?
@@ -23,7 +23,7 @@ pub fn host_port(url: &Url) -> Result<(String, u16), String> {
 }
 
 /// The `Host` header value for a URL (port only when not the default).
-pub fn host_header(url: &Url) -> String {
+pub(crate) fn host_header(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default();
     match url.port() {
         Some(p) => format!("{host}:{p}"),
@@ -32,7 +32,7 @@ pub fn host_header(url: &Url) -> String {
 }
 
 /// Path and query for the request line.
-pub fn request_target(url: &Url) -> String {
+pub(crate) fn request_target(url: &Url) -> String {
     match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_owned(),

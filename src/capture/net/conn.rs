@@ -20,7 +20,7 @@ use crate::capture::net::tls::TlsSettings;
 
 /// A plain or TLS connection.
 #[derive(Debug)]
-pub enum Conn {
+pub(crate) enum Conn {
     /// `http://` or `ws://`.
     Plain(TcpStream),
     /// `https://` or `wss://`.
@@ -69,7 +69,7 @@ impl AsyncWrite for Conn {
 
 /// Why a connection could not be opened.
 #[derive(Debug)]
-pub enum ConnectError {
+pub(crate) enum ConnectError {
     /// DNS, TCP, refused, unreachable.
     Io(String),
     /// The connect timeout ran out.
@@ -98,7 +98,7 @@ impl std::error::Error for ConnectError {}
 
 /// Opens TCP (through an HTTP CONNECT proxy when one is given) and TLS for `https`/`wss`, all
 /// within `timeout`.
-pub async fn connect(
+pub(crate) async fn connect(
     url: &Url,
     tls: &TlsSettings,
     timeout: Duration,

@@ -5,8 +5,8 @@
 //! Both clients (SSE and WebSocket) connect the same way, so timing and TLS errors read the same on
 //! both protocols.
 
-pub mod address;
-pub mod conn;
-pub mod proxy;
+pub(crate) mod address;
+pub(crate) mod conn;
+pub(crate) mod proxy;
 pub mod tap;
-pub mod tls;
+pub(crate) mod tls;

@@ -79,7 +79,7 @@ impl ProxySettings {
 }
 
 /// Parses a proxy URL; a bare `host:port` means `http://host:port`.
-pub fn parse_proxy_url(s: &str) -> Result<Url, String> {
+pub(crate) fn parse_proxy_url(s: &str) -> Result<Url, String> {
     let s = s.trim();
     let with_scheme = if s.contains("://") {
         s.to_owned()
@@ -99,7 +99,7 @@ pub fn parse_proxy_url(s: &str) -> Result<Url, String> {
 }
 
 /// Opens a CONNECT tunnel to `host:port` through `proxy`.
-pub async fn tunnel(proxy: &Url, host: &str, port: u16) -> Result<TcpStream, String> {
+pub(crate) async fn tunnel(proxy: &Url, host: &str, port: u16) -> Result<TcpStream, String> {
     let (phost, pport) = host_port(proxy)?;
     let mut tcp = TcpStream::connect((phost.as_str(), pport))
         .await
