@@ -11,9 +11,11 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 
+use crate::capture::backoff::parse_retry_after;
 use crate::capture::config::StreamConfig;
 use crate::capture::net::conn::{self, ConnectError};
 use crate::capture::net::tap::{Tap, TapState};
+use crate::capture::supervise::Failure;
 use crate::record::Kind;
 use crate::record::time::Stamp;
 
@@ -108,6 +110,43 @@ pub(crate) async fn exchange(
         Ok(r) => r,
         Err(_) => Err(ExchangeError::Timeout(cfg.connect_timeout)),
     }
+}
+
+impl ExchangeError {
+    /// The failure this is: a certificate problem will not fix itself; everything else might.
+    pub(crate) fn failure(&self) -> Failure {
+        let failure = Failure::retryable(self.to_string());
+        if matches!(self, ExchangeError::Connect(ConnectError::Tls(_))) {
+            Failure {
+                retry: false,
+                ..failure
+            }
+        } else {
+            failure
+        }
+    }
+}
+
+/// Statuses that ask the client to come back later (429, 502, 503, 504): the one rule both
+/// clients retry by. Any other refusal fails the stream.
+pub(crate) fn retry_status(status: http::StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+}
+
+/// A response that refuses the stream, as a failure: `{prefix}HTTP 503 Service Unavailable:
+/// <start of the body>`, retried per [`retry_status`] after the server's `Retry-After`.
+pub(crate) async fn refusal(response: &mut http::Response<Incoming>, prefix: &str) -> Failure {
+    let status = response.status();
+    let body = body_start(response.body_mut(), 256).await;
+    let mut failure = Failure::fatal(format!("{prefix}{}", status_message(status, &body)))
+        .status(status.as_u16());
+    failure.retry = retry_status(status);
+    failure.retry_after = response
+        .headers()
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    failure
 }
 
 /// `error: cause: cause` in one line.

@@ -17,9 +17,13 @@ use url::Url;
 use crate::capture::config::StreamConfig;
 use crate::capture::control::Control;
 use crate::capture::emitter::Emitter;
-use crate::capture::http1::{self, ExchangeError};
+use crate::capture::http1;
+use crate::capture::http1::Opened;
 use crate::capture::net::tap::TapState;
-use crate::capture::supervise::{ControlRx, Outcome, Session, recv_control, sleep_until_opt};
+use crate::capture::supervise::{
+    ControlRx, Failure, Outcome, Session, idle_timeout, recv_control, sleep_until_opt,
+    wait_shutdown,
+};
 use crate::protocol::sse::{SseItem, SseLint, SseParser};
 use crate::record::Kind;
 
@@ -151,6 +155,23 @@ struct Hop {
     redirects: u32,
 }
 
+impl Hop {
+    /// How a redirect with `status` to `next` changes the request, as fetch does: 303 becomes a
+    /// GET, and so does a POST answered with 301 or 302; 307 and 308 repeat the request as it
+    /// was. Credentials stay behind once the chain has left the `target`'s origin.
+    fn follow(&mut self, status: http::StatusCode, next: &Url, target: &Url) {
+        if status == http::StatusCode::SEE_OTHER
+            || (matches!(status.as_u16(), 301 | 302) && self.method == "POST")
+        {
+            if self.method != "HEAD" {
+                "GET".clone_into(&mut self.method);
+            }
+            self.send_body = false;
+        }
+        self.cross_origin |= next.origin() != target.origin();
+    }
+}
+
 /// Where a redirect response points: the `Location` of a 301, 302, 303, 307 or 308, resolved
 /// against `base`, when it is an http(s) URL. `None` for anything else (which is then an error).
 fn redirect_target(status: http::StatusCode, headers: &http::HeaderMap, base: &Url) -> Option<Url> {
@@ -219,135 +240,27 @@ fn is_reset(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// `--idle-timeout` fired: an error record, and a failed attempt that may be retried.
-pub(crate) fn idle_timeout(
-    em: &mut Emitter,
-    timeout: Option<Duration>,
-    close_code: Option<u16>,
-) -> Outcome {
-    let msg = format!(
-        "idle timeout: nothing received for {}",
-        humantime::format_duration(timeout.unwrap_or_default())
-    );
-    em.error(msg.clone(), None, close_code);
-    em.flush();
-    Outcome::Failed {
-        reason: msg,
-        retry: true,
-        retry_after: None,
-    }
-}
-
-impl Session for SseSession {
-    async fn connect_once(&mut self, em: &mut Emitter, ctl: &mut ControlRx) -> Outcome {
-        let mut url = self.cfg.target.url.clone();
-        let mut hop = Hop {
-            method: self.cfg.method.clone(),
-            send_body: self.cfg.body.is_some(),
-            cross_origin: false,
-            redirects: 0,
-        };
-        let (mut opened, over_limit) = loop {
-            let request = match self.request(&url, &hop) {
-                Ok(r) => r,
-                Err(e) => {
-                    em.error(e.clone(), None, None);
-                    return Outcome::Failed {
-                        reason: e,
-                        retry: false,
-                        retry_after: None,
-                    };
-                }
-            };
-            let proxy = self.cfg.proxies.for_url(&url);
-            let exchange =
-                http1::exchange(&self.cfg, &url, proxy.as_ref(), &self.tap, request, false);
-            let opened = tokio::select! {
-                r = exchange => r,
-                c = wait_shutdown(ctl) => return c,
-            };
-            let opened = match opened {
-                Ok(o) => o,
-                Err(e) => {
-                    let msg = e.to_string();
-                    em.error(msg.clone(), None, None);
-                    em.flush();
-                    // A certificate problem will not fix itself; everything else might.
-                    let retry = !matches!(
-                        e,
-                        ExchangeError::Connect(crate::capture::net::conn::ConnectError::Tls(_))
-                    );
-                    return Outcome::Failed {
-                        reason: msg,
-                        retry,
-                        retry_after: None,
-                    };
-                }
-            };
-            let status = opened.response.status();
-            // `true` when a redirect is left unfollowed because of the limit.
-            let Some(next) = redirect_target(status, opened.response.headers(), &url) else {
-                break (opened, false);
-            };
-            if hop.redirects >= self.cfg.max_redirects {
-                break (opened, true);
-            }
-            hop.redirects += 1;
-            // EventSource follows redirects (fetch does); show each one, since a redirect on an
-            // event stream is usually a proxy, a CDN or a login wall at work.
-            em.lint(
-                self.tap.last_read().stamp,
-                "redirect",
-                format!(
-                    "{} to {}: followed ({} of at most {})",
-                    http1::status_message(status, ""),
-                    crate::capture::redact::display_url(&next),
-                    hop.redirects,
-                    self.cfg.max_redirects
-                ),
-            );
-            em.flush();
-            // As fetch does: 303 becomes a GET, and so does a POST answered with 301 or 302;
-            // 307 and 308 repeat the request as it was.
-            if status == http::StatusCode::SEE_OTHER
-                || (matches!(status.as_u16(), 301 | 302) && hop.method == "POST")
-            {
-                if hop.method != "HEAD" {
-                    "GET".clone_into(&mut hop.method);
-                }
-                hop.send_body = false;
-            }
-            hop.cross_origin |= next.origin() != self.cfg.target.url.origin();
-            url = next;
-        };
+impl SseSession {
+    /// Sends the request, follows redirects, and checks the response: `Ok` with a response whose
+    /// body is an event stream, or the outcome that ends the attempt.
+    async fn open(&mut self, em: &mut Emitter, ctl: &mut ControlRx) -> Result<Opened, Outcome> {
+        let (mut opened, over_limit) = self.follow_redirects(em, ctl).await?;
         let status = opened.response.status();
         if status == http::StatusCode::NO_CONTENT {
-            return Outcome::Stop("server answered 204 No Content: stop".to_owned());
+            return Err(Outcome::Stop(
+                "server answered 204 No Content: stop".to_owned(),
+            ));
         }
         if !status.is_success() {
-            let body = http1::body_start(opened.response.body_mut(), 256).await;
-            let mut msg = http1::status_message(status, &body);
+            let mut failure = http1::refusal(&mut opened.response, "").await;
             if over_limit {
                 let _ = write!(
-                    msg,
+                    failure.message,
                     " (not followed: --max-redirects {})",
                     self.cfg.max_redirects
                 );
             }
-            em.error(msg.clone(), Some(status.as_u16()), None);
-            em.flush();
-            let retry_after = opened
-                .response
-                .headers()
-                .get(http::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(crate::capture::backoff::parse_retry_after);
-            let retry = matches!(status.as_u16(), 429 | 502 | 503 | 504);
-            return Outcome::Failed {
-                reason: msg,
-                retry,
-                retry_after,
-            };
+            return Err(failure.report(em));
         }
         let content_type = opened
             .response
@@ -371,19 +284,71 @@ impl Session for SseSession {
                 msg.push_str(": ");
                 msg.push_str(&body);
             }
-            em.error(msg.clone(), Some(status.as_u16()), None);
-            em.flush();
-            return Outcome::Failed {
-                reason: msg,
-                retry: false,
-                retry_after: None,
-            };
+            return Err(Failure::fatal(msg).status(status.as_u16()).report(em));
         }
+        Ok(opened)
+    }
 
-        http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets);
-        self.opened = true;
-        self.parser.reset_connection();
+    /// Sends the request and follows redirects as EventSource does, up to `--max-redirects`:
+    /// the final response, and whether a redirect was left unfollowed because of the limit.
+    async fn follow_redirects(
+        &mut self,
+        em: &mut Emitter,
+        ctl: &mut ControlRx,
+    ) -> Result<(Opened, bool), Outcome> {
+        let mut url = self.cfg.target.url.clone();
+        let mut hop = Hop {
+            method: self.cfg.method.clone(),
+            send_body: self.cfg.body.is_some(),
+            cross_origin: false,
+            redirects: 0,
+        };
+        loop {
+            let request = self
+                .request(&url, &hop)
+                .map_err(|e| Failure::fatal(e).report(em))?;
+            let proxy = self.cfg.proxies.for_url(&url);
+            let exchange =
+                http1::exchange(&self.cfg, &url, proxy.as_ref(), &self.tap, request, false);
+            let opened = tokio::select! {
+                r = exchange => r,
+                c = wait_shutdown(ctl) => return Err(c),
+            };
+            let opened = opened.map_err(|e| e.failure().report(em))?;
+            let status = opened.response.status();
+            let Some(next) = redirect_target(status, opened.response.headers(), &url) else {
+                return Ok((opened, false));
+            };
+            if hop.redirects >= self.cfg.max_redirects {
+                return Ok((opened, true));
+            }
+            hop.redirects += 1;
+            // EventSource follows redirects (fetch does); show each one, since a redirect on an
+            // event stream is usually a proxy, a CDN or a login wall at work.
+            em.lint(
+                self.tap.last_read().stamp,
+                "redirect",
+                format!(
+                    "{} to {}: followed ({} of at most {})",
+                    http1::status_message(status, ""),
+                    crate::capture::redact::display_url(&next),
+                    hop.redirects,
+                    self.cfg.max_redirects
+                ),
+            );
+            em.flush();
+            hop.follow(status, &next, &self.cfg.target.url);
+            url = next;
+        }
+    }
 
+    /// Reads the event stream until it ends, breaks, goes idle, or the user intervenes.
+    async fn read_body(
+        &mut self,
+        em: &mut Emitter,
+        ctl: &mut ControlRx,
+        mut opened: Opened,
+    ) -> Outcome {
         let body = opened.response.body_mut();
         loop {
             let paused = em.backlogged();
@@ -421,9 +386,7 @@ impl Session for SseSession {
                         } else {
                             format!("stream broke: {}", http1::error_chain(&e))
                         };
-                        em.error(msg.clone(), None, None);
-                        em.flush();
-                        return Outcome::Failed { reason: msg, retry: true, retry_after: None };
+                        return Failure::retryable(msg).report(em);
                     }
                     None => {
                         self.finish_body(em);
@@ -438,6 +401,19 @@ impl Session for SseSession {
                 }
             }
         }
+    }
+}
+
+impl Session for SseSession {
+    async fn connect_once(&mut self, em: &mut Emitter, ctl: &mut ControlRx) -> Outcome {
+        let opened = match self.open(em, ctl).await {
+            Ok(opened) => opened,
+            Err(outcome) => return outcome,
+        };
+        http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets);
+        self.opened = true;
+        self.parser.reset_connection();
+        self.read_body(em, ctl, opened).await
     }
 
     fn take_opened(&mut self) -> bool {
@@ -457,16 +433,5 @@ impl Session for SseSession {
 
     fn retry_ms(&self) -> Option<u64> {
         self.parser.retry_ms()
-    }
-}
-
-/// Resolves only for the controls that end an attempt before it has opened.
-pub(crate) async fn wait_shutdown(ctl: &mut ControlRx) -> Outcome {
-    loop {
-        match recv_control(ctl).await {
-            Control::Shutdown => return Outcome::Shutdown,
-            Control::ReconnectNow => return Outcome::ReconnectNow,
-            Control::Send(_) | Control::Ping => {}
-        }
     }
 }

@@ -42,6 +42,98 @@ pub(crate) enum Outcome {
     ReconnectNow,
 }
 
+/// Why an attempt failed, as the `error` record and the reconnect policy need it: one failure
+/// path for both clients.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Failure {
+    /// The error message (also the reason of the `reconnect` or `end` record).
+    pub(crate) message: String,
+    /// The HTTP status that refused the stream.
+    pub(crate) status: Option<u16>,
+    /// The WebSocket close code that goes with the failure.
+    pub(crate) close_code: Option<u16>,
+    /// Whether a reconnect may succeed.
+    pub(crate) retry: bool,
+    /// Server-requested delay (`Retry-After`).
+    pub(crate) retry_after: Option<Duration>,
+}
+
+impl Failure {
+    /// A failure a reconnect may cure (a broken connection, a timeout, a busy server).
+    pub(crate) fn retryable(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            status: None,
+            close_code: None,
+            retry: true,
+            retry_after: None,
+        }
+    }
+
+    /// A failure no reconnect will cure (a refused request, a broken handshake).
+    pub(crate) fn fatal(message: impl Into<String>) -> Self {
+        Failure {
+            retry: false,
+            ..Failure::retryable(message)
+        }
+    }
+
+    /// With the HTTP status that refused the stream.
+    pub(crate) fn status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// With the WebSocket close code that goes with it.
+    pub(crate) fn close_code(mut self, code: u16) -> Self {
+        self.close_code = Some(code);
+        self
+    }
+
+    /// Emits the `error` record (sent at once) and ends the attempt.
+    pub(crate) fn report(self, em: &mut Emitter) -> Outcome {
+        em.error(self.message.clone(), self.status, self.close_code);
+        em.flush();
+        self.outcome()
+    }
+
+    /// Ends the attempt without an `error` record, when what says why is already recorded (the
+    /// server's Close frame) or is about to be (the error record before our Close reply).
+    pub(crate) fn outcome(self) -> Outcome {
+        Outcome::Failed {
+            reason: self.message,
+            retry: self.retry,
+            retry_after: self.retry_after,
+        }
+    }
+}
+
+/// `--idle-timeout` fired: nothing arrived for that long, so the server is gone or stuck; a
+/// failed attempt that may be retried.
+pub(crate) fn idle_timeout(
+    em: &mut Emitter,
+    timeout: Option<Duration>,
+    close_code: Option<u16>,
+) -> Outcome {
+    let mut failure = Failure::retryable(format!(
+        "idle timeout: nothing received for {}",
+        humantime::format_duration(timeout.unwrap_or_default())
+    ));
+    failure.close_code = close_code;
+    failure.report(em)
+}
+
+/// Resolves only for the controls that end an attempt before it has opened.
+pub(crate) async fn wait_shutdown(ctl: &mut ControlRx) -> Outcome {
+    loop {
+        match recv_control(ctl).await {
+            Control::Shutdown => return Outcome::Shutdown,
+            Control::ReconnectNow => return Outcome::ReconnectNow,
+            Control::Send(_) | Control::Ping => {}
+        }
+    }
+}
+
 /// A protocol's connection logic, driven by [`supervise`].
 pub(crate) trait Session {
     /// Opens one connection and runs it until it ends.

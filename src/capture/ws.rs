@@ -21,10 +21,13 @@ use crate::capture::config::StreamConfig;
 use crate::capture::control::Control;
 use crate::capture::emitter::Emitter;
 use crate::capture::http1;
+use crate::capture::http1::Opened;
 use crate::capture::net::conn::Conn;
 use crate::capture::net::tap::{ReadMark, Tap, TapState};
-use crate::capture::sse::wait_shutdown;
-use crate::capture::supervise::{ControlRx, Outcome, Session, recv_control, sleep_until_opt};
+use crate::capture::supervise::{
+    ControlRx, Failure, Outcome, Session, idle_timeout, recv_control, sleep_until_opt,
+    wait_shutdown,
+};
 use crate::protocol::ws::{self as codec, Decoder, WsItem, WsLint};
 use crate::record::time::Stamp;
 use crate::record::{DataOpcode, Kind, Payload, Side};
@@ -120,127 +123,77 @@ impl WsSession {
     }
 }
 
-fn failed(
-    em: &mut Emitter,
-    msg: String,
-    status: Option<u16>,
-    close_code: Option<u16>,
-    retry: bool,
-) -> Outcome {
-    em.error(msg.clone(), status, close_code);
-    em.flush();
-    Outcome::Failed {
-        reason: msg,
-        retry,
-        retry_after: None,
-    }
-}
-
-impl Session for WsSession {
-    async fn connect_once(&mut self, em: &mut Emitter, ctl: &mut ControlRx) -> Outcome {
+impl WsSession {
+    /// Sends the upgrade request and checks the answer: the 101 response and whether the server
+    /// negotiated an extension, or the outcome that ends the attempt.
+    async fn handshake(
+        &mut self,
+        em: &mut Emitter,
+        ctl: &mut ControlRx,
+    ) -> Result<(Opened, bool), Outcome> {
         let key = generate_key();
-        let request = match self.request(&key) {
-            Ok(r) => r,
-            Err(e) => return failed(em, e, None, None, false),
-        };
-        let proxy = self.cfg.proxies.for_url(&self.cfg.target.url);
-        let exchange = http1::exchange(
-            &self.cfg,
-            &self.cfg.target.url,
-            proxy.as_ref(),
-            &self.tap,
-            request,
-            true,
-        );
+        let request = self
+            .request(&key)
+            .map_err(|e| Failure::fatal(e).report(em))?;
+        let url = &self.cfg.target.url;
+        let proxy = self.cfg.proxies.for_url(url);
+        let exchange = http1::exchange(&self.cfg, url, proxy.as_ref(), &self.tap, request, true);
         let opened = tokio::select! {
             r = exchange => r,
-            c = wait_shutdown(ctl) => return c,
+            c = wait_shutdown(ctl) => return Err(c),
         };
-        let mut opened = match opened {
-            Ok(o) => o,
-            Err(e) => {
-                let retry = !matches!(
-                    e,
-                    http1::ExchangeError::Connect(crate::capture::net::conn::ConnectError::Tls(_))
-                );
-                return failed(em, e.to_string(), None, None, retry);
-            }
-        };
-        let status = opened.response.status();
-        if status != http::StatusCode::SWITCHING_PROTOCOLS {
-            let body = http1::body_start(opened.response.body_mut(), 256).await;
-            let msg = format!(
-                "WebSocket upgrade refused: {}",
-                http1::status_message(status, &body)
-            );
-            let retry = matches!(status.as_u16(), 429 | 502 | 503 | 504);
-            let retry_after = opened
-                .response
-                .headers()
-                .get(http::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(crate::capture::backoff::parse_retry_after);
-            em.error(msg.clone(), Some(status.as_u16()), None);
-            em.flush();
-            return Outcome::Failed {
-                reason: msg,
-                retry,
-                retry_after,
-            };
+        let mut opened = opened.map_err(|e| e.failure().report(em))?;
+        if opened.response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
+            let refused = http1::refusal(&mut opened.response, "WebSocket upgrade refused: ").await;
+            return Err(refused.report(em));
         }
         let headers = opened.response.headers();
+        self.check_handshake(&key, headers)
+            .map_err(|msg| Failure::fatal(msg).status(101).close_code(1002).report(em))?;
+        let compressed = headers.get("sec-websocket-extensions").is_some();
+        Ok((opened, compressed))
+    }
+
+    /// The 101's promises (RFC 6455 section 4.1): the accept key derived from ours, and a
+    /// subprotocol only among those offered.
+    fn check_handshake(&self, key: &str, headers: &http::HeaderMap) -> Result<(), String> {
         let accept = headers
             .get("sec-websocket-accept")
             .map(|v| v.as_bytes().to_vec())
             .unwrap_or_default();
         if accept != derive_accept_key(key.as_bytes()).as_bytes() {
-            return failed(
-                em,
+            return Err(
                 "handshake failed: Sec-WebSocket-Accept does not match the key sent".to_owned(),
-                Some(101),
-                Some(1002),
-                false,
             );
         }
         if let Some(p) = headers.get("sec-websocket-protocol") {
             let p = String::from_utf8_lossy(p.as_bytes());
             if !self.cfg.subprotocols.iter().any(|o| o == p.trim()) {
-                return failed(
-                    em,
-                    format!(
-                        "handshake failed: server chose subprotocol '{p}', which was not offered"
-                    ),
-                    Some(101),
-                    Some(1002),
-                    false,
-                );
+                return Err(format!(
+                    "handshake failed: server chose subprotocol '{p}', which was not offered"
+                ));
             }
         }
-        let compressed = headers.get("sec-websocket-extensions").is_some();
+        Ok(())
+    }
 
-        let mark = http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets);
-        self.opened = true;
-
+    /// Takes the socket back from hyper after the 101: the live connection, with the bytes hyper
+    /// had already read past the response head fed to its decoder.
+    async fn take_socket<'a>(
+        &self,
+        em: &'a mut Emitter,
+        opened: &mut Opened,
+        compressed: bool,
+    ) -> Result<(Live<'a>, bool), Outcome> {
         let upgraded = match hyper::upgrade::on(&mut opened.response).await {
             Ok(u) => u,
             Err(e) => {
-                return failed(
-                    em,
-                    format!("upgrade failed: {}", http1::error_chain(&e)),
-                    None,
-                    None,
-                    true,
-                );
+                let msg = format!("upgrade failed: {}", http1::error_chain(&e));
+                return Err(Failure::retryable(msg).report(em));
             }
         };
         let Ok(parts) = upgraded.downcast::<TokioIo<Tap<Conn>>>() else {
-            return failed(
-                em,
-                "upgrade failed: socket not recoverable".to_owned(),
-                None,
-                None,
-                false,
-            );
+            return Err(Failure::fatal("upgrade failed: socket not recoverable").report(em));
         };
         let mut live = Live {
             io: parts.io.into_inner(),
@@ -256,18 +209,12 @@ impl Session for WsSession {
         // decoder report them as compressed rather than fail on the first one.
         live.decoder.set_allow_rsv1(compressed);
         live.decoder.feed(&parts.read_buf);
-        if !parts.read_buf.is_empty()
-            && let Step::Done(o) = live.drain(mark).await
-        {
-            return o;
-        }
-        for text in &self.cfg.send {
-            if let Err(o) = live.send_data(Payload::Text(text.clone())).await {
-                return o;
-            }
-        }
-        live.em.flush();
+        Ok((live, !parts.read_buf.is_empty()))
+    }
 
+    /// Reads frames until the connection ends, answering controls, sending pings on the
+    /// `--ping-interval`, and watching the heartbeat and idle deadlines.
+    async fn run(&mut self, live: &mut Live<'_>, ctl: &mut ControlRx) -> Outcome {
         let mut ping_timer = self.cfg.ping_interval.map(|d| {
             let mut t = tokio::time::interval_at(tokio::time::Instant::now() + d, d);
             t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -296,29 +243,13 @@ impl Session for WsSession {
                 }
                 () = live.em.wait_for_room(), if paused => {}
                 n = live.io.read(live.decoder.buffer_mut(READ_SIZE)), if !paused => {
-                    match n {
-                        Ok(0) => return live.eof(),
-                        Ok(n) => {
-                            live.decoder.commit(n);
-                            let mark = self.tap.last_read();
-                            if let Step::Done(o) = live.drain(mark).await {
-                                return o;
-                            }
-                        }
-                        Err(e) => {
-                            let msg = if e.kind() == std::io::ErrorKind::ConnectionReset {
-                                format!("connection reset by peer: {e}")
-                            } else {
-                                format!("connection lost: {e}")
-                            };
-                            live.emit_lints(self.tap.last_read().stamp);
-                            return failed(live.em, msg, None, Some(1006), true);
-                        }
+                    if let Step::Done(o) = live.after_read(n).await {
+                        return o;
                     }
                 }
                 () = sleep_until_opt(idle_deadline) => {
                     // The server is gone or stuck; a closing handshake would only wait on it too.
-                    return crate::capture::sse::idle_timeout(live.em, self.cfg.idle_timeout, Some(1006));
+                    return idle_timeout(live.em, self.cfg.idle_timeout, Some(1006));
                 }
                 () = tick(ping_timer.as_mut()) => {
                     self.ping_seq += 1;
@@ -331,6 +262,31 @@ impl Session for WsSession {
                 () = sleep_until_opt(gap_deadline) => live.em.raise_gap(),
             }
         }
+    }
+}
+
+impl Session for WsSession {
+    async fn connect_once(&mut self, em: &mut Emitter, ctl: &mut ControlRx) -> Outcome {
+        let (mut opened, compressed) = match self.handshake(em, ctl).await {
+            Ok(h) => h,
+            Err(outcome) => return outcome,
+        };
+        let mark = http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets);
+        self.opened = true;
+        let (mut live, early_bytes) = match self.take_socket(em, &mut opened, compressed).await {
+            Ok(l) => l,
+            Err(outcome) => return outcome,
+        };
+        if early_bytes && let Step::Done(o) = live.drain(mark).await {
+            return o;
+        }
+        for text in &self.cfg.send {
+            if let Err(o) = live.send_data(Payload::Text(text.clone())).await {
+                return o;
+            }
+        }
+        live.em.flush();
+        self.run(&mut live, ctl).await
     }
 
     fn take_opened(&mut self) -> bool {
@@ -356,6 +312,27 @@ async fn tick(timer: Option<&mut tokio::time::Interval>) {
 }
 
 impl Live<'_> {
+    /// What a socket read returned: bytes to decode, the end of the connection, or an error.
+    async fn after_read(&mut self, n: std::io::Result<usize>) -> Step {
+        match n {
+            Ok(0) => Step::Done(self.eof()),
+            Ok(n) => {
+                self.decoder.commit(n);
+                let mark = self.io.state().last_read();
+                self.drain(mark).await
+            }
+            Err(e) => {
+                let msg = if e.kind() == std::io::ErrorKind::ConnectionReset {
+                    format!("connection reset by peer: {e}")
+                } else {
+                    format!("connection lost: {e}")
+                };
+                self.emit_lints(self.io.state().last_read().stamp);
+                Step::Done(Failure::retryable(msg).close_code(1006).report(self.em))
+            }
+        }
+    }
+
     /// The decoder's lints as `lint` records.
     fn emit_lints(&mut self, stamp: Stamp) {
         for lint in self.decoder.take_lints() {
@@ -507,11 +484,8 @@ impl Live<'_> {
                     };
                     return Step::Done(match code {
                         None | Some(1000 | 1001) => Outcome::Closed(text),
-                        Some(_) => Outcome::Failed {
-                            reason: text,
-                            retry: true,
-                            retry_after: None,
-                        },
+                        // The Close record already says why.
+                        Some(_) => Failure::retryable(text).outcome(),
                     });
                 }
                 Err(e) => {
@@ -531,11 +505,7 @@ impl Live<'_> {
                             .await;
                     }
                     self.em.flush();
-                    return Step::Done(Outcome::Failed {
-                        reason: e.message,
-                        retry: true,
-                        retry_after: None,
-                    });
+                    return Step::Done(Failure::retryable(e.message).outcome());
                 }
             }
         }
@@ -572,20 +542,14 @@ impl Live<'_> {
                     .tx(stamp, kind, self.out.len() as u64, payload.len() as u64);
                 Ok(())
             }
-            Ok(Err(e)) => Err(failed(
-                self.em,
-                format!("send failed: {e}"),
-                None,
-                Some(1006),
-                true,
-            )),
-            Err(_) => Err(failed(
-                self.em,
-                "send timed out: the server is not reading".to_owned(),
-                None,
-                Some(1006),
-                true,
-            )),
+            Ok(Err(e)) => Err(Failure::retryable(format!("send failed: {e}"))
+                .close_code(1006)
+                .report(self.em)),
+            Err(_) => Err(
+                Failure::retryable("send timed out: the server is not reading")
+                    .close_code(1006)
+                    .report(self.em),
+            ),
         }
     }
 
@@ -703,6 +667,6 @@ impl Live<'_> {
             Some(e) => (e.message, e.close_code),
             None => ("connection closed without a Close frame".to_owned(), 1006),
         };
-        failed(self.em, msg, None, Some(code), true)
+        Failure::retryable(msg).close_code(code).report(self.em)
     }
 }
