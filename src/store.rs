@@ -329,39 +329,26 @@ impl StreamState {
     }
 
     fn apply(&mut self, rec: Record, history: usize) {
+        self.stats.count(&rec);
+        self.follow(&rec);
+        if history == 0 {
+            self.next_seq += 1;
+            return;
+        }
+        if self.ring.len() == history {
+            self.ring.pop_front();
+        }
+        self.ring.push_back(Entry {
+            seq: self.next_seq,
+            rec,
+        });
+        self.next_seq += 1;
+    }
+
+    /// The connection state and the figures that only some kinds change (handshake, heartbeat,
+    /// RTT, reconnects, last error).
+    fn follow(&mut self, rec: &Record) {
         let st = &mut self.stats;
-        st.records += 1;
-        st.by_kind[kind_index(&rec.kind)] += 1;
-        st.payload_bytes += rec.payload_bytes.unwrap_or(0);
-        st.wire_bytes += rec.wire_bytes.unwrap_or(0);
-        if let Some(gap) = rec.gap_ms
-            && gap.is_finite()
-            && gap >= 0.0
-        {
-            let us = (gap * 1000.0).round() as u64;
-            // `record` grows the auto-resizing histogram; saturate only if growth itself fails.
-            if st.gaps_us.record(us).is_err() {
-                st.gaps_us.saturating_record(us);
-            }
-        }
-        st.first_ts_us.get_or_insert(rec.ts_us);
-        st.last_ts_us = Some(st.last_ts_us.map_or(rec.ts_us, |t| t.max(rec.ts_us)));
-        if let Some(mark) = Mark::of(&rec.kind) {
-            if st.timeline.len() == TIMELINE_CAP {
-                st.timeline.pop_front();
-            }
-            st.timeline.push_back((rec.ts_us, mark));
-        }
-        if rec.kind.is_countable() {
-            let sec = rec.ts_us.div_euclid(1_000_000);
-            let slot = &mut st.buckets[slot_of(sec)];
-            if slot.0 == sec {
-                slot.1 += 1;
-            } else if slot.0 < sec {
-                *slot = (sec, 1);
-            }
-            // A record older than the slot's second belongs to a minute already out of the window.
-        }
         match &rec.kind {
             Kind::Open {
                 status,
@@ -428,18 +415,46 @@ impl StreamState {
             | Kind::Match { .. }
             | Kind::MatchSummary(_) => {}
         }
-        if history == 0 {
-            self.next_seq += 1;
-            return;
+    }
+}
+
+impl StreamStats {
+    /// The figures every record adds to: counts per kind, bytes, the gap histogram, the time
+    /// span, the connection timeline and the per-second rate buckets.
+    fn count(&mut self, rec: &Record) {
+        let st = self;
+        st.records += 1;
+        st.by_kind[kind_index(&rec.kind)] += 1;
+        st.payload_bytes += rec.payload_bytes.unwrap_or(0);
+        st.wire_bytes += rec.wire_bytes.unwrap_or(0);
+        if let Some(gap) = rec.gap_ms
+            && gap.is_finite()
+            && gap >= 0.0
+        {
+            let us = (gap * 1000.0).round() as u64;
+            // `record` grows the auto-resizing histogram; saturate only if growth itself fails.
+            if st.gaps_us.record(us).is_err() {
+                st.gaps_us.saturating_record(us);
+            }
         }
-        if self.ring.len() == history {
-            self.ring.pop_front();
+        st.first_ts_us.get_or_insert(rec.ts_us);
+        st.last_ts_us = Some(st.last_ts_us.map_or(rec.ts_us, |t| t.max(rec.ts_us)));
+        if let Some(mark) = Mark::of(&rec.kind) {
+            if st.timeline.len() == TIMELINE_CAP {
+                st.timeline.pop_front();
+            }
+            st.timeline.push_back((rec.ts_us, mark));
         }
-        self.ring.push_back(Entry {
-            seq: self.next_seq,
-            rec,
-        });
-        self.next_seq += 1;
+        if rec.kind.is_countable() {
+            let sec = rec.ts_us.div_euclid(1_000_000);
+            let slot = &mut st.buckets[slot_of(sec)];
+            if slot.0 == sec {
+                slot.1 += 1;
+            } else if slot.0 < sec {
+                *slot = (sec, 1);
+            }
+            // A record older than the slot's second belongs to a minute already out of the window.
+        }
     }
 }
 

@@ -96,6 +96,10 @@ pub struct DemoArgs {
 
 /// Options shared by SSE and WebSocket connections.
 #[derive(Debug, Args, Clone)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "command-line switches are booleans, one per flag"
+)]
 pub struct ConnArgs {
     /// Extra request header, `Name: value` (repeatable).
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]

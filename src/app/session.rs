@@ -188,16 +188,12 @@ async fn dashboard(
         t.abort();
     }
     shutdown(&controls);
-    let failed = tokio::time::timeout(std::time::Duration::from_secs(3), done)
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or(false);
+    // Give the streams a moment to close cleanly (WebSocket closing handshakes, the final `end`
+    // records for --record). Whether one failed does not decide the exit code here: the user saw
+    // it on screen and chose to quit; only a terminal failure does.
+    let _closed_in_time = tokio::time::timeout(Duration::from_secs(3), done).await;
     match result {
-        Ok(()) => {
-            let _ = failed;
-            0
-        }
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("streamscope: terminal error: {e}");
             1

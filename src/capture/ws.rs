@@ -440,76 +440,90 @@ impl Live<'_> {
                     code,
                     reason,
                     wire_bytes,
-                }) => {
-                    let by = if self.closing {
-                        Side::Client
-                    } else {
-                        Side::Server
-                    };
-                    let payload = (reason.len() + if code.is_some() { 2 } else { 0 }) as u64;
-                    self.em.rx(
-                        mark,
-                        Kind::Close {
-                            code,
-                            reason: reason.clone(),
-                            by,
-                        },
-                        wire_bytes,
-                        payload,
-                    );
-                    if self.closing {
-                        self.em.flush();
-                        return Step::Done(Outcome::Closed("closed".to_owned()));
-                    }
-                    // Echo the server's close as RFC 6455 asks, then let it close the TCP side.
-                    let body = code
-                        .map(|c| codec::encode_close_payload(c, ""))
-                        .unwrap_or_default();
-                    let _ = self
-                        .send_frame(
-                            OP_CLOSE,
-                            &body,
-                            Kind::Close {
-                                code,
-                                reason: String::new(),
-                                by: Side::Server,
-                            },
-                        )
-                        .await;
-                    self.em.flush();
-                    let _ = tokio::time::timeout(CLOSE_WAIT, self.drain_to_eof()).await;
-                    let text = match code {
-                        Some(c) => format!("server closed: {c} {}", codec::close_code_meaning(c)),
-                        None => "server closed (no status)".to_owned(),
-                    };
-                    return Step::Done(match code {
-                        None | Some(1000 | 1001) => Outcome::Closed(text),
-                        // The Close record already says why.
-                        Some(_) => Failure::retryable(text).outcome(),
-                    });
-                }
-                Err(e) => {
-                    self.em.error(e.message.clone(), None, Some(e.close_code));
-                    if e.close_code != 1006 {
-                        let body = codec::encode_close_payload(e.close_code, "");
-                        let _ = self
-                            .send_frame(
-                                OP_CLOSE,
-                                &body,
-                                Kind::Close {
-                                    code: Some(e.close_code),
-                                    reason: String::new(),
-                                    by: Side::Client,
-                                },
-                            )
-                            .await;
-                    }
-                    self.em.flush();
-                    return Step::Done(Failure::retryable(e.message).outcome());
-                }
+                }) => return self.on_close(code, reason, wire_bytes, mark).await,
+                Err(e) => return self.on_protocol_error(e).await,
             }
         }
         Step::Continue
+    }
+
+    /// The server's Close frame (or the answer to ours): record it, complete the closing
+    /// handshake, and end the attempt by its code.
+    async fn on_close(
+        &mut self,
+        code: Option<u16>,
+        reason: String,
+        wire_bytes: u64,
+        mark: ReadMark,
+    ) -> Step {
+        let by = if self.closing {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let payload = (reason.len() + if code.is_some() { 2 } else { 0 }) as u64;
+        self.em.rx(
+            mark,
+            Kind::Close {
+                code,
+                reason: reason.clone(),
+                by,
+            },
+            wire_bytes,
+            payload,
+        );
+        if self.closing {
+            self.em.flush();
+            return Step::Done(Outcome::Closed("closed".to_owned()));
+        }
+        // Echo the server's close as RFC 6455 asks, then let it close the TCP side.
+        let body = code
+            .map(|c| codec::encode_close_payload(c, ""))
+            .unwrap_or_default();
+        let _ = self
+            .send_frame(
+                OP_CLOSE,
+                &body,
+                Kind::Close {
+                    code,
+                    reason: String::new(),
+                    by: Side::Server,
+                },
+            )
+            .await;
+        self.em.flush();
+        let _ = tokio::time::timeout(CLOSE_WAIT, self.drain_to_eof()).await;
+        let text = match code {
+            Some(c) => format!("server closed: {c} {}", codec::close_code_meaning(c)),
+            None => "server closed (no status)".to_owned(),
+        };
+        Step::Done(match code {
+            None | Some(1000 | 1001) => Outcome::Closed(text),
+            // The Close record already says why.
+            Some(_) => Failure::retryable(text).outcome(),
+        })
+    }
+
+    /// A protocol error: the error record, our Close with the code RFC 6455 requires (unless the
+    /// connection is already unusable, 1006), and a failed attempt.
+    async fn on_protocol_error(&mut self, e: codec::ProtocolError) -> Step {
+        self.em.error(e.message.clone(), None, Some(e.close_code));
+        if e.close_code != 1006 {
+            let body = codec::encode_close_payload(e.close_code, "");
+            let _ = self
+                .send_frame(
+                    OP_CLOSE,
+                    &body,
+                    Kind::Close {
+                        code: Some(e.close_code),
+                        reason: String::new(),
+                        by: Side::Client,
+                    },
+                )
+                .await;
+        }
+        self.em.flush();
+        Step::Done(Failure::retryable(e.message).outcome())
     }
 
     fn match_pong(&mut self, data: &[u8], at: Stamp) -> Option<f64> {

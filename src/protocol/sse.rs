@@ -401,6 +401,40 @@ fn parse_retry(value: &str) -> Option<u64> {
     }))
 }
 
+/// Writes one event as a server sends it, the inverse of the parser for one event: `event:`
+/// unless the type is `message`, `id:` and `retry:` when given, a `data:` line per line of `data`,
+/// and the blank line that dispatches it. Used wherever streamscope plays a server (replays, HAR
+/// bodies), so both write the same bytes.
+pub(crate) fn encode_event(
+    out: &mut String,
+    event: &str,
+    id: Option<&str>,
+    retry: Option<u64>,
+    data: &str,
+) {
+    use std::fmt::Write as _;
+    if event != "message" {
+        let _ = writeln!(out, "event: {event}");
+    }
+    if let Some(id) = id {
+        let _ = writeln!(out, "id: {id}");
+    }
+    if let Some(retry) = retry {
+        let _ = writeln!(out, "retry: {retry}");
+    }
+    for line in data.split('\n') {
+        let _ = writeln!(out, "data: {line}");
+    }
+    out.push('\n');
+}
+
+/// Writes a comment line (`: text`).
+pub(crate) fn encode_comment(out: &mut String, text: &str) {
+    out.push_str(": ");
+    out.push_str(text);
+    out.push('\n');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1437,5 +1471,37 @@ mod tests {
             );
             assert_eq!(events as u64, n);
         }
+    }
+
+    #[test]
+    fn encoded_events_parse_back_to_themselves() {
+        let mut bytes = String::new();
+        encode_event(&mut bytes, "tick", Some("7"), Some(1500), "a\nb");
+        encode_comment(&mut bytes, "keep-alive");
+        encode_event(&mut bytes, "message", None, None, "");
+        let mut p = SseParser::new();
+        let mut items = Vec::new();
+        p.feed(bytes.as_bytes(), &mut items);
+        let got: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                SseItem::Event {
+                    event,
+                    data,
+                    id,
+                    retry,
+                    ..
+                } => format!("{event}|{data}|{id:?}|{retry:?}"),
+                SseItem::Comment { text, .. } => format!(":{text}"),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "tick|a\nb|Some(\"7\")|Some(1500)",
+                ":keep-alive",
+                "message||Some(\"7\")|None"
+            ]
+        );
     }
 }

@@ -48,7 +48,10 @@ const LEN_64: u8 = 127;
 const MIN_BUFFER: usize = 8 * 1024;
 
 /// A decoded frame header.
-#[allow(clippy::struct_excessive_bools)] // one field per flag bit of the wire format
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one field per flag bit of the wire format"
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameHeader {
     /// Final fragment of a message.

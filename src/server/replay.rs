@@ -14,7 +14,6 @@
 //! endpoints, and its timing comes from the recording rather than a clock.
 
 use std::convert::Infallible;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -145,24 +144,20 @@ fn to_send(r: &Record, last_id: &mut String) -> Option<Send> {
             retry,
         } => {
             let mut block = String::new();
-            if event != "message" {
-                let _ = writeln!(block, "event: {event}");
-            }
+            // `id:` is repeated only when it changed, as the server did not send it otherwise.
             let id = id.clone().unwrap_or_default();
-            if id != *last_id {
-                let _ = writeln!(block, "id: {id}");
+            let changed = (id != *last_id).then_some(id.as_str());
+            crate::protocol::sse::encode_event(&mut block, event, changed, *retry, data);
+            if changed.is_some() {
                 *last_id = id;
             }
-            if let Some(retry) = retry {
-                let _ = writeln!(block, "retry: {retry}");
-            }
-            for line in data.split('\n') {
-                let _ = writeln!(block, "data: {line}");
-            }
-            block.push('\n');
             Some(Send::Sse(block))
         }
-        Kind::Comment { text } => Some(Send::Sse(format!(": {text}\n"))),
+        Kind::Comment { text } => {
+            let mut line = String::new();
+            crate::protocol::sse::encode_comment(&mut line, text);
+            Some(Send::Sse(line))
+        }
         Kind::Message {
             data: Payload::Text(t),
             ..

@@ -258,7 +258,10 @@ fn reset_on_drop(stream: &TcpStream) {
     // tokio deprecates `set_linger` because a non-zero linger blocks the thread on drop; a zero
     // linger never blocks (the kernel discards the buffer and sends RST at once), which is the
     // point here.
-    #[allow(deprecated)]
+    #[expect(
+        deprecated,
+        reason = "a zero linger is the one use that never blocks: it makes the close an RST"
+    )]
     let _ = stream.set_linger(Some(Duration::ZERO));
 }
 

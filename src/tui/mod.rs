@@ -20,6 +20,7 @@ use futures_util::StreamExt as _;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::capture::control::Control;
+use crate::capture::spawn::shutdown;
 use crate::record::StreamInfo;
 use crate::record::batch::RecordBatch;
 use crate::record::time::unix_micros;
@@ -91,13 +92,6 @@ pub async fn run(
     ratatui::restore();
     shutdown(&controls);
     result
-}
-
-fn shutdown(controls: &[UnboundedSender<Control>]) {
-    for c in controls {
-        // A task that has already ended has dropped its receiver; nothing to tell it.
-        let _ = c.send(Control::Shutdown);
-    }
 }
 
 /// The loop itself, generic over the backend and the event source so tests can drive it with a

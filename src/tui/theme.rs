@@ -144,7 +144,7 @@ macro_rules! roles {
         #[serde(rename_all = "kebab-case", deny_unknown_fields)]
         struct ThemeFile {
             /// Informational; the name a theme is loaded by is its file name.
-            #[allow(dead_code)]
+            #[expect(dead_code, reason = "accepted so theme files can name themselves; never read")]
             name: Option<String>,
             $(#[serde(rename = $key)] $name: Option<RoleSpec>,)*
         }
