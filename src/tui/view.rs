@@ -71,7 +71,7 @@ pub enum Effect {
 }
 
 /// The whole view state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct App {
     /// Focused pane.
     pub focus: usize,
@@ -96,8 +96,7 @@ pub struct App {
 /// The sequence numbers of the records that match a filter, per stream, so a frame finds the
 /// visible matches without walking the whole history: a filter that matches rarely would
 /// otherwise scan every stored record on every frame. Built once when the filter changes, then
-/// extended with the records that arrived since (and trimmed of the evicted ones). A cache: views
-/// compare equal whatever they have cached.
+/// extended with the records that arrived since (and trimmed of the evicted ones).
 #[derive(Debug, Clone, Default)]
 struct FilterIndex {
     /// The filter the hits are for.
@@ -112,14 +111,6 @@ struct StreamHits {
     /// Matching sequence numbers, ascending.
     seqs: VecDeque<u64>,
 }
-
-impl PartialEq for FilterIndex {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for FilterIndex {}
 
 impl App {
     /// View state for `streams` panes, following, first pane focused.
