@@ -30,7 +30,7 @@ use std::fmt::Write as _;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
+use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Sparkline, Table};
 
 use crate::record::{Dir, Kind, Payload, Proto, Record};
@@ -38,7 +38,7 @@ use crate::store::{
     ConnState, Entry, KIND_NAMES, Matching, Store, StreamState, StreamStats, close_code_meaning,
 };
 
-use super::keymap::HELP;
+use super::keymap::{KEY_TABLE, KeyRow};
 use super::theme::Theme;
 use super::view::{App, InputKind};
 
@@ -572,9 +572,49 @@ fn draw_footer(frame: &mut Frame<'_>, rect: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(line), rect);
 }
 
+/// Width of the keys column of the `?` overlay: most rows' keys fit on one line; a row whose keys
+/// are longer puts each further alternative on a line of its own, rather than widening the column
+/// for every row.
+const HELP_KEYS_WIDTH: usize = 14;
+
+/// The keys of a row of the key table in lines of at most `width` columns, alternatives kept whole.
+fn help_key_lines(groups: Vec<String>, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for group in groups {
+        match lines.last_mut() {
+            Some(line) if columns(line) + 2 + columns(&group) <= width => {
+                line.push_str(", ");
+                line.push_str(&group);
+            }
+            _ => lines.push(group),
+        }
+    }
+    lines
+}
+
+/// Terminal columns `s` takes.
+fn columns(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+/// The key table as a box sized to its keys and text, centred; cut on screens too small.
 fn draw_help(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let height = (HELP.len() as u16 + 2).min(area.height);
-    let width = 60.min(area.width);
+    let widest_group = KEY_TABLE
+        .iter()
+        .flat_map(KeyRow::key_groups)
+        .map(|g| columns(&g))
+        .max()
+        .unwrap_or(0);
+    let keys_w = HELP_KEYS_WIDTH.max(widest_group);
+    let rows: Vec<(Vec<String>, &str)> = KEY_TABLE
+        .iter()
+        .map(|row| (help_key_lines(row.key_groups(), keys_w), row.help))
+        .collect();
+    let help_w = rows.iter().map(|(_, h)| columns(h)).max().unwrap_or(0);
+    let lines: usize = rows.iter().map(|(k, _)| k.len()).sum();
+    // Borders, the two columns and the space between them.
+    let width = (keys_w + 1 + help_w + 2).min(usize::from(area.width)) as u16;
+    let height = (lines + 2).min(usize::from(area.height)) as u16;
     let rect = Rect::new(
         area.x + (area.width - width) / 2,
         area.y + (area.height - height) / 2,
@@ -582,14 +622,24 @@ fn draw_help(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         height,
     );
     frame.render_widget(Clear, rect);
-    let rows = HELP.iter().map(|(k, what)| {
+    let rows = rows.into_iter().map(|(keys, what)| {
+        let height = keys.len() as u16;
+        let keys: Vec<Line<'static>> = keys
+            .into_iter()
+            .map(|k| Line::from(Span::styled(k, theme.accent)))
+            .collect();
         Row::new(vec![
-            Line::from(Span::styled(*k, theme.accent)),
-            Line::from(Span::styled(*what, theme.text)),
+            Text::from(keys),
+            Text::from(Span::styled(what, theme.text)),
         ])
+        .height(height)
     });
     frame.render_widget(
-        Table::new(rows, [Constraint::Length(13), Constraint::Min(0)]).block(
+        Table::new(
+            rows,
+            [Constraint::Length(keys_w as u16), Constraint::Min(0)],
+        )
+        .block(
             Block::bordered()
                 .border_style(theme.accent)
                 .title(Span::styled(" keys ", theme.header))
