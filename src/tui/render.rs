@@ -25,12 +25,13 @@
 //! preview is cut to its column before it reaches a widget.
 
 use crate::store::Mark;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
+use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Sparkline, Table};
 
 use crate::record::{Dir, Kind, Payload, Proto, Record};
@@ -38,7 +39,7 @@ use crate::store::{
     ConnState, Entry, KIND_NAMES, Matching, Store, StreamState, StreamStats, close_code_meaning,
 };
 
-use super::keymap::HELP;
+use super::keymap::{KEY_TABLE, KeyRow};
 use super::theme::Theme;
 use super::view::{App, InputKind};
 
@@ -572,9 +573,49 @@ fn draw_footer(frame: &mut Frame<'_>, rect: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(line), rect);
 }
 
+/// Width of the keys column of the `?` overlay: most rows' keys fit on one line; a row whose keys
+/// are longer puts each further alternative on a line of its own, rather than widening the column
+/// for every row.
+const HELP_KEYS_WIDTH: usize = 14;
+
+/// The keys of a row of the key table in lines of at most `width` columns, alternatives kept whole.
+fn help_key_lines(groups: Vec<String>, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for group in groups {
+        match lines.last_mut() {
+            Some(line) if columns(line) + 2 + columns(&group) <= width => {
+                line.push_str(", ");
+                line.push_str(&group);
+            }
+            _ => lines.push(group),
+        }
+    }
+    lines
+}
+
+/// Terminal columns `s` takes.
+fn columns(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+/// The key table as a box sized to its keys and text, centred; cut on screens too small.
 fn draw_help(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let height = (HELP.len() as u16 + 2).min(area.height);
-    let width = 60.min(area.width);
+    let widest_group = KEY_TABLE
+        .iter()
+        .flat_map(KeyRow::key_groups)
+        .map(|g| columns(&g))
+        .max()
+        .unwrap_or(0);
+    let keys_w = HELP_KEYS_WIDTH.max(widest_group);
+    let rows: Vec<(Vec<String>, &str)> = KEY_TABLE
+        .iter()
+        .map(|row| (help_key_lines(row.key_groups(), keys_w), row.help))
+        .collect();
+    let help_w = rows.iter().map(|(_, h)| columns(h)).max().unwrap_or(0);
+    let lines: usize = rows.iter().map(|(k, _)| k.len()).sum();
+    // Borders, the two columns and the space between them.
+    let width = (keys_w + 1 + help_w + 2).min(usize::from(area.width)) as u16;
+    let height = (lines + 2).min(usize::from(area.height)) as u16;
     let rect = Rect::new(
         area.x + (area.width - width) / 2,
         area.y + (area.height - height) / 2,
@@ -582,14 +623,24 @@ fn draw_help(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         height,
     );
     frame.render_widget(Clear, rect);
-    let rows = HELP.iter().map(|(k, what)| {
+    let rows = rows.into_iter().map(|(keys, what)| {
+        let height = keys.len() as u16;
+        let keys: Vec<Line<'static>> = keys
+            .into_iter()
+            .map(|k| Line::from(Span::styled(k, theme.accent)))
+            .collect();
         Row::new(vec![
-            Line::from(Span::styled(*k, theme.accent)),
-            Line::from(Span::styled(*what, theme.text)),
+            Text::from(keys),
+            Text::from(Span::styled(what, theme.text)),
         ])
+        .height(height)
     });
     frame.render_widget(
-        Table::new(rows, [Constraint::Length(13), Constraint::Min(0)]).block(
+        Table::new(
+            rows,
+            [Constraint::Length(keys_w as u16), Constraint::Min(0)],
+        )
+        .block(
             Block::bordered()
                 .border_style(theme.accent)
                 .title(Span::styled(" keys ", theme.header))
@@ -633,168 +684,198 @@ fn draw_detail(
 
 /// Every field of a record, one per line, with the payload pretty-printed.
 pub fn detail_lines(s: &StreamState, r: &Record, theme: &Theme) -> Vec<Line<'static>> {
-    let mut out = Vec::new();
-    let field = |out: &mut Vec<Line<'static>>, name: &str, value: String| {
-        out.push(Line::from(vec![
-            Span::styled(format!("{name:>14}  "), theme.muted),
-            Span::styled(cut(&value, DETAIL_MAX_LINE_CHARS), theme.text),
-        ]));
+    let mut lines = DetailLines {
+        out: Vec::new(),
+        theme,
     };
-    let mut ts = Vec::new();
-    crate::record::time::write_rfc3339_micros(&mut ts, r.ts_us);
-    field(&mut out, "time", String::from_utf8_lossy(&ts).into_owned());
-    field(
-        &mut out,
-        "stream",
-        format!("#{} {} {}", r.stream, r.proto.as_str(), s.info.display_url),
-    );
-    if let Some(d) = r.dir {
-        field(&mut out, "dir", d.as_str().to_owned());
+    lines.record_fields(s, r);
+    lines.kind_fields(r);
+    if let Some(data) = payload_of(&r.kind) {
+        payload_lines(&mut lines.out, &data, theme);
     }
-    if let Some(n) = r.wire_bytes {
-        field(&mut out, "wire bytes", n.to_string());
-    }
-    if let Some(n) = r.payload_bytes {
-        field(&mut out, "payload bytes", n.to_string());
-    }
-    if let Some(g) = r.gap_ms {
-        field(&mut out, "gap", fmt_ms(g));
-    }
-    if let Some(n) = r.read {
-        field(&mut out, "read", n.to_string());
-    }
-    match &r.kind {
-        Kind::Open {
-            status,
-            headers,
-            handshake_ms,
-        } => {
-            field(&mut out, "status", status.to_string());
-            field(&mut out, "handshake", fmt_ms(*handshake_ms));
-            out.push(Line::from(Span::styled("       headers", theme.muted)));
-            for (k, v) in headers {
-                out.push(Line::from(vec![
-                    Span::raw("    "),
-                    Span::styled(format!("{k}: "), theme.json_key),
-                    Span::styled(cut(v, DETAIL_MAX_LINE_CHARS), theme.text),
-                ]));
-            }
-        }
-        Kind::Event {
-            event,
-            data,
-            id,
-            retry,
-        } => {
-            field(&mut out, "event", event.to_string());
-            field(&mut out, "id", id.clone().unwrap_or_else(|| "—".into()));
-            if let Some(r) = retry {
-                field(&mut out, "retry", format!("{r} ms"));
-            }
-            payload_lines(&mut out, &Payload::Text(data.clone()), theme);
-        }
-        Kind::Comment { text } => {
-            payload_lines(&mut out, &Payload::Text(text.clone()), theme);
-        }
-        Kind::Message {
-            opcode,
-            data,
-            frames,
-            compressed,
-        } => {
-            field(&mut out, "opcode", opcode.as_str().to_owned());
-            field(&mut out, "frames", frames.to_string());
-            field(&mut out, "compressed", compressed.to_string());
-            payload_lines(&mut out, data, theme);
-        }
-        Kind::Ping { data } => payload_lines(&mut out, data, theme),
-        Kind::Pong { data, rtt_ms } => {
-            if let Some(rtt) = rtt_ms {
-                field(&mut out, "rtt", fmt_ms(*rtt));
-            }
-            payload_lines(&mut out, data, theme);
-        }
-        Kind::Close { code, reason, by } => {
-            field(
-                &mut out,
-                "code",
-                code.map_or("none".into(), |c| {
-                    format!("{c} ({})", close_code_meaning(c))
-                }),
-            );
-            field(&mut out, "reason", reason.clone());
-            field(&mut out, "by", by.as_str().to_owned());
-        }
-        Kind::Reconnect {
-            attempt,
-            delay_ms,
-            last_event_id,
-            reason,
-            retry_ms,
-        } => {
-            field(&mut out, "attempt", attempt.to_string());
-            field(&mut out, "delay", fmt_ms(*delay_ms as f64));
-            if let Some(r) = retry_ms {
-                field(&mut out, "retry honoured", fmt_ms(*r as f64));
-            }
-            field(
-                &mut out,
-                "last event id",
-                last_event_id.clone().unwrap_or_else(|| "—".into()),
-            );
-            field(&mut out, "reason", reason.clone());
-        }
-        Kind::Gap {
-            gap_ms,
-            threshold_ms,
-        } => {
-            field(&mut out, "silent for", fmt_ms(*gap_ms));
-            field(&mut out, "threshold", fmt_ms(*threshold_ms));
-        }
-        Kind::Error {
-            message,
-            status,
-            close_code,
-        } => {
-            field(&mut out, "message", message.clone());
-            if let Some(s) = status {
-                field(&mut out, "status", s.to_string());
-            }
-            if let Some(c) = close_code {
-                field(
-                    &mut out,
-                    "close code",
-                    format!("{c} ({})", close_code_meaning(*c)),
-                );
-            }
-        }
-        Kind::End { reason, failed } => {
-            field(&mut out, "reason", reason.clone());
-            field(&mut out, "failed", failed.to_string());
-        }
-        Kind::IdGap {
-            expected,
-            got,
-            missing,
-            repeated,
-            count,
-        } => {
-            field(&mut out, "expected", expected.to_string());
-            field(&mut out, "got", got.to_string());
-            field(&mut out, "missing", missing.to_string());
-            field(&mut out, "repeated", repeated.to_string());
-            field(&mut out, "breaks so far", count.to_string());
-        }
-        Kind::Lint { rule, message } => {
-            field(&mut out, "rule", rule.clone());
-            field(&mut out, "message", message.clone());
-        }
-        Kind::Match { .. } | Kind::MatchSummary(_) => {
-            field(&mut out, "pairing", preview(r));
-        }
-    }
+    let mut out = lines.out;
     out.truncate(DETAIL_MAX_LINES);
     out
+}
+
+/// The detail view's lines as they are built: one field (a name and a value) per line.
+struct DetailLines<'t> {
+    out: Vec<Line<'static>>,
+    theme: &'t Theme,
+}
+
+impl DetailLines<'_> {
+    fn field(&mut self, name: &str, value: &str) {
+        self.out.push(Line::from(vec![
+            Span::styled(format!("{name:>14}  "), self.theme.muted),
+            Span::styled(cut(value, DETAIL_MAX_LINE_CHARS), self.theme.text),
+        ]));
+    }
+
+    /// What every record can carry: time, stream, direction, sizes, gap and read count.
+    fn record_fields(&mut self, s: &StreamState, r: &Record) {
+        let mut ts = Vec::new();
+        crate::record::time::write_rfc3339_micros(&mut ts, r.ts_us);
+        self.field("time", &String::from_utf8_lossy(&ts));
+        self.field(
+            "stream",
+            &format!("#{} {} {}", r.stream, r.proto.as_str(), s.info.display_url),
+        );
+        if let Some(d) = r.dir {
+            self.field("dir", d.as_str());
+        }
+        if let Some(n) = r.wire_bytes {
+            self.field("wire bytes", &n.to_string());
+        }
+        if let Some(n) = r.payload_bytes {
+            self.field("payload bytes", &n.to_string());
+        }
+        if let Some(g) = r.gap_ms {
+            self.field("gap", &fmt_ms(g));
+        }
+        if let Some(n) = r.read {
+            self.field("read", &n.to_string());
+        }
+    }
+
+    /// The fields of the record's kind (its payload comes after them).
+    fn kind_fields(&mut self, r: &Record) {
+        match &r.kind {
+            Kind::Open {
+                status,
+                headers,
+                handshake_ms,
+            } => self.open_fields(*status, headers, *handshake_ms),
+            Kind::Event {
+                event, id, retry, ..
+            } => {
+                self.field("event", event);
+                self.field("id", id.as_deref().unwrap_or("—"));
+                if let Some(r) = retry {
+                    self.field("retry", &format!("{r} ms"));
+                }
+            }
+            Kind::Comment { .. } | Kind::Ping { .. } => {}
+            Kind::Message {
+                opcode,
+                frames,
+                compressed,
+                ..
+            } => {
+                self.field("opcode", opcode.as_str());
+                self.field("frames", &frames.to_string());
+                self.field("compressed", &compressed.to_string());
+            }
+            Kind::Pong { rtt_ms, .. } => {
+                if let Some(rtt) = rtt_ms {
+                    self.field("rtt", &fmt_ms(*rtt));
+                }
+            }
+            Kind::Close { code, reason, by } => {
+                self.field("code", &code.map_or("none".into(), close_code));
+                self.field("reason", reason);
+                self.field("by", by.as_str());
+            }
+            Kind::Reconnect {
+                attempt,
+                delay_ms,
+                last_event_id,
+                reason,
+                retry_ms,
+            } => {
+                self.field("attempt", &attempt.to_string());
+                self.field("delay", &fmt_ms(*delay_ms as f64));
+                if let Some(r) = retry_ms {
+                    self.field("retry honoured", &fmt_ms(*r as f64));
+                }
+                self.field("last event id", last_event_id.as_deref().unwrap_or("—"));
+                self.field("reason", reason);
+            }
+            Kind::Gap {
+                gap_ms,
+                threshold_ms,
+            } => {
+                self.field("silent for", &fmt_ms(*gap_ms));
+                self.field("threshold", &fmt_ms(*threshold_ms));
+            }
+            Kind::Error {
+                message,
+                status,
+                close_code: code,
+            } => {
+                self.field("message", message);
+                if let Some(s) = status {
+                    self.field("status", &s.to_string());
+                }
+                if let Some(c) = code {
+                    self.field("close code", &close_code(*c));
+                }
+            }
+            Kind::End { reason, failed } => {
+                self.field("reason", reason);
+                self.field("failed", &failed.to_string());
+            }
+            Kind::IdGap {
+                expected,
+                got,
+                missing,
+                repeated,
+                count,
+            } => {
+                self.field("expected", &expected.to_string());
+                self.field("got", &got.to_string());
+                self.field("missing", &missing.to_string());
+                self.field("repeated", &repeated.to_string());
+                self.field("breaks so far", &count.to_string());
+            }
+            Kind::Lint { rule, message } => {
+                self.field("rule", rule);
+                self.field("message", message);
+            }
+            Kind::Match { .. } | Kind::MatchSummary(_) => self.field("pairing", &preview(r)),
+        }
+    }
+
+    fn open_fields(&mut self, status: u16, headers: &[(String, String)], handshake_ms: f64) {
+        self.field("status", &status.to_string());
+        self.field("handshake", &fmt_ms(handshake_ms));
+        self.out
+            .push(Line::from(Span::styled("       headers", self.theme.muted)));
+        for (k, v) in headers {
+            self.out.push(Line::from(vec![
+                Span::raw("    "),
+                Span::styled(format!("{k}: "), self.theme.json_key),
+                Span::styled(cut(v, DETAIL_MAX_LINE_CHARS), self.theme.text),
+            ]));
+        }
+    }
+}
+
+/// The payload shown under a record's fields, for the kinds that carry one.
+fn payload_of(kind: &Kind) -> Option<Cow<'_, Payload>> {
+    match kind {
+        Kind::Event { data: text, .. } | Kind::Comment { text } => {
+            Some(Cow::Owned(Payload::Text(text.clone())))
+        }
+        Kind::Message { data, .. } | Kind::Ping { data } | Kind::Pong { data, .. } => {
+            Some(Cow::Borrowed(data))
+        }
+        Kind::Open { .. }
+        | Kind::Close { .. }
+        | Kind::Reconnect { .. }
+        | Kind::Gap { .. }
+        | Kind::Error { .. }
+        | Kind::End { .. }
+        | Kind::IdGap { .. }
+        | Kind::Lint { .. }
+        | Kind::Match { .. }
+        | Kind::MatchSummary(_) => None,
+    }
+}
+
+/// A WebSocket close code with what it means: `1001 (going away)`.
+fn close_code(code: u16) -> String {
+    format!("{code} ({})", close_code_meaning(code))
 }
 
 fn payload_lines(out: &mut Vec<Line<'static>>, data: &Payload, theme: &Theme) {

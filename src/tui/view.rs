@@ -71,7 +71,7 @@ pub enum Effect {
 }
 
 /// The whole view state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct App {
     /// Focused pane.
     pub focus: usize,
@@ -96,8 +96,7 @@ pub struct App {
 /// The sequence numbers of the records that match a filter, per stream, so a frame finds the
 /// visible matches without walking the whole history: a filter that matches rarely would
 /// otherwise scan every stored record on every frame. Built once when the filter changes, then
-/// extended with the records that arrived since (and trimmed of the evicted ones). A cache: views
-/// compare equal whatever they have cached.
+/// extended with the records that arrived since (and trimmed of the evicted ones).
 #[derive(Debug, Clone, Default)]
 struct FilterIndex {
     /// The filter the hits are for.
@@ -112,14 +111,6 @@ struct StreamHits {
     /// Matching sequence numbers, ascending.
     seqs: VecDeque<u64>,
 }
-
-impl PartialEq for FilterIndex {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for FilterIndex {}
 
 impl App {
     /// View state for `streams` panes, following, first pane focused.
@@ -261,36 +252,45 @@ impl App {
         }
     }
 
-    /// Applies an action; returns what the run loop must do, if anything.
+    /// Applies an action; returns what the run loop must do, if anything. The innermost thing open
+    /// gets it first: the input line, then the detail, then the help (which any key closes).
     pub fn handle(&mut self, action: &Action, store: &Store) -> Option<Effect> {
         self.status = None;
         if self.input.is_some() {
             return self.handle_input(action);
         }
-        if let Some(detail) = &mut self.detail {
-            match action {
-                Action::Move(n) => {
-                    detail.scroll = step_u16(detail.scroll, *n);
-                    return None;
-                }
-                Action::PageUp | Action::PageDown => {
-                    let n = i64::try_from(self.page_rows).unwrap_or(i64::MAX);
-                    let n = if *action == Action::PageUp { -n } else { n };
-                    detail.scroll = step_u16(detail.scroll, n);
-                    return None;
-                }
-                Action::Back | Action::OpenDetail => {
-                    self.detail = None;
-                    return None;
-                }
-                Action::Quit | Action::ToggleHelp | Action::Resize => {}
-                _ => return None,
-            }
+        if self.handle_detail(action) {
+            return None;
         }
         if self.help && !matches!(action, Action::Quit | Action::Resize) {
             self.help = false;
             return None;
         }
+        self.handle_command(action, store)
+    }
+
+    /// While the detail is open, moves scroll it and `Back` or `Enter` close it; quit, help and
+    /// resize go on to the commands, anything else is ignored. Returns whether it took the action.
+    fn handle_detail(&mut self, action: &Action) -> bool {
+        let Some(detail) = &mut self.detail else {
+            return false;
+        };
+        match action {
+            Action::Move(n) => detail.scroll = step_u16(detail.scroll, *n),
+            Action::PageUp | Action::PageDown => {
+                let n = i64::try_from(self.page_rows).unwrap_or(i64::MAX);
+                let n = if *action == Action::PageUp { -n } else { n };
+                detail.scroll = step_u16(detail.scroll, n);
+            }
+            Action::Back | Action::OpenDetail => self.detail = None,
+            Action::Quit | Action::ToggleHelp | Action::Resize => return false,
+            _ => {}
+        }
+        true
+    }
+
+    /// An action on the focused pane, with no overlay or input line in the way.
+    fn handle_command(&mut self, action: &Action, store: &Store) -> Option<Effect> {
         let pane = self.focus;
         let stream = store.stream(pane);
         match action {
@@ -300,6 +300,53 @@ impl App {
                     self.focus = (self.focus + 1) % self.panes.len();
                 }
             }
+            Action::Move(_)
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::TogglePause => self.navigate(action, pane, stream),
+            Action::OpenDetail => {
+                if let Some(s) = stream
+                    && let Some(seq) = self.selected_seq(pane, s)
+                {
+                    self.detail = Some(Detail {
+                        pane,
+                        seq,
+                        scroll: 0,
+                    });
+                }
+            }
+            Action::ToggleHelp => self.help = !self.help,
+            Action::StartFilter => {
+                self.input = Some(Input {
+                    kind: InputKind::Filter,
+                    text: self.filter.clone(),
+                });
+            }
+            Action::Clear => {
+                if let Some(s) = stream {
+                    let view = &mut self.panes[pane];
+                    view.cleared_before = s.next_seq();
+                    view.selected = None;
+                }
+            }
+            Action::StartSend | Action::Ping | Action::Reconnect => {
+                return self.stream_command(action, pane, stream);
+            }
+            Action::Back
+            | Action::InputChar(_)
+            | Action::InputBackspace
+            | Action::InputSubmit
+            | Action::Resize => {}
+        }
+        None
+    }
+
+    /// Moves through the records of a pane: selection, screens, ends, pause and follow. Given the
+    /// other actions, does nothing ([`App::handle_command`] sends it only these).
+    fn navigate(&mut self, action: &Action, pane: usize, stream: Option<&StreamState>) {
+        match action {
             Action::Move(n) => {
                 if let Some(s) = stream {
                     self.move_by(pane, s, *n);
@@ -330,57 +377,37 @@ impl App {
                     self.panes[pane].selected = None;
                 }
             }
-            Action::OpenDetail => {
-                if let Some(s) = stream
-                    && let Some(seq) = self.selected_seq(pane, s)
-                {
-                    self.detail = Some(Detail {
-                        pane,
-                        seq,
-                        scroll: 0,
-                    });
-                }
-            }
-            Action::ToggleHelp => self.help = !self.help,
-            Action::StartFilter => {
+            _ => {}
+        }
+    }
+
+    /// What goes to the connection: sending and pinging (WebSocket only) and reconnecting. Given
+    /// the other actions, does nothing ([`App::handle_command`] sends it only these).
+    fn stream_command(
+        &mut self,
+        action: &Action,
+        pane: usize,
+        stream: Option<&StreamState>,
+    ) -> Option<Effect> {
+        let is_ws = stream.is_some_and(|s| s.info.proto == Proto::Ws);
+        match action {
+            Action::StartSend if is_ws => {
                 self.input = Some(Input {
-                    kind: InputKind::Filter,
-                    text: self.filter.clone(),
+                    kind: InputKind::Send,
+                    text: String::new(),
                 });
             }
-            Action::Clear => {
-                if let Some(s) = stream {
-                    let view = &mut self.panes[pane];
-                    view.cleared_before = s.next_seq();
-                    view.selected = None;
-                }
+            Action::StartSend => self.status = Some("sending is for WebSocket streams".into()),
+            Action::Ping if is_ws => {
+                self.status = Some("ping sent".into());
+                return Some(Effect::Control(pane, Control::Ping));
             }
-            Action::StartSend => {
-                if stream.is_some_and(|s| s.info.proto == Proto::Ws) {
-                    self.input = Some(Input {
-                        kind: InputKind::Send,
-                        text: String::new(),
-                    });
-                } else {
-                    self.status = Some("sending is for WebSocket streams".into());
-                }
-            }
-            Action::Ping => {
-                if stream.is_some_and(|s| s.info.proto == Proto::Ws) {
-                    self.status = Some("ping sent".into());
-                    return Some(Effect::Control(pane, Control::Ping));
-                }
-                self.status = Some("ping is for WebSocket streams".into());
-            }
+            Action::Ping => self.status = Some("ping is for WebSocket streams".into()),
             Action::Reconnect => {
                 self.status = Some("reconnecting".into());
                 return Some(Effect::Control(pane, Control::ReconnectNow));
             }
-            Action::Back
-            | Action::InputChar(_)
-            | Action::InputBackspace
-            | Action::InputSubmit
-            | Action::Resize => {}
+            _ => {}
         }
         None
     }
