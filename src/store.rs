@@ -116,9 +116,6 @@ pub enum ConnState {
     },
 }
 
-/// The meaning of a WebSocket close code: one table for the whole crate, owned by the codec.
-pub use crate::protocol::ws::close_code_meaning;
-
 /// Connection events kept for the timeline.
 pub const TIMELINE_CAP: usize = 1024;
 

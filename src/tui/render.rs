@@ -34,10 +34,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Sparkline, Table};
 
+use crate::protocol::ws::close_code_meaning;
 use crate::record::{Dir, Kind, Payload, Proto, Record};
-use crate::store::{
-    ConnState, Entry, KIND_NAMES, Matching, Store, StreamState, StreamStats, close_code_meaning,
-};
+use crate::store::{ConnState, Entry, KIND_NAMES, Matching, Store, StreamState, StreamStats};
 
 use super::keymap::{KEY_TABLE, KeyRow};
 use super::theme::Theme;
@@ -154,7 +153,6 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn draw_pane(
     frame: &mut Frame<'_>,
     rect: Rect,
