@@ -102,6 +102,16 @@ fn screen(store: &Store, app: &App, theme: &Theme, w: u16, h: u16) -> Terminal<T
     term
 }
 
+/// The characters on a screen, row after row.
+fn text_of(term: &Terminal<TestBackend>) -> String {
+    term.backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(ratatui::buffer::Cell::symbol)
+        .collect()
+}
+
 fn app_for(store: &Store, w: u16, h: u16) -> App {
     let mut app = App::new(store.streams().len());
     app.page_rows = render::list_rows(
@@ -299,21 +309,7 @@ fn themes_colour_the_same_cells_differently() {
     let light = screen(&store, &app, &Theme::load("light").expect("light"), 110, 30);
     let plain = screen(&store, &app, &Theme::default().without_colors(), 110, 30);
     // Same text whatever the theme.
-    assert_eq!(
-        default
-            .backend()
-            .buffer()
-            .content()
-            .iter()
-            .map(ratatui::buffer::Cell::symbol)
-            .collect::<String>(),
-        ansi.backend()
-            .buffer()
-            .content()
-            .iter()
-            .map(ratatui::buffer::Cell::symbol)
-            .collect::<String>()
-    );
+    assert_eq!(text_of(&default), text_of(&ansi));
     // The "SSE" in the title (x = 5) is sse-coloured.
     let cell = |t: &Terminal<TestBackend>, x: u16, y: u16| t.backend().buffer()[(x, y)].clone();
     assert_eq!(cell(&default, 5, 0).symbol(), "S");
@@ -508,13 +504,7 @@ async fn run_loop_drains_records_forwards_controls_and_quits() {
         Some(crate::capture::control::Control::Ping)
     );
     assert!(r0.try_recv().is_err());
-    let screen: String = term
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(ratatui::buffer::Cell::symbol)
-        .collect();
+    let screen = text_of(&term);
     assert!(screen.contains("ping sent"), "footer shows the ping");
     assert!(screen.contains("OPEN since 12:00:00.010 · 101"));
 }
@@ -545,13 +535,7 @@ fn comparison_strip_shows_match_figures() {
     assert_eq!(store.streams()[1].stats.records, records_before);
     let app = app_for(&store, 160, 36);
     let term = screen(&store, &app, &Theme::default(), 160, 36);
-    let text: String = term
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(ratatui::buffer::Cell::symbol)
-        .collect();
+    let text = text_of(&term);
     assert!(
         text.contains("match /seq: 4 pairs · first #0 50% #1 25% · lead p50 0.50 ms"),
         "{}",
@@ -560,13 +544,7 @@ fn comparison_strip_shows_match_figures() {
     // Without a key the strip is unchanged (the snapshot above stays valid).
     let plain = two_stream_store();
     let term = screen(&plain, &app, &Theme::default(), 160, 36);
-    let text: String = term
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(ratatui::buffer::Cell::symbol)
-        .collect();
+    let text = text_of(&term);
     assert!(!text.contains("match"));
 }
 
