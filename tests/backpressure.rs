@@ -6,12 +6,12 @@ mod support;
 use std::process::Stdio;
 use std::time::Duration;
 
+use streamscope::server::ServerConfig;
 use tokio::io::AsyncReadExt;
 
 #[tokio::test]
 async fn a_stalled_output_pauses_reading_and_loses_nothing() {
-    let defaults = streamscope::server::ServerConfig::default();
-    let srv = support::embedded_server(defaults.tick, defaults.heartbeat).await;
+    let srv = support::embedded_server(ServerConfig::default()).await;
     let a = srv.local_addr();
     let n = 200_000;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))

@@ -5,16 +5,18 @@ mod support;
 
 use std::time::Duration;
 
-use streamscope::server::ServerHandle;
-use support::run;
+use streamscope::server::ServerConfig;
+use support::{embedded_server, run};
 
-async fn server() -> ServerHandle {
-    support::embedded_server(Duration::from_millis(20), Duration::from_millis(200)).await
-}
+/// A 20 ms feed, and heartbeats every 200 ms: a few within a short run.
+const SERVER: ServerConfig = ServerConfig {
+    tick: Duration::from_millis(20),
+    heartbeat: Duration::from_millis(200),
+};
 
 #[tokio::test]
 async fn two_streams_at_once_sse_and_ws() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -54,7 +56,7 @@ async fn two_streams_at_once_sse_and_ws() {
 
 #[tokio::test]
 async fn firehose_counts_and_bytes_are_exact() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let n = 20_000;
     let out = run(&[
@@ -89,7 +91,7 @@ async fn firehose_counts_and_bytes_are_exact() {
 
 #[tokio::test]
 async fn echo_round_trip_text_and_binary() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -115,7 +117,7 @@ async fn echo_round_trip_text_and_binary() {
 
 #[tokio::test]
 async fn last_event_id_resumes_the_feed() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     // Let the clock run past seq 10 first.
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -134,7 +136,7 @@ async fn last_event_id_resumes_the_feed() {
 
 #[tokio::test]
 async fn post_sse_token_stream() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -158,7 +160,7 @@ async fn post_sse_token_stream() {
 
 #[tokio::test]
 async fn heartbeat_comments_and_pings_are_records() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",

@@ -9,13 +9,15 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use streamscope::record::StreamInfo;
 use streamscope::record::{Proto, Record};
-use streamscope::server::ServerHandle;
+use streamscope::server::ServerConfig;
 use streamscope::store::Store;
-use support::run;
+use support::{embedded_server, run};
 
-async fn server() -> ServerHandle {
-    support::embedded_server(Duration::from_millis(20), Duration::from_millis(100)).await
-}
+/// A 20 ms feed, and heartbeats every 100 ms.
+const SERVER: ServerConfig = ServerConfig {
+    tick: Duration::from_millis(20),
+    heartbeat: Duration::from_millis(100),
+};
 
 fn tmp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("streamscope-replay-{}", std::process::id()));
@@ -78,7 +80,7 @@ fn figures(records: &[Value], streams: usize) -> Vec<String> {
 
 #[tokio::test]
 async fn record_then_replay_gives_the_same_records_and_figures() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let rec = tmp("session.jsonl");
     let live = run(&[
@@ -281,7 +283,7 @@ async fn a_hand_made_chrome_har_replays() {
 
 #[tokio::test]
 async fn har_export_round_trips() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let har = tmp("session.har");
     let live = run(&[
@@ -365,7 +367,7 @@ async fn har_export_round_trips() {
 
 #[tokio::test]
 async fn match_tells_which_stream_delivers_first() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -458,7 +460,7 @@ async fn the_demo_matches_by_seq() {
 async fn serve_replay_plays_connections_back_with_their_timing() {
     // A live session with a server close and a reconnect on SSE (count=3 per connection), and a
     // WebSocket closed by the server with 1000 "done".
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let rec = tmp("to-serve.jsonl");
     let live = run(&[
@@ -550,7 +552,7 @@ async fn serve_replay_plays_connections_back_with_their_timing() {
 
 #[tokio::test]
 async fn the_recording_is_on_disk_while_the_session_runs() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let rec = tmp("crash.jsonl");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))

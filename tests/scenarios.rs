@@ -7,12 +7,14 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use streamscope::server::ServerHandle;
-use support::{RawServer, RunOutput, run};
+use streamscope::server::ServerConfig;
+use support::{RawServer, RunOutput, embedded_server, run};
 
-async fn server() -> ServerHandle {
-    support::embedded_server(Duration::from_millis(20), Duration::from_millis(50)).await
-}
+/// A 20 ms feed, and heartbeats (SSE comments, WebSocket pings) every 50 ms.
+const SERVER: ServerConfig = ServerConfig {
+    tick: Duration::from_millis(20),
+    heartbeat: Duration::from_millis(50),
+};
 
 fn rules(out: &RunOutput) -> Vec<String> {
     out.kind("lint")
@@ -38,7 +40,7 @@ fn in_dir<'a>(records: &[&'a Value], dir: &str) -> Vec<&'a Value> {
 
 #[tokio::test]
 async fn sse_drop_resumes_after_last_event_id_and_honours_retry() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -61,7 +63,7 @@ async fn sse_drop_resumes_after_last_event_id_and_honours_retry() {
 
 #[tokio::test]
 async fn sse_reset_mid_stream_is_named_in_the_reconnect_reason() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -79,7 +81,7 @@ async fn sse_reset_mid_stream_is_named_in_the_reconnect_reason() {
 
 #[tokio::test]
 async fn sse_resume_that_skips_ids_is_an_id_gap() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -104,7 +106,7 @@ async fn sse_resume_that_skips_ids_is_an_id_gap() {
 
 #[tokio::test]
 async fn sse_resume_that_repeats_ids_is_an_id_gap() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -124,7 +126,7 @@ async fn sse_resume_that_repeats_ids_is_an_id_gap() {
 
 #[tokio::test]
 async fn seq_pointer_reads_the_sequence_from_json_data() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     // Ids go 1,2,3 then 5,6 on the wire; --seq reads the same numbers from {"seq":n}.
     let out = run(&[
@@ -158,7 +160,7 @@ async fn seq_pointer_reads_the_sequence_from_json_data() {
 #[tokio::test]
 async fn seq_pointer_applies_to_websocket_messages() {
     // The demo feed's messages are {"seq":n,...} with consecutive seqs: no gap.
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -204,7 +206,7 @@ async fn seq_pointer_applies_to_websocket_messages() {
 
 #[tokio::test]
 async fn sse_retry_changes_are_followed() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -226,7 +228,7 @@ async fn sse_retry_changes_are_followed() {
 
 #[tokio::test]
 async fn sse_silence_between_heartbeats_raises_gaps() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -246,7 +248,7 @@ async fn sse_silence_between_heartbeats_raises_gaps() {
 
 #[tokio::test]
 async fn sse_stall_mid_event_delays_the_event_and_idle_timeout_fires() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -293,7 +295,7 @@ async fn sse_stall_mid_event_delays_the_event_and_idle_timeout_fires() {
 
 #[tokio::test]
 async fn sse_slow_drip_assembles_one_event_from_many_reads() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -311,7 +313,7 @@ async fn sse_slow_drip_assembles_one_event_from_many_reads() {
 
 #[tokio::test]
 async fn sse_wrong_content_type_fails_without_retry() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&["--json", &format!("http://{a}/scenario/sse/content-type")]).await;
     assert_eq!(out.code, 1);
@@ -322,7 +324,7 @@ async fn sse_wrong_content_type_fails_without_retry() {
 
 #[tokio::test]
 async fn sse_huge_single_line() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -339,7 +341,7 @@ async fn sse_huge_single_line() {
 
 #[tokio::test]
 async fn http_statuses_204_401_500_redirect_and_429_retry_after() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&["--json", &format!("http://{a}/status/204")]).await;
     assert_eq!(out.code, 0);
@@ -382,7 +384,7 @@ async fn http_statuses_204_401_500_redirect_and_429_retry_after() {
 
 #[tokio::test]
 async fn sse_lint_scenario_reports_each_rule() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -409,7 +411,7 @@ async fn sse_lint_scenario_reports_each_rule() {
 
 #[tokio::test]
 async fn burst_after_silence_is_linted_as_buffering() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -434,7 +436,7 @@ async fn burst_after_silence_is_linted_as_buffering() {
 
 #[tokio::test]
 async fn server_that_never_answers_hits_the_connect_timeout() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     for url in [
         format!("http://{a}/scenario/sse/no-response"),
@@ -460,7 +462,7 @@ async fn server_that_never_answers_hits_the_connect_timeout() {
 
 #[tokio::test]
 async fn ws_close_codes_are_reported() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     for (code, failed) in [
         (1000, false),
@@ -504,7 +506,7 @@ async fn ws_close_codes_are_reported() {
 
 #[tokio::test]
 async fn ws_server_that_stops_answering_pings_hits_the_idle_timeout() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -532,7 +534,7 @@ async fn ws_server_that_stops_answering_pings_hits_the_idle_timeout() {
 
 #[tokio::test]
 async fn no_auto_pong_leaves_server_pings_unanswered() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let url = format!("ws://{a}/ws?interval_ms=100000");
     let out = run(&["--json", "--duration", "300ms", &url]).await;
@@ -549,7 +551,7 @@ async fn no_auto_pong_leaves_server_pings_unanswered() {
 
 #[tokio::test]
 async fn ws_fragmented_message_with_ping_between_fragments() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&["--json", &format!("ws://{a}/scenario/ws/fragmented")]).await;
     assert_eq!(out.code, 0, "{:?}", out.records);
@@ -571,7 +573,7 @@ async fn ws_fragmented_message_with_ping_between_fragments() {
 
 #[tokio::test]
 async fn ws_compressed_frame_is_reported_as_compressed() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&["--json", &format!("ws://{a}/scenario/ws/compressed")]).await;
     assert_eq!(out.code, 0, "{:?}", out.records);
@@ -587,7 +589,7 @@ async fn ws_compressed_frame_is_reported_as_compressed() {
 
 #[tokio::test]
 async fn ws_tcp_reset_mid_frame() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -618,7 +620,7 @@ async fn ws_tcp_reset_mid_frame() {
 
 #[tokio::test]
 async fn ws_non_minimal_length_is_linted() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&["--json", &format!("ws://{a}/scenario/ws/non-minimal")]).await;
     assert_eq!(out.code, 0, "{:?}", out.records);
@@ -684,7 +686,7 @@ async fn send_messages_go_again_after_every_ws_reconnect() {
 
 #[tokio::test]
 async fn unknown_scenario_is_404_and_bad_parameter_is_400() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&["--json", &format!("http://{a}/scenario/sse/nope")]).await;
     assert_eq!(out.kind("error")[0]["status"], 404);
@@ -699,7 +701,7 @@ async fn unknown_scenario_is_404_and_bad_parameter_is_400() {
 async fn a_silent_connection_does_not_hold_up_shutdown() {
     // The accept path peeks at each connection to route /scenario/ requests; a client that sends
     // nothing must not keep the server's shutdown waiting (it waits up to 5 s for its tasks).
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let _silent = tokio::net::TcpStream::connect(srv.local_addr())
         .await
         .expect("connect");
@@ -722,7 +724,7 @@ fn inspected(out: &RunOutput) -> Value {
 
 #[tokio::test]
 async fn sse_redirects_are_followed_and_reported() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     // 302 to the demo feed: one lint, then the stream as usual.
     let out = run(&[
@@ -778,8 +780,8 @@ async fn sse_redirects_are_followed_and_reported() {
 
 #[tokio::test]
 async fn sse_redirect_to_another_origin_drops_credentials() {
-    let first = server().await;
-    let second = server().await;
+    let first = embedded_server(SERVER).await;
+    let second = embedded_server(SERVER).await;
     let (a, b) = (first.local_addr(), second.local_addr());
     let headers = [
         "-H",
@@ -810,7 +812,7 @@ async fn sse_redirect_to_another_origin_drops_credentials() {
 
 #[tokio::test]
 async fn max_retries_counts_connections_that_open_and_deliver_nothing() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     // /sse?count=0 opens and ends at once: every attempt is empty, so the retries run out.
     let out = run(&[

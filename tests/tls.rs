@@ -4,9 +4,11 @@ mod support;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use streamscope::server::ServerConfig;
 use support::{SSE_HEAD, run};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -117,10 +119,10 @@ async fn plain_url_redirected_to_https_still_verifies() {
     // No URL on the command line uses TLS, so the TLS set-up is first needed at the redirect.
     let pki = pki("redirect");
     let port = tls_sse_server(&pki, false).await;
-    let plain = support::embedded_server(
-        std::time::Duration::from_secs(1),
-        std::time::Duration::from_secs(15),
-    )
+    let plain = support::embedded_server(ServerConfig {
+        tick: Duration::from_secs(1),
+        heartbeat: Duration::from_secs(15),
+    })
     .await;
     let url = format!(
         "http://{}/status/302?location=https://localhost:{port}/",

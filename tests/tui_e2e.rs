@@ -8,6 +8,8 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use streamscope::server::ServerConfig;
+
 struct Tmux {
     socket: String,
 }
@@ -151,10 +153,10 @@ fn demo_dashboard_shows_both_streams_and_quits_cleanly() {
 fn replay_dashboard_shows_a_recording_and_quits_cleanly() {
     // Record two live streams from the embedded server with the real binary...
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let server = rt.block_on(support::embedded_server(
-        Duration::from_millis(20),
-        Duration::from_secs(15),
-    ));
+    let server = rt.block_on(support::embedded_server(ServerConfig {
+        tick: Duration::from_millis(20),
+        heartbeat: Duration::from_secs(15),
+    }));
     let a = server.local_addr();
     let dir = std::env::temp_dir().join(format!("streamscope-e2e-rec-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("mkdir");

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
+use streamscope::server::{Server, ServerConfig, ServerHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -219,13 +220,11 @@ pub(crate) async fn read_client_frames(sock: &mut TcpStream, want: usize) -> Vec
 }
 
 /// The embedded server (the one `streamscope demo` runs) in process on 127.0.0.1 with a free port.
-pub(crate) async fn embedded_server(
-    tick: Duration,
-    heartbeat: Duration,
-) -> streamscope::server::ServerHandle {
-    let config = streamscope::server::ServerConfig { tick, heartbeat };
-    streamscope::server::Server::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), config)
+/// Each test file names the tick and heartbeat its tests are timed for.
+pub(crate) async fn embedded_server(config: ServerConfig) -> ServerHandle {
+    let server = Server::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), config)
         .await
-        .expect("bind")
-        .spawn()
+        .expect("bind 127.0.0.1:0");
+    assert_ne!(server.local_addr().port(), 0);
+    server.spawn()
 }
