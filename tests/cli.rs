@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::run;
+use support::{output, run};
 
 async fn usage_error(args: &[&str], needle: &str) {
     let out = run(args).await;
@@ -77,10 +77,7 @@ async fn missing_cacert() {
 
 #[tokio::test]
 async fn help_exits_0() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))
-        .arg("--help")
-        .output()
-        .expect("run");
+    let out = output(&["--help"]).await;
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     for flag in [

@@ -9,13 +9,14 @@ use std::time::Duration;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use streamscope::server::ServerConfig;
-use support::{SSE_HEAD, run};
+use support::{SSE_HEAD, TempDir, run};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
 struct Pki {
-    dir: PathBuf,
+    /// Holds the PEM files; removed with the `Pki`.
+    _dir: TempDir,
     ca_pem: PathBuf,
     server_chain: Vec<CertificateDer<'static>>,
     server_key: PrivateKeyDer<'static>,
@@ -25,8 +26,7 @@ struct Pki {
 }
 
 fn pki(tag: &str) -> Pki {
-    let dir = std::env::temp_dir().join(format!("streamscope-tls-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = TempDir::new(&format!("tls-{tag}"));
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca_key = KeyPair::generate().expect("key");
@@ -41,14 +41,14 @@ fn pki(tag: &str) -> Pki {
         .expect("params")
         .signed_by(&cli_key, &ca)
         .expect("client cert");
-    let ca_pem = dir.join("ca.pem");
+    let ca_pem = dir.file("ca.pem");
     std::fs::write(&ca_pem, ca.pem()).expect("write");
-    let client_cert = dir.join("client.pem");
+    let client_cert = dir.file("client.pem");
     std::fs::write(&client_cert, cli.pem()).expect("write");
-    let client_key = dir.join("client.key");
+    let client_key = dir.file("client.key");
     std::fs::write(&client_key, cli_key.serialize_pem()).expect("write");
     Pki {
-        dir,
+        _dir: dir,
         ca_pem,
         server_chain: vec![srv.der().clone()],
         server_key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(srv_key.serialize_der())),
@@ -111,7 +111,6 @@ async fn cacert_verifies_a_local_ca() {
         assert_eq!(out.code, 0, "{:?} {}", out.records, out.stderr);
         assert_eq!(out.kind("event")[0]["data"], "secure");
     }
-    let _ = std::fs::remove_dir_all(&pki.dir);
 }
 
 #[tokio::test]
@@ -137,7 +136,6 @@ async fn plain_url_redirected_to_https_still_verifies() {
     assert_eq!(out.code, 1);
     let msg = out.kind("error")[0]["message"].as_str().unwrap_or("");
     assert!(msg.starts_with("TLS handshake failed:"), "{msg}");
-    let _ = std::fs::remove_dir_all(&pki.dir);
 }
 
 #[tokio::test]
@@ -159,7 +157,6 @@ async fn unknown_issuer_is_a_clear_error_and_is_not_retried() {
         msg.contains("UnknownIssuer") || msg.contains("unknown issuer"),
         "{msg}"
     );
-    let _ = std::fs::remove_dir_all(&pki.dir);
 }
 
 #[tokio::test]
@@ -175,7 +172,6 @@ async fn insecure_connects_without_verification() {
     .await;
     assert_eq!(out.code, 0, "{:?}", out.records);
     assert_eq!(out.kind("event").len(), 1);
-    let _ = std::fs::remove_dir_all(&pki.dir);
 }
 
 #[tokio::test]
@@ -206,7 +202,6 @@ async fn client_certificate_for_mutual_tls() {
     .await;
     assert_eq!(with.code, 0, "{:?} {}", with.records, with.stderr);
     assert_eq!(with.kind("event")[0]["data"], "secure");
-    let _ = std::fs::remove_dir_all(&pki.dir);
 }
 
 /// A CONNECT proxy that logs each request line and tunnels to the target.
@@ -276,7 +271,6 @@ async fn https_through_a_connect_proxy_with_credentials() {
         "{}",
         seen[0]
     );
-    let _ = std::fs::remove_dir_all(&pki.dir);
 }
 
 #[tokio::test]
