@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::{output, run};
+use support::{closed_port, output, run};
 
 async fn usage_error(args: &[&str], needle: &str) {
     let out = run(args).await;
@@ -93,10 +93,7 @@ async fn help_exits_0() {
 
 #[tokio::test]
 async fn json_is_chosen_when_stdout_is_not_a_terminal() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
+    let port = closed_port();
     let out = run(&["--no-reconnect", &format!("http://127.0.0.1:{port}/")]).await;
     assert!(out.stderr.contains("writing JSON lines"), "{}", out.stderr);
     assert_eq!(out.kinds(), ["error", "end"]);

@@ -33,9 +33,9 @@ async fn two_streams_at_once_sse_and_ws() {
         .filter(|r| r["stream"] == 0)
         .collect();
     let ws: Vec<_> = out
-        .kind("message")
+        .kind_dir("message", "in")
         .into_iter()
-        .filter(|r| r["stream"] == 1 && r["dir"] == "in")
+        .filter(|r| r["stream"] == 1)
         .collect();
     assert_eq!(sse.len(), 5);
     assert_eq!(ws.len(), 5);
@@ -68,11 +68,7 @@ async fn firehose_counts_and_bytes_are_exact() {
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let sse = out.kind("event");
-    let ws: Vec<_> = out
-        .kind("message")
-        .into_iter()
-        .filter(|r| r["dir"] == "in")
-        .collect();
+    let ws = out.kind_dir("message", "in");
     assert_eq!(sse.len(), n);
     assert_eq!(ws.len(), n);
     // "data: " + 100 bytes + "\n\n" per event; a 2-byte header + 100 bytes per frame.
@@ -105,11 +101,7 @@ async fn echo_round_trip_text_and_binary() {
     ])
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let back: Vec<_> = out
-        .kind("message")
-        .into_iter()
-        .filter(|r| r["dir"] == "in")
-        .collect();
+    let back = out.kind_dir("message", "in");
     assert_eq!(back.len(), 2);
     assert_eq!(back[0]["data"], "hello echo");
     assert_eq!(back[1]["data"], "second");
@@ -172,17 +164,9 @@ async fn heartbeat_comments_and_pings_are_records() {
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(!out.kind("comment").is_empty(), "{:?}", out.kinds());
-    let pings: Vec<_> = out
-        .kind("ping")
-        .into_iter()
-        .filter(|r| r["dir"] == "in")
-        .collect();
+    let pings = out.kind_dir("ping", "in");
     assert!(!pings.is_empty());
-    let pongs: Vec<_> = out
-        .kind("pong")
-        .into_iter()
-        .filter(|r| r["dir"] == "out")
-        .collect();
+    let pongs = out.kind_dir("pong", "out");
     assert_eq!(pings.len(), pongs.len(), "every ping answered");
     // Shutdown completes the closing handshake on the WebSocket.
     let closes = out.kind("close");

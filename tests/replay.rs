@@ -500,10 +500,9 @@ async fn serve_replay_plays_connections_back_with_their_timing() {
     assert_eq!(opens(&served, 0), opens(&live, 0));
     assert_eq!(opens(&served, 0), 2);
     // The WebSocket ends as recorded: the server's close 1000 "done".
-    let close = served
-        .kind("close")
-        .into_iter()
-        .find(|r| r["dir"] == "in")
+    let close = *served
+        .kind_dir("close", "in")
+        .first()
         .expect("server close");
     assert_eq!(close["code"], 1000);
     assert_eq!(close["reason"], "done");

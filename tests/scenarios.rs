@@ -30,14 +30,6 @@ fn ids(out: &RunOutput) -> Vec<String> {
         .collect()
 }
 
-fn in_dir<'a>(records: &[&'a Value], dir: &str) -> Vec<&'a Value> {
-    records
-        .iter()
-        .copied()
-        .filter(|r| r["dir"] == dir)
-        .collect()
-}
-
 #[tokio::test]
 async fn sse_drop_resumes_after_last_event_id_and_honours_retry() {
     let srv = embedded_server(SERVER).await;
@@ -483,7 +475,7 @@ async fn ws_close_codes_are_reported() {
         assert_eq!(closes[0]["code"], code);
         assert_eq!(closes[0]["reason"], "bye");
         assert_eq!(closes[0]["by"], "server");
-        assert_eq!(in_dir(&closes, "out").len(), 1, "the close is echoed");
+        assert_eq!(out.kind_dir("close", "out").len(), 1, "the close is echoed");
         let end = out.kind("end")[0];
         assert_eq!(end["failed"], failed);
         assert!(
@@ -521,8 +513,7 @@ async fn ws_server_that_stops_answering_pings_hits_the_idle_timeout() {
     ])
     .await;
     assert_eq!(out.code, 1, "{:?}", out.records);
-    let pings = out.kind("ping");
-    assert!(in_dir(&pings, "out").len() >= 3, "{:?}", out.kinds());
+    assert!(out.kind_dir("ping", "out").len() >= 3, "{:?}", out.kinds());
     assert!(out.kind("pong").is_empty());
     let err = out.kind("error");
     assert_eq!(
@@ -538,14 +529,12 @@ async fn no_auto_pong_leaves_server_pings_unanswered() {
     let a = srv.local_addr();
     let url = format!("ws://{a}/ws?interval_ms=100000");
     let out = run(&["--json", "--duration", "300ms", &url]).await;
-    let pongs = out.kind("pong");
     assert!(
-        !in_dir(&pongs, "out").is_empty(),
+        !out.kind_dir("pong", "out").is_empty(),
         "auto-pong is on by default"
     );
     let out = run(&["--json", "--duration", "300ms", "--no-auto-pong", &url]).await;
-    let pings = out.kind("ping");
-    assert!(in_dir(&pings, "in").len() >= 2, "{:?}", out.kinds());
+    assert!(out.kind_dir("ping", "in").len() >= 2, "{:?}", out.kinds());
     assert!(out.kind("pong").is_empty(), "{:?}", out.kinds());
 }
 
@@ -559,10 +548,8 @@ async fn ws_fragmented_message_with_ping_between_fragments() {
     assert_eq!(msg.len(), 1);
     assert_eq!(msg[0]["data"], "héllo wörld");
     assert_eq!(msg[0]["frames"], 3);
-    let pings = out.kind("ping");
-    assert_eq!(in_dir(&pings, "in")[0]["data"], "between");
-    let pongs = out.kind("pong");
-    assert_eq!(in_dir(&pongs, "out")[0]["data"], "between");
+    assert_eq!(out.kind_dir("ping", "in")[0]["data"], "between");
+    assert_eq!(out.kind_dir("pong", "out")[0]["data"], "between");
     assert_eq!(rules(&out), ["utf8-split-across-frames"]);
     // The ping is reported before the message it interrupted.
     let kinds = out.kinds();

@@ -4,7 +4,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{RawServer, SSE_HEAD, TempDir, chunk, read_request, run, write_parts};
+use support::{RawServer, SSE_HEAD, TempDir, chunk, closed_port, read_request, run, write_parts};
 use tokio::io::AsyncWriteExt;
 
 const PAUSE: Duration = Duration::from_millis(30);
@@ -309,10 +309,7 @@ async fn gap_is_raised_during_the_silence() {
 
 #[tokio::test]
 async fn refused_connection_with_no_reconnect_exits_1() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
+    let port = closed_port();
     let url = format!("http://127.0.0.1:{port}/");
     let out = run(&["--json", "--no-reconnect", &url]).await;
     assert_eq!(out.code, 1);

@@ -9,9 +9,9 @@ use std::time::Duration;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use streamscope::server::ServerConfig;
-use support::{SSE_HEAD, TempDir, run};
+use support::{RawServer, SSE_HEAD, TempDir, embedded_server, read_request, run};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
 struct Pki {
@@ -80,24 +80,21 @@ async fn tls_sse_server(pki: &Pki, require_client_cert: bool) -> u16 {
         .with_single_cert(pki.server_chain.clone(), pki.server_key.clone_key())
         .expect("server config");
     let acceptor = TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(sock).await else {
-                    return;
-                };
-                let mut buf = [0u8; 4096];
-                let _ = tls.read(&mut buf).await;
-                let _ = tls.write_all(SSE_HEAD.as_bytes()).await;
-                let _ = tls.write_all(b"data: secure\n\n").await;
-                let _ = tls.shutdown().await;
-            });
+    let srv = RawServer::start(move |_, sock, _| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(mut tls) = acceptor.accept(sock).await else {
+                return;
+            };
+            let mut buf = [0u8; 4096];
+            let _ = tls.read(&mut buf).await;
+            let _ = tls.write_all(SSE_HEAD.as_bytes()).await;
+            let _ = tls.write_all(b"data: secure\n\n").await;
+            let _ = tls.shutdown().await;
         }
-    });
-    port
+    })
+    .await;
+    srv.port
 }
 
 #[tokio::test]
@@ -118,7 +115,7 @@ async fn plain_url_redirected_to_https_still_verifies() {
     // No URL on the command line uses TLS, so the TLS set-up is first needed at the redirect.
     let pki = pki("redirect");
     let port = tls_sse_server(&pki, false).await;
-    let plain = support::embedded_server(ServerConfig {
+    let plain = embedded_server(ServerConfig {
         tick: Duration::from_secs(1),
         heartbeat: Duration::from_secs(15),
     })
@@ -206,37 +203,30 @@ async fn client_certificate_for_mutual_tls() {
 
 /// A CONNECT proxy that logs each request line and tunnels to the target.
 async fn connect_proxy() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log2 = log.clone();
-    tokio::spawn(async move {
-        while let Ok((mut client, _)) = listener.accept().await {
-            let log = log2.clone();
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut b = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    if client.read(&mut b).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    head.push(b[0]);
-                }
-                let text = String::from_utf8_lossy(&head).into_owned();
-                log.lock().expect("lock").push(text.clone());
-                let target = text.split_whitespace().nth(1).unwrap_or("").to_owned();
-                let Ok(mut upstream) = TcpStream::connect(target).await else {
-                    let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
-                    return;
-                };
-                let _ = client
-                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                    .await;
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
-            });
+    let srv = RawServer::start(|_, mut client, log| async move {
+        // Byte by byte: what follows the head belongs to the tunnel.
+        let mut head = Vec::new();
+        let mut b = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if client.read(&mut b).await.unwrap_or(0) == 0 {
+                return;
+            }
+            head.push(b[0]);
         }
-    });
-    (port, log)
+        let text = String::from_utf8_lossy(&head).into_owned();
+        log.lock().expect("lock").push(text.clone());
+        let target = text.split_whitespace().nth(1).unwrap_or("").to_owned();
+        let Ok(mut upstream) = TcpStream::connect(target).await else {
+            let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+            return;
+        };
+        let _ = client
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .await;
+        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+    })
+    .await;
+    (srv.port, srv.requests)
 }
 
 #[tokio::test]
@@ -275,17 +265,15 @@ async fn https_through_a_connect_proxy_with_credentials() {
 
 #[tokio::test]
 async fn proxy_refusal_is_reported() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((mut c, _)) = listener.accept().await {
-            let mut buf = [0u8; 1024];
-            let _ = c.read(&mut buf).await;
-            let _ = c
-                .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
-                .await;
-        }
-    });
+    let proxy = RawServer::start(|_, mut c, _| async move {
+        let mut buf = [0u8; 1024];
+        let _ = c.read(&mut buf).await;
+        let _ = c
+            .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
+            .await;
+    })
+    .await;
+    let port = proxy.port;
     let out = run(&[
         "--json",
         "--no-reconnect",
@@ -304,8 +292,8 @@ async fn proxy_refusal_is_reported() {
 
 #[tokio::test]
 async fn secret_response_headers_are_masked_unless_asked() {
-    let srv = support::RawServer::start(|_, mut sock, log| async move {
-        support::read_request(&mut sock, &log).await;
+    let srv = RawServer::start(|_, mut sock, log| async move {
+        read_request(&mut sock, &log).await;
         let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nSet-Cookie: sid=s3cr3t; Path=/\r\nConnection: close\r\n\r\ndata: x\n\n";
         let _ = sock.write_all(head.as_bytes()).await;
     })

@@ -86,6 +86,13 @@ impl RunOutput {
     pub(crate) fn kind(&self, kind: &str) -> Vec<&Value> {
         self.records.iter().filter(|r| r["kind"] == kind).collect()
     }
+    /// Records of one kind in one direction (`in` or `out`).
+    pub(crate) fn kind_dir(&self, kind: &str, dir: &str) -> Vec<&Value> {
+        self.records
+            .iter()
+            .filter(|r| r["kind"] == kind && r["dir"] == dir)
+            .collect()
+    }
     /// All kinds in order.
     pub(crate) fn kinds(&self) -> Vec<String> {
         self.records
@@ -149,6 +156,12 @@ impl Drop for TempDir {
 /// A path as a command-line argument.
 pub(crate) fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
+}
+
+/// A port on 127.0.0.1 that nothing listens on: the OS chose it free, and it is free again.
+pub(crate) fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
 }
 
 /// A TCP server on 127.0.0.1:0 that hands each accepted connection (with its 0-based number) to
