@@ -73,7 +73,7 @@ fn collect(dir: &Path, module: &[String], out: &mut Vec<SourceFile>) {
     }
 }
 
-/// The modules a file declares as files under `#[cfg(test)]` (`#[cfg(test)] pub(crate) mod kit;`).
+/// The modules a file declares as files under `#[cfg(test)]` (`#[cfg(test)]`, then `mod kit;`).
 fn test_only_children(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut lines = text.lines().map(str::trim);
@@ -82,7 +82,10 @@ fn test_only_children(text: &str) -> Vec<String> {
             continue;
         }
         let Some(next) = lines.next() else { break };
-        let decl = next.strip_prefix("pub(crate) ").unwrap_or(next);
+        // `pub mod`, `pub(crate) mod`, `mod`: the visibility is one word.
+        let decl = next
+            .strip_prefix("pub")
+            .map_or(next, |rest| rest.split_once(' ').map_or(rest, |(_, d)| d));
         if let Some(name) = decl.strip_prefix("mod ").and_then(|d| d.strip_suffix(';')) {
             out.push(name.to_owned());
         }
