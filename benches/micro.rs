@@ -109,6 +109,8 @@ fn ws_decode_100b_frames(bencher: Bencher) {
         });
 }
 
+// Built here for the same reason as in benches/ui.rs: the unit tests' record builders
+// (src/testkit.rs) exist only under cfg(test).
 fn sse_record() -> Record {
     let mut r = Record::new(
         1_795_603_464_898_574,

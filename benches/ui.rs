@@ -18,6 +18,9 @@ fn main() {
 
 const T0: i64 = 1_764_072_000_000_000;
 
+// The records and streams are built here, not taken from a kit: the unit tests' builders
+// (src/testkit.rs) exist only under cfg(test), and tests/support runs processes and servers.
+
 fn info(index: usize, proto: Proto) -> StreamInfo {
     StreamInfo {
         index,

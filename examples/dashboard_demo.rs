@@ -8,6 +8,8 @@ use streamscope::record::{DataOpcode, Dir, Kind, Payload, Proto, Record};
 use streamscope::tui::{DashboardConfig, Theme, run};
 use streamscope::{capture::control::Control, record::StreamInfo};
 
+// By hand, as a user of the library would: the unit tests' builders (src/testkit.rs) are not
+// part of its API.
 fn stream(index: usize, proto: Proto, url: &str) -> StreamInfo {
     StreamInfo {
         index,

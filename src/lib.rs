@@ -25,4 +25,7 @@ pub mod record;
 pub mod replay;
 pub mod server;
 pub mod store;
+// Record and stream builders for the unit tests (tests/support is the integration tests' kit).
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod tui;

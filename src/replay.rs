@@ -149,17 +149,11 @@ impl ReplayClock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Kind, Proto};
+    use crate::testkit::comment;
 
-    fn rec(ts_us: i64) -> Record {
-        Record::new(
-            ts_us,
-            0,
-            Proto::Sse,
-            Kind::Comment {
-                text: ts_us.to_string(),
-            },
-        )
+    /// A record that names its own time.
+    fn at(ts_us: i64) -> Record {
+        comment(ts_us, &ts_us.to_string())
     }
 
     #[test]
@@ -178,7 +172,7 @@ mod tests {
         let t0 = 1_000_000_000;
         // Two records in one moment, then 1 s and 3 s later; at ×2 they are due at 0, 0.5 s, 1.5 s.
         let task = spawn(
-            vec![rec(t0), rec(t0), rec(t0 + 1_000_000), rec(t0 + 3_000_000)],
+            vec![at(t0), at(t0), at(t0 + 1_000_000), at(t0 + 3_000_000)],
             Speed::Factor(2.0),
             tx,
             ctl_rx,
@@ -218,7 +212,7 @@ mod tests {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let (ctl, ctl_rx) = tokio::sync::mpsc::unbounded_channel();
         let task = spawn(
-            vec![rec(0), rec(3_600_000_000)],
+            vec![at(0), at(3_600_000_000)],
             Speed::Factor(1.0),
             tx,
             ctl_rx,
@@ -236,7 +230,7 @@ mod tests {
     async fn max_speed_sends_everything_at_once_in_chunks() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let (_ctl, ctl_rx) = tokio::sync::mpsc::unbounded_channel();
-        let records: Vec<Record> = (0..2500).map(|i| rec(i * 1_000_000)).collect();
+        let records: Vec<Record> = (0..2500).map(|i| at(i * 1_000_000)).collect();
         spawn(records, Speed::Max, tx, ctl_rx);
         let start = tokio::time::Instant::now();
         let mut sizes = Vec::new();

@@ -564,55 +564,24 @@ impl Store {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::record::{DataOpcode, Dir, Payload, Proto};
-
-    pub(crate) fn info(index: usize, proto: Proto) -> StreamInfo {
-        StreamInfo {
-            index,
-            proto,
-            display_url: match proto {
-                Proto::Sse => "https://example.test/events".into(),
-                Proto::Ws => "wss://example.test/socket".into(),
-            },
-            heartbeat_ms: Some(1000),
-            insecure: false,
-        }
-    }
-
-    fn event(ts_us: i64, gap_ms: f64) -> Record {
-        let mut r = Record::new(
-            ts_us,
-            0,
-            Proto::Sse,
-            Kind::Event {
-                event: "message".into(),
-                data: "hello".into(),
-                id: None,
-                retry: None,
-            },
-        );
-        r.dir = Some(Dir::In);
-        r.wire_bytes = Some(13);
-        r.payload_bytes = Some(5);
-        r.gap_ms = Some(gap_ms);
-        r
-    }
+    use crate::record::{Payload, Proto};
+    use crate::testkit::{event, info, rec, text};
 
     #[test]
     fn stats_stay_exact_after_ring_eviction() {
         let mut store = Store::new(vec![info(0, Proto::Sse)], 100);
         for i in 0..10_000i64 {
             // Gaps 1..=100 ms repeating, so percentiles are known exactly.
-            store.apply(event(i * 10_000, (i % 100 + 1) as f64));
+            store.apply(event(i * 10_000, "hello").traffic(13, 5, (i % 100 + 1) as f64));
         }
         let s = &store.streams()[0];
         assert_eq!(s.ring().len(), 100);
         assert_eq!(s.first_seq(), 9_900);
         assert_eq!(s.last_seq(), Some(9_999));
         assert_eq!(s.stats.records, 10_000);
-        assert_eq!(s.stats.by_kind[kind_index(&event(0, 0.0).kind)], 10_000);
+        assert_eq!(s.stats.by_kind[kind_index(&event(0, "hello").kind)], 10_000);
         assert_eq!(s.stats.payload_bytes, 50_000);
         assert_eq!(s.stats.wire_bytes, 130_000);
         let overhead = s.stats.overhead_pct().expect("wire bytes");
@@ -629,7 +598,7 @@ pub(crate) mod tests {
     fn sequence_lookup_survives_eviction() {
         let mut store = Store::new(vec![info(0, Proto::Sse)], 3);
         for i in 0..5 {
-            store.apply(event(i, 1.0));
+            store.apply(event(i, "hello").traffic(13, 5, 1.0));
         }
         let s = &store.streams()[0];
         assert!(s.get(1).is_none());
@@ -643,7 +612,7 @@ pub(crate) mod tests {
         let mut store = Store::new(vec![info(0, Proto::Sse)], 10);
         // 3 events in second 100, 1 in second 130, and one 2 minutes earlier (out of window).
         for ts in [100_000_000, 100_500_000, 100_900_000, 130_000_000, 0] {
-            store.apply(event(ts, 1.0));
+            store.apply(event(ts, "hello").traffic(13, 5, 1.0));
         }
         let st = &store.streams()[0].stats;
         let spark = st.sparkline(130_200_000);
@@ -659,16 +628,17 @@ pub(crate) mod tests {
         let mut store = Store::new(vec![info(0, Proto::Ws)], 10);
         let st = |s: &Store| s.streams()[0].state.clone();
         assert_eq!(st(&store), ConnState::Connecting);
-        store.apply(Record::new(
-            1_000,
-            0,
-            Proto::Ws,
-            Kind::Open {
-                status: 101,
-                headers: vec![("upgrade".into(), "websocket".into())],
-                handshake_ms: 12.5,
-            },
-        ));
+        store.apply(
+            rec(
+                1_000,
+                Kind::Open {
+                    status: 101,
+                    headers: vec![("upgrade".into(), "websocket".into())],
+                    handshake_ms: 12.5,
+                },
+            )
+            .proto(Proto::Ws),
+        );
         assert_eq!(
             st(&store),
             ConnState::Open {
@@ -676,10 +646,8 @@ pub(crate) mod tests {
                 status: 101
             }
         );
-        store.apply(Record::new(
+        store.apply(rec(
             2_000,
-            0,
-            Proto::Ws,
             Kind::Close {
                 code: Some(1001),
                 reason: "bye".into(),
@@ -693,18 +661,19 @@ pub(crate) mod tests {
                 ..
             }
         ));
-        store.apply(Record::new(
-            3_000,
-            0,
-            Proto::Ws,
-            Kind::Reconnect {
-                attempt: 2,
-                delay_ms: 500,
-                last_event_id: None,
-                retry_ms: None,
-                reason: "closed".into(),
-            },
-        ));
+        store.apply(
+            rec(
+                3_000,
+                Kind::Reconnect {
+                    attempt: 2,
+                    delay_ms: 500,
+                    last_event_id: None,
+                    retry_ms: None,
+                    reason: "closed".into(),
+                },
+            )
+            .proto(Proto::Ws),
+        );
         assert_eq!(
             st(&store),
             ConnState::Reconnecting {
@@ -713,25 +682,27 @@ pub(crate) mod tests {
                 reason: "closed".into()
             }
         );
-        store.apply(Record::new(
-            4_000,
-            0,
-            Proto::Ws,
-            Kind::Error {
-                message: "connection refused".into(),
-                status: None,
-                close_code: None,
-            },
-        ));
-        store.apply(Record::new(
-            5_000,
-            0,
-            Proto::Ws,
-            Kind::End {
-                reason: "failed".into(),
-                failed: true,
-            },
-        ));
+        store.apply(
+            rec(
+                4_000,
+                Kind::Error {
+                    message: "connection refused".into(),
+                    status: None,
+                    close_code: None,
+                },
+            )
+            .proto(Proto::Ws),
+        );
+        store.apply(
+            rec(
+                5_000,
+                Kind::End {
+                    reason: "failed".into(),
+                    failed: true,
+                },
+            )
+            .proto(Proto::Ws),
+        );
         assert_eq!(
             st(&store),
             ConnState::Failed {
@@ -747,26 +718,14 @@ pub(crate) mod tests {
     #[test]
     fn heartbeat_and_rtt_from_ping_pong() {
         let mut store = Store::new(vec![info(0, Proto::Ws)], 10);
-        store.apply(Record::new(
+        store.apply(rec(
             7,
-            0,
-            Proto::Ws,
             Kind::Pong {
                 data: Payload::Binary(vec![1]),
                 rtt_ms: Some(3.25),
             },
         ));
-        store.apply(Record::new(
-            9,
-            0,
-            Proto::Ws,
-            Kind::Message {
-                opcode: DataOpcode::Text,
-                data: Payload::Text("x".into()),
-                frames: 1,
-                compressed: false,
-            },
-        ));
+        store.apply(text(9, "x"));
         let stats = &store.streams()[0].stats;
         assert_eq!(stats.last_heartbeat_us, Some(7));
         assert_eq!(stats.last_rtt_ms, Some(3.25));
@@ -776,18 +735,8 @@ pub(crate) mod tests {
     #[test]
     fn unknown_stream_is_counted() {
         let mut store = Store::new(vec![info(0, Proto::Sse)], 10);
-        store.apply(event(0, 1.0).tap_stream(5));
+        store.apply(event(0, "hello").traffic(13, 5, 1.0).on(5));
         assert_eq!(store.unknown_stream, 1);
         assert_eq!(store.streams()[0].stats.records, 0);
-    }
-
-    trait TapStream {
-        fn tap_stream(self, s: usize) -> Self;
-    }
-    impl TapStream for Record {
-        fn tap_stream(mut self, s: usize) -> Self {
-            self.stream = s;
-            self
-        }
     }
 }

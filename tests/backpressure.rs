@@ -6,35 +6,28 @@ mod support;
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
+use streamscope::server::ServerConfig;
+use support::{command, embedded_server, read_stdout};
 
 #[tokio::test]
 async fn a_stalled_output_pauses_reading_and_loses_nothing() {
-    let defaults = streamscope::server::ServerConfig::default();
-    let srv = support::embedded_server(defaults.tick, defaults.heartbeat).await;
+    let srv = embedded_server(ServerConfig::default()).await;
     let a = srv.local_addr();
     let n = 200_000;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))
-        .args([
-            "--json",
-            "--no-reconnect",
-            "--max-queue",
-            "2000",
-            &format!("http://{a}/firehose/sse?n={n}&size=100"),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
+    let mut child = command(&[
+        "--json",
+        "--no-reconnect",
+        "--max-queue",
+        "2000",
+        &format!("http://{a}/firehose/sse?n={n}&size=100"),
+    ])
+    .stdout(Stdio::piped())
+    .spawn()
+    .expect("spawn");
     // Leave stdout unread: the pipe fills, the writer blocks, the queue reaches its bound.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut text = String::new();
-    tokio::time::timeout(Duration::from_secs(60), stdout.read_to_string(&mut text))
-        .await
-        .expect("output ends")
-        .expect("read");
+    let text =
+        String::from_utf8(read_stdout(&mut child, Duration::from_secs(60)).await).expect("UTF-8");
     let status = child.wait().await.expect("wait");
     assert_eq!(status.code(), Some(0));
     let events = text

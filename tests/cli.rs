@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::run;
+use support::{closed_port, output, run};
 
 async fn usage_error(args: &[&str], needle: &str) {
     let out = run(args).await;
@@ -77,10 +77,7 @@ async fn missing_cacert() {
 
 #[tokio::test]
 async fn help_exits_0() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))
-        .arg("--help")
-        .output()
-        .expect("run");
+    let out = output(&["--help"]).await;
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     for flag in [
@@ -96,10 +93,7 @@ async fn help_exits_0() {
 
 #[tokio::test]
 async fn json_is_chosen_when_stdout_is_not_a_terminal() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
+    let port = closed_port();
     let out = run(&["--no-reconnect", &format!("http://127.0.0.1:{port}/")]).await;
     assert!(out.stderr.contains("writing JSON lines"), "{}", out.stderr);
     assert_eq!(out.kinds(), ["error", "end"]);

@@ -5,16 +5,18 @@ mod support;
 
 use std::time::Duration;
 
-use streamscope::server::ServerHandle;
-use support::run;
+use streamscope::server::ServerConfig;
+use support::{embedded_server, run};
 
-async fn server() -> ServerHandle {
-    support::embedded_server(Duration::from_millis(20), Duration::from_millis(200)).await
-}
+/// A 20 ms feed, and heartbeats every 200 ms: a few within a short run.
+const SERVER: ServerConfig = ServerConfig {
+    tick: Duration::from_millis(20),
+    heartbeat: Duration::from_millis(200),
+};
 
 #[tokio::test]
 async fn two_streams_at_once_sse_and_ws() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -31,9 +33,9 @@ async fn two_streams_at_once_sse_and_ws() {
         .filter(|r| r["stream"] == 0)
         .collect();
     let ws: Vec<_> = out
-        .kind("message")
+        .kind_dir("message", "in")
         .into_iter()
-        .filter(|r| r["stream"] == 1 && r["dir"] == "in")
+        .filter(|r| r["stream"] == 1)
         .collect();
     assert_eq!(sse.len(), 5);
     assert_eq!(ws.len(), 5);
@@ -54,7 +56,7 @@ async fn two_streams_at_once_sse_and_ws() {
 
 #[tokio::test]
 async fn firehose_counts_and_bytes_are_exact() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let n = 20_000;
     let out = run(&[
@@ -66,11 +68,7 @@ async fn firehose_counts_and_bytes_are_exact() {
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let sse = out.kind("event");
-    let ws: Vec<_> = out
-        .kind("message")
-        .into_iter()
-        .filter(|r| r["dir"] == "in")
-        .collect();
+    let ws = out.kind_dir("message", "in");
     assert_eq!(sse.len(), n);
     assert_eq!(ws.len(), n);
     // "data: " + 100 bytes + "\n\n" per event; a 2-byte header + 100 bytes per frame.
@@ -89,7 +87,7 @@ async fn firehose_counts_and_bytes_are_exact() {
 
 #[tokio::test]
 async fn echo_round_trip_text_and_binary() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -103,11 +101,7 @@ async fn echo_round_trip_text_and_binary() {
     ])
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let back: Vec<_> = out
-        .kind("message")
-        .into_iter()
-        .filter(|r| r["dir"] == "in")
-        .collect();
+    let back = out.kind_dir("message", "in");
     assert_eq!(back.len(), 2);
     assert_eq!(back[0]["data"], "hello echo");
     assert_eq!(back[1]["data"], "second");
@@ -115,7 +109,7 @@ async fn echo_round_trip_text_and_binary() {
 
 #[tokio::test]
 async fn last_event_id_resumes_the_feed() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     // Let the clock run past seq 10 first.
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -134,7 +128,7 @@ async fn last_event_id_resumes_the_feed() {
 
 #[tokio::test]
 async fn post_sse_token_stream() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -158,7 +152,7 @@ async fn post_sse_token_stream() {
 
 #[tokio::test]
 async fn heartbeat_comments_and_pings_are_records() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -170,17 +164,9 @@ async fn heartbeat_comments_and_pings_are_records() {
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(!out.kind("comment").is_empty(), "{:?}", out.kinds());
-    let pings: Vec<_> = out
-        .kind("ping")
-        .into_iter()
-        .filter(|r| r["dir"] == "in")
-        .collect();
+    let pings = out.kind_dir("ping", "in");
     assert!(!pings.is_empty());
-    let pongs: Vec<_> = out
-        .kind("pong")
-        .into_iter()
-        .filter(|r| r["dir"] == "out")
-        .collect();
+    let pongs = out.kind_dir("pong", "out");
     assert_eq!(pings.len(), pongs.len(), "every ping answered");
     // Shutdown completes the closing handshake on the WebSocket.
     let closes = out.kind("close");

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::run;
+use streamscope::server::ServerConfig;
+use support::{embedded_server, run};
 
 const COMMON: &[&str] = &["ts", "stream", "proto", "kind"];
 const TRAFFIC: &[&str] = &["dir", "wire_bytes", "payload_bytes", "gap_ms", "read"];
@@ -138,7 +139,11 @@ fn check(r: &Value) {
 
 #[tokio::test]
 async fn every_kind_matches_the_schema() {
-    let srv = support::embedded_server(Duration::from_millis(30), Duration::from_millis(100)).await;
+    let srv = embedded_server(ServerConfig {
+        tick: Duration::from_millis(30),
+        heartbeat: Duration::from_millis(100),
+    })
+    .await;
     let a = srv.local_addr();
     let mut seen = BTreeSet::new();
     let runs = [

@@ -2,13 +2,17 @@
 //! resolved to the file it names, and the test fails on an import cycle between files, or on a
 //! module that reaches up into a layer above its own. docs/architecture.md draws the same layers.
 //!
-//! Code inside `#[cfg(test)] mod tests` is left out: unit tests may use whatever they test with.
+//! Test-only code is left out: a `#[cfg(test)] mod tests { .. }` block at the end of a file, and a
+//! file declared `#[cfg(test)] mod name;` (the unit tests' kit `testkit`, `tui/tests.rs`). Unit
+//! tests may use whatever they test with, and being compiled for tests only, nothing else can use
+//! them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The layers, lowest first. A module may use its own layer's files (without a cycle) and any
-/// layer below; never one above.
+/// layer below; never one above. Test-only files are in no layer: they use any, and a module that
+/// used one (it could not be built outside `cargo test`) would be reported as reaching up.
 const LAYERS: &[(&str, u8)] = &[
     ("record", 0),
     ("protocol", 1),
@@ -27,6 +31,8 @@ struct SourceFile {
     module: Vec<String>,
     path: PathBuf,
     text: String,
+    /// Declared under `#[cfg(test)]`, or inside a module that is.
+    test_only: bool,
 }
 
 fn collect(dir: &Path, module: &[String], out: &mut Vec<SourceFile>) {
@@ -62,7 +68,45 @@ fn collect(dir: &Path, module: &[String], out: &mut Vec<SourceFile>) {
             module: m,
             path,
             text,
+            test_only: false,
         });
+    }
+}
+
+/// The modules a file declares as files under `#[cfg(test)]` (`#[cfg(test)]`, then `mod kit;`).
+fn test_only_children(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut lines = text.lines().map(str::trim);
+    while let Some(line) = lines.next() {
+        if line != "#[cfg(test)]" {
+            continue;
+        }
+        let Some(next) = lines.next() else { break };
+        // `pub mod`, `pub(crate) mod`, `mod`: the visibility is one word.
+        let decl = next
+            .strip_prefix("pub")
+            .map_or(next, |rest| rest.split_once(' ').map_or(rest, |(_, d)| d));
+        if let Some(name) = decl.strip_prefix("mod ").and_then(|d| d.strip_suffix(';')) {
+            out.push(name.to_owned());
+        }
+    }
+    out
+}
+
+/// Marks the files compiled for tests only: those declared under `#[cfg(test)]` and their children.
+fn mark_test_only(files: &mut [SourceFile]) {
+    let roots: Vec<Vec<String>> = files
+        .iter()
+        .flat_map(|f| {
+            test_only_children(&f.text).into_iter().map(|name| {
+                let mut m = f.module.clone();
+                m.push(name);
+                m
+            })
+        })
+        .collect();
+    for f in files {
+        f.test_only = roots.iter().any(|r| f.module.starts_with(r));
     }
 }
 
@@ -343,6 +387,7 @@ fn cycles(n: usize, edges: &[BTreeSet<usize>]) -> Vec<Vec<usize>> {
 fn graph(src: &Path) -> (Vec<SourceFile>, Vec<BTreeSet<usize>>) {
     let mut files = Vec::new();
     collect(src, &[], &mut files);
+    mark_test_only(&mut files);
     let by_module: BTreeMap<Vec<String>, usize> = files
         .iter()
         .enumerate()
@@ -352,6 +397,9 @@ fn graph(src: &Path) -> (Vec<SourceFile>, Vec<BTreeSet<usize>>) {
         .iter()
         .enumerate()
         .map(|(i, f)| {
+            if f.test_only {
+                return BTreeSet::new();
+            }
             let children: BTreeSet<String> = files
                 .iter()
                 .filter(|c| c.module.len() == f.module.len() + 1 && c.module.starts_with(&f.module))
@@ -405,16 +453,21 @@ fn modules_use_only_their_layer_and_below() {
         let Some(top) = f.module.first() else {
             continue;
         };
+        if f.test_only {
+            continue;
+        }
         let Some(from) = layer_of(top) else {
             wrong.push(format!("{}: module `{top}` is in no layer", name(f)));
             continue;
         };
         for &j in &edges[i] {
             let to_top = &files[j].module[0];
-            let to = layer_of(to_top).unwrap_or(u8::MAX);
-            if to_top != top && to >= from {
+            // A file in no layer is a test-only one: out of reach of every layer.
+            let to = layer_of(to_top);
+            if to_top != top && to.is_none_or(|to| to >= from) {
+                let to = to.map_or("test-only".to_owned(), |to| format!("layer {to}"));
                 wrong.push(format!(
-                    "{} ({top}, layer {from}) uses {} ({to_top}, layer {to})",
+                    "{} ({top}, layer {from}) uses {} ({to_top}, {to})",
                     name(f),
                     name(&files[j])
                 ));

@@ -9,23 +9,15 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use streamscope::record::StreamInfo;
 use streamscope::record::{Proto, Record};
-use streamscope::server::ServerHandle;
+use streamscope::server::ServerConfig;
 use streamscope::store::Store;
-use support::run;
+use support::{RunOutput, TempDir, command, embedded_server, path_str, run};
 
-async fn server() -> ServerHandle {
-    support::embedded_server(Duration::from_millis(20), Duration::from_millis(100)).await
-}
-
-fn tmp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("streamscope-replay-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    dir.join(name)
-}
-
-fn path_str(p: &std::path::Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+/// A 20 ms feed, and heartbeats every 100 ms.
+const SERVER: ServerConfig = ServerConfig {
+    tick: Duration::from_millis(20),
+    heartbeat: Duration::from_millis(100),
+};
 
 /// The dashboard's figures for a list of JSON records: what a viewer of the live run and of the
 /// replay would compare.
@@ -78,9 +70,10 @@ fn figures(records: &[Value], streams: usize) -> Vec<String> {
 
 #[tokio::test]
 async fn record_then_replay_gives_the_same_records_and_figures() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
-    let rec = tmp("session.jsonl");
+    let dir = TempDir::new("replay-round-trip");
+    let rec = dir.file("session.jsonl");
     let live = run(&[
         "--json",
         "--count",
@@ -139,7 +132,7 @@ async fn record_then_replay_gives_the_same_records_and_figures() {
     assert_eq!(live_figures.len(), 3, "{live_figures:?}");
 
     // Re-recording a replay writes the same records again.
-    let again = tmp("again.jsonl");
+    let again = dir.file("again.jsonl");
     let out = run(&[
         "replay",
         "--json",
@@ -168,7 +161,8 @@ fn event_line(ts: &str, seq: u32) -> String {
 #[tokio::test]
 async fn replay_keeps_the_original_timing_scaled_by_speed() {
     // A headerless --json capture spanning 1.2 s.
-    let file = tmp("timed.jsonl");
+    let dir = TempDir::new("replay-timing");
+    let file = dir.file("timed.jsonl");
     let text: String = [
         event_line("2026-11-25T10:00:00.000000Z", 1),
         event_line("2026-11-25T10:00:00.600000Z", 2),
@@ -192,7 +186,8 @@ async fn replay_keeps_the_original_timing_scaled_by_speed() {
 #[tokio::test]
 async fn bad_recordings() {
     // A bad line in the middle: an error record in its place, the rest replays.
-    let file = tmp("damaged.jsonl");
+    let dir = TempDir::new("replay-bad");
+    let file = dir.file("damaged.jsonl");
     let text = format!(
         "{}{{\"ts\":\"2026-11-25T10:00:00.100000Z\",\"stream\":0\n{}",
         event_line("2026-11-25T10:00:00.000000Z", 1),
@@ -222,12 +217,12 @@ async fn bad_recordings() {
     }
 
     // Unreadable, empty, or not a recording at all: exit 2 with one line.
-    let garbage = tmp("garbage.txt");
+    let garbage = dir.file("garbage.txt");
     std::fs::write(&garbage, "hello world\n").expect("write");
-    let empty = tmp("empty.jsonl");
+    let empty = dir.file("empty.jsonl");
     std::fs::write(&empty, "").expect("write");
     for (path, want) in [
-        (tmp("missing.jsonl"), "No such file"),
+        (dir.file("missing.jsonl"), "No such file"),
         (garbage, "not a streamscope recording"),
         (empty, "empty"),
     ] {
@@ -281,9 +276,10 @@ async fn a_hand_made_chrome_har_replays() {
 
 #[tokio::test]
 async fn har_export_round_trips() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
-    let har = tmp("session.har");
+    let dir = TempDir::new("replay-har");
+    let har = dir.file("session.har");
     let live = run(&[
         "--json",
         "--duration",
@@ -353,7 +349,7 @@ async fn har_export_round_trips() {
     }
     assert_eq!(back.kind("open").len(), 2);
     // Events keep their exact sizes through `_eventSourceMessages`.
-    let sizes = |o: &support::RunOutput| -> Vec<Value> {
+    let sizes = |o: &RunOutput| -> Vec<Value> {
         o.kind("event")
             .iter()
             .map(|r| r["wire_bytes"].clone())
@@ -365,7 +361,7 @@ async fn har_export_round_trips() {
 
 #[tokio::test]
 async fn match_tells_which_stream_delivers_first() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -422,12 +418,8 @@ async fn match_tells_which_stream_delivers_first() {
 #[tokio::test]
 async fn the_demo_matches_by_seq() {
     use tokio::io::AsyncBufReadExt;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))
-        .args(["demo", "--json", "--tick", "20ms"])
-        .stdin(std::process::Stdio::null())
+    let mut child = command(&["demo", "--json", "--tick", "20ms"])
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .expect("spawn");
     let stdout = child.stdout.take().expect("stdout");
@@ -458,9 +450,10 @@ async fn the_demo_matches_by_seq() {
 async fn serve_replay_plays_connections_back_with_their_timing() {
     // A live session with a server close and a reconnect on SSE (count=3 per connection), and a
     // WebSocket closed by the server with 1000 "done".
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
-    let rec = tmp("to-serve.jsonl");
+    let dir = TempDir::new("replay-serve");
+    let rec = dir.file("to-serve.jsonl");
     let live = run(&[
         "--json",
         "--count",
@@ -492,7 +485,7 @@ async fn serve_replay_plays_connections_back_with_their_timing() {
     let took = t.elapsed();
     task.abort();
     assert_eq!(served.code, 0, "{}", served.stderr);
-    let data = |o: &support::RunOutput, stream: u64| -> Vec<Value> {
+    let data = |o: &RunOutput, stream: u64| -> Vec<Value> {
         o.records
             .iter()
             .filter(|r| r["stream"] == stream && r["dir"] == "in")
@@ -503,15 +496,13 @@ async fn serve_replay_plays_connections_back_with_their_timing() {
     // The same events and messages, over the same number of connections.
     assert_eq!(data(&served, 0), data(&live, 0));
     assert_eq!(data(&served, 1), data(&live, 1));
-    let opens =
-        |o: &support::RunOutput, s: u64| o.kind("open").iter().filter(|r| r["stream"] == s).count();
+    let opens = |o: &RunOutput, s: u64| o.kind("open").iter().filter(|r| r["stream"] == s).count();
     assert_eq!(opens(&served, 0), opens(&live, 0));
     assert_eq!(opens(&served, 0), 2);
     // The WebSocket ends as recorded: the server's close 1000 "done".
-    let close = served
-        .kind("close")
-        .into_iter()
-        .find(|r| r["dir"] == "in")
+    let close = *served
+        .kind_dir("close", "in")
+        .first()
         .expect("server close");
     assert_eq!(close["code"], 1000);
     assert_eq!(close["reason"], "done");
@@ -528,7 +519,7 @@ async fn serve_replay_plays_connections_back_with_their_timing() {
     // Timing: the WebSocket's messages (one connection, 20 ms ticks) span about a quarter of the
     // recorded time at ×4. Load only stretches the replay, so the upper bound is the meaningful
     // one (×1 would give 1.0); the lower bound rules out `max` speed.
-    let span = |o: &support::RunOutput| -> f64 {
+    let span = |o: &RunOutput| -> f64 {
         let ts: Vec<i64> = o
             .kind("message")
             .iter()
@@ -550,22 +541,18 @@ async fn serve_replay_plays_connections_back_with_their_timing() {
 
 #[tokio::test]
 async fn the_recording_is_on_disk_while_the_session_runs() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
-    let rec = tmp("crash.jsonl");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))
-        .args([
-            "--json",
-            "--record",
-            path_str(&rec),
-            &format!("http://{a}/sse"),
-        ])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
+    let dir = TempDir::new("replay-crash");
+    let rec = dir.file("crash.jsonl");
+    let mut child = command(&[
+        "--json",
+        "--record",
+        path_str(&rec),
+        &format!("http://{a}/sse"),
+    ])
+    .spawn()
+    .expect("spawn");
     // Wait for a few ticks (20 ms each), then kill it as a crash would: no chance to flush.
     let deadline = Instant::now() + Duration::from_secs(10);
     let events = loop {

@@ -7,12 +7,14 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use streamscope::server::ServerHandle;
-use support::{RawServer, RunOutput, run};
+use streamscope::server::ServerConfig;
+use support::{RawServer, RunOutput, embedded_server, run};
 
-async fn server() -> ServerHandle {
-    support::embedded_server(Duration::from_millis(20), Duration::from_millis(50)).await
-}
+/// A 20 ms feed, and heartbeats (SSE comments, WebSocket pings) every 50 ms.
+const SERVER: ServerConfig = ServerConfig {
+    tick: Duration::from_millis(20),
+    heartbeat: Duration::from_millis(50),
+};
 
 fn rules(out: &RunOutput) -> Vec<String> {
     out.kind("lint")
@@ -28,17 +30,9 @@ fn ids(out: &RunOutput) -> Vec<String> {
         .collect()
 }
 
-fn in_dir<'a>(records: &[&'a Value], dir: &str) -> Vec<&'a Value> {
-    records
-        .iter()
-        .copied()
-        .filter(|r| r["dir"] == dir)
-        .collect()
-}
-
 #[tokio::test]
 async fn sse_drop_resumes_after_last_event_id_and_honours_retry() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -61,7 +55,7 @@ async fn sse_drop_resumes_after_last_event_id_and_honours_retry() {
 
 #[tokio::test]
 async fn sse_reset_mid_stream_is_named_in_the_reconnect_reason() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -79,7 +73,7 @@ async fn sse_reset_mid_stream_is_named_in_the_reconnect_reason() {
 
 #[tokio::test]
 async fn sse_resume_that_skips_ids_is_an_id_gap() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -104,7 +98,7 @@ async fn sse_resume_that_skips_ids_is_an_id_gap() {
 
 #[tokio::test]
 async fn sse_resume_that_repeats_ids_is_an_id_gap() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -124,7 +118,7 @@ async fn sse_resume_that_repeats_ids_is_an_id_gap() {
 
 #[tokio::test]
 async fn seq_pointer_reads_the_sequence_from_json_data() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     // Ids go 1,2,3 then 5,6 on the wire; --seq reads the same numbers from {"seq":n}.
     let out = run(&[
@@ -158,7 +152,7 @@ async fn seq_pointer_reads_the_sequence_from_json_data() {
 #[tokio::test]
 async fn seq_pointer_applies_to_websocket_messages() {
     // The demo feed's messages are {"seq":n,...} with consecutive seqs: no gap.
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -204,7 +198,7 @@ async fn seq_pointer_applies_to_websocket_messages() {
 
 #[tokio::test]
 async fn sse_retry_changes_are_followed() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -226,7 +220,7 @@ async fn sse_retry_changes_are_followed() {
 
 #[tokio::test]
 async fn sse_silence_between_heartbeats_raises_gaps() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -246,7 +240,7 @@ async fn sse_silence_between_heartbeats_raises_gaps() {
 
 #[tokio::test]
 async fn sse_stall_mid_event_delays_the_event_and_idle_timeout_fires() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -293,7 +287,7 @@ async fn sse_stall_mid_event_delays_the_event_and_idle_timeout_fires() {
 
 #[tokio::test]
 async fn sse_slow_drip_assembles_one_event_from_many_reads() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -311,7 +305,7 @@ async fn sse_slow_drip_assembles_one_event_from_many_reads() {
 
 #[tokio::test]
 async fn sse_wrong_content_type_fails_without_retry() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&["--json", &format!("http://{a}/scenario/sse/content-type")]).await;
     assert_eq!(out.code, 1);
@@ -322,7 +316,7 @@ async fn sse_wrong_content_type_fails_without_retry() {
 
 #[tokio::test]
 async fn sse_huge_single_line() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -339,7 +333,7 @@ async fn sse_huge_single_line() {
 
 #[tokio::test]
 async fn http_statuses_204_401_500_redirect_and_429_retry_after() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&["--json", &format!("http://{a}/status/204")]).await;
     assert_eq!(out.code, 0);
@@ -382,7 +376,7 @@ async fn http_statuses_204_401_500_redirect_and_429_retry_after() {
 
 #[tokio::test]
 async fn sse_lint_scenario_reports_each_rule() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -409,7 +403,7 @@ async fn sse_lint_scenario_reports_each_rule() {
 
 #[tokio::test]
 async fn burst_after_silence_is_linted_as_buffering() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -434,7 +428,7 @@ async fn burst_after_silence_is_linted_as_buffering() {
 
 #[tokio::test]
 async fn server_that_never_answers_hits_the_connect_timeout() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     for url in [
         format!("http://{a}/scenario/sse/no-response"),
@@ -460,7 +454,7 @@ async fn server_that_never_answers_hits_the_connect_timeout() {
 
 #[tokio::test]
 async fn ws_close_codes_are_reported() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     for (code, failed) in [
         (1000, false),
@@ -481,7 +475,7 @@ async fn ws_close_codes_are_reported() {
         assert_eq!(closes[0]["code"], code);
         assert_eq!(closes[0]["reason"], "bye");
         assert_eq!(closes[0]["by"], "server");
-        assert_eq!(in_dir(&closes, "out").len(), 1, "the close is echoed");
+        assert_eq!(out.kind_dir("close", "out").len(), 1, "the close is echoed");
         let end = out.kind("end")[0];
         assert_eq!(end["failed"], failed);
         assert!(
@@ -504,7 +498,7 @@ async fn ws_close_codes_are_reported() {
 
 #[tokio::test]
 async fn ws_server_that_stops_answering_pings_hits_the_idle_timeout() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -519,8 +513,7 @@ async fn ws_server_that_stops_answering_pings_hits_the_idle_timeout() {
     ])
     .await;
     assert_eq!(out.code, 1, "{:?}", out.records);
-    let pings = out.kind("ping");
-    assert!(in_dir(&pings, "out").len() >= 3, "{:?}", out.kinds());
+    assert!(out.kind_dir("ping", "out").len() >= 3, "{:?}", out.kinds());
     assert!(out.kind("pong").is_empty());
     let err = out.kind("error");
     assert_eq!(
@@ -532,24 +525,22 @@ async fn ws_server_that_stops_answering_pings_hits_the_idle_timeout() {
 
 #[tokio::test]
 async fn no_auto_pong_leaves_server_pings_unanswered() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let url = format!("ws://{a}/ws?interval_ms=100000");
     let out = run(&["--json", "--duration", "300ms", &url]).await;
-    let pongs = out.kind("pong");
     assert!(
-        !in_dir(&pongs, "out").is_empty(),
+        !out.kind_dir("pong", "out").is_empty(),
         "auto-pong is on by default"
     );
     let out = run(&["--json", "--duration", "300ms", "--no-auto-pong", &url]).await;
-    let pings = out.kind("ping");
-    assert!(in_dir(&pings, "in").len() >= 2, "{:?}", out.kinds());
+    assert!(out.kind_dir("ping", "in").len() >= 2, "{:?}", out.kinds());
     assert!(out.kind("pong").is_empty(), "{:?}", out.kinds());
 }
 
 #[tokio::test]
 async fn ws_fragmented_message_with_ping_between_fragments() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&["--json", &format!("ws://{a}/scenario/ws/fragmented")]).await;
     assert_eq!(out.code, 0, "{:?}", out.records);
@@ -557,10 +548,8 @@ async fn ws_fragmented_message_with_ping_between_fragments() {
     assert_eq!(msg.len(), 1);
     assert_eq!(msg[0]["data"], "héllo wörld");
     assert_eq!(msg[0]["frames"], 3);
-    let pings = out.kind("ping");
-    assert_eq!(in_dir(&pings, "in")[0]["data"], "between");
-    let pongs = out.kind("pong");
-    assert_eq!(in_dir(&pongs, "out")[0]["data"], "between");
+    assert_eq!(out.kind_dir("ping", "in")[0]["data"], "between");
+    assert_eq!(out.kind_dir("pong", "out")[0]["data"], "between");
     assert_eq!(rules(&out), ["utf8-split-across-frames"]);
     // The ping is reported before the message it interrupted.
     let kinds = out.kinds();
@@ -571,7 +560,7 @@ async fn ws_fragmented_message_with_ping_between_fragments() {
 
 #[tokio::test]
 async fn ws_compressed_frame_is_reported_as_compressed() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&["--json", &format!("ws://{a}/scenario/ws/compressed")]).await;
     assert_eq!(out.code, 0, "{:?}", out.records);
@@ -587,7 +576,7 @@ async fn ws_compressed_frame_is_reported_as_compressed() {
 
 #[tokio::test]
 async fn ws_tcp_reset_mid_frame() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&[
         "--json",
@@ -618,7 +607,7 @@ async fn ws_tcp_reset_mid_frame() {
 
 #[tokio::test]
 async fn ws_non_minimal_length_is_linted() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&["--json", &format!("ws://{a}/scenario/ws/non-minimal")]).await;
     assert_eq!(out.code, 0, "{:?}", out.records);
@@ -684,7 +673,7 @@ async fn send_messages_go_again_after_every_ws_reconnect() {
 
 #[tokio::test]
 async fn unknown_scenario_is_404_and_bad_parameter_is_400() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&["--json", &format!("http://{a}/scenario/sse/nope")]).await;
     assert_eq!(out.kind("error")[0]["status"], 404);
@@ -699,7 +688,7 @@ async fn unknown_scenario_is_404_and_bad_parameter_is_400() {
 async fn a_silent_connection_does_not_hold_up_shutdown() {
     // The accept path peeks at each connection to route /scenario/ requests; a client that sends
     // nothing must not keep the server's shutdown waiting (it waits up to 5 s for its tasks).
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let _silent = tokio::net::TcpStream::connect(srv.local_addr())
         .await
         .expect("connect");
@@ -722,7 +711,7 @@ fn inspected(out: &RunOutput) -> Value {
 
 #[tokio::test]
 async fn sse_redirects_are_followed_and_reported() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     // 302 to the demo feed: one lint, then the stream as usual.
     let out = run(&[
@@ -778,8 +767,8 @@ async fn sse_redirects_are_followed_and_reported() {
 
 #[tokio::test]
 async fn sse_redirect_to_another_origin_drops_credentials() {
-    let first = server().await;
-    let second = server().await;
+    let first = embedded_server(SERVER).await;
+    let second = embedded_server(SERVER).await;
     let (a, b) = (first.local_addr(), second.local_addr());
     let headers = [
         "-H",
@@ -810,7 +799,7 @@ async fn sse_redirect_to_another_origin_drops_credentials() {
 
 #[tokio::test]
 async fn max_retries_counts_connections_that_open_and_deliver_nothing() {
-    let srv = server().await;
+    let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     // /sse?count=0 opens and ends at once: every attempt is empty, so the retries run out.
     let out = run(&[

@@ -2,11 +2,14 @@
 //! SSE and plain HTTP are spoken by hand over `TcpStream` (so the tests see the exact bytes);
 //! WebSocket goes through `tokio_tungstenite::client_async`.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use streamscope::server::{Server, ServerConfig, ServerHandle, endpoints};
+use streamscope::server::{ServerConfig, endpoints};
+use support::{embedded_server, find};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
@@ -18,21 +21,11 @@ use tokio_tungstenite::{WebSocketStream, client_async};
 /// Every network step is bounded, so a hang fails the test instead of stalling the suite.
 const LIMIT: Duration = Duration::from_secs(10);
 
-async fn start(config: ServerConfig) -> ServerHandle {
-    let server = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config)
-        .await
-        .expect("bind 127.0.0.1:0");
-    assert_ne!(server.local_addr().port(), 0);
-    server.spawn()
-}
-
-async fn fast() -> ServerHandle {
-    start(ServerConfig {
-        tick: Duration::from_millis(20),
-        heartbeat: Duration::from_secs(5),
-    })
-    .await
-}
+/// A 20 ms feed; heartbeats rare enough to stay out of the way.
+const FAST: ServerConfig = ServerConfig {
+    tick: Duration::from_millis(20),
+    heartbeat: Duration::from_secs(5),
+};
 
 /// A raw HTTP/1.1 response: status code, lower-cased header lines, de-chunked body.
 struct Reply {
@@ -79,10 +72,7 @@ async fn get(addr: SocketAddr, target: &str) -> Reply {
 }
 
 fn parse_reply(raw: &[u8]) -> Reply {
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("end of response head");
+    let end = find(raw, b"\r\n\r\n").expect("end of response head");
     let head = std::str::from_utf8(&raw[..end]).expect("ascii head");
     let mut lines = head.split("\r\n");
     let status_line = lines.next().expect("status line");
@@ -117,10 +107,7 @@ fn parse_reply(raw: &[u8]) -> Reply {
 fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     let mut body = Vec::new();
     loop {
-        let line_end = raw
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .expect("chunk size line");
+        let line_end = find(raw, b"\r\n").expect("chunk size line");
         let size_text = std::str::from_utf8(&raw[..line_end]).expect("ascii chunk size");
         let size_text = size_text.split(';').next().unwrap_or_default().trim();
         let size = usize::from_str_radix(size_text, 16).expect("hex chunk size");
@@ -216,7 +203,7 @@ async fn ws_next(ws: &mut Ws) -> Message {
 
 #[tokio::test]
 async fn sse_feed_sends_headers_retry_and_consecutive_ticks() {
-    let server = fast().await;
+    let server = embedded_server(FAST).await;
     let reply = get(server.local_addr(), "/sse?count=3&interval_ms=10").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some("text/event-stream"));
@@ -246,7 +233,7 @@ async fn sse_feed_sends_headers_retry_and_consecutive_ticks() {
 #[tokio::test]
 async fn sse_last_event_id_resumes_after_that_seq() {
     // A slow clock, so replaying three missed events at once is clearly faster than three ticks.
-    let server = start(ServerConfig {
+    let server = embedded_server(ServerConfig {
         tick: Duration::from_millis(100),
         heartbeat: Duration::from_secs(5),
     })
@@ -278,7 +265,7 @@ async fn sse_last_event_id_resumes_after_that_seq() {
 
 #[tokio::test]
 async fn sse_sends_heartbeat_comments() {
-    let server = start(ServerConfig {
+    let server = embedded_server(ServerConfig {
         tick: Duration::from_millis(20),
         heartbeat: Duration::from_millis(30),
     })
@@ -294,7 +281,7 @@ async fn sse_sends_heartbeat_comments() {
 
 #[tokio::test]
 async fn sse_rejects_bad_query() {
-    let server = fast().await;
+    let server = embedded_server(FAST).await;
     let reply = get(server.local_addr(), "/sse?interval_ms=0").await;
     assert_eq!(reply.status, 400);
     assert!(reply.text().contains("interval_ms"));
@@ -303,7 +290,7 @@ async fn sse_rejects_bad_query() {
 
 #[tokio::test]
 async fn firehose_sse_delivers_exactly_n_events_of_size_bytes() {
-    let server = fast().await;
+    let server = embedded_server(FAST).await;
     // More than one precomputed block (256 KiB / 108 bytes per event), so the remainder path runs.
     let reply = get(server.local_addr(), "/firehose/sse?n=2500&size=100").await;
     assert_eq!(reply.status, 200);
@@ -327,7 +314,7 @@ async fn firehose_sse_delivers_exactly_n_events_of_size_bytes() {
 
 #[tokio::test]
 async fn inspect_echoes_method_headers_and_body() {
-    let server = fast().await;
+    let server = embedded_server(FAST).await;
     let head = "POST /inspect?q=1 HTTP/1.1\r\nX-Custom: hello\r\nX-Multi: a\r\nX-Multi: b\r\nLast-Event-ID: 41";
     let reply = request(server.local_addr(), head, b"{\"k\":\"body text\"}").await;
     assert_eq!(reply.status, 200);
@@ -353,7 +340,7 @@ async fn inspect_echoes_method_headers_and_body() {
 
 #[tokio::test]
 async fn status_replies_with_the_code() {
-    let server = fast().await;
+    let server = embedded_server(FAST).await;
     let addr = server.local_addr();
     let no_content = get(addr, "/status/204").await;
     assert_eq!(no_content.status, 204);
@@ -372,7 +359,7 @@ async fn status_replies_with_the_code() {
 
 #[tokio::test]
 async fn index_lists_the_endpoints() {
-    let server = fast().await;
+    let server = embedded_server(FAST).await;
     let addr = server.local_addr();
     let reply = get(addr, "/").await;
     assert_eq!(reply.status, 200);
@@ -385,7 +372,7 @@ async fn index_lists_the_endpoints() {
 
 #[tokio::test]
 async fn chat_streams_prompt_words_then_done() {
-    let server = fast().await;
+    let server = embedded_server(FAST).await;
     let addr = server.local_addr();
     let reply = request(
         addr,
@@ -419,7 +406,7 @@ async fn chat_streams_prompt_words_then_done() {
 
 #[tokio::test]
 async fn echo_round_trips_text_binary_and_close_code() {
-    let server = fast().await;
+    let server = embedded_server(FAST).await;
     let (mut ws, _) = ws_connect(server.local_addr(), "/echo", None).await;
     ws.send(Message::text("hello, échø"))
         .await
@@ -446,7 +433,7 @@ async fn echo_round_trips_text_binary_and_close_code() {
 
 #[tokio::test]
 async fn ws_feed_sends_increasing_ticks_then_closes_done() {
-    let server = fast().await;
+    let server = embedded_server(FAST).await;
     let (mut ws, _) = ws_connect(server.local_addr(), "/ws?count=3&interval_ms=10", None).await;
     let mut seqs = Vec::new();
     for _ in 0..3 {
@@ -471,7 +458,7 @@ async fn ws_feed_sends_increasing_ticks_then_closes_done() {
 #[tokio::test]
 async fn ws_and_sse_share_the_clock() {
     // A tick long enough that scheduling delays on a busy machine stay well inside it.
-    let server = start(ServerConfig {
+    let server = embedded_server(ServerConfig {
         tick: Duration::from_millis(100),
         heartbeat: Duration::from_secs(5),
     })
@@ -495,7 +482,7 @@ async fn ws_and_sse_share_the_clock() {
 
 #[tokio::test]
 async fn ws_echoes_the_first_subprotocol_unless_told_not_to() {
-    let server = fast().await;
+    let server = embedded_server(FAST).await;
     let addr = server.local_addr();
     let (_ws, chosen) = ws_connect(addr, "/echo", Some("chat.v2, chat.v1")).await;
     assert_eq!(chosen.as_deref(), Some("chat.v2"));
@@ -520,7 +507,7 @@ async fn ws_echoes_the_first_subprotocol_unless_told_not_to() {
 
 #[tokio::test]
 async fn ws_endpoint_without_upgrade_is_426() {
-    let server = fast().await;
+    let server = embedded_server(FAST).await;
     let reply = get(server.local_addr(), "/ws").await;
     assert_eq!(reply.status, 426);
     server.shutdown().await;
@@ -528,7 +515,7 @@ async fn ws_endpoint_without_upgrade_is_426() {
 
 #[tokio::test]
 async fn firehose_ws_delivers_exactly_n_messages_then_close() {
-    let server = fast().await;
+    let server = embedded_server(FAST).await;
     for (n, size) in [(3000_usize, 100_usize), (40, 300), (3, 70_000), (0, 10)] {
         let target = format!("/firehose/ws?n={n}&size={size}");
         let (mut ws, _) = ws_connect(server.local_addr(), &target, None).await;
@@ -557,7 +544,7 @@ async fn firehose_ws_delivers_exactly_n_messages_then_close() {
 
 #[tokio::test]
 async fn shutdown_ends_open_streams_and_stops_accepting() {
-    let server = fast().await;
+    let server = embedded_server(FAST).await;
     let addr = server.local_addr();
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     stream
@@ -590,7 +577,7 @@ async fn shutdown_ends_open_streams_and_stops_accepting() {
 
 #[tokio::test]
 async fn dropping_the_handle_stops_the_server() {
-    let server = fast().await;
+    let server = embedded_server(FAST).await;
     let addr = server.local_addr();
     drop(server);
     // The accept loop notices on its next poll; give it a moment.

@@ -4,7 +4,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{RawServer, SSE_HEAD, chunk, read_request, run, write_parts};
+use support::{RawServer, SSE_HEAD, TempDir, chunk, closed_port, read_request, run, write_parts};
 use tokio::io::AsyncWriteExt;
 
 const PAUSE: Duration = Duration::from_millis(30);
@@ -253,9 +253,8 @@ async fn post_body_and_headers_are_sent() {
 
 #[tokio::test]
 async fn data_from_file() {
-    let dir = std::env::temp_dir().join(format!("streamscope-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let file = dir.join("body.txt");
+    let dir = TempDir::new("sse-data");
+    let file = dir.file("body.txt");
     std::fs::write(&file, "from a file").expect("write");
     let srv = serve_parts(vec![b"data: ok\n\n".to_vec()]).await;
     let arg = format!("@{}", file.display());
@@ -310,10 +309,7 @@ async fn gap_is_raised_during_the_silence() {
 
 #[tokio::test]
 async fn refused_connection_with_no_reconnect_exits_1() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
+    let port = closed_port();
     let url = format!("http://127.0.0.1:{port}/");
     let out = run(&["--json", "--no-reconnect", &url]).await;
     assert_eq!(out.code, 1);

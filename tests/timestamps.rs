@@ -6,8 +6,8 @@ mod support;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use support::{RawServer, SSE_HEAD, read_request};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::{RawServer, SSE_HEAD, command, json_lines, read_request, read_stdout};
+use tokio::io::AsyncWriteExt;
 
 /// Events the server sends, one every `INTERVAL`.
 const EVENTS: u64 = 30;
@@ -46,23 +46,14 @@ async fn blocked_stdout_does_not_shift_timestamps() {
     })
     .await;
 
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))
-        .args(["--json", "--no-reconnect", &srv.url("http", "/events")])
-        .stdin(Stdio::null())
+    let mut child = command(&["--json", "--no-reconnect", &srv.url("http", "/events")])
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .expect("spawn streamscope");
     // Do not read stdout for a while: the pipe fills and the sink thread blocks in write.
     tokio::time::sleep(BLOCKED).await;
     let reading_from = now_us();
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut bytes = Vec::new();
-    tokio::time::timeout(Duration::from_secs(30), stdout.read_to_end(&mut bytes))
-        .await
-        .expect("streamscope output ended within 30 s")
-        .expect("read stdout");
+    let bytes = read_stdout(&mut child, Duration::from_secs(30)).await;
     let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
         .await
         .expect("streamscope exited")
@@ -73,8 +64,7 @@ async fn blocked_stdout_does_not_shift_timestamps() {
     let mut events = 0;
     let mut sent_while_blocked = 0;
     let mut prev_sent: Option<i64> = None;
-    for line in text.lines() {
-        let r: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+    for r in json_lines(&text) {
         if r["kind"] != "event" {
             continue;
         }

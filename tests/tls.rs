@@ -4,16 +4,19 @@ mod support;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use support::{SSE_HEAD, run};
+use streamscope::server::ServerConfig;
+use support::{RawServer, SSE_HEAD, TempDir, embedded_server, read_request, run};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
 struct Pki {
-    dir: PathBuf,
+    /// Holds the PEM files; removed with the `Pki`.
+    _dir: TempDir,
     ca_pem: PathBuf,
     server_chain: Vec<CertificateDer<'static>>,
     server_key: PrivateKeyDer<'static>,
@@ -23,8 +26,7 @@ struct Pki {
 }
 
 fn pki(tag: &str) -> Pki {
-    let dir = std::env::temp_dir().join(format!("streamscope-tls-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = TempDir::new(&format!("tls-{tag}"));
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca_key = KeyPair::generate().expect("key");
@@ -39,14 +41,14 @@ fn pki(tag: &str) -> Pki {
         .expect("params")
         .signed_by(&cli_key, &ca)
         .expect("client cert");
-    let ca_pem = dir.join("ca.pem");
+    let ca_pem = dir.file("ca.pem");
     std::fs::write(&ca_pem, ca.pem()).expect("write");
-    let client_cert = dir.join("client.pem");
+    let client_cert = dir.file("client.pem");
     std::fs::write(&client_cert, cli.pem()).expect("write");
-    let client_key = dir.join("client.key");
+    let client_key = dir.file("client.key");
     std::fs::write(&client_key, cli_key.serialize_pem()).expect("write");
     Pki {
-        dir,
+        _dir: dir,
         ca_pem,
         server_chain: vec![srv.der().clone()],
         server_key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(srv_key.serialize_der())),
@@ -78,24 +80,21 @@ async fn tls_sse_server(pki: &Pki, require_client_cert: bool) -> u16 {
         .with_single_cert(pki.server_chain.clone(), pki.server_key.clone_key())
         .expect("server config");
     let acceptor = TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(sock).await else {
-                    return;
-                };
-                let mut buf = [0u8; 4096];
-                let _ = tls.read(&mut buf).await;
-                let _ = tls.write_all(SSE_HEAD.as_bytes()).await;
-                let _ = tls.write_all(b"data: secure\n\n").await;
-                let _ = tls.shutdown().await;
-            });
+    let srv = RawServer::start(move |_, sock, _| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(mut tls) = acceptor.accept(sock).await else {
+                return;
+            };
+            let mut buf = [0u8; 4096];
+            let _ = tls.read(&mut buf).await;
+            let _ = tls.write_all(SSE_HEAD.as_bytes()).await;
+            let _ = tls.write_all(b"data: secure\n\n").await;
+            let _ = tls.shutdown().await;
         }
-    });
-    port
+    })
+    .await;
+    srv.port
 }
 
 #[tokio::test]
@@ -109,7 +108,6 @@ async fn cacert_verifies_a_local_ca() {
         assert_eq!(out.code, 0, "{:?} {}", out.records, out.stderr);
         assert_eq!(out.kind("event")[0]["data"], "secure");
     }
-    let _ = std::fs::remove_dir_all(&pki.dir);
 }
 
 #[tokio::test]
@@ -117,10 +115,10 @@ async fn plain_url_redirected_to_https_still_verifies() {
     // No URL on the command line uses TLS, so the TLS set-up is first needed at the redirect.
     let pki = pki("redirect");
     let port = tls_sse_server(&pki, false).await;
-    let plain = support::embedded_server(
-        std::time::Duration::from_secs(1),
-        std::time::Duration::from_secs(15),
-    )
+    let plain = embedded_server(ServerConfig {
+        tick: Duration::from_secs(1),
+        heartbeat: Duration::from_secs(15),
+    })
     .await;
     let url = format!(
         "http://{}/status/302?location=https://localhost:{port}/",
@@ -135,7 +133,6 @@ async fn plain_url_redirected_to_https_still_verifies() {
     assert_eq!(out.code, 1);
     let msg = out.kind("error")[0]["message"].as_str().unwrap_or("");
     assert!(msg.starts_with("TLS handshake failed:"), "{msg}");
-    let _ = std::fs::remove_dir_all(&pki.dir);
 }
 
 #[tokio::test]
@@ -157,7 +154,6 @@ async fn unknown_issuer_is_a_clear_error_and_is_not_retried() {
         msg.contains("UnknownIssuer") || msg.contains("unknown issuer"),
         "{msg}"
     );
-    let _ = std::fs::remove_dir_all(&pki.dir);
 }
 
 #[tokio::test]
@@ -173,7 +169,6 @@ async fn insecure_connects_without_verification() {
     .await;
     assert_eq!(out.code, 0, "{:?}", out.records);
     assert_eq!(out.kind("event").len(), 1);
-    let _ = std::fs::remove_dir_all(&pki.dir);
 }
 
 #[tokio::test]
@@ -204,42 +199,34 @@ async fn client_certificate_for_mutual_tls() {
     .await;
     assert_eq!(with.code, 0, "{:?} {}", with.records, with.stderr);
     assert_eq!(with.kind("event")[0]["data"], "secure");
-    let _ = std::fs::remove_dir_all(&pki.dir);
 }
 
 /// A CONNECT proxy that logs each request line and tunnels to the target.
 async fn connect_proxy() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log2 = log.clone();
-    tokio::spawn(async move {
-        while let Ok((mut client, _)) = listener.accept().await {
-            let log = log2.clone();
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut b = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    if client.read(&mut b).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    head.push(b[0]);
-                }
-                let text = String::from_utf8_lossy(&head).into_owned();
-                log.lock().expect("lock").push(text.clone());
-                let target = text.split_whitespace().nth(1).unwrap_or("").to_owned();
-                let Ok(mut upstream) = TcpStream::connect(target).await else {
-                    let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
-                    return;
-                };
-                let _ = client
-                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                    .await;
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
-            });
+    let srv = RawServer::start(|_, mut client, log| async move {
+        // Byte by byte: what follows the head belongs to the tunnel.
+        let mut head = Vec::new();
+        let mut b = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if client.read(&mut b).await.unwrap_or(0) == 0 {
+                return;
+            }
+            head.push(b[0]);
         }
-    });
-    (port, log)
+        let text = String::from_utf8_lossy(&head).into_owned();
+        log.lock().expect("lock").push(text.clone());
+        let target = text.split_whitespace().nth(1).unwrap_or("").to_owned();
+        let Ok(mut upstream) = TcpStream::connect(target).await else {
+            let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+            return;
+        };
+        let _ = client
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .await;
+        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+    })
+    .await;
+    (srv.port, srv.requests)
 }
 
 #[tokio::test]
@@ -274,22 +261,19 @@ async fn https_through_a_connect_proxy_with_credentials() {
         "{}",
         seen[0]
     );
-    let _ = std::fs::remove_dir_all(&pki.dir);
 }
 
 #[tokio::test]
 async fn proxy_refusal_is_reported() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((mut c, _)) = listener.accept().await {
-            let mut buf = [0u8; 1024];
-            let _ = c.read(&mut buf).await;
-            let _ = c
-                .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
-                .await;
-        }
-    });
+    let proxy = RawServer::start(|_, mut c, _| async move {
+        let mut buf = [0u8; 1024];
+        let _ = c.read(&mut buf).await;
+        let _ = c
+            .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
+            .await;
+    })
+    .await;
+    let port = proxy.port;
     let out = run(&[
         "--json",
         "--no-reconnect",
@@ -308,8 +292,8 @@ async fn proxy_refusal_is_reported() {
 
 #[tokio::test]
 async fn secret_response_headers_are_masked_unless_asked() {
-    let srv = support::RawServer::start(|_, mut sock, log| async move {
-        support::read_request(&mut sock, &log).await;
+    let srv = RawServer::start(|_, mut sock, log| async move {
+        read_request(&mut sock, &log).await;
         let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nSet-Cookie: sid=s3cr3t; Path=/\r\nConnection: close\r\n\r\ndata: x\n\n";
         let _ = sock.write_all(head.as_bytes()).await;
     })

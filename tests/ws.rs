@@ -285,11 +285,7 @@ async fn subprotocol_send_and_count() {
     let open = out.kind("open")[0];
     assert_eq!(open["status"], 101);
     assert_eq!(open["headers"]["sec-websocket-protocol"], "v2.feed");
-    let msgs: Vec<_> = out
-        .kind("message")
-        .into_iter()
-        .filter(|m| m["dir"] == "in")
-        .collect();
+    let msgs = out.kind_dir("message", "in");
     assert_eq!(msgs.len(), 2);
     let sent = out
         .kind("message")

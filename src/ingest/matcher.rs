@@ -212,32 +212,16 @@ impl Matcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{DataOpcode, Proto};
+    use crate::testkit::{event, text};
 
+    /// `data` received at `ts_us`: an SSE `tick` event on stream 0, a WebSocket message on 1.
     fn ev(stream: usize, ts_us: i64, data: &str) -> Record {
-        let kind = if stream == 0 {
-            Kind::Event {
-                event: "tick".into(),
-                data: data.into(),
-                id: Some(format!("id-{data}")),
-                retry: None,
-            }
+        let r = if stream == 0 {
+            event(ts_us, data).named("tick").id(&format!("id-{data}"))
         } else {
-            Kind::Message {
-                opcode: DataOpcode::Text,
-                data: Payload::Text(data.into()),
-                frames: 1,
-                compressed: false,
-            }
+            text(ts_us, data).on(stream)
         };
-        let mut r = Record::new(
-            ts_us,
-            stream,
-            if stream == 0 { Proto::Sse } else { Proto::Ws },
-            kind,
-        );
-        r.dir = Some(Dir::In);
-        r
+        r.dir(Dir::In)
     }
 
     fn seq(n: u32) -> String {
@@ -291,9 +275,7 @@ mod tests {
         // Not JSON, no such field, sent rather than received: no key.
         m.feed(&ev(0, 10, "plain text"));
         m.feed(&ev(0, 11, "{\"other\":1}"));
-        let mut out = ev(1, 12, &seq(7));
-        out.dir = Some(Dir::Out);
-        m.feed(&out);
+        m.feed(&ev(1, 12, &seq(7)).dir(Dir::Out));
         m.feed(&ev(0, 13, &seq(5)));
         m.feed(&ev(1, 14, &seq(6)));
         m.feed(&ev(1, 15, &seq(8)));

@@ -297,17 +297,16 @@ fn infer_header(records: &[Record]) -> Header {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testkit::rec;
 
-    fn rec(ts: i64, stream: usize) -> Record {
-        Record::new(
-            ts,
-            stream,
-            if stream == 0 { Proto::Sse } else { Proto::Ws },
-            Kind::End {
-                reason: "x".into(),
-                failed: false,
-            },
-        )
+    /// A record on `stream`: SSE on stream 0, WebSocket on the others.
+    fn end(ts: i64, stream: usize) -> Record {
+        let end = Kind::End {
+            reason: "x".into(),
+            failed: false,
+        };
+        let proto = if stream == 0 { Proto::Sse } else { Proto::Ws };
+        rec(ts, end).on(stream).proto(proto)
     }
 
     #[test]
@@ -325,14 +324,14 @@ mod tests {
         );
         let mut text = serde_json::to_string(&h).expect("json");
         text.push('\n');
-        text.push_str(&rec(10, 0).to_json_line());
+        text.push_str(&end(10, 0).to_json_line());
         text.push_str("{\"broken\n\n");
-        text.push_str(&rec(20, 0).to_json_line());
+        text.push_str(&end(20, 0).to_json_line());
         let l = parse(&text).expect("parse");
         assert_eq!(l.header, h);
         assert_eq!(l.bad_lines, 1);
         assert_eq!(l.records.len(), 3);
-        assert_eq!(l.records[2], rec(20, 0));
+        assert_eq!(l.records[2], end(20, 0));
         match &l.records[1].kind {
             Kind::Error { message, .. } => {
                 assert!(message.starts_with("recording line 3:"), "{message}");
@@ -344,7 +343,7 @@ mod tests {
 
     #[test]
     fn headerless_capture_infers_streams() {
-        let text = format!("{}{}", rec(5, 1).to_json_line(), rec(6, 0).to_json_line());
+        let text = format!("{}{}", end(5, 1).to_json_line(), end(6, 0).to_json_line());
         let l = parse(&text).expect("parse");
         let protos: Vec<_> = l
             .header

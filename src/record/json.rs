@@ -468,6 +468,7 @@ fn push_payload(out: &mut Vec<u8>, data: &Payload) {
 mod tests {
     use super::*;
     use crate::record::*;
+    use crate::testkit::{comment, event, rec};
 
     fn parse(r: &Record) -> serde_json::Value {
         let line = r.to_json_line();
@@ -478,14 +479,7 @@ mod tests {
     #[test]
     fn strings_are_escaped_as_json() {
         let nasty = "quote\" back\\ nl\n cr\r tab\t nul\u{0} bell\u{7} del\u{7f} é 😀";
-        let r = Record::new(
-            0,
-            1,
-            Proto::Sse,
-            Kind::Comment {
-                text: nasty.to_owned(),
-            },
-        );
+        let r = comment(0, nasty).on(1);
         assert_eq!(parse(&r)["text"], nasty);
     }
 
@@ -524,27 +518,14 @@ mod tests {
             .into_iter()
             .enumerate()
         {
-            let mut r = Record::new(
-                ts,
-                i % 2,
-                if i == 3 { Proto::Ws } else { Proto::Sse },
-                Kind::Event {
-                    event: "message".into(),
-                    data: format!("d{i}\"q"),
-                    id: None,
-                    retry: None,
-                },
-            );
-            r.dir = (i != 2).then_some(Dir::In);
-            r.wire_bytes = Some(10 + i as u64);
+            let r = event(ts, &format!("d{i}\"q"))
+                .on(i % 2)
+                .proto(if i == 3 { Proto::Ws } else { Proto::Sse })
+                .dir((i != 2).then_some(Dir::In))
+                .wire(10 + i as u64);
             records.push(r);
         }
-        records.push(Record::new(
-            6_000_000,
-            1,
-            Proto::Sse,
-            Kind::Comment { text: "c".into() },
-        ));
+        records.push(comment(6_000_000, "c").on(1));
         let mut enc = LineEncoder::new();
         let (mut fast, mut plain) = (Vec::new(), Vec::new());
         for r in &records {
@@ -575,10 +556,8 @@ mod tests {
 
     #[test]
     fn binary_payload_is_base64() {
-        let r = Record::new(
+        let r = rec(
             0,
-            0,
-            Proto::Ws,
             Kind::Message {
                 opcode: DataOpcode::Binary,
                 data: Payload::Binary(vec![0, 1, 2, 255]),
@@ -608,17 +587,7 @@ mod tests {
 
     #[test]
     fn traffic_fields_present_only_when_set() {
-        let mut r = Record::new(
-            0,
-            0,
-            Proto::Sse,
-            Kind::Event {
-                event: "message".into(),
-                data: "x".into(),
-                id: None,
-                retry: None,
-            },
-        );
+        let mut r = event(0, "x");
         let v = parse(&r);
         assert!(v.get("dir").is_none());
         assert!(v["id"].is_null());
@@ -636,10 +605,8 @@ mod tests {
 
     #[test]
     fn forensics_kinds_have_their_fields() {
-        let v = parse(&Record::new(
+        let v = parse(&rec(
             0,
-            0,
-            Proto::Sse,
             Kind::Reconnect {
                 attempt: 1,
                 delay_ms: 80,
@@ -650,28 +617,27 @@ mod tests {
         ));
         assert!(v["retry_ms"].is_null());
         assert_eq!(v["last_event_id"], "3");
-        let v = parse(&Record::new(
-            0,
-            0,
-            Proto::Ws,
-            Kind::IdGap {
-                expected: 4,
-                got: 6,
-                missing: 2,
-                repeated: 0,
-                count: 1,
-            },
-        ));
+        let v = parse(
+            &rec(
+                0,
+                Kind::IdGap {
+                    expected: 4,
+                    got: 6,
+                    missing: 2,
+                    repeated: 0,
+                    count: 1,
+                },
+            )
+            .proto(Proto::Ws),
+        );
         assert_eq!(v["kind"], "id_gap");
         assert_eq!((&v["expected"], &v["got"]), (&4.into(), &6.into()));
         assert_eq!(
             (&v["missing"], &v["repeated"], &v["count"]),
             (&2.into(), &0.into(), &1.into())
         );
-        let v = parse(&Record::new(
+        let v = parse(&rec(
             0,
-            0,
-            Proto::Sse,
             Kind::Lint {
                 rule: "bom".into(),
                 message: "a \"BOM\"".into(),

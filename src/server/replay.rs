@@ -469,36 +469,15 @@ fn ws(req: Request<Incoming>, attempt: Option<Attempt>, speed: Speed) -> Respons
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rec(ts: i64, kind: Kind, dir: Option<Dir>) -> Record {
-        let mut r = Record::new(ts, 0, Proto::Sse, kind);
-        r.dir = dir;
-        r
-    }
+    use crate::testkit::{comment, event, rec};
 
     fn open(ts: i64) -> Record {
-        rec(
-            ts,
-            Kind::Open {
-                status: 200,
-                headers: vec![],
-                handshake_ms: 1.0,
-            },
-            None,
-        )
-    }
-
-    fn event(ts: i64, id: &str, data: &str) -> Record {
-        rec(
-            ts,
-            Kind::Event {
-                event: "tick".into(),
-                data: data.into(),
-                id: Some(id.into()),
-                retry: None,
-            },
-            Some(Dir::In),
-        )
+        let open = Kind::Open {
+            status: 200,
+            headers: vec![],
+            handshake_ms: 1.0,
+        };
+        rec(ts, open)
     }
 
     #[test]
@@ -511,7 +490,6 @@ mod tests {
                     status: Some(503),
                     close_code: None,
                 },
-                None,
             ),
             rec(
                 1,
@@ -522,12 +500,11 @@ mod tests {
                     reason: "503".into(),
                     retry_ms: None,
                 },
-                None,
             ),
             open(1_000),
-            event(1_500, "1", "a\nb"),
-            event(2_000, "1", "c"),
-            rec(2_100, Kind::Comment { text: "hb".into() }, Some(Dir::In)),
+            event(1_500, "a\nb").named("tick").id("1").dir(Dir::In),
+            event(2_000, "c").named("tick").id("1").dir(Dir::In),
+            comment(2_100, "hb").dir(Dir::In),
             rec(
                 3_000,
                 Kind::Reconnect {
@@ -537,17 +514,15 @@ mod tests {
                     reason: "server closed".into(),
                     retry_ms: None,
                 },
-                None,
             ),
             open(10_000),
-            event(10_250, "2", "d"),
+            event(10_250, "d").named("tick").id("2").dir(Dir::In),
             rec(
                 11_000,
                 Kind::End {
                     reason: "count reached".into(),
                     failed: false,
                 },
-                None,
             ),
         ];
         let refs: Vec<&Record> = records.iter().collect();

@@ -9,80 +9,43 @@ use super::keymap::Action;
 use super::render::{self, draw};
 use super::theme::Theme;
 use super::view::App;
-use crate::record::StreamInfo;
-use crate::record::{DataOpcode, Dir, Kind, Payload, Proto, Record, Side};
+use crate::record::{Kind, Payload, Proto, Record, Side};
 use crate::store::Store;
+use crate::testkit::{comment, event, info, message, rec};
 
 /// 2025-11-25T12:00:00Z.
 const T0: i64 = 1_764_072_000_000_000;
 
-fn info(index: usize, proto: Proto, url: &str) -> StreamInfo {
-    StreamInfo {
-        index,
-        proto,
-        display_url: url.into(),
-        heartbeat_ms: Some(1500),
-        insecure: false,
-    }
+/// `ms` milliseconds after `T0`, in microseconds.
+fn at(ms: i64) -> i64 {
+    T0 + ms * 1000
 }
 
 fn open(stream: usize, proto: Proto, at_ms: i64) -> Record {
-    Record::new(
-        T0 + at_ms * 1000,
-        stream,
-        proto,
-        Kind::Open {
-            status: if proto == Proto::Ws { 101 } else { 200 },
-            headers: vec![
-                ("content-type".into(), "text/event-stream".into()),
-                ("cache-control".into(), "no-cache".into()),
-            ],
-            handshake_ms: 42.5,
-        },
-    )
+    let open = Kind::Open {
+        status: if proto == Proto::Ws { 101 } else { 200 },
+        headers: vec![
+            ("content-type".into(), "text/event-stream".into()),
+            ("cache-control".into(), "no-cache".into()),
+        ],
+        handshake_ms: 42.5,
+    };
+    rec(at(at_ms), open).on(stream).proto(proto)
 }
 
-fn traffic(mut r: Record, wire: u64, payload: u64, gap_ms: f64) -> Record {
-    r.dir = Some(Dir::In);
-    r.wire_bytes = Some(wire);
-    r.payload_bytes = Some(payload);
-    r.gap_ms = Some(gap_ms);
-    r
-}
-
-fn sse_event(at_ms: i64, event: &str, data: &str, gap_ms: f64) -> Record {
-    let r = Record::new(
-        T0 + at_ms * 1000,
-        0,
-        Proto::Sse,
-        Kind::Event {
-            event: event.to_owned().into(),
-            data: data.into(),
-            id: Some(format!("{at_ms}")),
-            retry: None,
-        },
-    );
-    traffic(r, data.len() as u64 + 16, data.len() as u64, gap_ms)
+fn sse_event(at_ms: i64, event_type: &str, data: &str, gap_ms: f64) -> Record {
+    let len = data.len() as u64;
+    event(at(at_ms), data)
+        .named(event_type)
+        .id(&at_ms.to_string())
+        .traffic(len + 16, len, gap_ms)
 }
 
 fn ws_msg(stream: usize, at_ms: i64, data: Payload, gap_ms: f64) -> Record {
     let len = data.len() as u64;
-    let opcode = match data {
-        Payload::Text(_) => DataOpcode::Text,
-        Payload::Binary(_) => DataOpcode::Binary,
-    };
-    let r = Record::new(
-        T0 + at_ms * 1000,
-        stream,
-        Proto::Ws,
-        Kind::Message {
-            opcode,
-            data,
-            frames: 1,
-            compressed: false,
-        },
-    );
-    traffic(r, len + 2, len, gap_ms)
+    message(at(at_ms), data)
+        .on(stream)
+        .traffic(len + 2, len, gap_ms)
 }
 
 /// An SSE session: open, ticker events every 250 ms, a comment heartbeat, one long gap.
@@ -104,19 +67,7 @@ fn sse_session(store: &mut Store) {
             gap,
         ));
         if i % 8 == 0 {
-            let mut c = Record::new(
-                T0 + (t + 5) * 1000,
-                0,
-                Proto::Sse,
-                Kind::Comment {
-                    text: "keep-alive".into(),
-                },
-            );
-            c.dir = Some(Dir::In);
-            c.wire_bytes = Some(13);
-            c.payload_bytes = Some(0);
-            c.gap_ms = Some(5.0);
-            store.apply(c);
+            store.apply(comment(at(t + 5), "keep-alive").traffic(13, 0, 5.0));
         }
     }
 }
@@ -133,20 +84,11 @@ fn ws_session(store: &mut Store, stream: usize) {
             400.0,
         ));
     }
-    let mut pong = Record::new(
-        T0 + (t + 20) * 1000,
-        stream,
-        Proto::Ws,
-        Kind::Pong {
-            data: Payload::Binary(vec![1, 2, 3, 4]),
-            rtt_ms: Some(3.75),
-        },
-    );
-    pong.dir = Some(Dir::In);
-    pong.wire_bytes = Some(6);
-    pong.payload_bytes = Some(4);
-    pong.gap_ms = Some(20.0);
-    store.apply(pong);
+    let pong = Kind::Pong {
+        data: Payload::Binary(vec![1, 2, 3, 4]),
+        rtt_ms: Some(3.75),
+    };
+    store.apply(rec(at(t + 20), pong).on(stream).traffic(6, 4, 20.0));
 }
 
 fn now() -> i64 {
@@ -158,6 +100,16 @@ fn screen(store: &Store, app: &App, theme: &Theme, w: u16, h: u16) -> Terminal<T
     term.draw(|f| draw(f, store, app, theme, now()))
         .expect("draw");
     term
+}
+
+/// The characters on a screen, row after row.
+fn text_of(term: &Terminal<TestBackend>) -> String {
+    term.backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(ratatui::buffer::Cell::symbol)
+        .collect()
 }
 
 fn app_for(store: &Store, w: u16, h: u16) -> App {
@@ -172,7 +124,7 @@ fn app_for(store: &Store, w: u16, h: u16) -> App {
 #[test]
 fn single_sse_stream() {
     let mut store = Store::new(
-        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        vec![info(0, Proto::Sse).url("https://example.test/prices")],
         1000,
     );
     sse_session(&mut store);
@@ -183,8 +135,8 @@ fn single_sse_stream() {
 fn two_stream_store() -> Store {
     let mut store = Store::new(
         vec![
-            info(0, Proto::Sse, "https://example.test/prices"),
-            info(1, Proto::Ws, "wss://example.test/ticks"),
+            info(0, Proto::Sse).url("https://example.test/prices"),
+            info(1, Proto::Ws).url("wss://example.test/ticks"),
         ],
         1000,
     );
@@ -210,7 +162,7 @@ fn narrow_terminal_stacks_panes() {
 #[test]
 fn detail_of_json_event() {
     let mut store = Store::new(
-        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        vec![info(0, Proto::Sse).url("https://example.test/prices")],
         1000,
     );
     sse_session(&mut store);
@@ -221,7 +173,7 @@ fn detail_of_json_event() {
 
 #[test]
 fn detail_of_binary_message_is_hex() {
-    let mut store = Store::new(vec![info(0, Proto::Ws, "wss://example.test/bin")], 100);
+    let mut store = Store::new(vec![info(0, Proto::Ws).url("wss://example.test/bin")], 100);
     store.apply(open(0, Proto::Ws, 0));
     let bytes: Vec<u8> = (0u8..40)
         .map(|b| b.wrapping_mul(7))
@@ -236,7 +188,7 @@ fn detail_of_binary_message_is_hex() {
 #[test]
 fn paused_with_filter_counts_new_records_below() {
     let mut store = Store::new(
-        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        vec![info(0, Proto::Sse).url("https://example.test/prices")],
         1000,
     );
     sse_session(&mut store);
@@ -264,24 +216,20 @@ fn paused_with_filter_counts_new_records_below() {
 #[test]
 fn reconnecting_state_counts_down() {
     let mut store = Store::new(
-        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        vec![info(0, Proto::Sse).url("https://example.test/prices")],
         100,
     );
     sse_session(&mut store);
-    store.apply(Record::new(
+    store.apply(rec(
         now() - 500_000,
-        0,
-        Proto::Sse,
         Kind::Error {
             message: "connection reset by peer".into(),
             status: None,
             close_code: None,
         },
     ));
-    store.apply(Record::new(
+    store.apply(rec(
         now() - 500_000,
-        0,
-        Proto::Sse,
         Kind::Reconnect {
             attempt: 3,
             delay_ms: 2000,
@@ -296,37 +244,40 @@ fn reconnecting_state_counts_down() {
 
 #[test]
 fn failed_state_shows_reason() {
-    let mut store = Store::new(vec![info(0, Proto::Ws, "wss://example.test/ticks")], 100);
+    let mut store = Store::new(
+        vec![info(0, Proto::Ws).url("wss://example.test/ticks")],
+        100,
+    );
     ws_session(&mut store, 0);
-    store.apply(Record::new(
+    store.apply(rec(
         T0 + 7_000_000,
-        0,
-        Proto::Ws,
         Kind::Close {
             code: Some(1011),
             reason: "backend exploded".into(),
             by: Side::Server,
         },
     ));
-    store.apply(Record::new(
-        T0 + 7_100_000,
-        0,
-        Proto::Ws,
-        Kind::Error {
-            message: "HTTP 503 Service Unavailable".into(),
-            status: Some(503),
-            close_code: None,
-        },
-    ));
-    store.apply(Record::new(
-        T0 + 7_100_000,
-        0,
-        Proto::Ws,
-        Kind::End {
-            reason: "failed".into(),
-            failed: true,
-        },
-    ));
+    store.apply(
+        rec(
+            T0 + 7_100_000,
+            Kind::Error {
+                message: "HTTP 503 Service Unavailable".into(),
+                status: Some(503),
+                close_code: None,
+            },
+        )
+        .proto(Proto::Ws),
+    );
+    store.apply(
+        rec(
+            T0 + 7_100_000,
+            Kind::End {
+                reason: "failed".into(),
+                failed: true,
+            },
+        )
+        .proto(Proto::Ws),
+    );
     let app = app_for(&store, 110, 24);
     insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 110, 24).backend());
 }
@@ -342,7 +293,7 @@ fn help_overlay() {
 #[test]
 fn themes_colour_the_same_cells_differently() {
     let mut store = Store::new(
-        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        vec![info(0, Proto::Sse).url("https://example.test/prices")],
         1000,
     );
     sse_session(&mut store);
@@ -358,21 +309,7 @@ fn themes_colour_the_same_cells_differently() {
     let light = screen(&store, &app, &Theme::load("light").expect("light"), 110, 30);
     let plain = screen(&store, &app, &Theme::default().without_colors(), 110, 30);
     // Same text whatever the theme.
-    assert_eq!(
-        default
-            .backend()
-            .buffer()
-            .content()
-            .iter()
-            .map(ratatui::buffer::Cell::symbol)
-            .collect::<String>(),
-        ansi.backend()
-            .buffer()
-            .content()
-            .iter()
-            .map(ratatui::buffer::Cell::symbol)
-            .collect::<String>()
-    );
+    assert_eq!(text_of(&default), text_of(&ansi));
     // The "SSE" in the title (x = 5) is sse-coloured.
     let cell = |t: &Terminal<TestBackend>, x: u16, y: u16| t.backend().buffer()[(x, y)].clone();
     assert_eq!(cell(&default, 5, 0).symbol(), "S");
@@ -404,7 +341,7 @@ fn themes_colour_the_same_cells_differently() {
 #[test]
 fn large_history_draws_only_the_window() {
     let mut store = Store::new(
-        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        vec![info(0, Proto::Sse).url("https://example.test/prices")],
         200_000,
     );
     for i in 0..200_000i64 {
@@ -420,7 +357,7 @@ fn large_history_draws_only_the_window() {
 #[test]
 fn gaps_above_the_heartbeat_threshold_are_highlighted() {
     let mut store = Store::new(
-        vec![info(0, Proto::Sse, "https://example.test/prices")],
+        vec![info(0, Proto::Sse).url("https://example.test/prices")],
         1000,
     );
     sse_session(&mut store);
@@ -469,7 +406,10 @@ fn tiny_terminals_do_not_panic() {
 
 #[test]
 fn detail_of_open_shows_headers() {
-    let mut store = Store::new(vec![info(0, Proto::Ws, "wss://example.test/ticks")], 100);
+    let mut store = Store::new(
+        vec![info(0, Proto::Ws).url("wss://example.test/ticks")],
+        100,
+    );
     ws_session(&mut store, 0);
     let mut app = app_for(&store, 100, 24);
     app.handle(&Action::Top, &store);
@@ -564,13 +504,7 @@ async fn run_loop_drains_records_forwards_controls_and_quits() {
         Some(crate::capture::control::Control::Ping)
     );
     assert!(r0.try_recv().is_err());
-    let screen: String = term
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(ratatui::buffer::Cell::symbol)
-        .collect();
+    let screen = text_of(&term);
     assert!(screen.contains("ping sent"), "footer shows the ping");
     assert!(screen.contains("OPEN since 12:00:00.010 · 101"));
 }
@@ -584,28 +518,24 @@ fn comparison_strip_shows_match_figures() {
         .into_iter()
         .enumerate()
     {
-        store.apply(Record::new(
-            T0 + 5_000_000 + i64::try_from(i).expect("small"),
-            1,
-            Proto::Ws,
-            Kind::Match {
-                key: i.to_string(),
-                first,
-                lead_ms: lead,
-            },
-        ));
+        store.apply(
+            rec(
+                T0 + 5_000_000 + i64::try_from(i).expect("small"),
+                Kind::Match {
+                    key: i.to_string(),
+                    first,
+                    lead_ms: lead,
+                },
+            )
+            .on(1)
+            .proto(Proto::Ws),
+        );
     }
     // Pairs belong to the strip, not to a stream's list or counters.
     assert_eq!(store.streams()[1].stats.records, records_before);
     let app = app_for(&store, 160, 36);
     let term = screen(&store, &app, &Theme::default(), 160, 36);
-    let text: String = term
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(ratatui::buffer::Cell::symbol)
-        .collect();
+    let text = text_of(&term);
     assert!(
         text.contains("match /seq: 4 pairs · first #0 50% #1 25% · lead p50 0.50 ms"),
         "{}",
@@ -614,33 +544,23 @@ fn comparison_strip_shows_match_figures() {
     // Without a key the strip is unchanged (the snapshot above stays valid).
     let plain = two_stream_store();
     let term = screen(&plain, &app, &Theme::default(), 160, 36);
-    let text: String = term
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(ratatui::buffer::Cell::symbol)
-        .collect();
+    let text = text_of(&term);
     assert!(!text.contains("match"));
 }
 
 #[test]
 fn timeline_places_connection_events_on_the_session_span() {
-    let mut store = Store::new(vec![info(0, Proto::Sse, "https://example.test/x")], 100);
+    let mut store = Store::new(vec![info(0, Proto::Sse).url("https://example.test/x")], 100);
     store.apply(open(0, Proto::Sse, 0));
-    store.apply(Record::new(
+    store.apply(rec(
         T0 + 5_000_000,
-        0,
-        Proto::Sse,
         Kind::Gap {
             gap_ms: 2000.0,
             threshold_ms: 1500.0,
         },
     ));
-    store.apply(Record::new(
+    store.apply(rec(
         T0 + 10_000_000,
-        0,
-        Proto::Sse,
         Kind::Reconnect {
             attempt: 1,
             delay_ms: 3000,
@@ -675,7 +595,7 @@ async fn keys_are_handled_while_a_firehose_fills_the_channel() {
     use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
     use tokio::sync::mpsc::unbounded_channel;
 
-    let streams = vec![info(0, Proto::Sse, "http://127.0.0.1/firehose")];
+    let streams = vec![info(0, Proto::Sse).url("http://127.0.0.1/firehose")];
     let (rec_tx, rec_rx) = unbounded_channel();
     let (ev_tx, ev_rx) = unbounded_channel::<std::io::Result<Event>>();
     let events = Box::pin(futures_util::stream::unfold(ev_rx, |mut rx| async move {

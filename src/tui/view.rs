@@ -591,29 +591,13 @@ pub(crate) fn parse_send(text: &str) -> Result<Payload, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Dir, Record};
-    use crate::store::tests::info;
-
-    fn ev(i: i64, data: &str) -> Record {
-        let mut r = Record::new(
-            i * 1000,
-            0,
-            Proto::Sse,
-            Kind::Event {
-                event: "message".into(),
-                data: data.into(),
-                id: None,
-                retry: None,
-            },
-        );
-        r.dir = Some(Dir::In);
-        r
-    }
+    use crate::record::Dir;
+    use crate::testkit::{event, info};
 
     fn store_with(n: i64, history: usize) -> Store {
         let mut store = Store::new(vec![info(0, Proto::Sse)], history);
         for i in 0..n {
-            store.apply(ev(i, &format!("n{i}")));
+            store.apply(event(i * 1000, &format!("n{i}")).dir(Dir::In));
         }
         store
     }
@@ -676,7 +660,7 @@ mod tests {
                         } else {
                             format!("n{i}")
                         };
-                        store.apply(ev(i, &data));
+                        store.apply(event(i * 1000, &data).dir(Dir::In));
                         i += 1;
                     }
                 }
@@ -712,7 +696,7 @@ mod tests {
         let mut app = App::new(1);
         app.page_rows = 5;
         assert_eq!(seqs(&app, &store), vec![15, 16, 17, 18, 19]);
-        store.apply(ev(20, "new"));
+        store.apply(event(20_000, "new").dir(Dir::In));
         assert_eq!(seqs(&app, &store), vec![16, 17, 18, 19, 20]);
         assert_eq!(app.selected_seq(0, &store.streams()[0]), Some(20));
         assert_eq!(app.below(0, &store.streams()[0], 5), 0);
@@ -727,7 +711,7 @@ mod tests {
         assert_eq!(app.panes[0].selected, Some(17));
         let before = seqs(&app, &store);
         for i in 20..30 {
-            store.apply(ev(i, "more"));
+            store.apply(event(i * 1000, "more").dir(Dir::In));
         }
         assert_eq!(seqs(&app, &store), before);
         assert_eq!(app.panes[0].selected, Some(17));
@@ -788,7 +772,7 @@ mod tests {
         let mut app = App::new(1);
         app.handle(&Action::Clear, &store);
         assert!(seqs(&app, &store).is_empty());
-        store.apply(ev(6, "after"));
+        store.apply(event(6_000, "after").dir(Dir::In));
         assert_eq!(seqs(&app, &store), vec![5]);
     }
 

@@ -1,13 +1,77 @@
-//! Test support: run the real binary, and raw TCP servers that write scripted bytes.
-#![allow(dead_code)]
+//! The integration tests' kit, shared by the `tests/*.rs` crates: runs of the real binary (with no
+//! terminal here, in a tmux in [`tmux`]), the embedded server, raw TCP servers that write scripted
+//! bytes, temporary directories, and helpers over the JSON records the binary prints.
+//!
+//! The library's unit tests have their own kit (`src/testkit.rs`, compiled under `cfg(test)` only,
+//! so it cannot be shared with these crates).
 
-use std::process::Stdio;
+// Each `tests/*.rs` is a crate of its own that compiles this module and uses a part of it, a
+// different part in each: an item unused in one crate is dead there and alive in another. The
+// lint cannot be expected (`#[expect]` is unfulfilled, an error under -D warnings, in the crates
+// that use the item), so it is allowed, here only. What the allow hides, an item that no crate
+// uses, is checked by hand: build the tests without it and look for an item that every crate
+// declaring `mod support` reports as dead (done when the kit was last changed: none).
+#![allow(
+    dead_code,
+    reason = "each test crate uses a different part of the shared kit"
+)]
+
+pub(crate) mod tmux;
+
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
+use streamscope::server::{Server, ServerConfig, ServerHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::process::{Child, Command};
+
+/// The binary under test.
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_streamscope");
+
+/// How long one run of the binary may take before the test fails instead of hanging.
+const RUN_LIMIT: Duration = Duration::from_secs(30);
+
+/// `streamscope ARGS` with no terminal: stdin closed, stdout and stderr discarded unless the caller
+/// pipes them, the process killed when the test drops it.
+pub(crate) fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+/// Runs `streamscope ARGS` (no terminal) to its end, within a time limit: exit status, stdout,
+/// stderr.
+pub(crate) async fn output(args: &[&str]) -> Output {
+    let child = command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn streamscope");
+    tokio::time::timeout(RUN_LIMIT, child.wait_with_output())
+        .await
+        .expect("streamscope did not finish within 30 s")
+        .expect("wait")
+}
+
+/// Reads a child's stdout (piped by the caller) to its end, within `limit`.
+pub(crate) async fn read_stdout(child: &mut Child, limit: Duration) -> Vec<u8> {
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let mut bytes = Vec::new();
+    tokio::time::timeout(limit, stdout.read_to_end(&mut bytes))
+        .await
+        .expect("streamscope's output ended in time")
+        .expect("read stdout");
+    bytes
+}
 
 /// Output of one run of the binary.
 #[derive(Debug)]
@@ -22,6 +86,13 @@ impl RunOutput {
     pub(crate) fn kind(&self, kind: &str) -> Vec<&Value> {
         self.records.iter().filter(|r| r["kind"] == kind).collect()
     }
+    /// Records of one kind in one direction (`in` or `out`).
+    pub(crate) fn kind_dir(&self, kind: &str, dir: &str) -> Vec<&Value> {
+        self.records
+            .iter()
+            .filter(|r| r["kind"] == kind && r["dir"] == dir)
+            .collect()
+    }
     /// All kinds in order.
     pub(crate) fn kinds(&self) -> Vec<String> {
         self.records
@@ -33,28 +104,64 @@ impl RunOutput {
 
 /// Runs `streamscope ARGS` (no terminal) with a time limit, parsing stdout as JSON lines.
 pub(crate) async fn run(args: &[&str]) -> RunOutput {
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn streamscope");
-    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("streamscope did not finish within 30 s")
-        .expect("wait");
+    let out = output(args).await;
     let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
-    let records = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
-        .collect();
     RunOutput {
-        records,
+        records: json_lines(&stdout),
         code: out.status.code().unwrap_or(-1),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// The records in `--json` output, one a line.
+pub(crate) fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
+}
+
+/// The embedded server (the one `streamscope demo` runs) in process on 127.0.0.1 with a free port.
+/// Each test file names the tick and heartbeat its tests are timed for.
+pub(crate) async fn embedded_server(config: ServerConfig) -> ServerHandle {
+    let server = Server::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), config)
+        .await
+        .expect("bind 127.0.0.1:0");
+    assert_ne!(server.local_addr().port(), 0);
+    server.spawn()
+}
+
+/// A directory of its own under the system's temporary directory, removed with everything in it
+/// when dropped. `tag` keeps apart the tests of one run, which share the process id.
+pub(crate) struct TempDir(PathBuf);
+
+impl TempDir {
+    pub(crate) fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("streamscope-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create the temporary directory");
+        TempDir(dir)
+    }
+
+    /// The path of `name` in the directory.
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A path as a command-line argument.
+pub(crate) fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// A port on 127.0.0.1 that nothing listens on: the OS chose it free, and it is free again.
+pub(crate) fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
 }
 
 /// A TCP server on 127.0.0.1:0 that hands each accepted connection (with its 0-based number) to
@@ -216,16 +323,4 @@ pub(crate) async fn read_client_frames(sock: &mut TcpStream, want: usize) -> Vec
         }
     }
     frames
-}
-
-/// The embedded server (the one `streamscope demo` runs) in process on 127.0.0.1 with a free port.
-pub(crate) async fn embedded_server(
-    tick: Duration,
-    heartbeat: Duration,
-) -> streamscope::server::ServerHandle {
-    let config = streamscope::server::ServerConfig { tick, heartbeat };
-    streamscope::server::Server::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), config)
-        .await
-        .expect("bind")
-        .spawn()
 }
