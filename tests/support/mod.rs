@@ -16,6 +16,7 @@
     reason = "each test crate uses a different part of the shared kit"
 )]
 
+pub(crate) mod interop;
 pub(crate) mod tmux;
 
 use std::path::{Path, PathBuf};
