@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::Value;
+use streamscope::record::kinds::KINDS;
 use support::run;
 
 const COMMON: &[&str] = &["ts", "stream", "proto", "kind"];
@@ -199,23 +200,7 @@ async fn every_kind_matches_the_schema() {
             seen.insert(r["kind"].as_str().unwrap_or("").to_owned());
         }
     }
-    for kind in [
-        "open",
-        "event",
-        "comment",
-        "message",
-        "ping",
-        "pong",
-        "close",
-        "reconnect",
-        "gap",
-        "error",
-        "end",
-        "id_gap",
-        "lint",
-        "match",
-        "match_summary",
-    ] {
+    for kind in KINDS.iter().map(|k| k.name) {
         assert!(
             seen.contains(kind),
             "no {kind} record was produced: {seen:?}"
