@@ -2,8 +2,10 @@
 //!
 //! This is the one place a kind is described. The writer takes the name from it ([`Kind::name`]),
 //! the reader looks names up in it ([`super::parse`]), the store sizes and indexes its per-kind
-//! counters by it ([`Kind::index`]). A `const` check below keeps the table in [`KindTag`] order, so
-//! a kind's index is its tag and a name is the only thing ever searched for.
+//! counters by it ([`Kind::index`]), and the JSON Schema of a record line
+//! (`docs/record.schema.json`) is generated from it by [`super::schema`]. A `const` check below
+//! keeps the table in [`KindTag`] order, so a kind's index is its tag and only a name is ever
+//! searched for.
 
 use crate::record::{DataOpcode, Dir, Kind, Proto, Side};
 use FieldType::{Bool, Enum, Headers, KebabCase, KindName, Ms, Pair, Str, Timestamp, Unsigned};

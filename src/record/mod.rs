@@ -14,6 +14,7 @@ pub mod batch;
 pub mod json;
 pub mod kinds;
 pub mod parse;
+pub mod schema;
 pub mod time;
 
 #[cfg(test)]
