@@ -562,6 +562,33 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_is_written_byte_for_byte() {
+        // Consumers parse these exact bytes: a change to the writer must leave them alone (or
+        // change this snapshot on purpose). Both paths, and a gap record that also carries the
+        // traffic `gap_ms` (written once, not twice).
+        let mut records = crate::record::samples::one_of_each_kind();
+        let mut gap = Record::new(
+            1_795_603_464_999_999,
+            1,
+            Proto::Ws,
+            Kind::Gap {
+                gap_ms: 1500.0,
+                threshold_ms: 1000.0,
+            },
+        );
+        gap.gap_ms = Some(1500.25);
+        records.push(gap);
+        let mut enc = LineEncoder::new();
+        let (mut fast, mut plain) = (Vec::new(), Vec::new());
+        for r in &records {
+            enc.write(r, &mut fast);
+            r.write_json(&mut plain);
+        }
+        assert_eq!(fast, plain);
+        insta::assert_snapshot!(String::from_utf8(plain).expect("the writer writes UTF-8"));
+    }
+
+    #[test]
     fn integers_in_decimal() {
         let mut cases = vec![0u64, 9, 10, 99, 100, 101, 999, 1000, u64::MAX];
         cases.extend((1..20).map(|e| 10u64.pow(e) - 1));
