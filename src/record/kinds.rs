@@ -376,6 +376,61 @@ mod tests {
         );
     }
 
+    /// The keys of a JSON object in the order they are written (`serde_json`'s map sorts them).
+    struct Keys(Vec<String>);
+
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Keys, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some((k, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                        keys.push(k);
+                    }
+                    Ok(Keys(keys))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+
+    #[test]
+    fn the_writer_writes_the_fields_of_the_table_in_its_order() {
+        for r in one_of_each_kind() {
+            let line = r.to_json_line();
+            let Keys(written) = serde_json::from_str(&line).expect("a JSON object");
+            let own = KINDS[r.kind.index()].fields;
+            let in_table_order: Vec<&str> = COMMON
+                .iter()
+                .chain(
+                    TRAFFIC
+                        .iter()
+                        .filter(|t| !own.iter().any(|f| f.name == t.name)),
+                )
+                .chain(own)
+                .map(|f| f.name)
+                .filter(|name| written.iter().any(|w| w == name))
+                .collect();
+            assert_eq!(written, in_table_order, "{line}");
+            for f in COMMON.iter().chain(own).filter(|f| f.required) {
+                assert!(
+                    written.iter().any(|w| w == f.name),
+                    "{} lacks {}: {line}",
+                    r.kind.name(),
+                    f.name
+                );
+            }
+        }
+    }
+
     #[test]
     fn each_field_is_described_once_per_kind() {
         for k in KINDS {
