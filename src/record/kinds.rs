@@ -4,7 +4,7 @@
 //! the reader looks names up in it ([`super::parse`]), the store sizes and indexes its per-kind
 //! counters by it ([`Kind::index`]), and the JSON Schema of a record line
 //! (`docs/record.schema.json`) is generated from it by [`super::schema`]. A `const` check below
-//! keeps the table in [`KindTag`] order, so a kind's index is its tag and only a name is ever
+//! keeps the table in `KindTag` order, so a kind's index is its tag and only a name is ever
 //! searched for.
 
 use crate::record::{DataOpcode, Dir, Kind, Proto, Side};
@@ -134,7 +134,8 @@ pub const TRAFFIC: &[Field] = &[
 const PAYLOAD: [Field; 2] = [optional("data", Str), optional("data_base64", Str)];
 const EITHER_PAYLOAD: &[&str] = &["data", "data_base64"];
 
-/// Every kind, in [`KindTag`] order: `KINDS[i]` is the kind whose [`Kind::index`] is `i`.
+/// Every kind, in the order the dashboard lists per-kind counts in: `KINDS[i]` is the kind whose
+/// [`Kind::index`] is `i`.
 pub const KINDS: &[KindInfo] = &[
     kind(
         KindTag::Open,
