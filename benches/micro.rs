@@ -11,6 +11,7 @@ use streamscope::capture::emitter::Emitter;
 use streamscope::capture::net::tap::ReadMark;
 use streamscope::protocol::sse::SseParser;
 use streamscope::protocol::ws::{Decoder, encode_frame};
+use streamscope::record::json::LineEncoder;
 use streamscope::record::time::Stamp;
 use streamscope::record::{DataOpcode, Kind, Payload, Proto, Record};
 
@@ -173,6 +174,35 @@ fn json_ws_message_record(bencher: Bencher) {
     bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
         buf.clear();
         black_box(&r).write_json(&mut buf);
+        buf.len()
+    });
+}
+
+/// One socket read's worth of SSE event records (160 of 100 bytes, sharing their timestamp) through
+/// the `LineEncoder`, as the `--json` sink writes them: the line head once per read (two reads
+/// alternate, so it is rebuilt every time), the tail per record.
+#[divan::bench(sample_size = 100)]
+fn json_line_encoder_read(bencher: Bencher) {
+    const PER_READ: usize = 160;
+    let read = |ts_us: i64| -> Vec<Record> {
+        (0..PER_READ)
+            .map(|_| {
+                let mut r = sse_record();
+                r.ts_us = ts_us;
+                r
+            })
+            .collect()
+    };
+    let reads = [read(1_795_603_464_898_574), read(1_795_603_464_898_575)];
+    let mut enc = LineEncoder::new();
+    let mut buf = Vec::with_capacity(64 * 1024);
+    let mut which = 0;
+    bencher.counter(ItemsCount::new(PER_READ)).bench_local(|| {
+        which ^= 1;
+        buf.clear();
+        for r in black_box(&reads[which]) {
+            enc.write(r, &mut buf);
+        }
         buf.len()
     });
 }

@@ -14,6 +14,7 @@ use hdrhistogram::Histogram;
 
 use crate::ingest::matcher::MatchStats;
 use crate::record::StreamInfo;
+use crate::record::kinds::{KINDS, KindTag};
 use crate::record::{Kind, MatchSummary, Record, Side};
 
 /// Seconds covered by the rate window and the sparkline.
@@ -21,49 +22,6 @@ pub const RATE_WINDOW_SECS: usize = WINDOW as usize;
 
 /// The window as a signed count of seconds, for data-time arithmetic.
 const WINDOW: i64 = 60;
-
-/// Number of distinct [`Kind`] variants, for the per-kind counters.
-pub const KIND_COUNT: usize = 15;
-
-/// The index of a kind in [`StreamStats::by_kind`], in the order of [`KIND_NAMES`].
-pub fn kind_index(kind: &Kind) -> usize {
-    match kind {
-        Kind::Open { .. } => 0,
-        Kind::Event { .. } => 1,
-        Kind::Comment { .. } => 2,
-        Kind::Message { .. } => 3,
-        Kind::Ping { .. } => 4,
-        Kind::Pong { .. } => 5,
-        Kind::Close { .. } => 6,
-        Kind::Reconnect { .. } => 7,
-        Kind::Gap { .. } => 8,
-        Kind::Error { .. } => 9,
-        Kind::End { .. } => 10,
-        Kind::IdGap { .. } => 11,
-        Kind::Lint { .. } => 12,
-        Kind::Match { .. } => 13,
-        Kind::MatchSummary(_) => 14,
-    }
-}
-
-/// Kind names in [`kind_index`] order.
-pub const KIND_NAMES: [&str; KIND_COUNT] = [
-    "open",
-    "event",
-    "comment",
-    "message",
-    "ping",
-    "pong",
-    "close",
-    "reconnect",
-    "gap",
-    "error",
-    "end",
-    "id_gap",
-    "lint",
-    "match",
-    "match_summary",
-];
 
 /// A record in a stream's ring with its session-wide sequence number.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,8 +111,8 @@ impl Mark {
 pub struct StreamStats {
     /// Records of every kind.
     pub records: u64,
-    /// Records per kind, indexed by [`kind_index`].
-    pub by_kind: [u64; KIND_COUNT],
+    /// Records per kind, indexed by [`Kind::index`] (the order of [`KINDS`]).
+    pub by_kind: [u64; KINDS.len()],
     /// Sum of `payload_bytes`.
     pub payload_bytes: u64,
     /// Sum of `wire_bytes`.
@@ -189,7 +147,7 @@ impl StreamStats {
     fn new() -> Self {
         StreamStats {
             records: 0,
-            by_kind: [0; KIND_COUNT],
+            by_kind: [0; KINDS.len()],
             payload_bytes: 0,
             wire_bytes: 0,
             // Auto-resizing 3 significant figures: gaps from microseconds to hours.
@@ -253,7 +211,7 @@ impl StreamStats {
 
     /// Countable records (events and messages).
     pub fn countable(&self) -> u64 {
-        self.by_kind[1] + self.by_kind[3]
+        self.by_kind[KindTag::Event as usize] + self.by_kind[KindTag::Message as usize]
     }
 }
 
@@ -421,7 +379,7 @@ impl StreamStats {
     fn count(&mut self, rec: &Record) {
         let st = self;
         st.records += 1;
-        st.by_kind[kind_index(&rec.kind)] += 1;
+        st.by_kind[rec.kind.index()] += 1;
         st.payload_bytes += rec.payload_bytes.unwrap_or(0);
         st.wire_bytes += rec.wire_bytes.unwrap_or(0);
         if let Some(gap) = rec.gap_ms
@@ -581,7 +539,7 @@ mod tests {
         assert_eq!(s.first_seq(), 9_900);
         assert_eq!(s.last_seq(), Some(9_999));
         assert_eq!(s.stats.records, 10_000);
-        assert_eq!(s.stats.by_kind[kind_index(&event(0, "hello").kind)], 10_000);
+        assert_eq!(s.stats.by_kind[event(0, "hello").kind.index()], 10_000);
         assert_eq!(s.stats.payload_bytes, 50_000);
         assert_eq!(s.stats.wire_bytes, 130_000);
         let overhead = s.stats.overhead_pct().expect("wire bytes");

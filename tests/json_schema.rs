@@ -1,140 +1,80 @@
-//! Every record the client produces matches the schema in docs/json-records.md: the common fields,
-//! the traffic fields with their types, and for each kind exactly its own fields (no more).
+//! Every record the client produces matches docs/record.schema.json (the common fields, the
+//! traffic fields with their types, and for each kind exactly its own fields, no more), and that
+//! file is the schema generated from the kinds table in src/record/kinds.rs, so neither drifts from
+//! the writer.
 
 mod support;
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
+use streamscope::record::kinds::KINDS;
+use streamscope::record::schema::{SCHEMA_PATH, json_schema, json_schema_text};
 use streamscope::server::ServerConfig;
 use support::{embedded_server, run};
 
-const COMMON: &[&str] = &["ts", "stream", "proto", "kind"];
-const TRAFFIC: &[&str] = &["dir", "wire_bytes", "payload_bytes", "gap_ms", "read"];
-
-fn kind_fields(kind: &str) -> (&'static [&'static str], &'static [&'static str]) {
-    // (required, optional)
-    match kind {
-        "open" => (&["status", "headers", "handshake_ms"], &[]),
-        "event" => (&["event", "data", "id", "retry"], &[]),
-        "comment" => (&["text"], &[]),
-        "message" => (
-            &["opcode", "frames", "compressed"],
-            &["data", "data_base64"],
-        ),
-        "ping" => (&[], &["data", "data_base64"]),
-        "pong" => (&[], &["data", "data_base64", "rtt_ms"]),
-        "close" => (&["code", "reason", "by"], &[]),
-        "reconnect" => (
-            &["attempt", "delay_ms", "last_event_id", "reason", "retry_ms"],
-            &[],
-        ),
-        "id_gap" => (&["expected", "got", "missing", "repeated", "count"], &[]),
-        "lint" => (&["rule", "message"], &[]),
-        "gap" => (&["gap_ms", "threshold_ms"], &[]),
-        "error" => (&["message"], &["status", "close_code"]),
-        "end" => (&["reason", "failed"], &[]),
-        "match" => (&["key", "first", "lead_ms"], &[]),
-        "match_summary" => (
-            &[
-                "pairs",
-                "won",
-                "ties",
-                "lead_p50_ms",
-                "lead_p95_ms",
-                "lead_p99_ms",
-                "lead_max_ms",
-                "unmatched",
-            ],
-            &[],
-        ),
-        other => panic!("unknown kind {other}"),
-    }
+/// The checked-in schema file, which consumers of `--json` read.
+fn schema_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(SCHEMA_PATH)
 }
 
-fn check(r: &Value) {
-    let obj = r.as_object().expect("record is an object");
-    for k in COMMON {
-        assert!(obj.contains_key(*k), "missing {k} in {r}");
+fn updating() -> bool {
+    std::env::var_os("STREAMSCOPE_UPDATE_SCHEMA").is_some_and(|v| v == "1")
+}
+
+fn checked_in_schema() -> Value {
+    if updating() {
+        // The file is being rewritten by the test beside this one: use what it will hold.
+        return json_schema();
     }
-    let ts = r["ts"].as_str().expect("ts string");
-    assert_eq!(ts.len(), 27, "{ts}");
-    assert!(humantime::parse_rfc3339(ts).is_ok(), "{ts}");
-    assert!(ts.ends_with('Z'));
-    assert!(r["stream"].is_u64());
-    assert!(matches!(r["proto"].as_str(), Some("sse" | "ws")));
-    let kind = r["kind"].as_str().expect("kind");
-    let (required, optional) = kind_fields(kind);
-    for k in required {
-        assert!(obj.contains_key(*k), "{kind} lacks {k}: {r}");
+    let text = std::fs::read_to_string(schema_path()).expect("read docs/record.schema.json");
+    serde_json::from_str(&text).expect("docs/record.schema.json is JSON")
+}
+
+/// Like insta's accept flow: a mismatch fails with a diff-able message, and
+/// `STREAMSCOPE_UPDATE_SCHEMA=1` writes the generated schema instead.
+#[test]
+fn the_checked_in_schema_is_the_one_generated_from_the_kinds_table() {
+    let generated = json_schema_text();
+    let path = schema_path();
+    if updating() {
+        std::fs::write(&path, &generated).expect("write docs/record.schema.json");
+        eprintln!("wrote {}", path.display());
+        return;
     }
-    for k in obj.keys() {
-        let k = k.as_str();
-        assert!(
-            COMMON.contains(&k)
-                || TRAFFIC.contains(&k)
-                || required.contains(&k)
-                || optional.contains(&k),
-            "{kind} has unexpected field {k}: {r}"
-        );
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    if checked_in == generated {
+        return;
     }
-    if let Some(d) = r.get("dir") {
-        assert!(matches!(d.as_str(), Some("in" | "out")));
-    }
-    for k in ["wire_bytes", "payload_bytes", "read"] {
-        if let Some(v) = r.get(k) {
-            assert!(v.is_u64(), "{k} is an integer: {r}");
-        }
-    }
-    if let Some(v) = r.get("gap_ms") {
-        assert!(v.as_f64().is_some_and(|g| g >= 0.0), "{r}");
-    }
-    match kind {
-        "open" => assert!(r["headers"].is_object() && r["status"].is_u64()),
-        "event" => {
-            assert!(r["data"].is_string() && r["event"].is_string());
-            assert!(r["id"].is_string() || r["id"].is_null());
-            assert!(r["retry"].is_u64() || r["retry"].is_null());
-        }
-        "message" => {
-            assert!(matches!(r["opcode"].as_str(), Some("text" | "binary")));
-            assert!(r.get("data").is_some() != r.get("data_base64").is_some());
-        }
-        "close" => assert!(matches!(r["by"].as_str(), Some("server" | "client"))),
-        "reconnect" => assert!(r["retry_ms"].is_u64() || r["retry_ms"].is_null()),
-        "id_gap" => {
-            for k in ["expected", "got", "missing", "repeated", "count"] {
-                assert!(r[k].is_u64(), "{k}: {r}");
-            }
-        }
-        "lint" => {
-            let rule = r["rule"].as_str().expect("rule");
-            assert!(
-                !rule.is_empty() && rule.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
-                "rule is kebab-case: {r}"
-            );
-            assert!(r["message"].is_string());
-        }
-        "end" => assert!(r["failed"].is_boolean()),
-        "match" => {
-            assert!(r["key"].is_string());
-            assert!(r["first"].is_null() || r["first"].is_u64());
-            assert!(r["lead_ms"].as_f64().is_some_and(|l| l >= 0.0));
-        }
-        "match_summary" => {
-            for k in ["won", "unmatched"] {
-                let pair = r[k].as_array().expect("array");
-                assert!(pair.len() == 2 && pair.iter().all(Value::is_u64), "{r}");
-            }
-            assert!(
-                r["lead_p50_ms"].is_f64()
-                    || r["lead_p50_ms"].is_u64()
-                    || r["lead_p50_ms"].is_null()
-            );
-        }
-        _ => {}
-    }
+    let line = checked_in
+        .lines()
+        .zip(generated.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| checked_in.lines().count().min(generated.lines().count()));
+    panic!(
+        "{} is not what the kinds table (src/record/kinds.rs) generates; first difference at line \
+         {}:\n  checked in: {:?}\n  generated:  {:?}\nIf the table changed on purpose, regenerate \
+         the file with `STREAMSCOPE_UPDATE_SCHEMA=1 cargo test --test json_schema` and review the \
+         diff.",
+        path.display(),
+        line + 1,
+        checked_in.lines().nth(line).unwrap_or("<end of file>"),
+        generated.lines().nth(line).unwrap_or("<end of file>"),
+    );
+}
+
+/// A line of real output against the checked-in schema, with every reason it fails.
+fn check(validator: &jsonschema::Validator, r: &Value) {
+    let errors: Vec<String> = validator
+        .iter_errors(r)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{r}\ndoes not match {SCHEMA_PATH}: {errors:#?}"
+    );
 }
 
 #[tokio::test]
@@ -145,6 +85,10 @@ async fn every_kind_matches_the_schema() {
     })
     .await;
     let a = srv.local_addr();
+    let validator = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&checked_in_schema())
+        .expect("docs/record.schema.json is a valid draft 2020-12 schema");
     let mut seen = BTreeSet::new();
     let runs = [
         // events, comments, reconnect (count=3 per connection), open, end, match, match_summary
@@ -200,27 +144,11 @@ async fn every_kind_matches_the_schema() {
         let out = run(&refs).await;
         assert!(!out.records.is_empty(), "{args:?}: {}", out.stderr);
         for r in &out.records {
-            check(r);
+            check(&validator, r);
             seen.insert(r["kind"].as_str().unwrap_or("").to_owned());
         }
     }
-    for kind in [
-        "open",
-        "event",
-        "comment",
-        "message",
-        "ping",
-        "pong",
-        "close",
-        "reconnect",
-        "gap",
-        "error",
-        "end",
-        "id_gap",
-        "lint",
-        "match",
-        "match_summary",
-    ] {
+    for kind in KINDS.iter().map(|k| k.name) {
         assert!(
             seen.contains(kind),
             "no {kind} record was produced: {seen:?}"

@@ -3,16 +3,22 @@
 //!
 //! A [`Record`] is stamped by the connection task the moment the socket read that completed it
 //! returned, so a slow consumer never shifts `ts` or `gap_ms`. Its JSON line is written by [`json`]
-//! and read back by [`parse`]; [`time`] owns the clocks and the timestamp format, [`batch`] the way
-//! records travel to the consumer.
+//! and read back by [`parse`]; [`kinds`] is the one table of the kinds (name, index, fields) that
+//! both follow; [`time`] owns the clocks and the timestamp format, [`batch`] the way records travel
+//! to the consumer.
 
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub mod batch;
 pub mod json;
+pub mod kinds;
 pub mod parse;
+pub mod schema;
 pub mod time;
+
+#[cfg(test)]
+mod samples;
 
 /// Which protocol a stream speaks, decided by the URL scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,7 +31,7 @@ pub enum Proto {
 
 impl Proto {
     /// The lower-case name used in JSON and on screen.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Proto::Sse => "sse",
             Proto::Ws => "ws",
@@ -44,7 +50,7 @@ pub enum Dir {
 
 impl Dir {
     /// `"in"` or `"out"`.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Dir::In => "in",
             Dir::Out => "out",
@@ -73,7 +79,7 @@ pub enum Side {
 
 impl Side {
     /// `"server"` or `"client"`.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Side::Server => "server",
             Side::Client => "client",
@@ -132,7 +138,7 @@ pub enum DataOpcode {
 
 impl DataOpcode {
     /// `"text"` or `"binary"`.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             DataOpcode::Text => "text",
             DataOpcode::Binary => "binary",
@@ -140,7 +146,7 @@ impl DataOpcode {
     }
 }
 
-/// What happened; one variant per JSON `kind`.
+/// What happened; one variant per JSON `kind`, each described in [`kinds::KINDS`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
     /// Connection established: HTTP response head received (200 for SSE, 101 for WebSocket).
@@ -296,27 +302,6 @@ pub struct MatchSummary {
 }
 
 impl Kind {
-    /// The JSON `kind` name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Kind::Open { .. } => "open",
-            Kind::Event { .. } => "event",
-            Kind::Comment { .. } => "comment",
-            Kind::Message { .. } => "message",
-            Kind::Ping { .. } => "ping",
-            Kind::Pong { .. } => "pong",
-            Kind::Close { .. } => "close",
-            Kind::Reconnect { .. } => "reconnect",
-            Kind::Gap { .. } => "gap",
-            Kind::IdGap { .. } => "id_gap",
-            Kind::Lint { .. } => "lint",
-            Kind::Error { .. } => "error",
-            Kind::End { .. } => "end",
-            Kind::Match { .. } => "match",
-            Kind::MatchSummary(_) => "match_summary",
-        }
-    }
-
     /// True for kinds that `--count` counts: received events and messages.
     pub fn is_countable(&self) -> bool {
         matches!(self, Kind::Event { .. } | Kind::Message { .. })

@@ -10,6 +10,7 @@ use crate::record::time::unix_micros;
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 
+use crate::record::kinds::KindTag;
 use crate::record::{DataOpcode, Dir, Kind, MatchSummary, Payload, Proto, Record, Side};
 
 /// Response headers in the order they were written (a JSON object, read without reordering, since
@@ -136,24 +137,27 @@ fn raw_to_record(raw: Raw) -> Result<Record, String> {
         Some("out") => Some(Dir::Out),
         Some(other) => return Err(format!("unknown dir '{other}'")),
     };
+    let tag =
+        KindTag::from_name(&raw.kind).ok_or_else(|| format!("unknown kind '{}'", raw.kind))?;
     let k = raw.kind.as_str();
     let mut gap_ms = raw.gap_ms;
-    let kind = match k {
-        "open" => Kind::Open {
+    // No catch-all arm: a kind added to the table is a compile error here until it can be read.
+    let kind = match tag {
+        KindTag::Open => Kind::Open {
             status: need(raw.status, k, "status")?,
             headers: need(raw.headers, k, "headers")?.0,
             handshake_ms: need(raw.handshake_ms, k, "handshake_ms")?,
         },
-        "event" => Kind::Event {
+        KindTag::Event => Kind::Event {
             event: crate::record::event_type(&need(raw.event, k, "event")?),
             data: need(raw.data, k, "data")?,
             id: raw.id,
             retry: raw.retry,
         },
-        "comment" => Kind::Comment {
+        KindTag::Comment => Kind::Comment {
             text: need(raw.text, k, "text")?,
         },
-        "message" => {
+        KindTag::Message => {
             let opcode = match need(raw.opcode, k, "opcode")?.as_str() {
                 "text" => DataOpcode::Text,
                 "binary" => DataOpcode::Binary,
@@ -169,14 +173,14 @@ fn raw_to_record(raw: Raw) -> Result<Record, String> {
                 compressed: need(raw.compressed, k, "compressed")?,
             }
         }
-        "ping" => Kind::Ping {
+        KindTag::Ping => Kind::Ping {
             data: payload(raw.data, raw.data_base64)?,
         },
-        "pong" => Kind::Pong {
+        KindTag::Pong => Kind::Pong {
             data: payload(raw.data, raw.data_base64)?,
             rtt_ms: raw.rtt_ms,
         },
-        "close" => Kind::Close {
+        KindTag::Close => Kind::Close {
             code: raw.code,
             reason: need(raw.reason, k, "reason")?,
             by: match need(raw.by, k, "by")?.as_str() {
@@ -185,44 +189,44 @@ fn raw_to_record(raw: Raw) -> Result<Record, String> {
                 other => return Err(format!("unknown close side '{other}'")),
             },
         },
-        "reconnect" => Kind::Reconnect {
+        KindTag::Reconnect => Kind::Reconnect {
             attempt: need(raw.attempt, k, "attempt")?,
             delay_ms: need(raw.delay_ms, k, "delay_ms")?,
             last_event_id: raw.last_event_id,
             reason: need(raw.reason, k, "reason")?,
             retry_ms: raw.retry_ms,
         },
-        "id_gap" => Kind::IdGap {
+        KindTag::IdGap => Kind::IdGap {
             expected: need(raw.expected, k, "expected")?,
             got: need(raw.got, k, "got")?,
             missing: need(raw.missing, k, "missing")?,
             repeated: need(raw.repeated, k, "repeated")?,
             count: need(raw.count, k, "count")?,
         },
-        "lint" => Kind::Lint {
+        KindTag::Lint => Kind::Lint {
             rule: need(raw.rule, k, "rule")?,
             message: need(raw.message, k, "message")?,
         },
-        "gap" => Kind::Gap {
+        KindTag::Gap => Kind::Gap {
             // The writer puts a gap record's silence in the top-level `gap_ms` field.
             gap_ms: need(gap_ms.take(), k, "gap_ms")?,
             threshold_ms: need(raw.threshold_ms, k, "threshold_ms")?,
         },
-        "error" => Kind::Error {
+        KindTag::Error => Kind::Error {
             message: need(raw.message, k, "message")?,
             status: raw.status,
             close_code: raw.close_code,
         },
-        "end" => Kind::End {
+        KindTag::End => Kind::End {
             reason: need(raw.reason, k, "reason")?,
             failed: need(raw.failed, k, "failed")?,
         },
-        "match" => Kind::Match {
+        KindTag::Match => Kind::Match {
             key: need(raw.key, k, "key")?,
             first: raw.first,
             lead_ms: need(raw.lead_ms, k, "lead_ms")?,
         },
-        "match_summary" => Kind::MatchSummary(MatchSummary {
+        KindTag::MatchSummary => Kind::MatchSummary(MatchSummary {
             pairs: need(raw.pairs, k, "pairs")?,
             won: need(raw.won, k, "won")?,
             ties: need(raw.ties, k, "ties")?,
@@ -232,7 +236,6 @@ fn raw_to_record(raw: Raw) -> Result<Record, String> {
             lead_max_ms: raw.lead_max_ms,
             unmatched: need(raw.unmatched, k, "unmatched")?,
         }),
-        other => return Err(format!("unknown kind '{other}'")),
     };
     Ok(Record {
         ts_us,
@@ -250,227 +253,12 @@ fn raw_to_record(raw: Raw) -> Result<Record, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::{comment, event, rec};
-
-    /// One record of every kind, with the fields each can carry, values chosen to survive the
-    /// writer's three-decimal milliseconds.
-    pub(crate) fn one_of_each_kind() -> Vec<Record> {
-        let traffic = |r: Record, dir: Dir| r.traffic(42, 7, 12.345).dir(dir).read(9);
-        let ts = 1_795_603_464_898_574;
-        let open = Kind::Open {
-            status: 200,
-            headers: vec![
-                ("zeta".into(), "1".into()),
-                ("content-type".into(), "text/event-stream".into()),
-                ("alpha".into(), "a, b".into()),
-            ],
-            handshake_ms: 1.952,
-        };
-        let kinds = vec![
-            rec(ts, open).wire(142).read(1),
-            traffic(
-                event(ts + 1, "{\"seq\":1}\nline \"2\"")
-                    .named("tick")
-                    .id("1")
-                    .retry(2000),
-                Dir::In,
-            ),
-            traffic(event(ts + 2, ""), Dir::In),
-            traffic(comment(ts + 3, "heartbeat"), Dir::In),
-            traffic(
-                rec(
-                    ts + 4,
-                    Kind::Message {
-                        opcode: DataOpcode::Text,
-                        data: Payload::Text("héllo".into()),
-                        frames: 3,
-                        compressed: true,
-                    },
-                )
-                .on(1),
-                Dir::In,
-            ),
-            traffic(
-                rec(
-                    ts + 5,
-                    Kind::Message {
-                        opcode: DataOpcode::Binary,
-                        data: Payload::Binary(vec![0, 159, 255]),
-                        frames: 1,
-                        compressed: false,
-                    },
-                )
-                .on(1),
-                Dir::Out,
-            ),
-            traffic(
-                rec(
-                    ts + 6,
-                    Kind::Ping {
-                        data: Payload::Binary(vec![0, 0, 0, 1]),
-                    },
-                )
-                .on(1),
-                Dir::In,
-            ),
-            traffic(
-                rec(
-                    ts + 7,
-                    Kind::Pong {
-                        data: Payload::Text("streamscope-1".into()),
-                        rtt_ms: Some(0.501),
-                    },
-                )
-                .on(1),
-                Dir::In,
-            ),
-            traffic(
-                rec(
-                    ts + 8,
-                    Kind::Pong {
-                        data: Payload::Text(String::new()),
-                        rtt_ms: None,
-                    },
-                )
-                .on(1),
-                Dir::Out,
-            ),
-            traffic(
-                rec(
-                    ts + 9,
-                    Kind::Close {
-                        code: Some(1000),
-                        reason: "done".into(),
-                        by: Side::Server,
-                    },
-                )
-                .on(1),
-                Dir::In,
-            ),
-            rec(
-                ts + 10,
-                Kind::Close {
-                    code: None,
-                    reason: String::new(),
-                    by: Side::Client,
-                },
-            )
-            .on(1),
-            rec(
-                ts + 11,
-                Kind::Reconnect {
-                    attempt: 2,
-                    delay_ms: 3000,
-                    last_event_id: Some("41".into()),
-                    reason: "server closed".into(),
-                    retry_ms: Some(3000),
-                },
-            ),
-            rec(
-                ts + 11,
-                Kind::IdGap {
-                    expected: 42,
-                    got: 45,
-                    missing: 3,
-                    repeated: 0,
-                    count: 1,
-                },
-            ),
-            rec(
-                ts + 11,
-                Kind::Lint {
-                    rule: "utf8-split-across-frames".into(),
-                    message: "a frame boundary cut a UTF-8 sequence".into(),
-                },
-            )
-            .on(1)
-            .proto(Proto::Ws),
-            rec(
-                ts + 12,
-                Kind::Reconnect {
-                    attempt: 1,
-                    delay_ms: 0,
-                    last_event_id: None,
-                    reason: "x".into(),
-                    retry_ms: None,
-                },
-            ),
-            rec(
-                ts + 13,
-                Kind::Gap {
-                    gap_ms: 2000.5,
-                    threshold_ms: 2000.0,
-                },
-            ),
-            rec(
-                ts + 14,
-                Kind::Error {
-                    message: "HTTP 500".into(),
-                    status: Some(500),
-                    close_code: None,
-                },
-            ),
-            rec(
-                ts + 15,
-                Kind::Error {
-                    message: "bad frame".into(),
-                    status: None,
-                    close_code: Some(1002),
-                },
-            )
-            .on(1)
-            .proto(Proto::Ws),
-            rec(
-                ts + 16,
-                Kind::End {
-                    reason: "count reached".into(),
-                    failed: false,
-                },
-            ),
-            rec(
-                ts + 17,
-                Kind::Match {
-                    key: "42".into(),
-                    first: Some(0),
-                    lead_ms: 0.25,
-                },
-            )
-            .on(1)
-            .proto(Proto::Ws),
-            rec(
-                ts + 18,
-                Kind::Match {
-                    key: "\"x\"".into(),
-                    first: None,
-                    lead_ms: 0.0,
-                },
-            )
-            .on(1)
-            .proto(Proto::Ws),
-            rec(
-                ts + 19,
-                Kind::MatchSummary(MatchSummary {
-                    pairs: 10,
-                    won: [7, 2],
-                    ties: 1,
-                    lead_p50_ms: Some(0.5),
-                    lead_p95_ms: Some(3.25),
-                    lead_p99_ms: Some(4.0),
-                    lead_max_ms: Some(9.125),
-                    unmatched: [1, 0],
-                }),
-            ),
-            rec(ts + 20, Kind::MatchSummary(MatchSummary::default())),
-        ];
-        kinds
-    }
-
     #[test]
     fn every_kind_round_trips() {
-        let records = one_of_each_kind();
+        let records = crate::record::samples::one_of_each_kind();
         let names: std::collections::BTreeSet<_> = records.iter().map(|r| r.kind.name()).collect();
         // Every kind the writer knows is covered (adding a kind without a case here fails).
-        assert_eq!(names.len(), crate::store::KIND_NAMES.len(), "{names:?}");
+        assert_eq!(names.len(), crate::record::kinds::KINDS.len(), "{names:?}");
         for r in records {
             let line = r.to_json_line();
             let back = Record::from_json_line(&line).unwrap_or_else(|e| panic!("{line}: {e}"));

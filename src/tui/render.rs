@@ -35,8 +35,9 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Sparkline, Table};
 
 use crate::protocol::ws::close_code_meaning;
+use crate::record::kinds::KINDS;
 use crate::record::{Dir, Kind, Payload, Proto, Record};
-use crate::store::{ConnState, Entry, KIND_NAMES, Matching, Store, StreamState, StreamStats};
+use crate::store::{ConnState, Entry, Matching, Store, StreamState, StreamStats};
 
 use super::keymap::{KEY_TABLE, KeyRow};
 use super::theme::Theme;
@@ -327,9 +328,9 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
         line1.push(v(format!("{o:.1}%")));
     }
     // Counts by kind last: on a narrow pane they are the first thing to be cut.
-    for (name, n) in KIND_NAMES.iter().zip(st.by_kind) {
+    for (kind, n) in KINDS.iter().zip(st.by_kind) {
         if n > 0 {
-            line1.push(m(&format!("  {name} ")));
+            line1.push(m(&format!("  {} ", kind.name)));
             line1.push(v(n.to_string()));
         }
     }

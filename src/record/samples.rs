@@ -1,0 +1,218 @@
+//! Test fixtures: one record of every kind, shared by the reader's, the kinds table's and the
+//! schema's tests so that each covers the same variants with the same values.
+
+use crate::record::{DataOpcode, Dir, Kind, MatchSummary, Payload, Proto, Record, Side};
+use crate::testkit::{comment, event, rec};
+
+/// One record of every kind, with the fields each can carry, values chosen to survive the
+/// writer's three-decimal milliseconds.
+pub(crate) fn one_of_each_kind() -> Vec<Record> {
+    let traffic = |r: Record, dir: Dir| r.traffic(42, 7, 12.345).dir(dir).read(9);
+    let ts = 1_795_603_464_898_574;
+    let open = Kind::Open {
+        status: 200,
+        headers: vec![
+            ("zeta".into(), "1".into()),
+            ("content-type".into(), "text/event-stream".into()),
+            ("alpha".into(), "a, b".into()),
+        ],
+        handshake_ms: 1.952,
+    };
+    let kinds = vec![
+        rec(ts, open).wire(142).read(1),
+        traffic(
+            event(ts + 1, "{\"seq\":1}\nline \"2\"")
+                .named("tick")
+                .id("1")
+                .retry(2000),
+            Dir::In,
+        ),
+        traffic(event(ts + 2, ""), Dir::In),
+        traffic(comment(ts + 3, "heartbeat"), Dir::In),
+        traffic(
+            rec(
+                ts + 4,
+                Kind::Message {
+                    opcode: DataOpcode::Text,
+                    data: Payload::Text("héllo".into()),
+                    frames: 3,
+                    compressed: true,
+                },
+            )
+            .on(1),
+            Dir::In,
+        ),
+        traffic(
+            rec(
+                ts + 5,
+                Kind::Message {
+                    opcode: DataOpcode::Binary,
+                    data: Payload::Binary(vec![0, 159, 255]),
+                    frames: 1,
+                    compressed: false,
+                },
+            )
+            .on(1),
+            Dir::Out,
+        ),
+        traffic(
+            rec(
+                ts + 6,
+                Kind::Ping {
+                    data: Payload::Binary(vec![0, 0, 0, 1]),
+                },
+            )
+            .on(1),
+            Dir::In,
+        ),
+        traffic(
+            rec(
+                ts + 7,
+                Kind::Pong {
+                    data: Payload::Text("streamscope-1".into()),
+                    rtt_ms: Some(0.501),
+                },
+            )
+            .on(1),
+            Dir::In,
+        ),
+        traffic(
+            rec(
+                ts + 8,
+                Kind::Pong {
+                    data: Payload::Text(String::new()),
+                    rtt_ms: None,
+                },
+            )
+            .on(1),
+            Dir::Out,
+        ),
+        traffic(
+            rec(
+                ts + 9,
+                Kind::Close {
+                    code: Some(1000),
+                    reason: "done".into(),
+                    by: Side::Server,
+                },
+            )
+            .on(1),
+            Dir::In,
+        ),
+        rec(
+            ts + 10,
+            Kind::Close {
+                code: None,
+                reason: String::new(),
+                by: Side::Client,
+            },
+        )
+        .on(1),
+        rec(
+            ts + 11,
+            Kind::Reconnect {
+                attempt: 2,
+                delay_ms: 3000,
+                last_event_id: Some("41".into()),
+                reason: "server closed".into(),
+                retry_ms: Some(3000),
+            },
+        ),
+        rec(
+            ts + 11,
+            Kind::IdGap {
+                expected: 42,
+                got: 45,
+                missing: 3,
+                repeated: 0,
+                count: 1,
+            },
+        ),
+        rec(
+            ts + 11,
+            Kind::Lint {
+                rule: "utf8-split-across-frames".into(),
+                message: "a frame boundary cut a UTF-8 sequence".into(),
+            },
+        )
+        .on(1)
+        .proto(Proto::Ws),
+        rec(
+            ts + 12,
+            Kind::Reconnect {
+                attempt: 1,
+                delay_ms: 0,
+                last_event_id: None,
+                reason: "x".into(),
+                retry_ms: None,
+            },
+        ),
+        rec(
+            ts + 13,
+            Kind::Gap {
+                gap_ms: 2000.5,
+                threshold_ms: 2000.0,
+            },
+        ),
+        rec(
+            ts + 14,
+            Kind::Error {
+                message: "HTTP 500".into(),
+                status: Some(500),
+                close_code: None,
+            },
+        ),
+        rec(
+            ts + 15,
+            Kind::Error {
+                message: "bad frame".into(),
+                status: None,
+                close_code: Some(1002),
+            },
+        )
+        .on(1)
+        .proto(Proto::Ws),
+        rec(
+            ts + 16,
+            Kind::End {
+                reason: "count reached".into(),
+                failed: false,
+            },
+        ),
+        rec(
+            ts + 17,
+            Kind::Match {
+                key: "42".into(),
+                first: Some(0),
+                lead_ms: 0.25,
+            },
+        )
+        .on(1)
+        .proto(Proto::Ws),
+        rec(
+            ts + 18,
+            Kind::Match {
+                key: "\"x\"".into(),
+                first: None,
+                lead_ms: 0.0,
+            },
+        )
+        .on(1)
+        .proto(Proto::Ws),
+        rec(
+            ts + 19,
+            Kind::MatchSummary(MatchSummary {
+                pairs: 10,
+                won: [7, 2],
+                ties: 1,
+                lead_p50_ms: Some(0.5),
+                lead_p95_ms: Some(3.25),
+                lead_p99_ms: Some(4.0),
+                lead_max_ms: Some(9.125),
+                unmatched: [1, 0],
+            }),
+        ),
+        rec(ts + 20, Kind::MatchSummary(MatchSummary::default())),
+    ];
+    kinds
+}
