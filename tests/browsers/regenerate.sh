@@ -5,7 +5,8 @@
 #   2. make-expect.mjs writes each HAR's *.expect.json from the browser's own events (CDP, page JS);
 #   3. devtools-har-model.mjs checks the DevTools formulas of docs/recording.md against the HARs;
 #   4. only when all of that worked are the files in tests/data/har/ replaced;
-#   5. compare.mjs lists what the importer still differs in (target/har-compare/DISCREPANCIES.md).
+#   5. compare.mjs lists what the importer still differs in (target/har-compare/DISCREPANCIES.md);
+#   6. check-export.mjs loads HARs written by `streamscope --har` into the real DevTools.
 # Then `cargo test --test har_browsers` decides.
 #
 # Needs: the Debian packages chromium and firefox-esr, node 20 and npm; `npm ci` installs the
@@ -46,4 +47,5 @@ mkdir -p "$OUT"
 (cd "$OUT" && rm -f -- *.har *.expect.json *.cdp.json firefox.page.json sources.json devtools-har-model.txt)
 cp "$STAGE"/* "$OUT"/
 node compare.mjs --bin "$BIN" --dir "$OUT"
+node check-export.mjs --bin "$BIN"
 echo "fixtures in $OUT; now: cargo test --test har_browsers"
