@@ -161,27 +161,35 @@ impl Stream {
             },
         );
         open.wire_bytes = e["response"]["headersSize"].as_u64().filter(|n| *n > 0);
-        let carried = e[LINTS_FIELD]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|l| {
-                let ts = time_of(l).ok()?;
-                let rule = l["rule"].as_str()?.to_owned();
-                let message = l["message"].as_str().unwrap_or("").to_owned();
-                Some(Record::new(ts, index, proto, Kind::Lint { rule, message }))
-            })
-            .collect();
         Stream {
             index,
             proto,
             open,
             notes: Vec::new(),
             records: Vec::new(),
-            carried,
+            carried: Vec::new(),
             end_ts: open_ts,
             end_reason: "end of HAR entry".to_owned(),
             early_because: "the HAR's times put them there",
+        }
+    }
+
+    /// The lints streamscope's export keeps in [`LINTS_FIELD`].
+    fn carry_lints(&mut self, e: &Value) {
+        for (i, l) in e[LINTS_FIELD].as_array().into_iter().flatten().enumerate() {
+            let rule = l["rule"].as_str().ok_or_else(|| "no rule".to_owned());
+            match (time_of(l), rule) {
+                (Ok(ts), Ok(rule)) => self.carried.push(Record::new(
+                    ts,
+                    self.index,
+                    self.proto,
+                    Kind::Lint {
+                        rule: rule.to_owned(),
+                        message: l["message"].as_str().unwrap_or("").to_owned(),
+                    },
+                )),
+                (Err(err), _) | (_, Err(err)) => self.error(format!("{LINTS_FIELD}[{i}]: {err}")),
+            }
         }
     }
 
@@ -377,13 +385,15 @@ fn import_entry(e: &Value, index: usize, proto: Proto) -> Result<Stream, String>
         .as_f64()
         .filter(|h| h.is_finite() && *h >= 0.0)
         .map(ms_to_us);
-    Ok(match proto {
+    let mut stream = match proto {
         Proto::Ws => match e.get("_webSocketMessages") {
             Some(messages) => devtools_ws(e, messages, index, started, &t, handshake_us),
             None => handshake_only_ws(e, index, started, &t),
         },
         Proto::Sse => sse(e, index, started, &t, handshake_us),
-    })
+    };
+    stream.carry_lints(e);
+    Ok(stream)
 }
 
 fn handshake_ms(us: i64) -> f64 {
@@ -1052,6 +1062,23 @@ mod tests {
         assert_eq!(kinds(&l.records), ["open", "message", "end"]);
         assert_eq!(l.records[0].ts_us, T0 + 2250);
         assert_eq!(l.records[1].gap_ms, Some(97.75));
+    }
+
+    #[test]
+    fn streamscope_s_lints_come_back_and_a_bad_one_is_an_error_record() {
+        let mut e = ws_entry("2026-11-30T22:47:17.000Z", 1.0, 5.0, json!([]));
+        e[LINTS_FIELD] = json!([
+            {"time": 1_796_078_837.001, "rule": "har-incomplete", "message": "about the entry"},
+            {"time": 1_796_078_837.003, "rule": "buffered-burst", "message": "later"},
+            {"time": 1_796_078_837.004, "message": "no rule"},
+        ]);
+        let l = import(&har(&json!([e]))).expect("import");
+        // The bad one where it was found (after the open), the lints at their times.
+        assert_eq!(kinds(&l.records), ["open", "lint", "error", "lint", "end"]);
+        assert_eq!(l.records[3].ts_us, T0 + 3000);
+        assert!(
+            matches!(&l.records[2].kind, Kind::Error { message, .. } if message == "_lints[2]: no rule")
+        );
     }
 
     #[test]
