@@ -132,7 +132,7 @@ pub async fn replay(args: &ReplayArgs) -> u8 {
     };
     if loaded.bad_lines > 0 {
         eprintln!(
-            "streamscope: {} line(s) of {} could not be read; they are error records in the replay",
+            "streamscope: {} line(s) or HAR entries of {} could not be read; they are error records in the replay",
             loaded.bad_lines,
             args.file.display()
         );

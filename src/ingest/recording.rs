@@ -202,7 +202,7 @@ pub struct Loaded {
     pub header: Header,
     /// The records in file order; bad lines are `error` records in their place.
     pub records: Vec<Record>,
-    /// How many lines could not be read.
+    /// How many lines (of a recording) or entries (of a HAR) could not be read.
     pub bad_lines: usize,
 }
 
