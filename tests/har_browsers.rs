@@ -161,6 +161,10 @@ fn lint_says(rs: &[&Value], rule: &str, words: &str) -> bool {
 const TRAFFIC: [&str; 4] = ["message", "event", "comment", "error"];
 
 /// What one stream's import is, against its truth; the line of the summary table.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one check per field of the truth, in the order the table prints them"
+)]
 fn check_stream(t: &Value, imp: &Import, page_truth: bool, tol: i64, c: &mut Check) -> String {
     let url = t["url"].as_str().expect("url");
     let method = t["method"].as_str().expect("method");
@@ -659,6 +663,10 @@ const ENTRY_FIELDS: &[&str] = &[
 ];
 
 #[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one check per field a browser reads, side by side with what browsers write"
+)]
 async fn the_export_has_what_devtools_and_firefox_read_as_the_browsers_write_it() {
     let devtools = read_json(&data("har/chromium-devtools-sensitive.har"));
     let firefox = read_json(&data("har/firefox.har"));

@@ -124,7 +124,52 @@ fn payload(raw_data: Option<String>, raw_b64: Option<String>) -> Result<Payload,
     }
 }
 
-fn raw_to_record(raw: Raw) -> Result<Record, String> {
+fn message_kind(raw: Raw) -> Result<Kind, String> {
+    let k = raw.kind.as_str();
+    let opcode = match need(raw.opcode, k, "opcode")?.as_str() {
+        "text" => DataOpcode::Text,
+        "binary" => DataOpcode::Binary,
+        other => return Err(format!("unknown opcode '{other}'")),
+    };
+    if raw.data.is_none() && raw.data_base64.is_none() {
+        return Err("message record lacks `data` or `data_base64`".to_owned());
+    }
+    Ok(Kind::Message {
+        opcode,
+        data: payload(raw.data, raw.data_base64)?,
+        frames: need(raw.frames, k, "frames")?,
+        compressed: need(raw.compressed, k, "compressed")?,
+    })
+}
+
+fn close_kind(raw: Raw) -> Result<Kind, String> {
+    let k = raw.kind.as_str();
+    Ok(Kind::Close {
+        code: raw.code,
+        reason: need(raw.reason, k, "reason")?,
+        by: match need(raw.by, k, "by")?.as_str() {
+            "server" => Side::Server,
+            "client" => Side::Client,
+            other => return Err(format!("unknown close side '{other}'")),
+        },
+    })
+}
+
+fn match_summary_kind(raw: &Raw) -> Result<Kind, String> {
+    let k = raw.kind.as_str();
+    Ok(Kind::MatchSummary(MatchSummary {
+        pairs: need(raw.pairs, k, "pairs")?,
+        won: need(raw.won, k, "won")?,
+        ties: need(raw.ties, k, "ties")?,
+        lead_p50_ms: raw.lead_p50_ms,
+        lead_p95_ms: raw.lead_p95_ms,
+        lead_p99_ms: raw.lead_p99_ms,
+        lead_max_ms: raw.lead_max_ms,
+        unmatched: need(raw.unmatched, k, "unmatched")?,
+    }))
+}
+
+fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
     let ts_us = parse_ts(&raw.ts)?;
     let proto = match raw.proto.as_str() {
         "sse" => Proto::Sse,
@@ -139,8 +184,11 @@ fn raw_to_record(raw: Raw) -> Result<Record, String> {
     };
     let tag =
         KindTag::from_name(&raw.kind).ok_or_else(|| format!("unknown kind '{}'", raw.kind))?;
-    let k = raw.kind.as_str();
-    let mut gap_ms = raw.gap_ms;
+    let (stream, wire_bytes, payload_bytes, read) =
+        (raw.stream, raw.wire_bytes, raw.payload_bytes, raw.read);
+    let mut gap_ms = raw.gap_ms.take();
+    let k = raw.kind.clone();
+    let k = k.as_str();
     // No catch-all arm: a kind added to the table is a compile error here until it can be read.
     let kind = match tag {
         KindTag::Open => Kind::Open {
@@ -157,22 +205,7 @@ fn raw_to_record(raw: Raw) -> Result<Record, String> {
         KindTag::Comment => Kind::Comment {
             text: need(raw.text, k, "text")?,
         },
-        KindTag::Message => {
-            let opcode = match need(raw.opcode, k, "opcode")?.as_str() {
-                "text" => DataOpcode::Text,
-                "binary" => DataOpcode::Binary,
-                other => return Err(format!("unknown opcode '{other}'")),
-            };
-            if raw.data.is_none() && raw.data_base64.is_none() {
-                return Err("message record lacks `data` or `data_base64`".to_owned());
-            }
-            Kind::Message {
-                opcode,
-                data: payload(raw.data, raw.data_base64)?,
-                frames: need(raw.frames, k, "frames")?,
-                compressed: need(raw.compressed, k, "compressed")?,
-            }
-        }
+        KindTag::Message => message_kind(raw)?,
         KindTag::Ping => Kind::Ping {
             data: payload(raw.data, raw.data_base64)?,
         },
@@ -180,15 +213,7 @@ fn raw_to_record(raw: Raw) -> Result<Record, String> {
             data: payload(raw.data, raw.data_base64)?,
             rtt_ms: raw.rtt_ms,
         },
-        KindTag::Close => Kind::Close {
-            code: raw.code,
-            reason: need(raw.reason, k, "reason")?,
-            by: match need(raw.by, k, "by")?.as_str() {
-                "server" => Side::Server,
-                "client" => Side::Client,
-                other => return Err(format!("unknown close side '{other}'")),
-            },
-        },
+        KindTag::Close => close_kind(raw)?,
         KindTag::Reconnect => Kind::Reconnect {
             attempt: need(raw.attempt, k, "attempt")?,
             delay_ms: need(raw.delay_ms, k, "delay_ms")?,
@@ -226,26 +251,17 @@ fn raw_to_record(raw: Raw) -> Result<Record, String> {
             first: raw.first,
             lead_ms: need(raw.lead_ms, k, "lead_ms")?,
         },
-        KindTag::MatchSummary => Kind::MatchSummary(MatchSummary {
-            pairs: need(raw.pairs, k, "pairs")?,
-            won: need(raw.won, k, "won")?,
-            ties: need(raw.ties, k, "ties")?,
-            lead_p50_ms: raw.lead_p50_ms,
-            lead_p95_ms: raw.lead_p95_ms,
-            lead_p99_ms: raw.lead_p99_ms,
-            lead_max_ms: raw.lead_max_ms,
-            unmatched: need(raw.unmatched, k, "unmatched")?,
-        }),
+        KindTag::MatchSummary => match_summary_kind(&raw)?,
     };
     Ok(Record {
         ts_us,
-        stream: raw.stream,
+        stream,
         proto,
         dir,
-        wire_bytes: raw.wire_bytes,
-        payload_bytes: raw.payload_bytes,
+        wire_bytes,
+        payload_bytes,
         gap_ms,
-        read: raw.read,
+        read,
         kind,
     })
 }

@@ -6,6 +6,10 @@ use crate::testkit::{comment, event, rec};
 
 /// One record of every kind, with the fields each can carry, values chosen to survive the
 /// writer's three-decimal milliseconds.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one literal record per kind, read best as one list"
+)]
 pub(crate) fn one_of_each_kind() -> Vec<Record> {
     let traffic = |r: Record, dir: Dir| r.traffic(42, 7, 12.345).dir(dir).read(9);
     let ts = 1_795_603_464_898_574;

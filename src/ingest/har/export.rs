@@ -374,6 +374,10 @@ mod tests {
     }
 
     /// What a HAR can hold of a session: both protocols, every frame type, lints, closes.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "a test fixture: one literal session, read best as one list"
+    )]
     fn session() -> Vec<Record> {
         let open = |stream, handshake_ms| Kind::Open {
             status: if stream == 0 { 101 } else { 200 },
