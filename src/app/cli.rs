@@ -184,6 +184,10 @@ pub struct ConnArgs {
     /// WebSocket: do not answer server pings automatically.
     #[arg(long)]
     pub no_auto_pong: bool,
+    /// WebSocket: send every received text or binary message back unchanged, as an echo client
+    /// does (conformance suites such as Autobahn, echo round-trip measurements).
+    #[arg(long)]
+    pub echo: bool,
     /// Sequence number of each event/message at this JSON pointer in its data (e.g. /seq), to
     /// detect lost or repeated records (`id_gap`); without it, numeric SSE ids are used.
     #[arg(long, value_name = "POINTER", value_parser = parse_pointer)]

@@ -75,6 +75,7 @@ impl Plan {
                     max_message: conn.max_message,
                     idle_timeout: conn.idle_timeout,
                     auto_pong: !conn.no_auto_pong,
+                    echo: conn.echo,
                     seq_pointer: conn.seq.clone(),
                 })
             })

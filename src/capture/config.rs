@@ -18,6 +18,10 @@ pub struct Target {
 }
 
 /// Everything a connection task needs to know, decided once from the command line.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "command-line switches are booleans, one per flag"
+)]
 #[derive(Debug, Clone)]
 pub struct StreamConfig {
     /// Index of the URL on the command line.
@@ -65,6 +69,8 @@ pub struct StreamConfig {
     pub idle_timeout: Option<Duration>,
     /// WebSocket: answer server pings.
     pub auto_pong: bool,
+    /// WebSocket: send every received data message back (`--echo`).
+    pub echo: bool,
     /// JSON pointer to a sequence number in each event's or message's data (`--seq`).
     pub seq_pointer: Option<String>,
 }

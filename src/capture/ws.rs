@@ -67,6 +67,8 @@ struct Live<'a> {
     write_timeout: Duration,
     /// Answer server pings (off with `--no-auto-pong`).
     auto_pong: bool,
+    /// Send every received data message back (`--echo`).
+    echo: bool,
 }
 
 /// What reading one batch of items led to.
@@ -204,6 +206,7 @@ impl WsSession {
             closing: false,
             write_timeout: self.cfg.connect_timeout,
             auto_pong: self.cfg.auto_pong,
+            echo: self.cfg.echo,
         };
         // A server that negotiated an extension we never offered may send RSV1 frames; let the
         // decoder report them as compressed rather than fail on the first one.
@@ -390,6 +393,9 @@ impl Live<'_> {
                     wire_bytes,
                 }) => {
                     let payload = data.len() as u64;
+                    // The echo is the message as decoded (one frame, uncompressed, which RFC 6455
+                    // and RFC 7692 both allow for any message), sent after its `in` record.
+                    let echo = (self.echo && !self.closing).then(|| data.clone());
                     self.em.rx(
                         mark,
                         Kind::Message {
@@ -401,6 +407,11 @@ impl Live<'_> {
                         wire_bytes,
                         payload,
                     );
+                    if let Some(data) = echo
+                        && let Err(o) = self.send_data(data).await
+                    {
+                        return Step::Done(o);
+                    }
                     if self.em.count_reached() && !self.closing {
                         self.em.flush();
                         return Step::Done(self.close(1000, "", Outcome::CountReached).await);
@@ -536,6 +547,13 @@ impl Live<'_> {
 
     /// Writes one frame and records it as sent.
     async fn send_frame(&mut self, opcode: u8, payload: &[u8], kind: Kind) -> Result<(), Outcome> {
+        let (stamp, wire_bytes) = self.write_frame(opcode, payload).await?;
+        self.em.tx(stamp, kind, wire_bytes, payload.len() as u64);
+        Ok(())
+    }
+
+    /// Writes one masked frame: when the write began and the frame's size.
+    async fn write_frame(&mut self, opcode: u8, payload: &[u8]) -> Result<(Stamp, u64), Outcome> {
         self.out.clear();
         codec::encode_frame(
             &mut self.out,
@@ -551,11 +569,7 @@ impl Live<'_> {
             self.io.flush().await
         };
         match tokio::time::timeout(self.write_timeout, write).await {
-            Ok(Ok(())) => {
-                self.em
-                    .tx(stamp, kind, self.out.len() as u64, payload.len() as u64);
-                Ok(())
-            }
+            Ok(Ok(())) => Ok((stamp, self.out.len() as u64)),
             Ok(Err(e)) => Err(Failure::retryable(format!("send failed: {e}"))
                 .close_code(1006)
                 .report(self.em)),
@@ -600,18 +614,16 @@ impl Live<'_> {
         } else {
             OP_BINARY
         };
-        let bytes = data.as_bytes().to_vec();
-        self.send_frame(
-            op,
-            &bytes,
-            Kind::Message {
-                opcode,
-                data,
-                frames: 1,
-                compressed: false,
-            },
-        )
-        .await
+        let (stamp, wire_bytes) = self.write_frame(op, data.as_bytes()).await?;
+        let payload = data.len() as u64;
+        let kind = Kind::Message {
+            opcode,
+            data,
+            frames: 1,
+            compressed: false,
+        };
+        self.em.tx(stamp, kind, wire_bytes, payload);
+        Ok(())
     }
 
     /// Starts the closing handshake and waits for the server's Close (or EOF, or the timeout).
