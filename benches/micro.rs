@@ -110,6 +110,43 @@ fn ws_decode_100b_frames(bencher: Bencher) {
         });
 }
 
+/// Large text messages that arrive over many reads (the decoder's streaming path, which checks
+/// UTF-8 as the bytes arrive): 16 messages of 1 MiB of mixed one- and two-byte characters, each
+/// sent as one frame and as 16 fragments of 64 KiB.
+#[divan::bench(args = [1, 16])]
+fn ws_decode_1mib_text(bencher: Bencher, fragments: usize) {
+    let mut text = "streamscope héllo wörld ".repeat(1 << 16);
+    let mut end = 1 << 20;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    let text = text.as_bytes();
+    let mut stream = Vec::new();
+    for _ in 0..16 {
+        let pieces: Vec<&[u8]> = text.chunks(text.len() / fragments).collect();
+        for (i, piece) in pieces.iter().enumerate() {
+            // Text, then continuations.
+            let opcode = u8::from(i == 0);
+            encode_frame(&mut stream, i + 1 == pieces.len(), 0, opcode, None, piece);
+        }
+    }
+    bencher
+        .counter(BytesCount::new(stream.len()))
+        .bench_local(|| {
+            let mut d = Decoder::new(64 * 1024 * 1024);
+            let mut n = 0;
+            for piece in stream.chunks(READ) {
+                d.feed(piece);
+                while let Some(item) = d.next_item() {
+                    black_box(&item);
+                    n += 1;
+                }
+            }
+            n
+        });
+}
+
 // Built here for the same reason as in benches/ui.rs: the unit tests' record builders
 // (src/testkit.rs) exist only under cfg(test).
 fn sse_record() -> Record {
