@@ -235,12 +235,13 @@ def report(outdir, agent, timings, cases, exclude, allow_fail, tungstenite_path,
             v = verdict(here.get(cid))
             counts_here[v] += 1
             if v != "OK":
-                odd.append(f"{cid} ({v})")
+                odd.append((cid, v))
         line = "tokio-tungstenite, same cases on this machine: " + ", ".join(
             f"{counts_here[k]} {k}" for k in ORDER if counts_here[k]
         )
-        lines += ["", line] + ([f"  not OK: {', '.join(odd)}"] if odd else [])
-        md += ["", line] + ([f"(not OK: {', '.join(odd)})"] if odd else [])
+        odd = ", ".join(grouped(odd, ids))
+        lines += ["", line] + ([f"  not OK: {odd}"] if odd else [])
+        md += ["", line] + ([f"(not OK: {odd})"] if odd else [])
 
     timing_lines = durations(ids, per_case, tung, here)
     if timing_lines:
