@@ -127,7 +127,12 @@ PY
 
 server_pid=""
 client_pid=""
+bg_pid=""
 cleanup() {
+  if [ -n "$bg_pid" ] && kill -0 "$bg_pid" 2>/dev/null; then
+    kill "$bg_pid" 2>/dev/null
+    wait "$bg_pid" 2>/dev/null
+  fi
   if [ -n "$client_pid" ] && kill -0 "$client_pid" 2>/dev/null; then
     kill "$client_pid" 2>/dev/null # timeout(1) passes it on to the client
     wait "$client_pid" 2>/dev/null
@@ -139,6 +144,17 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# Runs a setup command in the background and waits for it: bash runs the INT/TERM trap at once
+# during `wait`, but only after a foreground child ends (and the child would outlive the script).
+waited() {
+  "$@" &
+  bg_pid=$!
+  wait "$bg_pid"
+  local rc=$?
+  bg_pid=""
+  return "$rc"
+}
 
 # run_suite AGENT DIR CMD...: one kosoku run of the selected cases with CMD as the client, the
 # reports in DIR (emptied first), per-case exit status and seconds in DIR/client-timings.tsv.
@@ -231,14 +247,14 @@ run_suite() {
 t_start=$(now)
 if [ ! -x "$VENV/bin/kosoku" ]; then
   log "installing the fuzzing server (tests/interop/setup.sh)"
-  tests/interop/setup.sh || die "tests/interop/setup.sh failed"
+  waited tests/interop/setup.sh || die "tests/interop/setup.sh failed"
 fi
 [ -x "$VENV/bin/kosoku" ] || die "no kosoku in $VENV"
 PY=$VENV/bin/python
 
 if [ "$#" -eq 0 ]; then
   if [ -z "${STREAMSCOPE:-}" ]; then
-    cargo build --release --quiet --bin streamscope || die "cargo build --release failed"
+    waited cargo build --release --quiet --bin streamscope || die "cargo build --release failed"
     STREAMSCOPE=$ROOT/target/release/streamscope
   fi
   set -- "$STREAMSCOPE" --json --echo --no-reconnect '{DEFLATE}' '{URL}'
@@ -252,6 +268,8 @@ log "setup $(secs "$t_start" "$(now)")s"
 run_suite "$AGENT" "$OUTDIR" "$@"
 baseline=""
 if [ "$TUNGSTENITE" = 1 ]; then
+  waited cargo bench --no-run --quiet --bench bare_tungstenite ||
+    die "could not build benches/bare_tungstenite.rs"
   tung=$(cargo bench --no-run --bench bare_tungstenite --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*bare_tungstenite[^"]*\)".*/\1/p' | tail -1)
   [ -x "$tung" ] || die "could not build benches/bare_tungstenite.rs"
