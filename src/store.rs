@@ -368,7 +368,8 @@ impl StreamState {
             | Kind::IdGap { .. }
             | Kind::Lint { .. }
             | Kind::Match { .. }
-            | Kind::MatchSummary(_) => {}
+            | Kind::MatchSummary(_)
+            | Kind::LlmSummary(_) => {}
         }
     }
 }

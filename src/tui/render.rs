@@ -36,7 +36,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Sparkline, Table};
 
 use crate::protocol::ws::close_code_meaning;
 use crate::record::kinds::KINDS;
-use crate::record::{Dir, Kind, Payload, Proto, Record};
+use crate::record::{Dir, Kind, LlmSummary, Payload, Proto, Record};
 use crate::store::{ConnState, Entry, Matching, Store, StreamState, StreamStats};
 
 use super::keymap::{KEY_TABLE, KeyRow};
@@ -832,6 +832,67 @@ impl DetailLines<'_> {
                 self.field("message", message);
             }
             Kind::Match { .. } | Kind::MatchSummary(_) => self.field("pairing", &preview(r)),
+            Kind::LlmSummary(s) => self.llm_fields(s),
+        }
+    }
+
+    /// An `llm_summary`'s figures (its answer text comes after them, as the payload).
+    fn llm_fields(&mut self, s: &LlmSummary) {
+        let ms = |v: Option<f64>| v.map_or("—".to_owned(), fmt_ms);
+        self.field("format", &s.format);
+        self.field("model", s.model.as_deref().unwrap_or("—"));
+        self.field(
+            "complete",
+            if s.complete {
+                "yes"
+            } else {
+                "no: ended before its end marker"
+            },
+        );
+        self.field("finish reason", s.finish_reason.as_deref().unwrap_or("—"));
+        self.field("ttft", &ms(s.ttft_ms));
+        self.field("2nd token", &ms(s.ttst_ms));
+        self.field(
+            "itl",
+            &format!(
+                "p50 {} · p95 {} · p99 {} · max {}",
+                ms(s.itl_p50_ms),
+                ms(s.itl_p95_ms),
+                ms(s.itl_p99_ms),
+                ms(s.itl_max_ms)
+            ),
+        );
+        self.field("tpot", &ms(s.tpot_ms));
+        self.field(
+            "tokens/s",
+            &s.tokens_per_s.map_or("—".to_owned(), |t| format!("{t:.1}")),
+        );
+        if let Some(t) = s.server_tokens_per_s {
+            self.field("server tok/s", &format!("{t:.1}"));
+        }
+        self.field(
+            "output tokens",
+            &format!("{} ({})", s.output_tokens, s.tokens_source.as_str()),
+        );
+        self.field(
+            "input tokens",
+            &s.input_tokens.map_or("—".to_owned(), |n| n.to_string()),
+        );
+        self.field(
+            "chunks",
+            &format!(
+                "{} with output · {} reasoning · {} tool call",
+                s.chunks, s.reasoning_chunks, s.tool_chunks
+            ),
+        );
+        self.field("total", &fmt_ms(s.total_ms));
+        self.field(
+            "stalls",
+            &format!("{} over {}", s.stalls, fmt_ms(s.stall_threshold_ms)),
+        );
+        self.field("errors", &s.errors.to_string());
+        if let Some(e) = &s.error {
+            self.field("first error", e);
         }
     }
 
@@ -859,6 +920,7 @@ fn payload_of(kind: &Kind) -> Option<Cow<'_, Payload>> {
         Kind::Message { data, .. } | Kind::Ping { data } | Kind::Pong { data, .. } => {
             Some(Cow::Borrowed(data))
         }
+        Kind::LlmSummary(s) => Some(Cow::Owned(Payload::Text(s.text.clone()))),
         Kind::Open { .. }
         | Kind::Close { .. }
         | Kind::Reconnect { .. }
@@ -1049,7 +1111,7 @@ fn centered(area: Rect, pct_w: u16, pct_h: u16) -> Rect {
 
 fn proto_style(proto: Proto, theme: &Theme) -> Style {
     match proto {
-        Proto::Sse => theme.sse,
+        Proto::Sse | Proto::Jsonl => theme.sse,
         Proto::Ws => theme.ws,
     }
 }
@@ -1076,6 +1138,8 @@ fn kind_style(r: &Record, theme: &Theme) -> Style {
         | Kind::IdGap { .. }
         | Kind::End { failed: true, .. } => theme.error,
         Kind::End { .. } | Kind::Match { .. } | Kind::MatchSummary(_) => theme.muted,
+        Kind::LlmSummary(s) if s.complete => theme.ok,
+        Kind::LlmSummary(_) => theme.warn,
     }
 }
 
@@ -1217,7 +1281,37 @@ pub fn preview(r: &Record) -> String {
             "{} pairs · won {}/{} · unmatched {}/{}",
             m.pairs, m.won[0], m.won[1], m.unmatched[0], m.unmatched[1]
         ),
+        Kind::LlmSummary(s) => llm_summary_line(s),
     }
+}
+
+/// An `llm_summary` in one line: format and model, how it ended, the timings, the tokens.
+pub fn llm_summary_line(s: &LlmSummary) -> String {
+    let ms = |v: Option<f64>| v.map_or("—".to_owned(), fmt_ms);
+    let mut line = s.format.clone();
+    if let Some(m) = &s.model {
+        line.push(' ');
+        line.push_str(m);
+    }
+    let state = if s.complete { "complete" } else { "incomplete" };
+    let _ = write!(
+        line,
+        " · {state} {} · ttft {} · itl p50 {} p99 {} · {} tok/s · {} tokens ({})",
+        s.finish_reason.as_deref().unwrap_or("—"),
+        ms(s.ttft_ms),
+        ms(s.itl_p50_ms),
+        ms(s.itl_p99_ms),
+        s.tokens_per_s.map_or("—".to_owned(), |t| format!("{t:.1}")),
+        s.output_tokens,
+        s.tokens_source.as_str(),
+    );
+    if s.stalls > 0 {
+        let _ = write!(line, " · {} stalls", s.stalls);
+    }
+    if s.errors > 0 {
+        let _ = write!(line, " · {} errors", s.errors);
+    }
+    line
 }
 
 /// Previews only look at the start of a payload: no more is ever visible in one row.

@@ -565,6 +565,11 @@ pub(crate) fn matches_filter(kind: &Kind, filter: &str) -> bool {
         Kind::Error { message, .. } => message.contains(filter),
         Kind::Lint { rule, message } => rule.contains(filter) || message.contains(filter),
         Kind::Match { key, .. } => key.contains(filter),
+        Kind::LlmSummary(s) => {
+            s.text.contains(filter)
+                || s.model.as_deref().is_some_and(|m| m.contains(filter))
+                || s.error.as_deref().is_some_and(|e| e.contains(filter))
+        }
         Kind::Open { .. } | Kind::Gap { .. } | Kind::IdGap { .. } | Kind::MatchSummary(_) => false,
     }
 }
