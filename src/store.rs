@@ -7,15 +7,22 @@
 //!
 //! Nothing here reads a clock: windowed figures (rate, sparkline, time since heartbeat) take `now_us`
 //! from the caller, which is what keeps the dashboard's snapshots deterministic.
+//!
+//! LLM completions are followed by the same pure tracker the connection task runs
+//! ([`crate::capture::llm::LlmTracker`]), fed the same records, for the live view; once the
+//! completion's `llm_summary` record arrives, that record is what is shown (it is what `--json`
+//! printed).
 
 use std::collections::VecDeque;
 
 use hdrhistogram::Histogram;
 
+use crate::capture::llm::{DEFAULT_STALL, LlmTracker};
 use crate::ingest::matcher::MatchStats;
+use crate::protocol::llm::Mode;
 use crate::record::StreamInfo;
 use crate::record::kinds::{KINDS, KindTag};
-use crate::record::{Kind, MatchSummary, Record, Side};
+use crate::record::{Kind, LlmSummary, MatchSummary, Record, Side};
 
 /// Seconds covered by the rate window and the sparkline.
 pub const RATE_WINDOW_SECS: usize = WINDOW as usize;
@@ -221,6 +228,22 @@ fn unreachable_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, u64::MAX / 2, 2).unwrap_or_else(|_| unreachable!("valid bounds"))
 }
 
+/// A tracker for the stream `info` describes: the stall threshold is its `--heartbeat`, the
+/// format hint its URL's path.
+fn llm_tracker(info: &StreamInfo, mode: Mode) -> LlmTracker {
+    let path = url::Url::parse(&info.display_url).map_or_else(
+        |_| String::new(),
+        |u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        },
+    );
+    let stall = info
+        .heartbeat_ms
+        .map_or(DEFAULT_STALL, std::time::Duration::from_millis);
+    LlmTracker::new(mode, &path, stall)
+}
+
 fn slot_of(sec: i64) -> usize {
     sec.rem_euclid(WINDOW) as usize
 }
@@ -234,18 +257,35 @@ pub struct StreamState {
     pub state: ConnState,
     /// Whole-session statistics.
     pub stats: StreamStats,
+    /// LLM completions on the stream (inactive when it is not one).
+    pub llm: LlmTracker,
+    /// The last completion's `llm_summary` record.
+    pub llm_summary: Option<LlmSummary>,
     ring: VecDeque<Entry>,
     next_seq: u64,
 }
 
 impl StreamState {
     fn new(info: StreamInfo, history: usize) -> Self {
+        let llm = llm_tracker(&info, Mode::Auto);
         StreamState {
             info,
             state: ConnState::Connecting,
             stats: StreamStats::new(),
+            llm,
+            llm_summary: None,
             ring: VecDeque::with_capacity(history.min(4096)),
             next_seq: 0,
+        }
+    }
+
+    /// The LLM completion's figures: its `llm_summary` once it has ended, the live ones before;
+    /// `None` when the stream is no LLM stream.
+    pub fn llm_figures(&self, now_us: i64) -> Option<LlmSummary> {
+        self.llm.format()?;
+        match &self.llm_summary {
+            Some(s) if self.llm.finished() => Some(s.clone()),
+            _ => self.llm.live(now_us),
         }
     }
 
@@ -286,6 +326,17 @@ impl StreamState {
     fn apply(&mut self, rec: Record, history: usize) {
         self.stats.count(&rec);
         self.follow(&rec);
+        if self.llm.active()
+            && matches!(
+                rec.kind,
+                Kind::Open { .. } | Kind::Event { .. } | Kind::LlmSummary(_)
+            )
+        {
+            self.llm.observe(&rec);
+        }
+        if let Kind::LlmSummary(s) = &rec.kind {
+            self.llm_summary = Some((**s).clone());
+        }
         if history == 0 {
             self.next_seq += 1;
             return;
@@ -464,6 +515,14 @@ impl Store {
             history,
             unknown_stream: 0,
             matching: None,
+        }
+    }
+
+    /// How each stream's LLM chunks are read (`--llm`), in stream order; streams not named keep
+    /// `auto`. Call before the first record.
+    pub fn set_llm_modes(&mut self, modes: &[Mode]) {
+        for (s, mode) in self.streams.iter_mut().zip(modes) {
+            s.llm = llm_tracker(&s.info, *mode);
         }
     }
 
