@@ -22,7 +22,7 @@ use crate::ingest::matcher::MatchStats;
 use crate::protocol::llm::Mode;
 use crate::record::StreamInfo;
 use crate::record::kinds::{KINDS, KindTag};
-use crate::record::{Kind, LlmSummary, MatchSummary, Record, Side};
+use crate::record::{Kind, LlmSummary, MatchSummary, Proto, Record, Side};
 
 /// Seconds covered by the rate window and the sparkline.
 pub const RATE_WINDOW_SECS: usize = WINDOW as usize;
@@ -363,6 +363,10 @@ impl StreamState {
             } => {
                 st.handshake_ms = Some(*handshake_ms);
                 st.open_headers.clone_from(headers);
+                // An http(s) stream is SSE or JSON lines, as its response says.
+                if self.info.proto != Proto::Ws {
+                    self.info.proto = rec.proto;
+                }
                 self.state = ConnState::Open {
                     since_us: rec.ts_us,
                     status: *status,

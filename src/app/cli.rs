@@ -89,6 +89,10 @@ pub struct DemoArgs {
     /// Interval of the demo feed.
     #[arg(long, value_parser = parse_duration, default_value = "250ms")]
     pub tick: Duration,
+    /// Two mock LLM completions side by side instead (the embedded server's OpenAI and Anthropic
+    /// formats, the same prompt, different timing and a stall): the LLM view and its comparison.
+    #[arg(long)]
+    pub llm: bool,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,

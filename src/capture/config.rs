@@ -9,7 +9,7 @@ use crate::capture::net::tls::TlsSettings;
 use crate::record::{Proto, StreamInfo};
 
 /// Characters of the request line shown in a pane's header.
-const REQUEST_SUMMARY_WIDTH: usize = 48;
+const REQUEST_SUMMARY_WIDTH: usize = 40;
 
 /// A URL the user asked to watch, with its protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]

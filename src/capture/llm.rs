@@ -318,8 +318,9 @@ impl LlmTracker {
             Some(f) => f,
             None => {
                 let found = llm::sniff(event, data).or_else(|| {
-                    // An error or a ping first: the path says what it is, if it says anything.
-                    self.hint.filter(|_| data.trim_start().starts_with('{'))
+                    // An error or a ping first: the path (or the Content-Type) says what it is,
+                    // if it says anything.
+                    self.hint.filter(|_| llm::is_error_or_ping(event, data))
                 });
                 match found {
                     Some(f) => {

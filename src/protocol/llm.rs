@@ -175,6 +175,7 @@ struct Probe<'a> {
     token: Option<IgnoredAny>,
     content: Option<IgnoredAny>,
     stop: Option<IgnoredAny>,
+    error: Option<IgnoredAny>,
 }
 
 /// Anthropic's event types.
@@ -227,6 +228,19 @@ pub fn sniff(event_type: &str, data: &str) -> Option<Format> {
     } else {
         None
     }
+}
+
+/// True when a chunk is an error or a keep-alive in any format (`{"error": ..}`, `type` `error` or
+/// `ping`): it says nothing of the format, but on a stream whose URL or Content-Type says one, it
+/// is that format's first chunk.
+pub fn is_error_or_ping(event_type: &str, data: &str) -> bool {
+    if matches!(event_type, "error" | "ping") {
+        return true;
+    }
+    let data = data.trim();
+    data.starts_with('{')
+        && serde_json::from_str::<Probe<'_>>(data)
+            .is_ok_and(|p| p.error.is_some() || matches!(p.kind.as_deref(), Some("error" | "ping")))
 }
 
 /// Reads one chunk as `format`. `event_type` is the SSE event type (`message` when unnamed). An
@@ -1231,6 +1245,15 @@ mod tests {
         assert_eq!(sniff("tick", r#"{"seq":1,"price":101.5}"#), None);
         assert_eq!(sniff("message", "hello"), None);
         assert_eq!(sniff("message", "{not json"), None);
+        // Errors and pings are nobody's in particular: the URL or Content-Type decides.
+        assert!(is_error_or_ping("error", "{}"));
+        assert!(is_error_or_ping(
+            "message",
+            r#"{"error":"model not found"}"#
+        ));
+        assert!(is_error_or_ping("message", r#"{"type": "ping"}"#));
+        assert!(!is_error_or_ping("message", r#"{"status":"start"}"#));
+        assert!(!is_error_or_ping("message", "[DONE]"));
         let err = parse(Format::OpenAi, "message", "{\"choices\": [").expect_err("cut JSON");
         assert!(err.starts_with("not a openai chunk: "), "{err}");
         assert_eq!(

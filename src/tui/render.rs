@@ -177,11 +177,16 @@ fn draw_pane(
     let mut title = vec![
         Span::styled(format!(" #{} ", s.info.index), theme.header),
         Span::styled(s.info.proto.as_str().to_uppercase(), proto_style),
-        Span::styled(format!(" {} ", s.info.display_url), theme.header),
     ];
+    // The request before the URL: on a narrow pane the URL is what gets cut, and two completions
+    // side by side are told apart by their model and prompt.
     if let Some(request) = &s.info.request {
-        title.push(Span::styled(format!("{request} "), theme.accent));
+        title.push(Span::styled(format!(" {request}"), theme.accent));
     }
+    title.push(Span::styled(
+        format!(" {} ", s.info.display_url),
+        theme.header,
+    ));
     if s.info.insecure {
         title.push(Span::styled("INSECURE ", theme.warn));
     }
