@@ -1,5 +1,5 @@
 //! streamscope's LLM reading against an OpenAI- and Anthropic-compatible server it did not write:
-//! fakellm 0.3.5 (FastAPI, pinned in `tests/interop/requirements.txt`), served by uvicorn on port
+//! fakellm 0.3.5 (a `FastAPI` app, pinned in `tests/interop/requirements.txt`), served by uvicorn on port
 //! 0 through `tests/interop/asgi_port0.py`, with the rules of `tests/interop/fakellm.yaml`. Its own
 //! request counter (`/_fakellm/stats`) says how many completions streamscope asked for.
 

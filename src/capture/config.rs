@@ -22,6 +22,10 @@ pub struct Target {
 
 /// Everything a connection task needs to know, decided once from the command line.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "command-line switches are booleans, one per flag"
+)]
 pub struct StreamConfig {
     /// Index of the URL on the command line.
     pub index: usize,

@@ -174,10 +174,10 @@ impl Completion {
             push_capped(&mut self.reasoning, &c.reasoning);
             push_capped(&mut self.tool, &c.tool);
         }
-        if let Some(m) = c.model {
-            if self.model.as_deref() != Some(m.as_ref()) {
-                self.model = Some(m.into_owned());
-            }
+        if let Some(m) = c.model
+            && self.model.as_deref() != Some(m.as_ref())
+        {
+            self.model = Some(m.into_owned());
         }
         if let Some(f) = c.finish {
             self.finish = Some(f.into_owned());
@@ -314,26 +314,20 @@ impl LlmTracker {
 
     fn event(&mut self, ts_us: i64, event: &str, data: &str) -> Observed {
         let mut seen = Observed::default();
-        let format = match self.format {
-            Some(f) => f,
-            None => {
-                let found = llm::sniff(event, data).or_else(|| {
-                    // An error or a ping first: the path (or the Content-Type) says what it is,
-                    // if it says anything.
-                    self.hint.filter(|_| llm::is_error_or_ping(event, data))
-                });
-                match found {
-                    Some(f) => {
-                        self.format = Some(f);
-                        seen.detected = Some(f);
-                        f
-                    }
-                    None => {
-                        self.sniff_left = self.sniff_left.saturating_sub(1);
-                        return seen;
-                    }
-                }
-            }
+        let format = if let Some(f) = self.format {
+            f
+        } else {
+            // An error or a ping first: the path (or the Content-Type) says what it is, if it
+            // says anything.
+            let found = llm::sniff(event, data)
+                .or_else(|| self.hint.filter(|_| llm::is_error_or_ping(event, data)));
+            let Some(f) = found else {
+                self.sniff_left = self.sniff_left.saturating_sub(1);
+                return seen;
+            };
+            self.format = Some(f);
+            seen.detected = Some(f);
+            f
         };
         if self.current.is_none() || self.finished {
             // Records without an `open` before them (a capture cut at the start): the first chunk
@@ -380,6 +374,10 @@ impl LlmTracker {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::float_cmp,
+    reason = "the figures come from whole microseconds: they are exact, and compared exactly"
+)]
 mod tests {
     use super::*;
     use crate::record::Kind;
@@ -546,6 +544,111 @@ mod tests {
         assert_eq!(s.text, "Yes");
         assert_eq!(s.errors, 1);
         assert_eq!(t.current().map(|c| c.reasoning.as_str()), Some("hm"));
+    }
+
+    /// Every format on the same script, timed exactly: the request starts at T0 (open at +10 ms
+    /// with a 10 ms handshake), output at +100, +130 and +190 ms, the end at +200 ms.
+    #[test]
+    fn every_format_gives_the_same_exact_figures_for_the_same_timing() {
+        let ms = |m: i64| T0 + m * 1000;
+        let scripts: [(Format, &str, [(&str, String); 5]); 5] = [
+            (
+                Format::OpenAi,
+                "/v1/chat/completions",
+                [
+                    ("message", delta("a")),
+                    ("message", delta("b")),
+                    ("message", delta("c")),
+                    ("message", r#"{"choices":[{"index":0,"delta":{},"finish_reason":"length"}],"usage":{"prompt_tokens":4,"completion_tokens":3}}"#.into()),
+                    ("message", "[DONE]".into()),
+                ],
+            ),
+            (
+                Format::Responses,
+                "/v1/responses",
+                [
+                    ("response.output_text.delta", r#"{"type":"response.output_text.delta","delta":"a","sequence_number":1}"#.into()),
+                    ("response.output_text.delta", r#"{"type":"response.output_text.delta","delta":"b","sequence_number":2}"#.into()),
+                    ("response.output_text.delta", r#"{"type":"response.output_text.delta","delta":"c","sequence_number":3}"#.into()),
+                    ("response.output_text.done", r#"{"type":"response.output_text.done","text":"abc","sequence_number":4}"#.into()),
+                    ("response.incomplete", r#"{"type":"response.incomplete","response":{"status":"incomplete","incomplete_details":{"reason":"length"},"usage":{"input_tokens":4,"output_tokens":3}},"sequence_number":5}"#.into()),
+                ],
+            ),
+            (
+                Format::Anthropic,
+                "/v1/messages",
+                [
+                    ("content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"}}"#.into()),
+                    ("content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"b"}}"#.into()),
+                    ("content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"c"}}"#.into()),
+                    ("message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"length"},"usage":{"input_tokens":4,"output_tokens":3}}"#.into()),
+                    ("message_stop", r#"{"type":"message_stop"}"#.into()),
+                ],
+            ),
+            (
+                Format::Gemini,
+                "/v1beta/models/g:streamGenerateContent",
+                [
+                    ("message", r#"{"candidates":[{"content":{"parts":[{"text":"a"}]},"index":0}]}"#.into()),
+                    ("message", r#"{"candidates":[{"content":{"parts":[{"text":"b"}]},"index":0}]}"#.into()),
+                    ("message", r#"{"candidates":[{"content":{"parts":[{"text":"c"}]},"index":0}]}"#.into()),
+                    ("message", r#"{"candidates":[{"content":{"parts":[{"text":""}]},"finishReason":"length","index":0}],"usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":3}}"#.into()),
+                    ("message", r#"{"candidates":[],"usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":3}}"#.into()),
+                ],
+            ),
+            (
+                Format::Ollama,
+                "/api/chat",
+                [
+                    ("message", r#"{"model":"m1","message":{"content":"a"},"done":false}"#.into()),
+                    ("message", r#"{"model":"m1","message":{"content":"b"},"done":false}"#.into()),
+                    ("message", r#"{"model":"m1","message":{"content":"c"},"done":false}"#.into()),
+                    ("message", r#"{"model":"m1","message":{"content":""},"done":false}"#.into()),
+                    ("message", r#"{"model":"m1","message":{"content":""},"done":true,"done_reason":"length","prompt_eval_count":4,"eval_count":3,"eval_duration":90000000}"#.into()),
+                ],
+            ),
+        ];
+        for (format, path, chunks) in scripts {
+            let mut t = LlmTracker::new(Mode::Auto, path, Duration::from_millis(50));
+            t.observe(&open(ms(10), 10.0, "text/event-stream"));
+            for ((name, data), at) in chunks.iter().zip([100, 130, 190, 195, 200]) {
+                t.observe(&event(ms(at), data).named(name));
+            }
+            let s = t.finish(ms(250)).expect("a summary");
+            let f = format.as_str();
+            assert_eq!(s.format, f);
+            assert_eq!(s.text, "abc", "{f}");
+            assert_eq!((s.ttft_ms, s.ttst_ms), (Some(100.0), Some(30.0)), "{f}");
+            // Gaps 30 and 60 ms.
+            assert_eq!(
+                (s.itl_p50_ms, s.itl_max_ms),
+                (Some(45.0), Some(60.0)),
+                "{f}"
+            );
+            assert_eq!(s.itl_p95_ms, Some(58.5), "{f}");
+            assert_eq!(s.itl_p99_ms, Some(59.7), "{f}");
+            assert_eq!(
+                (s.output_tokens, s.tokens_source),
+                (3, TokensSource::Usage),
+                "{f}"
+            );
+            assert_eq!(s.input_tokens, Some(4), "{f}");
+            assert_eq!(
+                (s.tpot_ms, s.tokens_per_s),
+                (Some(45.0), Some(1000.0 / 45.0)),
+                "{f}"
+            );
+            assert_eq!(s.finish_reason.as_deref(), Some("length"), "{f}");
+            assert_eq!((s.stalls, s.chunks), (1, 3), "{f}: the 60 ms gap");
+            assert!(s.complete, "{f}");
+            // Gemini has no end marker: its completion ends with the body.
+            let end = if format == Format::Gemini {
+                250.0
+            } else {
+                200.0
+            };
+            assert_eq!(s.total_ms, end, "{f}");
+        }
     }
 
     #[test]

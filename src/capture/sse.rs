@@ -184,20 +184,17 @@ impl SseSession {
         em: &mut Emitter,
         mark: crate::capture::net::tap::ReadMark,
     ) -> bool {
-        match &mut self.lines {
-            Some(p) => {
-                p.feed(data, &mut self.line_items);
-                let lints = p.take_lints();
-                let done = self.emit_lines(em, mark);
-                emit_jsonl_lints(em, mark.stamp, lints);
-                done
-            }
-            None => {
-                self.parser.feed(data, &mut self.items);
-                let done = self.emit_items(em, mark);
-                emit_lints(em, mark.stamp, self.parser.take_lints());
-                done
-            }
+        if let Some(p) = &mut self.lines {
+            p.feed(data, &mut self.line_items);
+            let lints = p.take_lints();
+            let done = self.emit_lines(em, mark);
+            emit_jsonl_lints(em, mark.stamp, lints);
+            done
+        } else {
+            self.parser.feed(data, &mut self.items);
+            let done = self.emit_items(em, mark);
+            emit_lints(em, mark.stamp, self.parser.take_lints());
+            done
         }
     }
 }

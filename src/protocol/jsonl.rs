@@ -225,12 +225,12 @@ impl JsonlParser {
     pub fn finish(&mut self) -> Finished {
         let mut out = Vec::new();
         let partial = std::mem::take(&mut self.partial);
-        if !partial.trim_ascii().is_empty() {
+        if partial.trim_ascii().is_empty() {
+            self.pending += partial.len() as u64;
+        } else {
             self.push_lint(JsonlLint::Unterminated);
             let data = String::from_utf8_lossy(partial.trim_ascii()).into_owned();
             self.emit(data, partial.len() as u64, &mut out);
-        } else {
-            self.pending += partial.len() as u64;
         }
         self.in_text = false;
         Finished {

@@ -11,7 +11,7 @@
 //! | `gemini` | SSE `data:` (`?alt=sse`) | `candidates[].content.parts[].text` (`thought: true` is reasoning, `functionCall`), `finishReason`, `usageMetadata` | none: the body ends |
 //! | `ollama` | NDJSON | `message.content` (`/api/chat`) or `response` (`/api/generate`), `thinking`, `tool_calls` | `"done": true` with `eval_count`, `eval_duration` |
 //!
-//! OpenAI-compatible servers (vLLM, TGI, llama.cpp, LiteLLM, fakellm) speak `openai` on
+//! OpenAI-compatible servers (vLLM, TGI, llama.cpp, `LiteLLM`, fakellm) speak `openai` on
 //! `/v1/chat/completions`; the `openai` reader also takes TGI's native `/generate_stream`
 //! (`token.text`, `details`) and llama.cpp's native `/completion` (`content`, `stop`).
 //!
@@ -19,6 +19,7 @@
 //! escapes), not into a `serde_json::Value`: this runs for every chunk of every stream.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -461,13 +462,15 @@ fn openai(c: OaChunk<'_>) -> Chunk<'_> {
         out.input_tokens = u.prompt_tokens;
         out.output_tokens = u.completion_tokens;
     }
-    match c.token {
-        Some(TgiToken::Text(t)) => append(&mut out.text, t),
-        Some(TgiToken::Object {
+    if let Some(
+        TgiToken::Text(t)
+        | TgiToken::Object {
             text: Some(t),
             special: false,
-        }) => append(&mut out.text, t),
-        _ => {}
+        },
+    ) = c.token
+    {
+        append(&mut out.text, t);
     }
     if let Some(d) = c.details {
         out.finish = d.finish_reason;
@@ -748,6 +751,7 @@ struct GmPart<'a> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[expect(clippy::struct_field_names, reason = "Gemini's field names")]
 struct GmUsage {
     prompt_token_count: Option<u64>,
     candidates_token_count: Option<u64>,
@@ -767,9 +771,7 @@ fn gemini(c: GmChunk<'_>) -> Chunk<'_> {
         for part in cand.content.and_then(|c| c.parts).unwrap_or_default() {
             if let Some(call) = part.function_call {
                 let name = call["name"].as_str().unwrap_or("function");
-                out.tool
-                    .to_mut()
-                    .push_str(&format!("{name} {}", call["args"]));
+                let _ = write!(out.tool.to_mut(), "{name} {}", call["args"]);
             }
             if let Some(t) = part.text {
                 if part.thought {
@@ -840,9 +842,7 @@ fn ollama(c: OlChunk<'_>) -> Chunk<'_> {
             for call in calls {
                 let f = &call["function"];
                 let name = f["name"].as_str().unwrap_or("function");
-                out.tool
-                    .to_mut()
-                    .push_str(&format!("{name} {}", f["arguments"]));
+                let _ = write!(out.tool.to_mut(), "{name} {}", f["arguments"]);
             }
         }
     }

@@ -146,6 +146,7 @@ pub(super) async fn completion(
         block: None,
         sent_answer: 0,
         sent_reasoning: 0,
+        created: now_secs(),
     };
     let (tx, response) = if format == Format::Ollama {
         body::stream("application/x-ndjson")
@@ -197,10 +198,8 @@ async fn run(tx: Sender, script: Script, mut wire: Wire, words: Vec<String>) {
     let total = script.reasoning + script.tokens;
     for i in 0..total {
         let wait = script.wait(i);
-        if !wait.is_zero() || pending.len() >= COALESCE {
-            if !send(&tx, &mut pending).await {
-                return;
-            }
+        if (!wait.is_zero() || pending.len() >= COALESCE) && !send(&tx, &mut pending).await {
+            return;
         }
         if !wait.is_zero() {
             tokio::select! {
@@ -262,6 +261,8 @@ struct Wire {
     block: Option<(&'static str, u64)>,
     sent_answer: u64,
     sent_reasoning: u64,
+    /// OpenAI's `created`: when the completion started, in Unix seconds.
+    created: u64,
 }
 
 fn sse(data: &Value) -> Bytes {
@@ -291,7 +292,7 @@ impl Wire {
         json!({
             "id": "chatcmpl-mock",
             "object": "chat.completion.chunk",
-            "created": now_secs(),
+            "created": self.created,
             "model": self.model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
         })
@@ -374,7 +375,14 @@ impl Wire {
                 } else {
                     "content"
                 };
-                sse(&self.openai_chunk(&json!({ key: text }), None))
+                // Written by hand in OpenAI's key order (a JSON map would sort the keys), and
+                // because a firehose completion (`benches/llm.sh`) must not be slowed by the mock.
+                Bytes::from(format!(
+                    "data: {{\"id\":\"chatcmpl-mock\",\"object\":\"chat.completion.chunk\",\"created\":{},\"model\":{},\"choices\":[{{\"index\":0,\"delta\":{{\"{key}\":{}}},\"finish_reason\":null}}]}}\n\n",
+                    self.created,
+                    Value::from(self.model.as_str()),
+                    Value::from(text),
+                ))
             }
             Format::Responses => {
                 let event = if reasoning {
@@ -560,6 +568,7 @@ mod tests {
             block: None,
             sent_answer: 0,
             sent_reasoning: 0,
+            created: 1_796_000_000,
         }
     }
 
