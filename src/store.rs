@@ -755,6 +755,29 @@ mod tests {
     }
 
     #[test]
+    fn an_http_stream_takes_the_protocol_of_its_response() {
+        let mut store = Store::new(vec![info(0, Proto::Sse)], 10);
+        let open = |proto| {
+            rec(
+                1,
+                Kind::Open {
+                    status: 200,
+                    headers: vec![("content-type".into(), "application/x-ndjson".into())],
+                    handshake_ms: 1.0,
+                },
+            )
+            .proto(proto)
+        };
+        store.apply(open(Proto::Jsonl));
+        assert_eq!(store.streams()[0].info.proto, Proto::Jsonl);
+        store.apply(open(Proto::Sse));
+        assert_eq!(store.streams()[0].info.proto, Proto::Sse);
+        // No LLM figures for a stream that is no LLM completion.
+        store.apply(event(2, r#"{"status":"start"}"#).proto(Proto::Sse));
+        assert_eq!(store.streams()[0].llm_figures(3), None);
+    }
+
+    #[test]
     fn unknown_stream_is_counted() {
         let mut store = Store::new(vec![info(0, Proto::Sse)], 10);
         store.apply(event(0, "hello").traffic(13, 5, 1.0).on(5));

@@ -274,6 +274,10 @@ pub fn parse_pointer(s: &str) -> Result<String, String> {
 
 /// Checks a URL argument: parseable, a supported scheme, a host.
 pub fn parse_target(s: &str) -> Result<Target, String> {
+    if crate::protocol::llm::Mode::parse(s).is_ok() {
+        // `--llm openai`: the value of a flag with an optional value needs `=`.
+        return Err(format!("'{s}' is not a URL (for --llm, write --llm={s})"));
+    }
     let url = Url::parse(s).map_err(|e| format!("'{s}' is not a URL ({e})"))?;
     let proto = match url.scheme() {
         "http" | "https" => Proto::Sse,
@@ -329,6 +333,8 @@ mod tests {
         assert!(err.contains("unsupported scheme 'ftp'"), "{err}");
         let err = parse_target("nonsense").expect_err("nonsense");
         assert!(err.contains("is not a URL"), "{err}");
+        let err = parse_target("anthropic").expect_err("a --llm value");
+        assert!(err.contains("write --llm=anthropic"), "{err}");
     }
 
     #[test]

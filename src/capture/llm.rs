@@ -374,11 +374,12 @@ impl LlmTracker {
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::float_cmp,
-    reason = "the figures come from whole microseconds: they are exact, and compared exactly"
-)]
 mod tests {
+    #![expect(
+        clippy::float_cmp,
+        reason = "the figures come from whole microseconds: they are exact, and compared exactly"
+    )]
+
     use super::*;
     use crate::record::Kind;
     use crate::testkit::{event, rec};

@@ -242,12 +242,12 @@ const COL_SIZE: u16 = 6;
 /// data right after the kind and leaves the sizes out (the detail view and the stats have them).
 const DATA_MIN: u16 = 24;
 
-/// Which columns a record list of a given width shows, and in which order.
+/// Which columns a record list of a given width shows: the narrow ones first (time, gap,
+/// direction, kind), then the sizes when there is room for them and [`DATA_MIN`] columns of data,
+/// then the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ListColumns {
-    /// Sizes before the data (wide lists), or after it.
-    sizes_first: bool,
-    /// Sizes shown at all.
+    /// The wire and payload sizes are shown.
     sizes: bool,
 }
 
@@ -256,32 +256,19 @@ impl ListColumns {
         // Time, gap, direction and kind with their spaces; the sizes are two columns of six.
         let narrow = COL_TIME + COL_GAP + 1 + COL_KIND + 4;
         let sizes = 2 * (COL_SIZE + 1);
-        if width >= narrow + sizes + 1 + DATA_MIN {
-            ListColumns {
-                sizes_first: true,
-                sizes: true,
-            }
-        } else {
-            ListColumns {
-                sizes_first: false,
-                sizes: width.saturating_sub(narrow + sizes) >= DATA_MIN,
-            }
+        ListColumns {
+            sizes: width >= narrow + sizes + 1 + DATA_MIN,
         }
     }
 
-    /// `narrow` (time, gap, direction, kind), `sizes` (wire, payload) and `data` in this layout's
-    /// order.
+    /// `narrow` (time, gap, direction, kind), `sizes` (wire, payload) and `data` as this layout
+    /// shows them.
     fn order<T>(self, narrow: [T; 4], sizes: [T; 2], data: T) -> Vec<T> {
         let mut out: Vec<T> = narrow.into_iter().collect();
-        if self.sizes_first {
+        if self.sizes {
             out.extend(sizes);
-            out.push(data);
-        } else {
-            out.push(data);
-            if self.sizes {
-                out.extend(sizes);
-            }
         }
+        out.push(data);
         out
     }
 
@@ -371,11 +358,7 @@ fn draw_list(
             Constraint::Length(COL_KIND),
         ],
         [Constraint::Length(COL_SIZE), Constraint::Length(COL_SIZE)],
-        if cols.sizes_first {
-            Constraint::Min(0)
-        } else {
-            Constraint::Fill(1)
-        },
+        Constraint::Min(0),
     );
     let table = Table::new(rows, widths).header(header).column_spacing(1);
     frame.render_widget(table, rect);
