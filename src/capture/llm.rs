@@ -547,12 +547,15 @@ mod tests {
         assert_eq!(t.current().map(|c| c.reasoning.as_str()), Some("hm"));
     }
 
+    /// A format, its URL path, and five chunks as (event type, data).
+    type Script<'a> = (Format, &'a str, [(&'a str, String); 5]);
+
     /// Every format on the same script, timed exactly: the request starts at T0 (open at +10 ms
     /// with a 10 ms handshake), output at +100, +130 and +190 ms, the end at +200 ms.
     #[test]
     fn every_format_gives_the_same_exact_figures_for_the_same_timing() {
         let ms = |m: i64| T0 + m * 1000;
-        let scripts: [(Format, &str, [(&str, String); 5]); 5] = [
+        let scripts: [Script<'_>; 5] = [
             (
                 Format::OpenAi,
                 "/v1/chat/completions",
