@@ -71,9 +71,10 @@ async fn fakellm_openai_stream_is_read_and_not_requested_twice() {
         (&s["complete"], &s["finish_reason"]),
         (&true.into(), &"stop".into())
     );
-    // fakellm waits about 10 ms between chunks.
+    // fakellm waits about 10 ms between chunks (on a busy machine some share a read).
     let p50 = s["itl_p50_ms"].as_f64().expect("itl");
-    assert!((5.0..500.0).contains(&p50), "{s}");
+    assert!((0.0..500.0).contains(&p50), "{s}");
+    assert!(s["itl_max_ms"].as_f64().is_some_and(|m| m > 0.0), "{s}");
     assert!(s["ttft_ms"].as_f64().is_some_and(|t| t > 0.0), "{s}");
     // The role chunk, five words, the finish chunk and [DONE].
     assert_eq!(out.kind("event").len(), 8, "{:?}", out.kinds());

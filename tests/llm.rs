@@ -98,7 +98,7 @@ async fn a_post_completion_ends_at_its_end_marker_and_is_not_sent_again() {
         (&2.into(), &"usage".into())
     );
     assert_eq!(s["chunks"], 2);
-    assert!(s["ttst_ms"].as_f64().is_some_and(|t| t >= 15.0), "{s}");
+    assert!(s["ttst_ms"].as_f64().is_some_and(|t| t > 0.0), "{s}");
     let end = out.kind("end")[0];
     assert!(
         end["reason"]
@@ -282,8 +282,11 @@ async fn every_mock_format_gives_its_summary() {
         // The server waited 60 ms before the first token and 10 ms between tokens.
         let ttft = s["ttft_ms"].as_f64().expect("ttft");
         assert!((60.0..2000.0).contains(&ttft), "{format}: ttft {ttft}");
+        // Tokens 10 ms apart: on a busy machine some share a read (a gap of 0), none is late by
+        // half a second.
         let p50 = s["itl_p50_ms"].as_f64().expect("itl");
-        assert!((5.0..500.0).contains(&p50), "{format}: itl p50 {p50}");
+        assert!((0.0..500.0).contains(&p50), "{format}: itl p50 {p50}");
+        assert!(s["itl_max_ms"].as_f64().is_some_and(|m| m > 0.0), "{s}");
         assert!(s["tokens_per_s"].as_f64().is_some_and(|t| t > 1.0), "{s}");
         let events = out.kind("event");
         assert!(events.iter().all(|e| e["proto"] == proto), "{format}");
@@ -321,25 +324,24 @@ async fn in_stream_errors_stalls_and_missing_usage_are_reported() {
         assert_eq!(s["error"], message);
         assert_eq!(s["chunks"], 2);
     }
-    // A 400 ms stall with a 200 ms threshold; no usage: the chunks are the tokens.
+    // A 1.5 s stall with a 500 ms threshold; no usage: the chunks are the tokens. The client sees
+    // the gap between the two reads, which a late token before the stall can shorten on a busy
+    // machine: hence the margins.
     let url = format!(
-        "http://{a}/llm/openai/v1/chat/completions?tokens=5&ttft_ms=0&delay_ms=5&stall_at=3&stall_ms=400&usage=0"
+        "http://{a}/llm/openai/v1/chat/completions?tokens=5&ttft_ms=0&delay_ms=5&stall_at=3&stall_ms=1500&usage=0"
     );
-    let out = run(&["--json", "--heartbeat", "200ms", "-X", "POST", &url]).await;
+    let out = run(&["--json", "--heartbeat", "500ms", "-X", "POST", &url]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let s = summary(&out);
-    assert_eq!(
-        (&s["stalls"], &s["stall_threshold_ms"]),
-        (&1.into(), &200.into()),
-        "{s}"
-    );
-    assert!(s["itl_max_ms"].as_f64().is_some_and(|m| m >= 400.0), "{s}");
+    assert!(s["stalls"].as_u64().is_some_and(|n| n >= 1), "{s}");
+    assert_eq!(s["stall_threshold_ms"], 500, "{s}");
+    assert!(s["itl_max_ms"].as_f64().is_some_and(|m| m >= 1000.0), "{s}");
     assert_eq!(
         (&s["output_tokens"], &s["tokens_source"]),
         (&5.into(), &"chunks".into())
     );
     // The stall is also a heartbeat gap.
-    assert_eq!(out.kind("gap").len(), 1, "{:?}", out.kinds());
+    assert!(!out.kind("gap").is_empty(), "{:?}", out.kinds());
 }
 
 #[tokio::test]
@@ -402,7 +404,13 @@ async fn an_ndjson_body_is_a_jsonl_stream_with_gaps_and_exact_bytes() {
         .map(|e| e["wire_bytes"].as_u64().unwrap_or(0))
         .sum();
     assert_eq!(wire, body_len as u64, "every body byte is some line's");
-    assert!(events[1]["gap_ms"].as_f64().is_some_and(|g| g >= 10.0));
+    // The second line was completed by a later read than the first.
+    assert!(
+        events[1]["gap_ms"].as_f64().is_some_and(|g| g > 0.0),
+        "{:?}",
+        events[1]
+    );
+    assert_ne!(events[0]["read"], events[1]["read"]);
     let rules: Vec<&str> = out
         .kind("lint")
         .iter()
@@ -543,4 +551,28 @@ async fn two_urls_get_their_own_body_and_summary() {
         "{}",
         bad.stderr
     );
+}
+
+#[tokio::test]
+async fn events_after_the_end_marker_are_reported_once() {
+    let mut parts = completion_parts();
+    parts.push(chunk("late"));
+    parts.push(chunk("later"));
+    let srv = scripted(SSE_HEAD, parts, Duration::ZERO).await;
+    let out = run(&[
+        "--json",
+        "-X",
+        "POST",
+        &srv.url("http", "/v1/chat/completions"),
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lints: Vec<&Value> = out
+        .kind("lint")
+        .into_iter()
+        .filter(|l| l["rule"] == "after-end-marker")
+        .collect();
+    assert_eq!(lints.len(), 1, "{:?}", out.kinds());
+    // The completion was over at [DONE]: what came after is not in its answer.
+    assert_eq!(summary(&out)["text"], "Hello");
 }

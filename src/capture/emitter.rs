@@ -44,6 +44,8 @@ pub struct Emitter {
     llm: LlmTracker,
     /// The current connection delivered its completion's end marker.
     llm_end: bool,
+    /// An event after the end marker has been reported on this connection.
+    llm_after_end: bool,
     /// Unreadable chunks reported on this connection (a few are worth a lint each, not all).
     llm_unreadable: u32,
 }
@@ -95,6 +97,7 @@ impl Emitter {
                 crate::capture::llm::DEFAULT_STALL,
             ),
             llm_end: false,
+            llm_after_end: false,
             llm_unreadable: 0,
         }
     }
@@ -135,11 +138,13 @@ impl Emitter {
     /// unreadable chunks lints; the end marker is remembered. Returns the chunk's sequence number.
     fn follow_llm(&mut self, r: &Record, stamp: Stamp) -> Option<u64> {
         let seen: Observed = self.llm.observe(r);
-        if self.llm_end && matches!(r.kind, Kind::Event { .. }) && !seen.end {
+        if self.llm_end && !self.llm_after_end && matches!(r.kind, Kind::Event { .. }) {
+            // Once per connection: what follows is in the records anyway.
+            self.llm_after_end = true;
             self.lint(
                 stamp,
                 "after-end-marker",
-                "an event arrived after the completion's end marker",
+                "an event arrived after the completion's end marker (reported once per connection)",
             );
         }
         self.llm_end |= seen.end;
@@ -327,6 +332,7 @@ impl Emitter {
         self.gap_raised = false;
         self.seq.new_connection();
         self.llm_end = false;
+        self.llm_after_end = false;
         self.llm_unreadable = 0;
         if self.llm.active() {
             self.llm.observe(&r);

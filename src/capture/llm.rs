@@ -339,6 +339,11 @@ impl LlmTracker {
         let Some(c) = self.current.as_mut() else {
             return seen;
         };
+        if c.end_us.is_some() {
+            // The completion ended with its marker: what a server sends after it is not part of it
+            // (the connection task reports it).
+            return seen;
+        }
         match llm::parse(format, event, data) {
             Ok(chunk) => {
                 seen.end = chunk.end;
