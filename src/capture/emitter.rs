@@ -40,14 +40,30 @@ pub struct Emitter {
     seq_pointer: Option<String>,
     /// The socket read whose records are being collected, for the burst detector.
     burst: BurstWatch,
-    /// LLM completions on this stream (inactive unless the stream is one).
-    llm: LlmTracker,
+    /// LLM completions on this stream.
+    llm: LlmFollow,
+}
+
+/// LLM completions on one stream, and what the current connection has shown of its own.
+#[derive(Debug)]
+struct LlmFollow {
+    /// The tracker (inactive unless the stream is an LLM stream).
+    tracker: LlmTracker,
     /// The current connection delivered its completion's end marker.
-    llm_end: bool,
+    end: bool,
     /// An event after the end marker has been reported on this connection.
-    llm_after_end: bool,
+    after_end: bool,
     /// Unreadable chunks reported on this connection (a few are worth a lint each, not all).
-    llm_unreadable: u32,
+    unreadable: u32,
+}
+
+impl LlmFollow {
+    /// A new connection: nothing of it seen yet.
+    fn new_connection(&mut self) {
+        self.end = false;
+        self.after_end = false;
+        self.unreadable = 0;
+    }
 }
 
 /// Unreadable LLM chunks reported per connection.
@@ -91,20 +107,22 @@ impl Emitter {
             seq: SeqTracker::new(None),
             seq_pointer: None,
             burst: BurstWatch::default(),
-            llm: LlmTracker::new(
-                crate::protocol::llm::Mode::Off,
-                "",
-                crate::capture::llm::DEFAULT_STALL,
-            ),
-            llm_end: false,
-            llm_after_end: false,
-            llm_unreadable: 0,
+            llm: LlmFollow {
+                tracker: LlmTracker::new(
+                    crate::protocol::llm::Mode::Off,
+                    "",
+                    crate::capture::llm::DEFAULT_STALL,
+                ),
+                end: false,
+                after_end: false,
+                unreadable: 0,
+            },
         }
     }
 
     /// Follows LLM completions with `tracker` (`--llm`).
     pub fn set_llm(&mut self, tracker: LlmTracker) {
-        self.llm = tracker;
+        self.llm.tracker = tracker;
     }
 
     /// The protocol of the records from now on: an `http(s)://` stream is SSE or JSON lines,
@@ -116,19 +134,19 @@ impl Emitter {
     /// True once the current connection has delivered an LLM end marker: the completion is
     /// complete and the stream should end (or repeat, with `--reconnect`).
     pub fn llm_completed(&self) -> bool {
-        self.llm_end
+        self.llm.end
     }
 
     /// The LLM format of the stream, once recognised.
     pub fn llm_format(&self) -> Option<crate::protocol::llm::Format> {
-        self.llm.format()
+        self.llm.tracker.format()
     }
 
     /// Ends the LLM completion of the attempt that just ended: its `llm_summary` record, when the
     /// stream is an LLM stream and a completion was in progress.
     pub fn finish_llm(&mut self) {
         let now = Stamp::now();
-        if let Some(summary) = self.llm.finish(now.wall_us) {
+        if let Some(summary) = self.llm.tracker.finish(now.wall_us) {
             let r = self.record(now, Kind::LlmSummary(Box::new(summary)));
             self.batch.push(r);
         }
@@ -137,17 +155,17 @@ impl Emitter {
     /// What the tracker made of a record, acted upon: in-stream errors become `error` records,
     /// unreadable chunks lints; the end marker is remembered. Returns the chunk's sequence number.
     fn follow_llm(&mut self, r: &Record, stamp: Stamp) -> Option<u64> {
-        let seen: Observed = self.llm.observe(r);
-        if self.llm_end && !self.llm_after_end && matches!(r.kind, Kind::Event { .. }) {
+        let seen: Observed = self.llm.tracker.observe(r);
+        if self.llm.end && !self.llm.after_end && matches!(r.kind, Kind::Event { .. }) {
             // Once per connection: what follows is in the records anyway.
-            self.llm_after_end = true;
+            self.llm.after_end = true;
             self.lint(
                 stamp,
                 "after-end-marker",
                 "an event arrived after the completion's end marker (reported once per connection)",
             );
         }
-        self.llm_end |= seen.end;
+        self.llm.end |= seen.end;
         if let Some(message) = seen.error {
             let e = self.record(
                 stamp,
@@ -160,9 +178,9 @@ impl Emitter {
             self.batch.push(e);
         }
         if let Some(why) = seen.unreadable {
-            self.llm_unreadable += 1;
-            if self.llm_unreadable <= UNREADABLE_REPORTED {
-                let more = if self.llm_unreadable == UNREADABLE_REPORTED {
+            self.llm.unreadable += 1;
+            if self.llm.unreadable <= UNREADABLE_REPORTED {
+                let more = if self.llm.unreadable == UNREADABLE_REPORTED {
                     " (further ones on this connection are not reported)"
                 } else {
                     ""
@@ -269,7 +287,7 @@ impl Emitter {
         self.gap_raised = false;
         // The LLM's records (an in-stream error) follow the event that carried them.
         let index = self.batch.len();
-        let llm_seq = if self.llm.active() && matches!(r.kind, Kind::Event { .. }) {
+        let llm_seq = if self.llm.tracker.active() && matches!(r.kind, Kind::Event { .. }) {
             self.follow_llm(&r, mark.stamp)
         } else {
             None
@@ -331,12 +349,10 @@ impl Emitter {
         self.last_rx = Some(mark.stamp);
         self.gap_raised = false;
         self.seq.new_connection();
-        self.llm_end = false;
-        self.llm_after_end = false;
-        self.llm_unreadable = 0;
-        if self.llm.active() {
-            self.llm.observe(&r);
-            if self.llm.format() == Some(crate::protocol::llm::Format::Responses)
+        self.llm.new_connection();
+        if self.llm.tracker.active() {
+            self.llm.tracker.observe(&r);
+            if self.llm.tracker.format() == Some(crate::protocol::llm::Format::Responses)
                 && self.seq_pointer.is_none()
             {
                 // Each request is a new response, numbered from 0 again.
