@@ -137,11 +137,6 @@ impl Emitter {
         self.llm.end
     }
 
-    /// The LLM format of the stream, once recognised.
-    pub fn llm_format(&self) -> Option<crate::protocol::llm::Format> {
-        self.llm.tracker.format()
-    }
-
     /// Ends the LLM completion of the attempt that just ended: its `llm_summary` record, when the
     /// stream is an LLM stream and a completion was in progress.
     pub fn finish_llm(&mut self) {
