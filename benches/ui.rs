@@ -28,6 +28,7 @@ fn info(index: usize, proto: Proto) -> StreamInfo {
         display_url: format!("http://127.0.0.1:8080/{index}"),
         heartbeat_ms: Some(2000),
         insecure: false,
+        request: None,
     }
 }
 

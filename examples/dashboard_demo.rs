@@ -17,6 +17,7 @@ fn stream(index: usize, proto: Proto, url: &str) -> StreamInfo {
         display_url: url.into(),
         heartbeat_ms: Some(1000),
         insecure: false,
+        request: None,
     }
 }
 

@@ -7,15 +7,22 @@
 //!
 //! Nothing here reads a clock: windowed figures (rate, sparkline, time since heartbeat) take `now_us`
 //! from the caller, which is what keeps the dashboard's snapshots deterministic.
+//!
+//! LLM completions are followed by the same pure tracker the connection task runs
+//! ([`crate::capture::llm::LlmTracker`]), fed the same records, for the live view; once the
+//! completion's `llm_summary` record arrives, that record is what is shown (it is what `--json`
+//! printed).
 
 use std::collections::VecDeque;
 
 use hdrhistogram::Histogram;
 
+use crate::capture::llm::{DEFAULT_STALL, LlmTracker};
 use crate::ingest::matcher::MatchStats;
+use crate::protocol::llm::Mode;
 use crate::record::StreamInfo;
 use crate::record::kinds::{KINDS, KindTag};
-use crate::record::{Kind, MatchSummary, Record, Side};
+use crate::record::{Kind, LlmSummary, MatchSummary, Proto, Record, Side};
 
 /// Seconds covered by the rate window and the sparkline.
 pub const RATE_WINDOW_SECS: usize = WINDOW as usize;
@@ -221,6 +228,22 @@ fn unreachable_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, u64::MAX / 2, 2).unwrap_or_else(|_| unreachable!("valid bounds"))
 }
 
+/// A tracker for the stream `info` describes: the stall threshold is its `--heartbeat`, the
+/// format hint its URL's path.
+fn llm_tracker(info: &StreamInfo, mode: Mode) -> LlmTracker {
+    let path = url::Url::parse(&info.display_url).map_or_else(
+        |_| String::new(),
+        |u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        },
+    );
+    let stall = info
+        .heartbeat_ms
+        .map_or(DEFAULT_STALL, std::time::Duration::from_millis);
+    LlmTracker::new(mode, &path, stall)
+}
+
 fn slot_of(sec: i64) -> usize {
     sec.rem_euclid(WINDOW) as usize
 }
@@ -234,18 +257,35 @@ pub struct StreamState {
     pub state: ConnState,
     /// Whole-session statistics.
     pub stats: StreamStats,
+    /// LLM completions on the stream (inactive when it is not one).
+    pub llm: LlmTracker,
+    /// The last completion's `llm_summary` record.
+    pub llm_summary: Option<LlmSummary>,
     ring: VecDeque<Entry>,
     next_seq: u64,
 }
 
 impl StreamState {
     fn new(info: StreamInfo, history: usize) -> Self {
+        let llm = llm_tracker(&info, Mode::Auto);
         StreamState {
             info,
             state: ConnState::Connecting,
             stats: StreamStats::new(),
+            llm,
+            llm_summary: None,
             ring: VecDeque::with_capacity(history.min(4096)),
             next_seq: 0,
+        }
+    }
+
+    /// The LLM completion's figures: its `llm_summary` once it has ended, the live ones before;
+    /// `None` when the stream is no LLM stream.
+    pub fn llm_figures(&self, now_us: i64) -> Option<LlmSummary> {
+        self.llm.format()?;
+        match &self.llm_summary {
+            Some(s) if self.llm.finished() => Some(s.clone()),
+            _ => self.llm.live(now_us),
         }
     }
 
@@ -286,6 +326,17 @@ impl StreamState {
     fn apply(&mut self, rec: Record, history: usize) {
         self.stats.count(&rec);
         self.follow(&rec);
+        if self.llm.active()
+            && matches!(
+                rec.kind,
+                Kind::Open { .. } | Kind::Event { .. } | Kind::LlmSummary(_)
+            )
+        {
+            self.llm.observe(&rec);
+        }
+        if let Kind::LlmSummary(s) = &rec.kind {
+            self.llm_summary = Some((**s).clone());
+        }
         if history == 0 {
             self.next_seq += 1;
             return;
@@ -312,6 +363,10 @@ impl StreamState {
             } => {
                 st.handshake_ms = Some(*handshake_ms);
                 st.open_headers.clone_from(headers);
+                // An http(s) stream is SSE or JSON lines, as its response says.
+                if self.info.proto != Proto::Ws {
+                    self.info.proto = rec.proto;
+                }
                 self.state = ConnState::Open {
                     since_us: rec.ts_us,
                     status: *status,
@@ -368,7 +423,8 @@ impl StreamState {
             | Kind::IdGap { .. }
             | Kind::Lint { .. }
             | Kind::Match { .. }
-            | Kind::MatchSummary(_) => {}
+            | Kind::MatchSummary(_)
+            | Kind::LlmSummary(_) => {}
         }
     }
 }
@@ -463,6 +519,14 @@ impl Store {
             history,
             unknown_stream: 0,
             matching: None,
+        }
+    }
+
+    /// How each stream's LLM chunks are read (`--llm`), in stream order; streams not named keep
+    /// `auto`. Call before the first record.
+    pub fn set_llm_modes(&mut self, modes: &[Mode]) {
+        for (s, mode) in self.streams.iter_mut().zip(modes) {
+            s.llm = llm_tracker(&s.info, *mode);
         }
     }
 
@@ -688,6 +752,29 @@ mod tests {
         assert_eq!(stats.last_heartbeat_us, Some(7));
         assert_eq!(stats.last_rtt_ms, Some(3.25));
         assert_eq!(stats.countable(), 1);
+    }
+
+    #[test]
+    fn an_http_stream_takes_the_protocol_of_its_response() {
+        let mut store = Store::new(vec![info(0, Proto::Sse)], 10);
+        let open = |proto| {
+            rec(
+                1,
+                Kind::Open {
+                    status: 200,
+                    headers: vec![("content-type".into(), "application/x-ndjson".into())],
+                    handshake_ms: 1.0,
+                },
+            )
+            .proto(proto)
+        };
+        store.apply(open(Proto::Jsonl));
+        assert_eq!(store.streams()[0].info.proto, Proto::Jsonl);
+        store.apply(open(Proto::Sse));
+        assert_eq!(store.streams()[0].info.proto, Proto::Sse);
+        // No LLM figures for a stream that is no LLM completion.
+        store.apply(event(2, r#"{"status":"start"}"#).proto(Proto::Sse));
+        assert_eq!(store.streams()[0].llm_figures(3), None);
     }
 
     #[test]

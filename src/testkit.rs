@@ -81,11 +81,12 @@ pub(crate) fn info(index: usize, proto: Proto) -> StreamInfo {
         index,
         proto,
         display_url: match proto {
-            Proto::Sse => "https://example.test/events".into(),
+            Proto::Sse | Proto::Jsonl => "https://example.test/events".into(),
             Proto::Ws => "wss://example.test/socket".into(),
         },
         heartbeat_ms: Some(1500),
         insecure: false,
+        request: None,
     }
 }
 

@@ -138,6 +138,18 @@ async fn every_kind_matches_the_schema() {
             "--no-reconnect".into(),
             format!("http://{a}/scenario/sse/lint"),
         ],
+        // llm_summary (with reasoning, usage, and an in-stream error), on SSE and JSON lines
+        vec![
+            "--json".into(),
+            "-X".into(),
+            "POST".into(),
+            "-d".into(),
+            r#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#.into(),
+            format!(
+                "http://{a}/llm/anthropic/v1/messages?tokens=3&reasoning=1&ttft_ms=0&delay_ms=1"
+            ),
+            format!("http://{a}/llm/ollama/api/chat?tokens=3&ttft_ms=0&delay_ms=1&error_at=2"),
+        ],
     ];
     for args in &runs {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -29,6 +29,7 @@ fn figures(records: &[Value], streams: usize) -> Vec<String> {
             display_url: String::new(),
             heartbeat_ms: None,
             insecure: false,
+            request: None,
         })
         .collect();
     let mut store = Store::new(infos, 100);

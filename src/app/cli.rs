@@ -89,6 +89,10 @@ pub struct DemoArgs {
     /// Interval of the demo feed.
     #[arg(long, value_parser = parse_duration, default_value = "250ms")]
     pub tick: Duration,
+    /// Two mock LLM completions side by side instead (the embedded server's OpenAI and Anthropic
+    /// formats, the same prompt, different timing and a stall): the LLM view and its comparison.
+    #[arg(long)]
+    pub llm: bool,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -125,10 +129,12 @@ pub struct ConnArgs {
     /// Give up on a connection attempt after this long (TCP + TLS + response head).
     #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "10s")]
     pub connect_timeout: Duration,
-    /// Never reconnect (SSE reconnects by default, as EventSource does).
+    /// Never reconnect (an SSE GET reconnects by default, as EventSource does).
     #[arg(long, conflicts_with = "reconnect")]
     pub no_reconnect: bool,
-    /// Reconnect WebSocket streams too when they end.
+    /// Reconnect when a stream ends: WebSocket streams, SSE requests other than GET (a POST is
+    /// never sent again otherwise: it would be a second LLM completion), and streams that ended
+    /// with an LLM end marker.
     #[arg(long)]
     pub reconnect: bool,
     /// Give up after this many consecutive failed reconnect attempts (a connection that opens but
@@ -155,9 +161,24 @@ pub struct ConnArgs {
     /// SSE: HTTP method.
     #[arg(short = 'X', long, value_name = "METHOD", default_value = "GET")]
     pub method: String,
-    /// SSE: request body, or `@FILE` to read it from a file.
+    /// SSE: request body, or `@FILE` to read it from a file. Once for every URL, or once per URL
+    /// in order (the same prompt to two models or providers).
     #[arg(short = 'd', long, value_name = "BODY")]
-    pub data: Option<String>,
+    pub data: Vec<String>,
+    /// LLM completions: read each chunk as this format (time to first token, inter-token
+    /// latency, tokens/s, the assembled answer; an `llm_summary` record at the end; the end
+    /// marker ends the stream). `auto` recognises it from the URL path, the Content-Type and the
+    /// first chunks. A bare `--llm` is `--llm=auto`.
+    #[arg(
+        long,
+        value_name = "auto|openai|responses|anthropic|gemini|ollama|off",
+        value_parser = crate::protocol::llm::Mode::parse,
+        default_value = "auto",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "auto"
+    )]
+    pub llm: crate::protocol::llm::Mode,
     /// SSE: send this `Last-Event-ID` on the first connection.
     #[arg(long, value_name = "ID")]
     pub last_event_id: Option<String>,
@@ -257,6 +278,10 @@ pub fn parse_pointer(s: &str) -> Result<String, String> {
 
 /// Checks a URL argument: parseable, a supported scheme, a host.
 pub fn parse_target(s: &str) -> Result<Target, String> {
+    if crate::protocol::llm::Mode::parse(s).is_ok() {
+        // `--llm openai`: the value of a flag with an optional value needs `=`.
+        return Err(format!("'{s}' is not a URL (for --llm, write --llm={s})"));
+    }
     let url = Url::parse(s).map_err(|e| format!("'{s}' is not a URL ({e})"))?;
     let proto = match url.scheme() {
         "http" | "https" => Proto::Sse,
@@ -286,6 +311,20 @@ pub fn resolve_body(data: Option<&str>) -> Result<Option<Vec<u8>>, String> {
     }
 }
 
+/// The body of each of `urls` URLs: `--data` given once is every URL's, given once per URL is
+/// each one's in order.
+pub fn resolve_bodies(data: &[String], urls: usize) -> Result<Vec<Option<Vec<u8>>>, String> {
+    match data {
+        [] => Ok(vec![None; urls]),
+        [one] => Ok(vec![resolve_body(Some(one))?; urls]),
+        many if many.len() == urls => many.iter().map(|d| resolve_body(Some(d))).collect(),
+        many => Err(format!(
+            "--data given {} times for {urls} URLs: give it once, or once per URL",
+            many.len()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,6 +337,8 @@ mod tests {
         assert!(err.contains("unsupported scheme 'ftp'"), "{err}");
         let err = parse_target("nonsense").expect_err("nonsense");
         assert!(err.contains("is not a URL"), "{err}");
+        let err = parse_target("anthropic").expect_err("a --llm value");
+        assert!(err.contains("write --llm=anthropic"), "{err}");
     }
 
     #[test]

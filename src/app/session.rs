@@ -127,6 +127,10 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
         }
     };
     let duration = source.duration();
+    let llm = match &source {
+        Source::Live(plan) => plan.streams.iter().map(|s| s.llm).collect(),
+        Source::Replay { .. } => Vec::new(),
+    };
     let (running, rx, clock) = source.spawn();
     let (rx, stage) = crate::ingest::pipeline::spawn(ingest, rx);
     let code = if json {
@@ -139,6 +143,7 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
             theme,
             replay: clock,
             match_key: header.match_key.clone(),
+            llm,
         };
         dashboard(config, running, rx, duration).await
     };

@@ -8,6 +8,9 @@ use url::Url;
 use crate::capture::net::tls::TlsSettings;
 use crate::record::{Proto, StreamInfo};
 
+/// Characters of the request line shown in a pane's header.
+const REQUEST_SUMMARY_WIDTH: usize = 40;
+
 /// A URL the user asked to watch, with its protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -43,6 +46,11 @@ pub struct StreamConfig {
     pub connect_timeout: Duration,
     /// Reconnect when the connection ends.
     pub reconnect: bool,
+    /// Start the request again after an LLM end marker said the response is complete (only when
+    /// the user asked for `--reconnect`: a repeated completion is paid for again).
+    pub repeat_completed: bool,
+    /// How LLM completion chunks are read (`--llm`).
+    pub llm: crate::protocol::llm::Mode,
     /// Consecutive failed attempts allowed.
     pub max_retries: Option<u32>,
     /// Backoff cap.
@@ -94,6 +102,14 @@ impl StreamConfig {
             display_url: crate::capture::redact::display_url(&self.target.url),
             heartbeat_ms: self.heartbeat.map(|d| d.as_millis() as u64),
             insecure: crate::capture::net::address::is_tls(&self.target.url) && self.tls_insecure(),
+            request: match self.proto() {
+                Proto::Ws => None,
+                Proto::Sse | Proto::Jsonl => crate::protocol::llm::request_summary(
+                    &self.method,
+                    self.body.as_deref(),
+                    REQUEST_SUMMARY_WIDTH,
+                ),
+            },
         }
     }
 }

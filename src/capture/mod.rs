@@ -9,6 +9,7 @@ pub mod control;
 pub(crate) mod detect;
 pub mod emitter;
 pub(crate) mod http1;
+pub mod llm;
 pub mod net;
 pub(crate) mod redact;
 pub(crate) mod spawn;

@@ -2,9 +2,11 @@
 //! the spec parser, every item stamped with the socket read that delivered it.
 //!
 //! Reconnect follows EventSource: when the server ends the stream, wait the `retry:` time and send
-//! `Last-Event-ID`; 204 means stop; another non-2xx status or a Content-Type that is not
-//! `text/event-stream` fails the stream. Statuses that ask to come back later (429, 502, 503, 504)
-//! are retried, honouring `Retry-After`.
+//! `Last-Event-ID`; 204 means stop; another non-2xx status or a Content-Type that is neither
+//! `text/event-stream` nor streamed JSON (`application/x-ndjson`, `application/jsonl`,
+//! `application/json-seq`: fed to [`JsonlParser`], records of protocol `jsonl`) fails the stream.
+//! Statuses that ask to come back later (429, 502, 503, 504) are retried, honouring
+//! `Retry-After`. An LLM end marker ends the attempt as complete (see [`Outcome::Complete`]).
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -24,11 +26,16 @@ use crate::capture::supervise::{
     ControlRx, Failure, Outcome, Session, idle_timeout, recv_control, sleep_until_opt,
     wait_shutdown,
 };
+use crate::protocol::jsonl::{JsonLine, JsonlLint, JsonlParser};
 use crate::protocol::sse::{SseItem, SseLint, SseParser};
-use crate::record::Kind;
+use crate::record::{Kind, Proto};
 
 /// EventSource's usual reconnection time when the server sent no `retry:`.
 pub(crate) const DEFAULT_RETRY: Duration = Duration::from_secs(3);
+
+/// How long the body is still read after an LLM end marker, for the server to close it (and to
+/// see anything it sends after the marker) before streamscope closes the connection itself.
+const END_GRACE: Duration = Duration::from_millis(500);
 
 /// State of one SSE stream across its connections.
 #[derive(Debug)]
@@ -38,6 +45,9 @@ pub(crate) struct SseSession {
     tap: Arc<TapState>,
     opened: bool,
     items: Vec<SseItem>,
+    /// The current body's JSON-lines parser, when its Content-Type is streamed JSON.
+    lines: Option<JsonlParser>,
+    line_items: Vec<JsonLine>,
 }
 
 impl SseSession {
@@ -53,6 +63,8 @@ impl SseSession {
             tap: TapState::new(),
             opened: false,
             items: Vec::new(),
+            lines: None,
+            line_items: Vec::new(),
         }
     }
 
@@ -66,6 +78,7 @@ impl SseSession {
                 http::header::HOST,
                 crate::capture::net::address::host_header(url),
             )
+            // What EventSource sends; a JSON-lines response is read all the same.
             .header(http::header::ACCEPT, "text/event-stream")
             .header(http::header::CACHE_CONTROL, "no-cache");
         let user_sets = |name: &str| {
@@ -140,6 +153,72 @@ impl SseSession {
         }
         false
     }
+
+    /// One JSON text per `event` record, exactly as an SSE event would be.
+    fn emit_lines(&mut self, em: &mut Emitter, mark: crate::capture::net::tap::ReadMark) -> bool {
+        for line in self.line_items.drain(..) {
+            let payload = line.data.len() as u64;
+            em.rx(
+                mark,
+                Kind::Event {
+                    event: crate::record::event_type("message"),
+                    data: line.data,
+                    id: None,
+                    retry: None,
+                },
+                line.wire_bytes,
+                payload,
+            );
+            if em.count_reached() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Feeds a piece of the body to its parser and emits what it completes. Returns whether
+    /// `--count` was reached.
+    fn feed(
+        &mut self,
+        data: &[u8],
+        em: &mut Emitter,
+        mark: crate::capture::net::tap::ReadMark,
+    ) -> bool {
+        if let Some(p) = &mut self.lines {
+            p.feed(data, &mut self.line_items);
+            let lints = p.take_lints();
+            let done = self.emit_lines(em, mark);
+            emit_jsonl_lints(em, mark.stamp, lints);
+            done
+        } else {
+            self.parser.feed(data, &mut self.items);
+            let done = self.emit_items(em, mark);
+            emit_lints(em, mark.stamp, self.parser.take_lints());
+            done
+        }
+    }
+}
+
+/// The JSON-lines parser's lints as `lint` records.
+fn emit_jsonl_lints(em: &mut Emitter, stamp: crate::record::time::Stamp, lints: Vec<JsonlLint>) {
+    for lint in lints {
+        let (rule, message) = match lint {
+            JsonlLint::NotJson(start) => (
+                "not-json-line",
+                format!("a line of the JSON stream is not JSON: {start:?}"),
+            ),
+            JsonlLint::Unterminated => (
+                "unterminated-line",
+                "the body ended with a line that had no newline (it was kept)".to_owned(),
+            ),
+            JsonlLint::BadSequence => (
+                "bad-json-seq",
+                "a JSON text sequence broke RFC 7464 (bytes outside a text, or a text not ended by LF)"
+                    .to_owned(),
+            ),
+        };
+        em.lint(stamp, rule, message);
+    }
 }
 
 /// How the redirects followed so far changed the request.
@@ -184,8 +263,24 @@ fn redirect_target(status: http::StatusCode, headers: &http::HeaderMap, base: &U
 }
 
 impl SseSession {
-    /// The body ended (or broke): an event still being assembled is lost; say so.
+    /// The body ended (or broke): an event still being assembled is lost; say so. A last JSON
+    /// line without its newline is kept.
     fn finish_body(&mut self, em: &mut Emitter) {
+        if let Some(p) = &mut self.lines {
+            let finished = p.finish();
+            let lints = p.take_lints();
+            let stamp = crate::record::time::Stamp::now();
+            if let Some(line) = finished.line {
+                self.line_items.push(line);
+                let mark = crate::capture::net::tap::ReadMark {
+                    stamp,
+                    ..self.tap.last_read()
+                };
+                self.emit_lines(em, mark);
+            }
+            emit_jsonl_lints(em, stamp, lints);
+            return;
+        }
         let pending = self.parser.event_pending();
         let discarded = self.parser.finish();
         let now = crate::record::time::Stamp::now();
@@ -269,7 +364,8 @@ impl SseSession {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .unwrap_or_default();
         let mime = content_type.split(';').next().unwrap_or("").trim();
-        if !mime.eq_ignore_ascii_case("text/event-stream") {
+        self.lines = crate::protocol::jsonl::framing_for(&content_type).map(JsonlParser::new);
+        if !mime.eq_ignore_ascii_case("text/event-stream") && self.lines.is_none() {
             let body = http1::body_start(opened.response.body_mut(), 256).await;
             let shown = if content_type.is_empty() {
                 "none"
@@ -277,7 +373,7 @@ impl SseSession {
                 &content_type
             };
             let mut msg = format!(
-                "Content-Type is {shown}, not text/event-stream (HTTP {})",
+                "Content-Type is {shown}, not text/event-stream or JSON lines (HTTP {})",
                 status.as_u16()
             );
             if !body.is_empty() {
@@ -350,6 +446,8 @@ impl SseSession {
         mut opened: Opened,
     ) -> Outcome {
         let body = opened.response.body_mut();
+        // Set once an LLM end marker arrived: the body is read a little longer, then closed.
+        let mut end_deadline: Option<tokio::time::Instant> = None;
         loop {
             let paused = em.backlogged();
             let gap_deadline = em.gap_deadline();
@@ -369,14 +467,15 @@ impl SseSession {
                     Some(Ok(frame)) => {
                         let Ok(data) = frame.into_data() else { continue };
                         let mark = self.tap.last_read();
-                        self.parser.feed(&data, &mut self.items);
-                        let done = self.emit_items(em, mark);
-                        emit_lints(em, mark.stamp, self.parser.take_lints());
+                        let done = self.feed(&data, em, mark);
                         if !em.flush() {
                             return Outcome::Shutdown;
                         }
                         if done {
                             return Outcome::CountReached;
+                        }
+                        if end_deadline.is_none() && em.llm_completed() {
+                            end_deadline = Some(tokio::time::Instant::now() + END_GRACE);
                         }
                     }
                     Some(Err(e)) => {
@@ -391,9 +490,24 @@ impl SseSession {
                     None => {
                         self.finish_body(em);
                         em.flush();
+                        if em.llm_completed() {
+                            return Outcome::Complete(completed("the server closed the stream"));
+                        }
                         return Outcome::Closed("server closed the stream".to_owned());
                     }
                 },
+                () = sleep_until_opt(end_deadline) => {
+                    em.lint(
+                        crate::record::time::Stamp::now(),
+                        "open-after-end-marker",
+                        format!(
+                            "the server kept the stream open {} ms after the completion's end marker; streamscope closed it",
+                            END_GRACE.as_millis()
+                        ),
+                    );
+                    em.flush();
+                    return Outcome::Complete(completed("streamscope closed the stream"));
+                }
                 () = sleep_until_opt(gap_deadline) => em.raise_gap(),
                 () = sleep_until_opt(idle_deadline) => {
                     self.finish_body(em);
@@ -404,12 +518,22 @@ impl SseSession {
     }
 }
 
+/// The reason of an attempt that ended with an LLM end marker.
+fn completed(then: &str) -> String {
+    format!("completion ended with its end marker; {then}")
+}
+
 impl Session for SseSession {
     async fn connect_once(&mut self, em: &mut Emitter, ctl: &mut ControlRx) -> Outcome {
         let opened = match self.open(em, ctl).await {
             Ok(opened) => opened,
             Err(outcome) => return outcome,
         };
+        em.set_proto(if self.lines.is_some() {
+            Proto::Jsonl
+        } else {
+            Proto::Sse
+        });
         http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets);
         self.opened = true;
         self.parser.reset_connection();

@@ -41,6 +41,9 @@ pub struct StreamMeta {
     /// TLS verification was off.
     #[serde(default)]
     pub insecure: bool,
+    /// The request in short (method, model and prompt), when it was not a plain GET.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
     /// The options the stream ran with (method, masked request headers, reconnect, ...), for the
     /// reader's information only.
     #[serde(default)]
@@ -53,6 +56,7 @@ impl StreamMeta {
         match self.proto.as_str() {
             "sse" => Some(Proto::Sse),
             "ws" => Some(Proto::Ws),
+            "jsonl" => Some(Proto::Jsonl),
             _ => None,
         }
     }
@@ -65,6 +69,7 @@ impl StreamMeta {
             display_url: self.url.clone(),
             heartbeat_ms: self.heartbeat_ms,
             insecure: self.insecure,
+            request: self.request.clone(),
         }
     }
 }
@@ -139,6 +144,7 @@ impl Header {
                     },
                     heartbeat_ms: info.heartbeat_ms,
                     insecure: info.insecure,
+                    request: info.request,
                     options,
                 }
             })
@@ -281,6 +287,7 @@ fn infer_header(records: &[Record]) -> Header {
             url: format!("(stream #{} of a --json capture)", r.stream),
             heartbeat_ms: None,
             insecure: false,
+            request: None,
             options: serde_json::Value::Null,
         });
     }
@@ -318,6 +325,7 @@ mod tests {
                 url: "http://h/sse?token=***".into(),
                 heartbeat_ms: Some(2000),
                 insecure: false,
+                request: None,
                 options: serde_json::json!({"method": "GET"}),
             }],
             Some("/seq".into()),

@@ -7,8 +7,10 @@
 //! keeps the table in `KindTag` order, so a kind's index is its tag and only a name is ever
 //! searched for.
 
-use crate::record::{DataOpcode, Dir, Kind, Proto, Side};
-use FieldType::{Bool, Enum, Headers, KebabCase, KindName, Ms, Pair, Str, Timestamp, Unsigned};
+use crate::record::{DataOpcode, Dir, Kind, Proto, Side, TokensSource};
+use FieldType::{
+    Bool, Enum, Headers, KebabCase, KindName, Ms, Pair, Rate, Str, Timestamp, Unsigned,
+};
 
 /// A [`Kind`] without its data. The discriminant is the kind's index in [`KINDS`], which is the
 /// order the dashboard lists per-kind counts in.
@@ -29,6 +31,7 @@ pub(crate) enum KindTag {
     Lint,
     Match,
     MatchSummary,
+    LlmSummary,
 }
 
 /// One kind of record: its JSON name and what it carries besides [`COMMON`] and [`TRAFFIC`].
@@ -74,6 +77,8 @@ pub enum FieldType {
     Unsigned,
     /// Milliseconds: a non-negative number (microsecond precision, so up to three decimals).
     Ms,
+    /// A rate per second: a non-negative number (up to three decimals).
+    Rate,
     /// `true` or `false`.
     Bool,
     /// An object of string values (HTTP headers, in arrival order).
@@ -117,7 +122,14 @@ const fn optional(name: &'static str, ty: FieldType) -> Field {
 pub const COMMON: &[Field] = &[
     field("ts", Timestamp),
     field("stream", Unsigned),
-    field("proto", Enum(&[Proto::Sse.as_str(), Proto::Ws.as_str()])),
+    field(
+        "proto",
+        Enum(&[
+            Proto::Sse.as_str(),
+            Proto::Ws.as_str(),
+            Proto::Jsonl.as_str(),
+        ]),
+    ),
     field("kind", KindName),
 ];
 
@@ -263,7 +275,45 @@ pub const KINDS: &[KindInfo] = &[
             field("unmatched", Pair),
         ],
     ),
+    kind(
+        KindTag::LlmSummary,
+        "llm_summary",
+        &[
+            field("format", Enum(&LLM_FORMATS)),
+            nullable("model", Str),
+            field("complete", Bool),
+            nullable("finish_reason", Str),
+            nullable("ttft_ms", Ms),
+            nullable("ttst_ms", Ms),
+            nullable("itl_p50_ms", Ms),
+            nullable("itl_p95_ms", Ms),
+            nullable("itl_p99_ms", Ms),
+            nullable("itl_max_ms", Ms),
+            nullable("tpot_ms", Ms),
+            nullable("tokens_per_s", Rate),
+            field("output_tokens", Unsigned),
+            field(
+                "tokens_source",
+                Enum(&[TokensSource::Usage.as_str(), TokensSource::Chunks.as_str()]),
+            ),
+            nullable("input_tokens", Unsigned),
+            nullable("server_tokens_per_s", Rate),
+            field("chunks", Unsigned),
+            field("reasoning_chunks", Unsigned),
+            field("tool_chunks", Unsigned),
+            field("total_ms", Ms),
+            field("stalls", Unsigned),
+            field("stall_threshold_ms", Ms),
+            field("errors", Unsigned),
+            nullable("error", Str),
+            field("text", Str),
+        ],
+    ),
 ];
+
+/// The LLM formats an `llm_summary` names (`protocol::llm::Format`'s names; a test there keeps
+/// the two lists equal: this layer cannot import that one).
+pub const LLM_FORMATS: [&str; 5] = ["openai", "responses", "anthropic", "gemini", "ollama"];
 
 const fn kind(tag: KindTag, name: &'static str, fields: &'static [Field]) -> KindInfo {
     KindInfo {
@@ -309,6 +359,7 @@ impl Kind {
             Kind::Lint { .. } => KindTag::Lint,
             Kind::Match { .. } => KindTag::Match,
             Kind::MatchSummary(_) => KindTag::MatchSummary,
+            Kind::LlmSummary(_) => KindTag::LlmSummary,
         }
     }
 
@@ -373,6 +424,7 @@ mod tests {
                 "lint",
                 "match",
                 "match_summary",
+                "llm_summary",
             ]
         );
     }

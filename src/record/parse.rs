@@ -11,7 +11,9 @@ use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 
 use crate::record::kinds::KindTag;
-use crate::record::{DataOpcode, Dir, Kind, MatchSummary, Payload, Proto, Record, Side};
+use crate::record::{
+    DataOpcode, Dir, Kind, LlmSummary, MatchSummary, Payload, Proto, Record, Side, TokensSource,
+};
 
 /// Response headers in the order they were written (a JSON object, read without reordering, since
 /// `serde_json`'s map would sort them).
@@ -91,6 +93,30 @@ struct Raw {
     repeated: Option<u64>,
     count: Option<u64>,
     rule: Option<String>,
+    format: Option<String>,
+    model: Option<String>,
+    complete: Option<bool>,
+    finish_reason: Option<String>,
+    ttft_ms: Option<f64>,
+    ttst_ms: Option<f64>,
+    itl_p50_ms: Option<f64>,
+    itl_p95_ms: Option<f64>,
+    itl_p99_ms: Option<f64>,
+    itl_max_ms: Option<f64>,
+    tpot_ms: Option<f64>,
+    tokens_per_s: Option<f64>,
+    output_tokens: Option<u64>,
+    tokens_source: Option<String>,
+    input_tokens: Option<u64>,
+    server_tokens_per_s: Option<f64>,
+    chunks: Option<u64>,
+    reasoning_chunks: Option<u64>,
+    tool_chunks: Option<u64>,
+    total_ms: Option<f64>,
+    stalls: Option<u64>,
+    stall_threshold_ms: Option<f64>,
+    errors: Option<u64>,
+    error: Option<String>,
 }
 
 /// A required field, or an error naming it.
@@ -169,11 +195,48 @@ fn match_summary_kind(raw: &Raw) -> Result<Kind, String> {
     }))
 }
 
+fn llm_summary_kind(raw: Raw) -> Result<Kind, String> {
+    let k = raw.kind.as_str();
+    let tokens_source = match need(raw.tokens_source.as_deref(), k, "tokens_source")? {
+        "usage" => TokensSource::Usage,
+        "chunks" => TokensSource::Chunks,
+        other => return Err(format!("unknown tokens_source '{other}'")),
+    };
+    Ok(Kind::LlmSummary(Box::new(LlmSummary {
+        format: need(raw.format, k, "format")?,
+        model: raw.model,
+        complete: need(raw.complete, k, "complete")?,
+        finish_reason: raw.finish_reason,
+        ttft_ms: raw.ttft_ms,
+        ttst_ms: raw.ttst_ms,
+        itl_p50_ms: raw.itl_p50_ms,
+        itl_p95_ms: raw.itl_p95_ms,
+        itl_p99_ms: raw.itl_p99_ms,
+        itl_max_ms: raw.itl_max_ms,
+        tpot_ms: raw.tpot_ms,
+        tokens_per_s: raw.tokens_per_s,
+        output_tokens: need(raw.output_tokens, k, "output_tokens")?,
+        tokens_source,
+        input_tokens: raw.input_tokens,
+        server_tokens_per_s: raw.server_tokens_per_s,
+        chunks: need(raw.chunks, k, "chunks")?,
+        reasoning_chunks: need(raw.reasoning_chunks, k, "reasoning_chunks")?,
+        tool_chunks: need(raw.tool_chunks, k, "tool_chunks")?,
+        total_ms: need(raw.total_ms, k, "total_ms")?,
+        stalls: need(raw.stalls, k, "stalls")?,
+        stall_threshold_ms: need(raw.stall_threshold_ms, k, "stall_threshold_ms")?,
+        errors: need(raw.errors, k, "errors")?,
+        error: raw.error,
+        text: need(raw.text, k, "text")?,
+    })))
+}
+
 fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
     let ts_us = parse_ts(&raw.ts)?;
     let proto = match raw.proto.as_str() {
         "sse" => Proto::Sse,
         "ws" => Proto::Ws,
+        "jsonl" => Proto::Jsonl,
         other => return Err(format!("unknown proto '{other}'")),
     };
     let dir = match raw.dir.as_deref() {
@@ -252,6 +315,7 @@ fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
             lead_ms: need(raw.lead_ms, k, "lead_ms")?,
         },
         KindTag::MatchSummary => match_summary_kind(&raw)?,
+        KindTag::LlmSummary => llm_summary_kind(raw)?,
     };
     Ok(Record {
         ts_us,

@@ -1,7 +1,9 @@
 //! Test fixtures: one record of every kind, shared by the reader's, the kinds table's and the
 //! schema's tests so that each covers the same variants with the same values.
 
-use crate::record::{DataOpcode, Dir, Kind, MatchSummary, Payload, Proto, Record, Side};
+use crate::record::{
+    DataOpcode, Dir, Kind, LlmSummary, MatchSummary, Payload, Proto, Record, Side, TokensSource,
+};
 use crate::testkit::{comment, event, rec};
 
 /// One record of every kind, with the fields each can carry, values chosen to survive the
@@ -217,6 +219,45 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
             }),
         ),
         rec(ts + 20, Kind::MatchSummary(MatchSummary::default())),
+        rec(
+            ts + 21,
+            Kind::LlmSummary(Box::new(LlmSummary {
+                format: "openai".into(),
+                model: Some("gpt-4o-mini".into()),
+                complete: true,
+                finish_reason: Some("stop".into()),
+                ttft_ms: Some(312.5),
+                ttst_ms: Some(21.25),
+                itl_p50_ms: Some(20.0),
+                itl_p95_ms: Some(48.125),
+                itl_p99_ms: Some(90.0),
+                itl_max_ms: Some(1210.0),
+                tpot_ms: Some(25.5),
+                tokens_per_s: Some(39.216),
+                output_tokens: 57,
+                tokens_source: TokensSource::Usage,
+                input_tokens: Some(12),
+                server_tokens_per_s: Some(41.5),
+                chunks: 55,
+                reasoning_chunks: 3,
+                tool_chunks: 0,
+                total_ms: 1750.25,
+                stalls: 1,
+                stall_threshold_ms: 1000.0,
+                errors: 1,
+                error: Some("openai error: \"overloaded\"".into()),
+                text: "Hello!\nThis is \"the\" answer.".into(),
+            })),
+        ),
+        rec(
+            ts + 22,
+            Kind::LlmSummary(Box::new(LlmSummary {
+                format: "ollama".into(),
+                stall_threshold_ms: 500.0,
+                ..LlmSummary::default()
+            })),
+        )
+        .proto(Proto::Jsonl),
     ];
     kinds
 }

@@ -110,6 +110,7 @@ fn field_schema(f: &Field) -> Node {
         FieldType::Timestamp => def("timestamp"),
         FieldType::Unsigned => def("unsigned"),
         FieldType::Ms => def("ms"),
+        FieldType::Rate => def("per_second"),
         FieldType::Bool => obj([("type", text("boolean"))]),
         FieldType::Headers => def("headers"),
         FieldType::Pair => def("pair"),
@@ -148,6 +149,14 @@ fn defs() -> Node {
             "ms",
             obj([
                 ("description", text("milliseconds, microsecond precision")),
+                ("type", text("number")),
+                ("minimum", zero()),
+            ]),
+        ),
+        (
+            "per_second",
+            obj([
+                ("description", text("a rate per second")),
                 ("type", text("number")),
                 ("minimum", zero()),
             ]),

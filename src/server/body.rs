@@ -42,12 +42,17 @@ pub(super) type Sender = mpsc::Sender<Bytes>;
 
 /// A `text/event-stream` response whose body is fed through the returned sender.
 pub(super) fn event_stream() -> (Sender, Response<Body>) {
+    stream("text/event-stream")
+}
+
+/// A streaming response of `content_type` whose body is fed through the returned sender.
+pub(super) fn stream(content_type: &'static str) -> (Sender, Response<Body>) {
     // A few chunks in flight are enough to keep the socket busy; more would only hide a slow
     // reader from the producer.
     let (tx, rx) = mpsc::channel(4);
     let mut response = Response::new(BoxBody::new(ChannelBody { rx }));
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     (tx, response)
 }

@@ -8,6 +8,7 @@
 //! - [`sse`]: `/sse`, `/chat` and `/inspect`, the Server-Sent Events endpoints;
 //! - [`ws`]: the WebSocket handshake plus `/ws` and `/echo`;
 //! - [`firehose`]: `/firehose/sse` and `/firehose/ws`, precomputed bulk streams;
+//! - [`llm`]: `/llm/<format>/...`, mock LLM completions in each provider's wire format;
 //! - [`plain`]: `/`, `/status/{code}` and the 404 reply;
 //! - [`scenario`]: `/scenario/...`, fault injection with hand-written bytes (outside hyper);
 //! - [`body`] and [`query`]: the response body type and query-string parsing they all use.
@@ -17,6 +18,7 @@
 mod body;
 mod feed;
 mod firehose;
+mod llm;
 mod plain;
 mod query;
 pub mod replay;
@@ -194,6 +196,10 @@ async fn route(req: Request<Incoming>, state: Arc<State>) -> Response<Body> {
         "/firehose/sse" if get => firehose::sse(&query, state),
         "/chat" if get || method == Method::POST => sse::chat(req, &query, state).await,
         "/inspect" => sse::inspect(req, state).await,
+        _ if path.starts_with("/llm/") => match llm::format_of(&path) {
+            Some(format) => llm::completion(req, format, &query, state).await,
+            None => plain::not_found(&method, &path),
+        },
         // Any method: a POST stream's redirects (307 keeps the POST, 303 turns it into a GET)
         // are tested against it.
         _ => match path.strip_prefix("/status/") {

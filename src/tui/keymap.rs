@@ -29,6 +29,8 @@ pub enum Action {
     Bottom,
     /// Open the detail of the selected record.
     OpenDetail,
+    /// Switch a pane between the LLM view (the answer and its timing) and the raw records.
+    ToggleLlm,
     /// Close the innermost overlay (detail, help), or cancel input.
     Back,
     /// Switch between following the newest record and paused.
@@ -284,6 +286,17 @@ pub(crate) const KEY_TABLE: &[KeyRow] = &[
         help: "detail of the selected record",
         doc: "detail of the selected record (all fields, headers of an `open`, JSON \
               pretty-printed, binary as hex)",
+    },
+    KeyRow {
+        bindings: &[Binding {
+            action: Action::ToggleLlm,
+            chords: &[normal(ch('l'))],
+        }],
+        help: "LLM view / raw records",
+        doc: "on an LLM completion stream: switch the pane between the LLM view (the answer as it \
+              grows, time to first token, inter-token latency, tokens/s, a strip of the \
+              inter-token gaps with stalls standing out) and its raw records; moving through \
+              records also shows them",
     },
     KeyRow {
         bindings: &[Binding {
@@ -582,7 +595,7 @@ mod tests {
             assert!(!row.help.is_empty() && !row.doc.is_empty());
         }
         assert_eq!(KEY_TABLE[2].key_groups(), ["↑ ↓", "k j"]);
-        assert_eq!(KEY_TABLE[15].key_groups(), ["mouse wheel"]);
+        assert_eq!(KEY_TABLE[16].key_groups(), ["mouse wheel"]);
     }
 
     const DOC_BEGIN: &str = "<!-- keys:begin";

@@ -7,7 +7,9 @@
 //! per period; an idle dashboard wakes once per second (for the clocks) and draws one frame.
 
 pub(crate) mod keymap;
+pub(crate) mod llm_view;
 pub mod render;
+pub(crate) mod text;
 pub(crate) mod theme;
 pub(crate) mod view;
 
@@ -45,6 +47,8 @@ pub struct DashboardConfig {
     pub replay: Option<crate::replay::ReplayClock>,
     /// The `--match` key, shown with the pairing figures in the comparison strip.
     pub match_key: Option<String>,
+    /// `--llm` per stream (streams not listed: `auto`).
+    pub llm: Vec<crate::protocol::llm::Mode>,
 }
 
 impl DashboardConfig {
@@ -57,6 +61,7 @@ impl DashboardConfig {
             theme: Theme::default(),
             replay: None,
             match_key: None,
+            llm: Vec::new(),
         }
     }
 }
@@ -110,6 +115,7 @@ where
 {
     let mut store = Store::new(config.streams, config.history);
     store.set_match_key(config.match_key);
+    store.set_llm_modes(&config.llm);
     let replay = config.replay;
     let mut app = App::new(store.streams().len());
     if let Some(clock) = &replay {

@@ -36,8 +36,11 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Sparkline, Table};
 
 use crate::protocol::ws::close_code_meaning;
 use crate::record::kinds::KINDS;
-use crate::record::{Dir, Kind, Payload, Proto, Record};
+use crate::record::{Dir, Kind, LlmSummary, Payload, Proto, Record};
 use crate::store::{ConnState, Entry, Matching, Store, StreamState, StreamStats};
+
+use super::text::cut_spans;
+pub use super::text::{cut, fmt_ms};
 
 use super::keymap::{KEY_TABLE, KeyRow};
 use super::theme::Theme;
@@ -128,9 +131,15 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
             .matching
             .as_ref()
             .map(|m| match_line(m, store.streams()));
-        draw_compare(frame, rect, a, b, theme, now_us, pairing);
+        match (a.llm_figures(now_us), b.llm_figures(now_us)) {
+            (Some(fa), Some(fb)) => {
+                crate::tui::llm_view::draw_compare(frame, rect, [a, b], [&fa, &fb], theme);
+            }
+            _ => draw_compare(frame, rect, a, b, theme, now_us, pairing),
+        }
     }
-    draw_footer(frame, lay.footer, app, theme);
+    let any_llm = store.streams().iter().any(|s| s.llm.format().is_some());
+    draw_footer(frame, lay.footer, app, theme, any_llm);
     if let Some(detail) = app.detail {
         let rect = centered(area, 90, 90);
         frame.render_widget(Clear, rect);
@@ -168,8 +177,16 @@ fn draw_pane(
     let mut title = vec![
         Span::styled(format!(" #{} ", s.info.index), theme.header),
         Span::styled(s.info.proto.as_str().to_uppercase(), proto_style),
-        Span::styled(format!(" {} ", s.info.display_url), theme.header),
     ];
+    // The request before the URL: on a narrow pane the URL is what gets cut, and two completions
+    // side by side are told apart by their model and prompt.
+    if let Some(request) = &s.info.request {
+        title.push(Span::styled(format!(" {request}"), theme.accent));
+    }
+    title.push(Span::styled(
+        format!(" {} ", s.info.display_url),
+        theme.header,
+    ));
     if s.info.insecure {
         title.push(Span::styled("INSECURE ", theme.warn));
     }
@@ -206,7 +223,11 @@ fn draw_pane(
     } else {
         view.selected
     };
-    draw_list(frame, list_rect, s, &window, selected, focused, theme);
+    if app.llm_view(pane, s) {
+        crate::tui::llm_view::draw(frame, list_rect, s, theme, now_us);
+    } else {
+        draw_list(frame, list_rect, s, &window, selected, focused, theme);
+    }
     if stats_rect.height > 0 {
         draw_stats(frame, stats_rect, s, theme, now_us);
     }
@@ -217,6 +238,50 @@ const COL_GAP: u16 = 8;
 const COL_KIND: u16 = 9;
 const COL_SIZE: u16 = 6;
 
+/// Columns of data the full layout (sizes before the data) must leave; a narrower list shows the
+/// data right after the kind and leaves the sizes out (the detail view and the stats have them).
+const DATA_MIN: u16 = 24;
+
+/// Which columns a record list of a given width shows: the narrow ones first (time, gap,
+/// direction, kind), then the sizes when there is room for them and [`DATA_MIN`] columns of data,
+/// then the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ListColumns {
+    /// The wire and payload sizes are shown.
+    sizes: bool,
+}
+
+impl ListColumns {
+    fn for_width(width: u16) -> Self {
+        // Time, gap, direction and kind with their spaces; the sizes are two columns of six.
+        let narrow = COL_TIME + COL_GAP + 1 + COL_KIND + 4;
+        let sizes = 2 * (COL_SIZE + 1);
+        ListColumns {
+            sizes: width >= narrow + sizes + 1 + DATA_MIN,
+        }
+    }
+
+    /// `narrow` (time, gap, direction, kind), `sizes` (wire, payload) and `data` as this layout
+    /// shows them.
+    fn order<T>(self, narrow: [T; 4], sizes: [T; 2], data: T) -> Vec<T> {
+        let mut out: Vec<T> = narrow.into_iter().collect();
+        if self.sizes {
+            out.extend(sizes);
+        }
+        out.push(data);
+        out
+    }
+
+    /// Columns left for the data, less one so a cut text keeps a space before the border.
+    fn data_width(self, width: u16) -> usize {
+        let mut fixed = COL_TIME + COL_GAP + 1 + COL_KIND + 4 + 1;
+        if self.sizes {
+            fixed += 2 * (COL_SIZE + 1);
+        }
+        usize::from(width.saturating_sub(fixed))
+    }
+}
+
 fn draw_list(
     frame: &mut Frame<'_>,
     rect: Rect,
@@ -226,10 +291,10 @@ fn draw_list(
     focused: bool,
     theme: &Theme,
 ) {
-    // Six columns, five single spaces between them.
-    let fixed = COL_TIME + COL_GAP + 2 + COL_KIND + 2 * COL_SIZE + 6;
-    let preview_w = usize::from(rect.width.saturating_sub(fixed));
+    let cols = ListColumns::for_width(rect.width);
+    let preview_w = cols.data_width(rect.width);
     let threshold = s.info.heartbeat_ms.map(|t| t as f64);
+    let llm = s.llm.format();
     let rows = window.iter().map(|e| {
         let r = &e.rec;
         let gap_style = match (r.gap_ms, threshold) {
@@ -241,49 +306,61 @@ fn draw_list(
             Some(Dir::Out) => Span::styled("→", theme.out),
             None => Span::raw(" "),
         };
-        let row = Row::new(vec![
-            Line::from(Span::styled(clock(r.ts_us), theme.muted)),
-            Line::from(Span::styled(
-                r.gap_ms.map(fmt_ms).unwrap_or_default(),
-                gap_style,
-            ))
-            .right_aligned(),
-            Line::from(dir),
-            Line::from(Span::styled(r.kind.name(), kind_style(r, theme))),
-            Line::from(r.wire_bytes.map(compact).unwrap_or_default()).right_aligned(),
-            Line::from(r.payload_bytes.map(compact).unwrap_or_default()).right_aligned(),
-            Line::from(cut(&preview(r), preview_w)),
-        ]);
+        // On an LLM stream a chunk's text leads its row: it is deep inside the JSON otherwise.
+        let data = match llm.and_then(|f| crate::tui::llm_view::preview(f, r, theme)) {
+            Some(spans) => Line::from(cut_spans(spans, preview_w)),
+            None => Line::from(cut(&preview(r), preview_w)),
+        };
+        let row = Row::new(
+            cols.order(
+                [
+                    Line::from(Span::styled(clock(r.ts_us), theme.muted)),
+                    Line::from(Span::styled(
+                        r.gap_ms.map(fmt_ms).unwrap_or_default(),
+                        gap_style,
+                    ))
+                    .right_aligned(),
+                    Line::from(dir),
+                    Line::from(Span::styled(r.kind.name(), kind_style(r, theme))),
+                ],
+                [
+                    Line::from(r.wire_bytes.map(compact).unwrap_or_default()).right_aligned(),
+                    Line::from(r.payload_bytes.map(compact).unwrap_or_default()).right_aligned(),
+                ],
+                data,
+            ),
+        );
         if Some(e.seq) == selected && focused {
             row.style(theme.selected)
         } else {
             row
         }
     });
-    let header = Row::new([
-        Line::from("time"),
-        Line::from("gap").right_aligned(),
-        Line::from(""),
-        Line::from("kind"),
-        Line::from("wire").right_aligned(),
-        Line::from("pay").right_aligned(),
+    let header = Row::new(cols.order(
+        [
+            Line::from("time"),
+            Line::from("gap").right_aligned(),
+            Line::from(""),
+            Line::from("kind"),
+        ],
+        [
+            Line::from("wire").right_aligned(),
+            Line::from("pay").right_aligned(),
+        ],
         Line::from("data"),
-    ])
+    ))
     .style(theme.muted);
-    let table = Table::new(
-        rows,
+    let widths = cols.order(
         [
             Constraint::Length(COL_TIME),
             Constraint::Length(COL_GAP),
             Constraint::Length(1),
             Constraint::Length(COL_KIND),
-            Constraint::Length(COL_SIZE),
-            Constraint::Length(COL_SIZE),
-            Constraint::Min(0),
         ],
-    )
-    .header(header)
-    .column_spacing(1);
+        [Constraint::Length(COL_SIZE), Constraint::Length(COL_SIZE)],
+        Constraint::Min(0),
+    );
+    let table = Table::new(rows, widths).header(header).column_spacing(1);
     frame.render_widget(table, rect);
     if window.is_empty() {
         let msg = if s.stats.records == 0 {
@@ -351,17 +428,12 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
         spark_rect,
     );
 
-    let g = |q: f64| st.gap_ms_at(q).map_or("—".to_owned(), fmt_ms);
-    let line3 = vec![
-        m("gap p50 "),
-        v(g(0.5)),
-        m("  p95 "),
-        v(g(0.95)),
-        m("  p99 "),
-        v(g(0.99)),
-        m("  max "),
-        v(st.gap_max_ms().map_or("—".to_owned(), fmt_ms)),
-    ];
+    // An LLM stream's timing is what matters on it; the gaps of all its records are in the
+    // comparison strip and the list.
+    let line3 = match s.llm_figures(now_us) {
+        Some(f) => crate::tui::llm_view::stats_line(&f, theme),
+        None => gap_line(st, theme),
+    };
     frame.render_widget(Paragraph::new(Line::from(line3)), l3);
 
     let hb = st.last_heartbeat_us.map_or("—".to_owned(), |t| {
@@ -382,6 +454,23 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
         Paragraph::new(timeline_line(st, l5.width, theme, now_us)),
         l5,
     );
+}
+
+/// Gap percentiles of every record of the stream.
+fn gap_line(st: &StreamStats, theme: &Theme) -> Vec<Span<'static>> {
+    let m = |t: &str| Span::styled(t.to_owned(), theme.muted);
+    let v = |t: String| Span::styled(t, theme.text);
+    let g = |q: f64| st.gap_ms_at(q).map_or("—".to_owned(), fmt_ms);
+    vec![
+        m("gap p50 "),
+        v(g(0.5)),
+        m("  p95 "),
+        v(g(0.95)),
+        m("  p99 "),
+        v(g(0.99)),
+        m("  max "),
+        v(st.gap_max_ms().map_or("—".to_owned(), fmt_ms)),
+    ]
 }
 
 /// The connection timeline: the session from its first record to now across the line, one cell a
@@ -534,7 +623,7 @@ fn draw_compare(
     );
 }
 
-fn draw_footer(frame: &mut Frame<'_>, rect: Rect, app: &App, theme: &Theme) {
+fn draw_footer(frame: &mut Frame<'_>, rect: Rect, app: &App, theme: &Theme, any_llm: bool) {
     let line = if let Some(input) = &app.input {
         let prompt = match input.kind {
             InputKind::Filter => "filter /",
@@ -552,15 +641,18 @@ fn draw_footer(frame: &mut Frame<'_>, rect: Rect, app: &App, theme: &Theme) {
         Line::from(spans)
     } else {
         let mut spans = Vec::new();
+        let llm = any_llm.then_some(("l", "llm/raw"));
         for (key, what) in [
             ("q", "quit"),
             ("Tab", "pane"),
             ("↑↓", "move"),
             ("space", "pause"),
             ("Enter", "detail"),
-            ("/", "filter"),
-            ("?", "help"),
-        ] {
+        ]
+        .into_iter()
+        .chain(llm)
+        .chain([("/", "filter"), ("?", "help")])
+        {
             spans.push(Span::styled(format!(" {key}"), theme.accent));
             spans.push(Span::styled(format!(" {what} "), theme.muted));
         }
@@ -832,6 +924,67 @@ impl DetailLines<'_> {
                 self.field("message", message);
             }
             Kind::Match { .. } | Kind::MatchSummary(_) => self.field("pairing", &preview(r)),
+            Kind::LlmSummary(s) => self.llm_fields(s),
+        }
+    }
+
+    /// An `llm_summary`'s figures (its answer text comes after them, as the payload).
+    fn llm_fields(&mut self, s: &LlmSummary) {
+        let ms = |v: Option<f64>| v.map_or("—".to_owned(), fmt_ms);
+        self.field("format", &s.format);
+        self.field("model", s.model.as_deref().unwrap_or("—"));
+        self.field(
+            "complete",
+            if s.complete {
+                "yes"
+            } else {
+                "no: ended before its end marker"
+            },
+        );
+        self.field("finish reason", s.finish_reason.as_deref().unwrap_or("—"));
+        self.field("ttft", &ms(s.ttft_ms));
+        self.field("2nd token", &ms(s.ttst_ms));
+        self.field(
+            "itl",
+            &format!(
+                "p50 {} · p95 {} · p99 {} · max {}",
+                ms(s.itl_p50_ms),
+                ms(s.itl_p95_ms),
+                ms(s.itl_p99_ms),
+                ms(s.itl_max_ms)
+            ),
+        );
+        self.field("tpot", &ms(s.tpot_ms));
+        self.field(
+            "tokens/s",
+            &s.tokens_per_s.map_or("—".to_owned(), |t| format!("{t:.1}")),
+        );
+        if let Some(t) = s.server_tokens_per_s {
+            self.field("server tok/s", &format!("{t:.1}"));
+        }
+        self.field(
+            "output tokens",
+            &format!("{} ({})", s.output_tokens, s.tokens_source.as_str()),
+        );
+        self.field(
+            "input tokens",
+            &s.input_tokens.map_or("—".to_owned(), |n| n.to_string()),
+        );
+        self.field(
+            "chunks",
+            &format!(
+                "{} with output · {} reasoning · {} tool call",
+                s.chunks, s.reasoning_chunks, s.tool_chunks
+            ),
+        );
+        self.field("total", &fmt_ms(s.total_ms));
+        self.field(
+            "stalls",
+            &format!("{} over {}", s.stalls, fmt_ms(s.stall_threshold_ms)),
+        );
+        self.field("errors", &s.errors.to_string());
+        if let Some(e) = &s.error {
+            self.field("first error", e);
         }
     }
 
@@ -859,6 +1012,7 @@ fn payload_of(kind: &Kind) -> Option<Cow<'_, Payload>> {
         Kind::Message { data, .. } | Kind::Ping { data } | Kind::Pong { data, .. } => {
             Some(Cow::Borrowed(data))
         }
+        Kind::LlmSummary(s) => Some(Cow::Owned(Payload::Text(s.text.clone()))),
         Kind::Open { .. }
         | Kind::Close { .. }
         | Kind::Reconnect { .. }
@@ -1049,7 +1203,7 @@ fn centered(area: Rect, pct_w: u16, pct_h: u16) -> Rect {
 
 fn proto_style(proto: Proto, theme: &Theme) -> Style {
     match proto {
-        Proto::Sse => theme.sse,
+        Proto::Sse | Proto::Jsonl => theme.sse,
         Proto::Ws => theme.ws,
     }
 }
@@ -1076,6 +1230,8 @@ fn kind_style(r: &Record, theme: &Theme) -> Style {
         | Kind::IdGap { .. }
         | Kind::End { failed: true, .. } => theme.error,
         Kind::End { .. } | Kind::Match { .. } | Kind::MatchSummary(_) => theme.muted,
+        Kind::LlmSummary(s) if s.complete => theme.ok,
+        Kind::LlmSummary(_) => theme.warn,
     }
 }
 
@@ -1217,7 +1373,37 @@ pub fn preview(r: &Record) -> String {
             "{} pairs · won {}/{} · unmatched {}/{}",
             m.pairs, m.won[0], m.won[1], m.unmatched[0], m.unmatched[1]
         ),
+        Kind::LlmSummary(s) => llm_summary_line(s),
     }
+}
+
+/// An `llm_summary` in one line: format and model, how it ended, the timings, the tokens.
+pub fn llm_summary_line(s: &LlmSummary) -> String {
+    let ms = |v: Option<f64>| v.map_or("—".to_owned(), fmt_ms);
+    let mut line = s.format.clone();
+    if let Some(m) = &s.model {
+        line.push(' ');
+        line.push_str(m);
+    }
+    let state = if s.complete { "complete" } else { "incomplete" };
+    let _ = write!(
+        line,
+        " · {state} {} · ttft {} · itl p50 {} p99 {} · {} tok/s · {} tokens ({})",
+        s.finish_reason.as_deref().unwrap_or("—"),
+        ms(s.ttft_ms),
+        ms(s.itl_p50_ms),
+        ms(s.itl_p99_ms),
+        s.tokens_per_s.map_or("—".to_owned(), |t| format!("{t:.1}")),
+        s.output_tokens,
+        s.tokens_source.as_str(),
+    );
+    if s.stalls > 0 {
+        let _ = write!(line, " · {} stalls", s.stalls);
+    }
+    if s.errors > 0 {
+        let _ = write!(line, " · {} errors", s.errors);
+    }
+    line
 }
 
 /// Previews only look at the start of a payload: no more is ever visible in one row.
@@ -1248,22 +1434,6 @@ fn one_line(s: &str) -> String {
         .collect()
 }
 
-/// Cuts to `width` characters, marking the cut with `…`.
-pub fn cut(s: &str, width: usize) -> String {
-    if width == 0 {
-        return String::new();
-    }
-    let mut chars = s.chars();
-    let head: String = chars.by_ref().take(width).collect();
-    if chars.next().is_some() {
-        let mut head: String = head.chars().take(width - 1).collect();
-        head.push('…');
-        head
-    } else {
-        head
-    }
-}
-
 /// `HH:MM:SS.mmm` in UTC (no time zone database; the detail view shows the full RFC 3339 time).
 pub fn clock(ts_us: i64) -> String {
     let ms_of_day = ts_us.div_euclid(1000).rem_euclid(86_400_000);
@@ -1274,25 +1444,6 @@ pub fn clock(ts_us: i64) -> String {
         ms_of_day / 1000 % 60,
         ms_of_day % 1000
     )
-}
-
-/// Milliseconds, in the unit that keeps three significant digits readable.
-pub fn fmt_ms(ms: f64) -> String {
-    if !ms.is_finite() {
-        return "—".into();
-    }
-    if ms < 10.0 {
-        format!("{ms:.2} ms")
-    } else if ms < 100.0 {
-        format!("{ms:.1} ms")
-    } else if ms < 1000.0 {
-        format!("{ms:.0} ms")
-    } else if ms < 60_000.0 {
-        format!("{:.2} s", ms / 1000.0)
-    } else {
-        let s = (ms / 1000.0).round() as u64;
-        format!("{}m{:02}s", s / 60, s % 60)
-    }
 }
 
 /// Bytes with binary units.

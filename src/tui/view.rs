@@ -23,6 +23,8 @@ pub struct PaneView {
     pub selected: Option<u64>,
     /// Records before this sequence number are hidden (`c`).
     pub cleared_before: u64,
+    /// Show the raw records of an LLM stream rather than its LLM view (`l`).
+    pub raw: bool,
 }
 
 impl PaneView {
@@ -161,6 +163,12 @@ impl App {
         let h = self.hits.streams.get(pane)?;
         (!self.filter.is_empty() && self.hits.filter == self.filter && h.scanned_to == s.next_seq())
             .then_some(&h.seqs)
+    }
+
+    /// Whether pane `pane` shows the LLM view: its stream is an LLM completion and the raw
+    /// records were not asked for.
+    pub fn llm_view(&self, pane: usize, s: &StreamState) -> bool {
+        s.llm.format().is_some() && !self.panes.get(pane).is_some_and(|p| p.raw)
     }
 
     /// Whether keys go to the input line.
@@ -305,7 +313,25 @@ impl App {
             | Action::PageDown
             | Action::Top
             | Action::Bottom
-            | Action::TogglePause => self.navigate(action, pane, stream),
+            | Action::TogglePause => {
+                // Moving through records shows them.
+                if let Some(s) = stream
+                    && self.llm_view(pane, s)
+                    && *action != Action::Bottom
+                {
+                    self.panes[pane].raw = true;
+                }
+                self.navigate(action, pane, stream);
+            }
+            Action::ToggleLlm => match stream {
+                Some(s) if s.llm.format().is_some() => {
+                    let view = &mut self.panes[pane];
+                    view.raw = !view.raw;
+                }
+                _ => {
+                    self.status = Some("no LLM completion recognised on this stream".into());
+                }
+            },
             Action::OpenDetail => {
                 if let Some(s) = stream
                     && let Some(seq) = self.selected_seq(pane, s)
@@ -565,6 +591,11 @@ pub(crate) fn matches_filter(kind: &Kind, filter: &str) -> bool {
         Kind::Error { message, .. } => message.contains(filter),
         Kind::Lint { rule, message } => rule.contains(filter) || message.contains(filter),
         Kind::Match { key, .. } => key.contains(filter),
+        Kind::LlmSummary(s) => {
+            s.text.contains(filter)
+                || s.model.as_deref().is_some_and(|m| m.contains(filter))
+                || s.error.as_deref().is_some_and(|e| e.contains(filter))
+        }
         Kind::Open { .. } | Kind::Gap { .. } | Kind::IdGap { .. } | Kind::MatchSummary(_) => false,
     }
 }

@@ -362,6 +362,7 @@ mod tests {
             url: url.to_owned(),
             heartbeat_ms: None,
             insecure: false,
+            request: None,
             options: json!({"method": "GET"}),
         }
     }

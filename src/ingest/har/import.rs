@@ -372,6 +372,11 @@ fn meta_of(e: &Value, index: usize, proto: Proto) -> StreamMeta {
         url: display,
         heartbeat_ms: None,
         insecure: false,
+        request: crate::protocol::llm::request_summary(
+            method,
+            e["request"]["postData"]["text"].as_str().map(str::as_bytes),
+            48,
+        ),
         options: json!({ "method": method, "source": "HAR" }),
     }
 }
@@ -390,7 +395,8 @@ fn import_entry(e: &Value, index: usize, proto: Proto) -> Result<Stream, String>
             Some(messages) => devtools_ws(e, messages, index, started, &t, handshake_us),
             None => handshake_only_ws(e, index, started, &t),
         },
-        Proto::Sse => sse(e, index, started, &t, handshake_us),
+        // A HAR entry that is not a WebSocket is read as an event stream.
+        Proto::Sse | Proto::Jsonl => sse(e, index, started, &t, handshake_us),
     };
     stream.carry_lints(e);
     Ok(stream)
