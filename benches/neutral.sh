@@ -18,7 +18,8 @@
 #      client once each, alternating, so the machine's noise hits all of them alike;
 #   4. measures wall time with bash's $EPOCHREALTIME and CPU (user+sys) and peak RSS with
 #      /usr/bin/time, and prints per source: medians, and the ratio peer wall / streamscope wall
-#      taken per round, median (min-max) (>1: streamscope is faster).
+#      taken per round, median (min-max) (>1: streamscope is faster); also the ratio of CPU times
+#      (user+sys), which a loaded machine disturbs less than wall time.
 #
 # Sources: the neutral server's SSE in each SHAPE (close: until the server closes, no framing;
 # chunk-event: chunked, one event per chunk; chunk-64k: chunked, 65,536-byte chunks; length:
@@ -46,6 +47,7 @@
 #   CHECK=1                                         0 skips check.py (counts are still checked)
 #   BASELINE=/path/to/streamscope                   also run an older build as "base"
 #   RUN_TIMEOUT=60                                  seconds allowed for any one run
+#   REPORT=target/neutral-results.txt               only print the tables of an earlier run
 #
 # Raw runs: target/neutral-results.txt; the full per-client table: target/neutral-full.md. Every run
 # is bounded by `timeout`; both servers are killed on exit. Absolute figures depend on the machine
@@ -63,6 +65,98 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+
+# Report. Rows: one per source; per client the median rate (M messages/s), and for each peer the
+# per-round ratio peer wall / streamscope wall, median (min-max).
+# Usage: report FULL RESULTS_FILE (FULL=1: one row per client).
+report() {
+  awk -v full="$1" '
+function median(arr, k,    i, j, t, a) {
+  for (i = 1; i <= k; i++) a[i] = arr[i]
+  for (i = 2; i <= k; i++) { t = a[i]; j = i - 1; while (j >= 1 && a[j] > t) { a[j + 1] = a[j]; j-- } a[j + 1] = t }
+  return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+}
+function label(scn,    p) {
+  split(scn, p, ":")
+  if (p[1] == "sse") return "neutral SSE " p[2] (p[3] == 1 ? ", id" : ", no id")
+  if (p[1] == "ws") return "neutral WS"
+  if (p[1] == "esse") return "embedded firehose SSE"
+  return "embedded firehose WS"
+}
+function stat(key, c, what,    k, j, v) {
+  k = nc[key, c]
+  for (j = 1; j <= k; j++) v[j] = val[key, c, j, what]
+  return median(v, k)
+}
+function ratio(key, c, m,    r, k, q, lo, hi) {
+  k = 0
+  for (r = 1; r <= maxr; r++) if ((key, c, r, m) in W && (key, "streamscope", r, m) in W) q[++k] = W[key, c, r, m] / W[key, "streamscope", r, m]
+  if (k == 0) return "-"
+  lo = q[1]; hi = q[1]
+  for (r = 1; r <= k; r++) { if (q[r] < lo) lo = q[r]; if (q[r] > hi) hi = q[r] }
+  return sprintf("**%.2f** (%.2f-%.2f)", median(q, k), lo, hi)
+}
+{
+  key = $1 " " $2 " " $3; c = $4; r = $5
+  ck = $1 " " $2
+  if (!(ck in seenc)) { seenc[ck] = 1; cases[++ncases] = ck }
+  if (!(key in seen)) { seen[key] = 1; scns[ck, ++nscn[ck]] = $3 }
+  if (!((key, c) in nc)) { cl[key, ++ncl[key]] = c }
+  k = ++nc[key, c]
+  w = ($6 > 0.001 ? $6 : 0.001)
+  val[key, c, k, "wall"] = w; val[key, c, k, "cpu"] = $7 + $8; val[key, c, k, "rss"] = $9 / 1024
+  W[key, c, r, "wall"] = w
+  W[key, c, r, "cpu"] = ($7 + $8 > 0.005 ? $7 + $8 : 0.005)
+  if (r > maxr) maxr = r
+}
+END {
+  for (ci = 1; ci <= ncases; ci++) {
+    ck = cases[ci]; split(ck, ns, " "); n = ns[1]; s = ns[2]
+    printf "### %d x %d B\n\n", n, s
+    for (proto = 0; proto < 2; proto++) {
+      hdr = ""
+      for (si = 1; si <= nscn[ck]; si++) {
+        scn = scns[ck, si]; key = ck " " scn
+        isws = (scn ~ /^e?ws:/)
+        if (isws != proto) continue
+        if (full) {
+          if (hdr == "") { hdr = 1; printf "| source | client | wall s | M msg/s | CPU s | peak RSS MB | peer wall / streamscope wall | peer CPU / streamscope CPU |\n|---|---|---|---|---|---|---|---|\n" }
+          for (i = 1; i <= ncl[key]; i++) {
+            c = cl[key, i]; mw = stat(key, c, "wall")
+            printf "| %s | %s | %.3f | %.2f | %.2f | %.1f | %s | %s |\n", label(scn), c, mw, n / mw / 1e6, stat(key, c, "cpu"), stat(key, c, "rss"), (c == "streamscope" ? "" : ratio(key, c, "wall")), (c == "streamscope" ? "" : ratio(key, c, "cpu"))
+          }
+          continue
+        }
+        if (hdr == "") {
+          hdr = "| source | streamscope M/s | CPU s | RSS MB |"; sep = "|---|---|---|---|"
+          for (i = 2; i <= ncl[key]; i++) {
+            hdr = hdr " " cl[key, i] " M/s | vs " cl[key, i] " |"; sep = sep "---|---|"
+            if (i == 2) { hdr = hdr " CPU vs " cl[key, i] " |"; sep = sep "---|" }
+          }
+          hdr = hdr " " cl[key, 2] " RSS MB |"; sep = sep "---|"
+          print hdr; print sep
+        }
+        mw = stat(key, "streamscope", "wall")
+        line = sprintf("| %s | %.2f | %.2f | %.0f |", label(scn), n / mw / 1e6, stat(key, "streamscope", "cpu"), stat(key, "streamscope", "rss"))
+        for (i = 2; i <= ncl[key]; i++) {
+          c = cl[key, i]; line = line sprintf(" %.2f | %s |", n / stat(key, c, "wall") / 1e6, ratio(key, c, "wall"))
+          if (i == 2) line = line sprintf(" %s |", ratio(key, c, "cpu"))
+        }
+        line = line sprintf(" %.0f |", stat(key, cl[key, 2], "rss"))
+        print line
+      }
+      if (hdr != "") printf "\n"
+    }
+  }
+}' "$2"
+}
+
+# REPORT=FILE: only print the tables of an earlier run's raw results (e.g. target/neutral-results.txt).
+if [ -n "${REPORT:-}" ]; then
+  report 0 "$REPORT"
+  report 1 "$REPORT"
+  exit 0
+fi
 
 [ -x /usr/bin/time ] || { echo "neutral.sh: /usr/bin/time is needed (apt-get install time)" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "neutral.sh: python3 is needed" >&2; exit 2; }
@@ -242,94 +336,19 @@ cp "$RESULTS" "$TARGET/neutral-results.txt"
 LOAD=$(sort -n "$LOADS" | awk '{ a[NR] = $1 } END { printf "1-min load while running: median %.2f, max %.2f", a[int((NR + 1) / 2)], a[NR] }')
 HEADER="neutral: $START to $(date -u +%H:%MZ), $(nproc) cores, $ROUNDS rounds, medians; output to $OUT; $LOAD"
 
-# Report. Rows: one per source; per client the median rate (M messages/s), and for each peer the
-# per-round ratio peer wall / streamscope wall, median (min-max).
-report() {
-  awk -v full="$1" '
-function median(arr, k,    i, j, t, a) {
-  for (i = 1; i <= k; i++) a[i] = arr[i]
-  for (i = 2; i <= k; i++) { t = a[i]; j = i - 1; while (j >= 1 && a[j] > t) { a[j + 1] = a[j]; j-- } a[j + 1] = t }
-  return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-}
-function label(scn,    p) {
-  split(scn, p, ":")
-  if (p[1] == "sse") return "neutral SSE " p[2] (p[3] == 1 ? ", id" : ", no id")
-  if (p[1] == "ws") return "neutral WS"
-  if (p[1] == "esse") return "embedded firehose SSE"
-  return "embedded firehose WS"
-}
-function stat(key, c, what,    k, j, v) {
-  k = nc[key, c]
-  for (j = 1; j <= k; j++) v[j] = val[key, c, j, what]
-  return median(v, k)
-}
-function ratio(key, c,    r, k, q, lo, hi) {
-  k = 0
-  for (r = 1; r <= maxr; r++) if ((key, c, r) in W && (key, "streamscope", r) in W) q[++k] = W[key, c, r] / W[key, "streamscope", r]
-  if (k == 0) return "-"
-  lo = q[1]; hi = q[1]
-  for (r = 1; r <= k; r++) { if (q[r] < lo) lo = q[r]; if (q[r] > hi) hi = q[r] }
-  return sprintf("**%.2f** (%.2f-%.2f)", median(q, k), lo, hi)
-}
-{
-  key = $1 " " $2 " " $3; c = $4; r = $5
-  ck = $1 " " $2
-  if (!(ck in seenc)) { seenc[ck] = 1; cases[++ncases] = ck }
-  if (!(key in seen)) { seen[key] = 1; scns[ck, ++nscn[ck]] = $3 }
-  if (!((key, c) in nc)) { cl[key, ++ncl[key]] = c }
-  k = ++nc[key, c]
-  w = ($6 > 0.001 ? $6 : 0.001)
-  val[key, c, k, "wall"] = w; val[key, c, k, "cpu"] = $7 + $8; val[key, c, k, "rss"] = $9 / 1024
-  W[key, c, r] = w
-  if (r > maxr) maxr = r
-}
-END {
-  for (ci = 1; ci <= ncases; ci++) {
-    ck = cases[ci]; split(ck, ns, " "); n = ns[1]; s = ns[2]
-    printf "### %d x %d B\n\n", n, s
-    for (proto = 0; proto < 2; proto++) {
-      hdr = ""
-      for (si = 1; si <= nscn[ck]; si++) {
-        scn = scns[ck, si]; key = ck " " scn
-        isws = (scn ~ /^e?ws:/)
-        if (isws != proto) continue
-        if (full) {
-          if (hdr == "") { hdr = 1; printf "| source | client | wall s | M msg/s | CPU s | peak RSS MB | peer wall / streamscope wall |\n|---|---|---|---|---|---|---|\n" }
-          for (i = 1; i <= ncl[key]; i++) {
-            c = cl[key, i]; mw = stat(key, c, "wall")
-            printf "| %s | %s | %.3f | %.2f | %.2f | %.1f | %s |\n", label(scn), c, mw, n / mw / 1e6, stat(key, c, "cpu"), stat(key, c, "rss"), (c == "streamscope" ? "" : ratio(key, c))
-          }
-          continue
-        }
-        if (hdr == "") {
-          hdr = "| source | streamscope M/s | CPU s | RSS MB |"; sep = "|---|---|---|---|"
-          for (i = 2; i <= ncl[key]; i++) { hdr = hdr " " cl[key, i] " M/s | vs " cl[key, i] " |"; sep = sep "---|---|" }
-          hdr = hdr " " cl[key, 2] " RSS MB |"; sep = sep "---|"
-          print hdr; print sep
-        }
-        mw = stat(key, "streamscope", "wall")
-        line = sprintf("| %s | %.2f | %.2f | %.0f |", label(scn), n / mw / 1e6, stat(key, "streamscope", "cpu"), stat(key, "streamscope", "rss"))
-        for (i = 2; i <= ncl[key]; i++) { c = cl[key, i]; line = line sprintf(" %.2f | %s |", n / stat(key, c, "wall") / 1e6, ratio(key, c)) }
-        line = line sprintf(" %.0f |", stat(key, cl[key, 2], "rss"))
-        print line
-      }
-      if (hdr != "") printf "\n"
-    }
-  }
-}' "$RESULTS"
-}
 
 {
   echo "$HEADER"
   echo
   echo "Per source: median rate (M messages/s), and per peer the ratio peer wall / streamscope wall"
-  echo "taken per round, median (min-max); above 1: streamscope is faster."
+  echo "taken per round, median (min-max); above 1: streamscope is faster. \"CPU vs\": the same ratio of"
+  echo "user+sys CPU time against the parsing peer (steadier than wall time on a loaded machine)."
   echo
-  report 0
+  report 0 "$RESULTS"
 } | tee "$TARGET/neutral-report.md"
 {
   echo "$HEADER"
   echo
-  report 1
+  report 1 "$RESULTS"
 } >"$TARGET/neutral-full.md"
 echo "(full per-client table: target/neutral-full.md; raw runs: target/neutral-results.txt)"
