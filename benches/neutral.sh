@@ -3,7 +3,8 @@
 # Python, standard library, precomputed bytes, shares no code with streamscope) in every body shape,
 # and on the embedded firehose for comparison. Loopback only. See docs/performance.md, "Round three".
 #
-# Usage: benches/neutral.sh [ROUNDS]          (default 5 rounds; about 6-8 minutes on 2 cores)
+# Usage: benches/neutral.sh [ROUNDS]          (default 5 rounds: 9.5-11 minutes on 2 cores at a load
+#                                             of 10-11 from other builds; less on a quiet machine)
 #
 # What it does:
 #   1. builds once: `cargo build --release --bin streamscope`, the std-only bare counting client
