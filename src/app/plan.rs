@@ -76,6 +76,8 @@ impl Plan {
                     idle_timeout: conn.idle_timeout,
                     auto_pong: !conn.no_auto_pong,
                     seq_pointer: conn.seq.clone(),
+                    deflate: !conn.no_deflate,
+                    compressed: conn.compressed,
                 })
             })
             .collect();

@@ -67,6 +67,10 @@ pub struct StreamConfig {
     pub auto_pong: bool,
     /// JSON pointer to a sequence number in each event's or message's data (`--seq`).
     pub seq_pointer: Option<String>,
+    /// WebSocket: offer permessage-deflate (off with `--no-deflate`).
+    pub deflate: bool,
+    /// SSE: ask for a compressed body (`--compressed`).
+    pub compressed: bool,
 }
 
 impl StreamConfig {

@@ -410,7 +410,13 @@ impl Session for SseSession {
             Ok(opened) => opened,
             Err(outcome) => return outcome,
         };
-        http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets);
+        http1::emit_open(
+            em,
+            &self.tap,
+            &opened,
+            self.cfg.show_secrets,
+            http1::Compression::default(),
+        );
         self.opened = true;
         self.parser.reset_connection();
         self.read_body(em, ctl, opened).await

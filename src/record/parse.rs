@@ -48,11 +48,14 @@ struct Raw {
     dir: Option<String>,
     wire_bytes: Option<u64>,
     payload_bytes: Option<u64>,
+    compressed_bytes: Option<u64>,
     gap_ms: Option<f64>,
     read: Option<u64>,
     status: Option<u16>,
     headers: Option<OrderedHeaders>,
     handshake_ms: Option<f64>,
+    compression_offered: Option<String>,
+    compression: Option<String>,
     event: Option<String>,
     data: Option<String>,
     data_base64: Option<String>,
@@ -184,8 +187,13 @@ fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
     };
     let tag =
         KindTag::from_name(&raw.kind).ok_or_else(|| format!("unknown kind '{}'", raw.kind))?;
-    let (stream, wire_bytes, payload_bytes, read) =
-        (raw.stream, raw.wire_bytes, raw.payload_bytes, raw.read);
+    let (stream, wire_bytes, payload_bytes, compressed_bytes, read) = (
+        raw.stream,
+        raw.wire_bytes,
+        raw.payload_bytes,
+        raw.compressed_bytes,
+        raw.read,
+    );
     let mut gap_ms = raw.gap_ms.take();
     let k = raw.kind.clone();
     let k = k.as_str();
@@ -195,6 +203,8 @@ fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
             status: need(raw.status, k, "status")?,
             headers: need(raw.headers, k, "headers")?.0,
             handshake_ms: need(raw.handshake_ms, k, "handshake_ms")?,
+            compression_offered: raw.compression_offered,
+            compression: raw.compression,
         },
         KindTag::Event => Kind::Event {
             event: crate::record::event_type(&need(raw.event, k, "event")?),
@@ -260,6 +270,7 @@ fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
         dir,
         wire_bytes,
         payload_bytes,
+        compressed_bytes,
         gap_ms,
         read,
         kind,

@@ -744,7 +744,19 @@ impl DetailLines<'_> {
                 status,
                 headers,
                 handshake_ms,
-            } => self.open_fields(*status, headers, *handshake_ms),
+                compression_offered,
+                compression,
+            } => {
+                self.field("status", &status.to_string());
+                self.field("handshake", &fmt_ms(*handshake_ms));
+                if let Some(offered) = compression_offered {
+                    self.field("offered", offered);
+                    self.field("agreed", compression.as_deref().unwrap_or("none"));
+                } else if let Some(agreed) = compression {
+                    self.field("agreed", agreed);
+                }
+                self.open_headers(headers);
+            }
             Kind::Event {
                 event, id, retry, ..
             } => {
@@ -835,9 +847,7 @@ impl DetailLines<'_> {
         }
     }
 
-    fn open_fields(&mut self, status: u16, headers: &[(String, String)], handshake_ms: f64) {
-        self.field("status", &status.to_string());
-        self.field("handshake", &fmt_ms(handshake_ms));
+    fn open_headers(&mut self, headers: &[(String, String)]) {
         self.out
             .push(Line::from(Span::styled("       headers", self.theme.muted)));
         for (k, v) in headers {

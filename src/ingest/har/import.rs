@@ -158,6 +158,8 @@ impl Stream {
                 status,
                 headers: headers_of(&e["response"]["headers"]),
                 handshake_ms,
+                compression_offered: None,
+                compression: None,
             },
         );
         open.wire_bytes = e["response"]["headersSize"].as_u64().filter(|n| *n > 0);
