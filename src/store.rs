@@ -621,6 +621,8 @@ mod tests {
                     status: 101,
                     headers: vec![("upgrade".into(), "websocket".into())],
                     handshake_ms: 12.5,
+                    compression_offered: None,
+                    compression: None,
                 },
             )
             .proto(Proto::Ws),

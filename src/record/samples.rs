@@ -21,6 +21,8 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
             ("alpha".into(), "a, b".into()),
         ],
         handshake_ms: 1.952,
+        compression_offered: Some("gzip, deflate, br, zstd".into()),
+        compression: Some("gzip".into()),
     };
     let kinds = vec![
         rec(ts, open).wire(142).read(1),

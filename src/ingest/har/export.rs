@@ -384,6 +384,8 @@ mod tests {
             status: if stream == 0 { 101 } else { 200 },
             headers: vec![("content-type".to_owned(), "text/event-stream".to_owned())],
             handshake_ms,
+            compression_offered: None,
+            compression: None,
         };
         let msg = |data: Payload| Kind::Message {
             opcode: if matches!(data, Payload::Text(_)) {
