@@ -35,19 +35,22 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
         ),
         traffic(event(ts + 2, ""), Dir::In),
         traffic(comment(ts + 3, "heartbeat"), Dir::In),
-        traffic(
-            rec(
-                ts + 4,
-                Kind::Message {
-                    opcode: DataOpcode::Text,
-                    data: Payload::Text("héllo".into()),
-                    frames: 3,
-                    compressed: true,
-                },
+        Record {
+            compressed_bytes: Some(5),
+            ..traffic(
+                rec(
+                    ts + 4,
+                    Kind::Message {
+                        opcode: DataOpcode::Text,
+                        data: Payload::Text("héllo".into()),
+                        frames: 3,
+                        compressed: true,
+                    },
+                )
+                .on(1),
+                Dir::In,
             )
-            .on(1),
-            Dir::In,
-        ),
+        },
         traffic(
             rec(
                 ts + 5,
