@@ -241,3 +241,40 @@ async fn a_corrupt_deflate_stream_is_1007() {
     assert!(message.contains("not valid DEFLATE"), "{message}");
     assert_eq!(out.kind_dir("close", "out")[0]["code"], 1007);
 }
+
+#[tokio::test]
+async fn sse_endpoints_gzip_when_asked_and_the_client_decodes() {
+    let srv = embedded_server(SERVER).await;
+    let a = srv.local_addr();
+    let out = run(&[
+        "--json",
+        "--compressed",
+        "--no-reconnect",
+        &format!("http://{a}/firehose/sse?n=500&size=100"),
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let open = out.kind("open")[0];
+    assert_eq!(open["headers"]["content-encoding"], "gzip");
+    assert_eq!(open["compression"], "gzip");
+    let events = out.kind("event");
+    assert_eq!(events.len(), 500);
+    assert!(
+        events
+            .iter()
+            .all(|e| e["wire_bytes"] == 108 && e["payload_bytes"] == 100)
+    );
+    let compressed: u64 = events
+        .iter()
+        .filter_map(|e| e["compressed_bytes"].as_u64())
+        .sum();
+    // 54,000 bytes of `data: xxx…` gzip to a few hundred.
+    assert!(compressed > 0 && compressed * 20 < 54_000, "{compressed}");
+    // Without --compressed the same endpoint sends identity.
+    let out = run(&["--json", "--count", "1", &format!("http://{a}/sse")]).await;
+    assert!(
+        out.kind("open")[0]["headers"]
+            .get("content-encoding")
+            .is_none()
+    );
+}

@@ -5,6 +5,10 @@
 //! `Last-Event-ID`; 204 means stop; another non-2xx status or a Content-Type that is not
 //! `text/event-stream` fails the stream. Statuses that ask to come back later (429, 502, 503, 504)
 //! are retried, honouring `Retry-After`.
+//!
+//! A compressed body (`Content-Encoding`, asked for with `--compressed`, or applied unasked) is
+//! decoded between hyper's body frames and the parser by a [`ContentDecoder`]; the records keep
+//! their decoded sizes, and `compressed_bytes` says what the encoded body cost.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -24,6 +28,7 @@ use crate::capture::supervise::{
     ControlRx, Failure, Outcome, Session, idle_timeout, recv_control, sleep_until_opt,
     wait_shutdown,
 };
+use crate::protocol::content::{self, Coding, ContentDecoder};
 use crate::protocol::sse::{SseItem, SseLint, SseParser};
 use crate::record::Kind;
 
@@ -38,6 +43,19 @@ pub(crate) struct SseSession {
     tap: Arc<TapState>,
     opened: bool,
     items: Vec<SseItem>,
+    /// The body's content decoding, for the connection being read.
+    body: BodyDecoding,
+}
+
+/// How the body of the current connection is decoded.
+#[derive(Debug, Default)]
+struct BodyDecoding {
+    /// `None` for a body sent as is.
+    decoder: Option<ContentDecoder>,
+    /// Decoded bytes of the frame being handled (reused).
+    decoded: Vec<u8>,
+    /// Encoded bytes received and not yet attributed to a record.
+    pending: u64,
 }
 
 impl SseSession {
@@ -53,6 +71,7 @@ impl SseSession {
             tap: TapState::new(),
             opened: false,
             items: Vec::new(),
+            body: BodyDecoding::default(),
         }
     }
 
@@ -77,6 +96,9 @@ impl SseSession {
         let last_id = self.parser.last_event_id();
         if !last_id.is_empty() {
             b = b.header("last-event-id", last_id);
+        }
+        if self.cfg.compressed && !user_sets("accept-encoding") {
+            b = b.header(http::header::ACCEPT_ENCODING, content::ACCEPT);
         }
         let body = if hop.send_body {
             self.cfg.body.clone().unwrap_or_default()
@@ -107,7 +129,9 @@ impl SseSession {
     }
 
     fn emit_items(&mut self, em: &mut Emitter, mark: crate::capture::net::tap::ReadMark) -> bool {
+        let mut shares = self.compressed_shares();
         for item in self.items.drain(..) {
+            let compressed = shares.next().flatten();
             match item {
                 SseItem::Event {
                     event,
@@ -117,7 +141,7 @@ impl SseSession {
                     wire_bytes,
                 } => {
                     let payload = data.len() as u64;
-                    em.rx(
+                    em.rx_compressed(
                         mark,
                         Kind::Event {
                             event,
@@ -127,6 +151,7 @@ impl SseSession {
                         },
                         wire_bytes,
                         payload,
+                        compressed,
                     );
                     if em.count_reached() {
                         return true;
@@ -134,11 +159,72 @@ impl SseSession {
                 }
                 SseItem::Comment { text, wire_bytes } => {
                     let payload = text.len() as u64;
-                    em.rx(mark, Kind::Comment { text }, wire_bytes, payload);
+                    em.rx_compressed(
+                        mark,
+                        Kind::Comment { text },
+                        wire_bytes,
+                        payload,
+                        compressed,
+                    );
                 }
             }
         }
         false
+    }
+}
+
+impl SseSession {
+    /// Under a `Content-Encoding`, the encoded bytes received since the last record, shared among
+    /// the records just parsed in proportion to their decoded size (the last takes the rounding),
+    /// so over a stream they add up to the encoded body. A server that flushes after each event
+    /// sends one event per chunk, and then each share is exactly that event's compressed size.
+    /// Yields `None` per record without an encoding.
+    fn compressed_shares(&mut self) -> impl Iterator<Item = Option<u64>> + use<> {
+        let n = self.items.len();
+        let encoded = self.body.decoder.is_some();
+        let total = if encoded && n > 0 {
+            std::mem::take(&mut self.body.pending)
+        } else {
+            0
+        };
+        let sizes: Vec<u64> = self
+            .items
+            .iter()
+            .map(|i| match i {
+                SseItem::Event { wire_bytes, .. } | SseItem::Comment { wire_bytes, .. } => {
+                    *wire_bytes
+                }
+            })
+            .collect();
+        let decoded: u64 = sizes.iter().sum::<u64>().max(1);
+        let mut given = 0;
+        sizes.into_iter().enumerate().map(move |(i, size)| {
+            if !encoded {
+                return None;
+            }
+            let share = if i + 1 == n {
+                total - given
+            } else {
+                (u128::from(total) * u128::from(size) / u128::from(decoded)) as u64
+            };
+            given += share;
+            Some(share)
+        })
+    }
+
+    /// The body's content decoding, from the response's `Content-Encoding`: `Err` (the stream
+    /// fails) for a coding streamscope cannot decode.
+    fn decoding(&self, em: &mut Emitter, opened: &Opened) -> Result<Option<Coding>, Outcome> {
+        let header = opened
+            .response
+            .headers()
+            .get_all(http::header::CONTENT_ENCODING)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let status = opened.response.status().as_u16();
+        Coding::from_header(&header).map_err(|msg| Failure::fatal(msg).status(status).report(em))
     }
 }
 
@@ -369,7 +455,17 @@ impl SseSession {
                     Some(Ok(frame)) => {
                         let Ok(data) = frame.into_data() else { continue };
                         let mark = self.tap.last_read();
-                        self.parser.feed(&data, &mut self.items);
+                        if let Some(decoder) = self.body.decoder.as_mut() {
+                            self.body.pending += data.len() as u64;
+                            self.body.decoded.clear();
+                            if let Err(msg) = decoder.feed(&data, &mut self.body.decoded) {
+                                self.finish_body(em);
+                                return Failure::retryable(format!("stream broke: {msg}")).report(em);
+                            }
+                            self.parser.feed(&self.body.decoded, &mut self.items);
+                        } else {
+                            self.parser.feed(&data, &mut self.items);
+                        }
                         let done = self.emit_items(em, mark);
                         emit_lints(em, mark.stamp, self.parser.take_lints());
                         if !em.flush() {
@@ -410,13 +506,32 @@ impl Session for SseSession {
             Ok(opened) => opened,
             Err(outcome) => return outcome,
         };
-        http1::emit_open(
-            em,
-            &self.tap,
-            &opened,
-            self.cfg.show_secrets,
-            http1::Compression::default(),
-        );
+        let coding = match self.decoding(em, &opened) {
+            Ok(c) => c,
+            Err(outcome) => return outcome,
+        };
+        let compression = http1::Compression {
+            offered: self.cfg.compressed.then(|| content::ACCEPT.to_owned()),
+            agreed: coding.map(|c| c.as_str().to_owned()),
+        };
+        let mark = http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets, compression);
+        if let Some(c) = coding
+            && !self.cfg.compressed
+        {
+            em.lint(
+                mark.stamp,
+                "unrequested-content-encoding",
+                format!(
+                    "the server compressed the body (Content-Encoding: {c}) although streamscope \
+                     sent no Accept-Encoding (no --compressed); decoded anyway"
+                ),
+            );
+            em.flush();
+        }
+        self.body = BodyDecoding {
+            decoder: coding.map(ContentDecoder::new),
+            ..BodyDecoding::default()
+        };
         self.opened = true;
         self.parser.reset_connection();
         self.read_body(em, ctl, opened).await

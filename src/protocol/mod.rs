@@ -1,6 +1,7 @@
 //! The wire protocols as pure functions fed bytes: no I/O, no clock, so any split of the same
 //! bytes gives the same items, and each is unit-, property- and fuzz-tested on its own.
 
+pub mod content;
 pub mod deflate;
 pub mod sse;
 pub mod ws;
