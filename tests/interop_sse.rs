@@ -58,7 +58,7 @@ fn check_events(out: &RunOutput, coding: &str) -> u64 {
 async fn express_gzip_is_asked_for_and_decoded_as_it_streams() {
     let out = stream(&["--compressed"], &[]).await;
     let open = out.kind("open")[0];
-    assert_eq!(open["compression_offered"], "gzip, deflate, br");
+    assert_eq!(open["compression_offered"], "gzip, deflate, br, zstd");
     let compressed = check_events(&out, "gzip");
     // Ten bytes of gzip header at least, then one sync-flushed block per event.
     assert!(compressed > 10, "{compressed}");

@@ -7,7 +7,7 @@
 //! decodes to whole events without waiting for more.
 //!
 //! gzip and deflate are flate2's (the pure-Rust backend); br is `brotli-decompressor`, the decoder
-//! half of Dropbox's pure-Rust brotli.
+//! half of Dropbox's pure-Rust brotli; zstd is the reference C library through the `zstd` crate.
 
 use std::fmt;
 use std::io::Write as _;
@@ -15,7 +15,7 @@ use std::io::Write as _;
 use flate2::write::{DeflateDecoder, GzDecoder, ZlibDecoder};
 
 /// The `Accept-Encoding` streamscope sends with `--compressed`: every coding it decodes.
-pub const ACCEPT: &str = "gzip, deflate, br";
+pub const ACCEPT: &str = "gzip, deflate, br, zstd";
 
 /// A content coding streamscope decodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub enum Coding {
     Deflate,
     /// `br` (RFC 7932).
     Br,
+    /// `zstd` (RFC 8878).
+    Zstd,
 }
 
 impl Coding {
@@ -35,6 +37,7 @@ impl Coding {
             Coding::Gzip => "gzip",
             Coding::Deflate => "deflate",
             Coding::Br => "br",
+            Coding::Zstd => "zstd",
         }
     }
 
@@ -52,6 +55,7 @@ impl Coding {
                 "gzip" | "x-gzip" => Ok(Some(Coding::Gzip)),
                 "deflate" => Ok(Some(Coding::Deflate)),
                 "br" => Ok(Some(Coding::Br)),
+                "zstd" => Ok(Some(Coding::Zstd)),
                 _ => Err(format!(
                     "Content-Encoding: {value}: a coding streamscope cannot decode (it decodes \
                      {ACCEPT})"
@@ -75,6 +79,9 @@ enum Inner {
     Zlib(ZlibDecoder<Vec<u8>>),
     Raw(DeflateDecoder<Vec<u8>>),
     Br(Box<brotli_decompressor::DecompressorWriter<Vec<u8>>>),
+    Zstd(Box<zstd::stream::write::Decoder<'static, Vec<u8>>>),
+    /// A decoder that could not be set up (zstd's context allocation failed): every feed fails.
+    Broken(String),
     /// `deflate` before its first two bytes say zlib or raw.
     Undecided(Vec<u8>),
 }
@@ -109,6 +116,10 @@ impl ContentDecoder {
                 out(),
                 4096,
             ))),
+            Coding::Zstd => match zstd::stream::write::Decoder::new(out()) {
+                Ok(d) => Inner::Zstd(Box::new(d)),
+                Err(e) => Inner::Broken(format!("cannot start a zstd decoder: {e}")),
+            },
         };
         ContentDecoder { coding, inner }
     }
@@ -154,6 +165,11 @@ impl ContentDecoder {
                 d.write_all(input).and_then(|()| d.flush()).map_err(bad)?;
                 d.get_mut()
             }
+            Inner::Zstd(d) => {
+                d.write_all(input).and_then(|()| d.flush()).map_err(bad)?;
+                d.get_mut()
+            }
+            Inner::Broken(why) => return Err(why.clone()),
             Inner::Undecided(_) => return Ok(()),
         };
         out.append(sink);
@@ -244,6 +260,27 @@ mod tests {
         }
         let e = decode(Coding::Br, &[vec![0xff; 8]]).expect_err("not brotli");
         assert!(e.contains("br body cannot be decoded"), "{e}");
+    }
+
+    #[test]
+    fn zstd_decodes_each_flushed_frame_part_at_once() {
+        let mut e = zstd::stream::write::Encoder::new(Vec::new(), 3).expect("encoder");
+        let mut chunks = Vec::new();
+        for part in [EVENTS, EVENTS] {
+            e.write_all(part.as_bytes()).expect("write");
+            e.flush().expect("flush");
+            chunks.push(std::mem::take(e.get_mut()));
+        }
+        chunks.push(e.finish().expect("end"));
+        let decoded = decode(Coding::Zstd, &chunks).expect("valid zstd");
+        assert_eq!(
+            decoded[0],
+            EVENTS.as_bytes(),
+            "the first part, before the frame ends"
+        );
+        assert_eq!(decoded.concat(), [EVENTS, EVENTS].concat().into_bytes());
+        let e = decode(Coding::Zstd, &[b"not zstd at all".to_vec()]).expect_err("bad magic");
+        assert!(e.contains("zstd body cannot be decoded"), "{e}");
     }
 
     #[test]
