@@ -175,9 +175,10 @@ impl StreamStats {
         }
     }
 
-    /// Wire bytes beyond the payload, as a percentage of the wire bytes.
+    /// Wire bytes beyond the payload, as a percentage of the wire bytes; `None` when compression
+    /// made the wire smaller than the payload (the compression ratio says more then).
     pub fn overhead_pct(&self) -> Option<f64> {
-        (self.wire_bytes > 0).then(|| {
+        (self.wire_bytes > 0 && self.wire_bytes >= self.payload_bytes).then(|| {
             self.wire_bytes.saturating_sub(self.payload_bytes) as f64 * 100.0
                 / self.wire_bytes as f64
         })

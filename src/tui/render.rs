@@ -14,7 +14,7 @@
 //! │ timeline 2m ▲──────┄───↻▲────────────────────────────────────     ││                         │
 //! └───────────────────────────────────────── FOLLOW ─────────────────┘└─────────────────────────┘
 //! ┌ compare ───────────────────────────────────────────────────────────────────────────────────┐
-//! │        records  rec/s  payload  overhead  gap p50  gap p99  gap max  rtt  handshake        │
+//! │        records  rec/s  payload  overhead  compress  gap p50  gap p99  gap max  rtt  handshk │
 //! │ #0 / #1 / Δ rows                                                                           │
 //! └────────────────────────────────────────────────────────────────────────────────────────────┘
 //!  q quit  Tab pane  ↑↓ move  space pause  Enter detail  / filter  ? help        (status)
@@ -173,6 +173,11 @@ fn draw_pane(
     if s.info.insecure {
         title.push(Span::styled("INSECURE ", theme.warn));
     }
+    if let Some(c) = &s.stats.compression {
+        // The extension or coding without its parameters (the detail of the `open` has them).
+        let name = c.split(';').next().unwrap_or(c).trim();
+        title.push(Span::styled(format!("{name} "), theme.accent));
+    }
     let (state_text, state_style) = state_line(&s.state, now_us, theme);
     let view = &app.panes.get(pane).cloned().unwrap_or_default();
     let (list_rect, stats_rect) = pane_parts(rect);
@@ -327,6 +332,10 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
         line1.push(m("  overhead "));
         line1.push(v(format!("{o:.1}%")));
     }
+    if let Some(r) = st.compression_ratio() {
+        line1.push(m("  compressed "));
+        line1.push(v(format!("{} ({r:.1}×)", fmt_bytes(st.compressed_bytes))));
+    }
     // Counts by kind last: on a narrow pane they are the first thing to be cut.
     for (kind, n) in KINDS.iter().zip(st.by_kind) {
         if n > 0 {
@@ -419,13 +428,18 @@ pub fn timeline_line(st: &StreamStats, width: u16, theme: &Theme, now_us: i64) -
     Line::from(spans)
 }
 
-/// The figures the comparison strip shows, as numbers so the difference can be computed.
-fn compare_figures(st: &StreamStats, now_us: i64) -> [Option<f64>; 9] {
+/// Figures in the comparison strip.
+const COMPARE_COLUMNS: usize = 10;
+
+/// The figures the comparison strip shows, as numbers so the difference can be computed. The
+/// compression ratio is decoded / compressed bytes of what arrived compressed.
+fn compare_figures(st: &StreamStats, now_us: i64) -> [Option<f64>; COMPARE_COLUMNS] {
     [
         Some(st.records as f64),
         Some(st.rate_per_sec(now_us)),
         Some(st.payload_bytes as f64),
         st.overhead_pct(),
+        st.compression_ratio(),
         st.gap_ms_at(0.5),
         st.gap_ms_at(0.99),
         st.gap_max_ms(),
@@ -445,6 +459,7 @@ fn fmt_figure(i: usize, v: Option<f64>, signed: bool) -> String {
         2 if v < 0.0 => format!("-{}", fmt_bytes(v.abs() as u64)),
         2 => format!("{sign}{}", fmt_bytes(v as u64)),
         3 => format!("{sign}{v:.1}%"),
+        4 => format!("{sign}{v:.1}×"),
         _ if v < 0.0 => format!("-{}", fmt_ms(v.abs())),
         _ => format!("{sign}{}", fmt_ms(v)),
     }
@@ -484,7 +499,7 @@ fn draw_compare(
     let fb = compare_figures(&b.stats, now_us);
     let row = |label: String, style: Style, f: &dyn Fn(usize) -> String| {
         let mut cells = vec![Line::from(Span::styled(label, style))];
-        cells.extend((0..9).map(|i| Line::from(f(i)).right_aligned()));
+        cells.extend((0..COMPARE_COLUMNS).map(|i| Line::from(f(i)).right_aligned()));
         Row::new(cells)
     };
     let rows = vec![
@@ -509,15 +524,15 @@ fn draw_compare(
     ];
     let header = Row::new(
         [
-            "", "records", "rec/s", "payload", "overhead", "gap p50", "gap p99", "gap max", "rtt",
-            "handshk",
+            "", "records", "rec/s", "payload", "overhead", "compress", "gap p50", "gap p99",
+            "gap max", "rtt", "handshk",
         ]
         .map(|h| Line::from(h).right_aligned()),
     )
     .style(theme.muted);
     let mut widths = vec![Constraint::Length(8)];
     // Even shares, so the strip fits a narrow terminal too (figures are right-aligned).
-    widths.extend([Constraint::Fill(1); 9]);
+    widths.extend([Constraint::Fill(1); COMPARE_COLUMNS]);
     let mut block = Block::bordered()
         .border_style(theme.border)
         .title(Span::styled(" compare ", theme.header));
@@ -728,6 +743,9 @@ impl DetailLines<'_> {
         }
         if let Some(n) = r.payload_bytes {
             self.field("payload bytes", &n.to_string());
+        }
+        if let Some(n) = r.compressed_bytes {
+            self.field("compressed", &n.to_string());
         }
         if let Some(g) = r.gap_ms {
             self.field("gap", &fmt_ms(g));
