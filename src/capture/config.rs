@@ -19,6 +19,10 @@ pub struct Target {
 
 /// Everything a connection task needs to know, decided once from the command line.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent switches of the command line, each read in one place"
+)]
 pub struct StreamConfig {
     /// Index of the URL on the command line.
     pub index: usize,

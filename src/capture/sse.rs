@@ -214,7 +214,7 @@ impl SseSession {
 
     /// The body's content decoding, from the response's `Content-Encoding`: `Err` (the stream
     /// fails) for a coding streamscope cannot decode.
-    fn decoding(&self, em: &mut Emitter, opened: &Opened) -> Result<Option<Coding>, Outcome> {
+    fn decoding(em: &mut Emitter, opened: &Opened) -> Result<Option<Coding>, Outcome> {
         let header = opened
             .response
             .headers()
@@ -506,7 +506,7 @@ impl Session for SseSession {
             Ok(opened) => opened,
             Err(outcome) => return outcome,
         };
-        let coding = match self.decoding(em, &opened) {
+        let coding = match Self::decoding(em, &opened) {
             Ok(c) => c,
             Err(outcome) => return outcome,
         };

@@ -15,7 +15,7 @@
 //!   a final block (RFC 7692 section 7.2.3.4) followed by one that still refers to the window;
 //! - [`Deflater`]: the sender's side (the embedded server's compressed endpoints).
 //!
-//! The inflate itself is flate2 with its pure-Rust backend (miniz_oxide). A 15-bit window inflates
+//! The inflate itself is flate2 with its pure-Rust backend (`miniz_oxide`). A 15-bit window inflates
 //! any stream compressed with 8 to 15 bits, so the window size agreed only matters to a compressor.
 
 use std::fmt;
@@ -538,9 +538,10 @@ impl Deflater {
             let status = self.c.compress_vec(&data[pos..], &mut out, flush);
             pos += (self.c.total_in() - before) as usize;
             let done = match status {
-                Ok(Status::StreamEnd) => true,
-                Ok(_) => pos >= data.len() && out.len() < out.capacity(),
-                Err(_) => true,
+                Ok(Status::Ok | Status::BufError) => {
+                    pos >= data.len() && out.len() < out.capacity()
+                }
+                Ok(Status::StreamEnd) | Err(_) => true,
             };
             if done {
                 break;
@@ -570,10 +571,10 @@ mod tests {
     }
 
     /// Decodes server frames and inflates the compressed messages, as the client does.
-    fn receive(frames: &[u8], params: &DeflateParams, splits: &[usize]) -> Vec<Payload> {
+    fn receive(frames: &[u8], params: DeflateParams, splits: &[usize]) -> Vec<Payload> {
         let mut d = Decoder::default();
         d.set_allow_rsv1(true);
-        let mut inflater = Inflater::new(params);
+        let mut inflater = Inflater::new(&params);
         let mut out = Vec::new();
         let mut pos = 0;
         let mut cuts: Vec<usize> = splits.iter().map(|s| s % (frames.len() + 1)).collect();
@@ -616,11 +617,11 @@ mod tests {
     fn rfc7692_7_2_3_1_a_message_compressed_whole_and_fragmented() {
         let p = DeflateParams::default();
         let whole = [0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
-        assert_eq!(receive(&whole, &p, &[]), [hello()]);
+        assert_eq!(receive(&whole, p, &[]), [hello()]);
         let fragmented = [
             0x41, 0x03, 0xf2, 0x48, 0xcd, 0x80, 0x04, 0xc9, 0xc9, 0x07, 0x00,
         ];
-        assert_eq!(receive(&fragmented, &p, &[]), [hello()]);
+        assert_eq!(receive(&fragmented, p, &[]), [hello()]);
     }
 
     #[test]
@@ -630,7 +631,7 @@ mod tests {
             0xc1, 0x05, 0xf2, 0x00, 0x11, 0x00, 0x00, // "Hello" again, a back reference
         ];
         assert_eq!(
-            receive(&frames, &DeflateParams::default(), &[]),
+            receive(&frames, DeflateParams::default(), &[]),
             [hello(), hello()]
         );
         // Without context takeover the window is reset, so the reference no longer finds "Hello".
@@ -651,7 +652,7 @@ mod tests {
         let frames = [
             0xc1, 0x0b, 0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00,
         ];
-        assert_eq!(receive(&frames, &DeflateParams::default(), &[]), [hello()]);
+        assert_eq!(receive(&frames, DeflateParams::default(), &[]), [hello()]);
     }
 
     #[test]
@@ -680,7 +681,7 @@ mod tests {
             0xc1, 0x0d, 0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07,
             0x00,
         ];
-        assert_eq!(receive(&frames, &DeflateParams::default(), &[]), [hello()]);
+        assert_eq!(receive(&frames, DeflateParams::default(), &[]), [hello()]);
     }
 
     #[test]
@@ -830,8 +831,8 @@ mod tests {
         assert_eq!(e.close_code, 1007);
     }
 
-    fn frames_of(messages: &[Vec<u8>], params: &DeflateParams, fragment: usize) -> Vec<u8> {
-        let mut d = Deflater::new(params);
+    fn frames_of(messages: &[Vec<u8>], params: DeflateParams, fragment: usize) -> Vec<u8> {
+        let mut d = Deflater::new(&params);
         let mut out = Vec::new();
         for (i, m) in messages.iter().enumerate() {
             // Every fourth message ends its stream with a final block; every third goes out
@@ -849,7 +850,7 @@ mod tests {
             };
             for (k, piece) in pieces.iter().enumerate() {
                 let rsv = if k == 0 && compressed { 0b100 } else { 0 };
-                let op = if k == 0 { 0x1 } else { 0x0 };
+                let op = u8::from(k == 0);
                 crate::protocol::ws::encode_frame(
                     &mut out,
                     k + 1 == pieces.len(),
@@ -878,9 +879,9 @@ mod tests {
                 ..DeflateParams::default()
             };
             let messages: Vec<Vec<u8>> = texts.iter().map(|t| t.as_bytes().to_vec()).collect();
-            let frames = frames_of(&messages, &params, fragment);
-            let whole = receive(&frames, &params, &[]);
-            let split = receive(&frames, &params, &splits);
+            let frames = frames_of(&messages, params, fragment);
+            let whole = receive(&frames, params, &[]);
+            let split = receive(&frames, params, &splits);
             let expected: Vec<Payload> = texts.into_iter().map(Payload::Text).collect();
             prop_assert_eq!(&whole, &expected);
             prop_assert_eq!(split, expected);

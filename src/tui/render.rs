@@ -758,23 +758,7 @@ impl DetailLines<'_> {
     /// The fields of the record's kind (its payload comes after them).
     fn kind_fields(&mut self, r: &Record) {
         match &r.kind {
-            Kind::Open {
-                status,
-                headers,
-                handshake_ms,
-                compression_offered,
-                compression,
-            } => {
-                self.field("status", &status.to_string());
-                self.field("handshake", &fmt_ms(*handshake_ms));
-                if let Some(offered) = compression_offered {
-                    self.field("offered", offered);
-                    self.field("agreed", compression.as_deref().unwrap_or("none"));
-                } else if let Some(agreed) = compression {
-                    self.field("agreed", agreed);
-                }
-                self.open_headers(headers);
-            }
+            Kind::Open { .. } => self.open_fields(&r.kind),
             Kind::Event {
                 event, id, retry, ..
             } => {
@@ -863,6 +847,29 @@ impl DetailLines<'_> {
             }
             Kind::Match { .. } | Kind::MatchSummary(_) => self.field("pairing", &preview(r)),
         }
+    }
+
+    /// An `open`: status, handshake, what was offered to compress and agreed, the headers.
+    fn open_fields(&mut self, kind: &Kind) {
+        let Kind::Open {
+            status,
+            headers,
+            handshake_ms,
+            compression_offered,
+            compression,
+        } = kind
+        else {
+            return;
+        };
+        self.field("status", &status.to_string());
+        self.field("handshake", &fmt_ms(*handshake_ms));
+        if let Some(offered) = compression_offered {
+            self.field("offered", offered);
+            self.field("agreed", compression.as_deref().unwrap_or("none"));
+        } else if let Some(agreed) = compression {
+            self.field("agreed", agreed);
+        }
+        self.open_headers(headers);
     }
 
     fn open_headers(&mut self, headers: &[(String, String)]) {
