@@ -367,7 +367,8 @@ impl Inflater {
         let own = raw.len();
         raw.extend_from_slice(&TAIL);
         // Text compresses 2-10x; start there and grow by doubling, never past the limit.
-        let mut out = Vec::with_capacity(own.saturating_mul(4).clamp(64, limit.saturating_add(1)));
+        let mut out =
+            Vec::with_capacity(own.saturating_mul(4).max(64).min(limit.saturating_add(1)));
         let mut pos = 0;
         loop {
             if out.len() == out.capacity() {
@@ -455,6 +456,26 @@ impl Inflater {
     }
 }
 
+/// `data` as stored (uncompressed) DEFLATE blocks, which refer to nothing. Not final: followed by
+/// the first byte of an empty stored block, which the receiver's appended `00 00 ff ff` completes
+/// (RFC 7692 section 7.2.1, what a sync flush leaves once the tail is removed).
+fn stored(data: &[u8], final_block: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 65_535 * 5 + 6);
+    let mut blocks = data.chunks(usize::from(u16::MAX)).peekable();
+    while let Some(block) = blocks.next() {
+        let last = blocks.peek().is_none();
+        out.push(u8::from(last && final_block));
+        let len = block.len() as u16; // chunks of at most u16::MAX
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    if !final_block {
+        out.push(0x00);
+    }
+    out
+}
+
 fn too_big(limit: usize) -> ProtocolError {
     ProtocolError::new(
         1009,
@@ -518,6 +539,13 @@ impl Deflater {
     /// `00 00 ff ff` removed. With `final_block`, the message ends its stream with BFINAL
     /// instead (RFC 7692 section 7.2.3.4) and the next message starts a new one.
     pub fn compress(&mut self, data: &[u8], final_block: bool) -> Vec<u8> {
+        if self.window < WINDOW && data.len() > self.window {
+            // The compressor's own matches could reach past the agreed window: send the message
+            // in stored blocks, and restart, since its window no longer matches the receiver's.
+            self.c.reset();
+            self.since_reset = 0;
+            return stored(data, final_block);
+        }
         if self.since_reset > 0 && self.since_reset + data.len() > self.window {
             self.c.reset();
             self.since_reset = 0;
@@ -819,6 +847,36 @@ mod tests {
             .inflate(bomb, 4 << 20)
             .expect("exactly at the limit");
         assert_eq!(whole.len(), 4 << 20);
+    }
+
+    #[test]
+    fn a_message_bigger_than_a_small_window_goes_in_stored_blocks() {
+        let params = DeflateParams {
+            server_max_window_bits: Some(8),
+            ..DeflateParams::default()
+        };
+        let mut d = Deflater::new(&params);
+        let mut i = Inflater::new(&params);
+        let big = "abcdefgh".repeat(100);
+        for (text, final_block) in [
+            ("small", false),
+            (big.as_str(), false),
+            ("small", false),
+            (big.as_str(), true),
+            ("after", false),
+        ] {
+            let c = d.compress(text.as_bytes(), final_block);
+            if text.len() > 256 {
+                assert!(c.len() > text.len(), "stored, not compressed");
+            }
+            assert_eq!(i.inflate(c, 1 << 20).expect("inflates"), text.as_bytes());
+        }
+        // A tiny message limit does not trip the first allocation.
+        let mut tiny = Inflater::new(&DeflateParams::default());
+        let e = tiny
+            .inflate(d.compress(b"0123456789", false), 3)
+            .expect_err("over");
+        assert_eq!(e.close_code, 1009);
     }
 
     #[test]
