@@ -129,9 +129,14 @@ impl SseSession {
     }
 
     fn emit_items(&mut self, em: &mut Emitter, mark: crate::capture::net::tap::ReadMark) -> bool {
-        let mut shares = self.compressed_shares();
-        for item in self.items.drain(..) {
-            let compressed = shares.next().flatten();
+        // Only under a Content-Encoding: the plain path stays free of any per-read work.
+        let shares = self
+            .body
+            .decoder
+            .is_some()
+            .then(|| self.compressed_shares());
+        for (i, item) in self.items.drain(..).enumerate() {
+            let compressed = shares.as_ref().and_then(|s| s.get(i).copied());
             match item {
                 SseItem::Event {
                     event,
@@ -178,38 +183,32 @@ impl SseSession {
     /// the records just parsed in proportion to their decoded size (the last takes the rounding),
     /// so over a stream they add up to the encoded body. A server that flushes after each event
     /// sends one event per chunk, and then each share is exactly that event's compressed size.
-    /// Yields `None` per record without an encoding.
-    fn compressed_shares(&mut self) -> impl Iterator<Item = Option<u64>> + use<> {
+    fn compressed_shares(&mut self) -> Vec<u64> {
         let n = self.items.len();
-        let encoded = self.body.decoder.is_some();
-        let total = if encoded && n > 0 {
-            std::mem::take(&mut self.body.pending)
-        } else {
-            0
-        };
-        let sizes: Vec<u64> = self
+        if n == 0 {
+            return Vec::new();
+        }
+        let total = std::mem::take(&mut self.body.pending);
+        let decoded: u64 = self
             .items
             .iter()
-            .map(|i| match i {
-                SseItem::Event { wire_bytes, .. } | SseItem::Comment { wire_bytes, .. } => {
-                    *wire_bytes
-                }
-            })
-            .collect();
-        let decoded: u64 = sizes.iter().sum::<u64>().max(1);
+            .map(SseItem::wire_bytes)
+            .sum::<u64>()
+            .max(1);
         let mut given = 0;
-        sizes.into_iter().enumerate().map(move |(i, size)| {
-            if !encoded {
-                return None;
-            }
-            let share = if i + 1 == n {
-                total - given
-            } else {
-                (u128::from(total) * u128::from(size) / u128::from(decoded)) as u64
-            };
-            given += share;
-            Some(share)
-        })
+        self.items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let share = if i + 1 == n {
+                    total - given
+                } else {
+                    (u128::from(total) * u128::from(item.wire_bytes()) / u128::from(decoded)) as u64
+                };
+                given += share;
+                share
+            })
+            .collect()
     }
 
     /// The body's content decoding, from the response's `Content-Encoding`: `Err` (the stream
