@@ -15,8 +15,10 @@
 //!   a final block (RFC 7692 section 7.2.3.4) followed by one that still refers to the window;
 //! - [`Deflater`]: the sender's side (the embedded server's compressed endpoints).
 //!
-//! The inflate itself is flate2 with its pure-Rust backend (`miniz_oxide`). A 15-bit window inflates
-//! any stream compressed with 8 to 15 bits, so the window size agreed only matters to a compressor.
+//! The inflate itself is flate2 with its `zlib-rs` backend (a pure-Rust port of zlib; the default
+//! `miniz_oxide` spends most of a small message rebuilding its lookup tables). A 15-bit window
+//! inflates any stream compressed with 8 to 15 bits, so the window size agreed only matters to a
+//! compressor.
 
 use std::fmt;
 
@@ -584,6 +586,12 @@ impl Deflater {
         if !final_block && out.ends_with(&TAIL) {
             out.truncate(out.len() - TAIL.len());
         }
+        if out.is_empty() {
+            // zlib emits nothing for a flush with no new input (an empty message after a
+            // flush): send the empty stored block's first byte, which the tail completes
+            // (RFC 7692 section 7.2.3.6), or an empty final block.
+            out.extend_from_slice(if final_block { &[0x03, 0x00] } else { &[0x00] });
+        }
         out
     }
 }
@@ -662,9 +670,8 @@ mod tests {
             receive(&frames, DeflateParams::default(), &[]),
             [hello(), hello()]
         );
-        // Without context takeover the window is reset, so the reference no longer finds "Hello".
-        // (miniz_oxide does not reject a distance past the start of a streaming window: it copies
-        // whatever its buffer holds.)
+        // Without context takeover the window is reset, so the reference no longer finds "Hello"
+        // (zlib rejects the distance; miniz_oxide would copy whatever its buffer holds).
         let mut d = Inflater::new(&DeflateParams {
             server_no_context_takeover: true,
             ..DeflateParams::default()
