@@ -368,13 +368,15 @@ impl Inflater {
         }
         let own = raw.len();
         raw.extend_from_slice(&TAIL);
-        // Text compresses 2-10x; start there and grow by doubling, never past the limit.
+        // Text compresses 2-10x (a repetitive feed under context takeover, far more): start at 8x
+        // and grow by doubling, never past the limit. The message keeps this buffer, and the
+        // records queued for the output hold many of them, so it is not rounded up further.
         let mut out =
-            Vec::with_capacity(own.saturating_mul(4).max(64).min(limit.saturating_add(1)));
+            Vec::with_capacity(own.saturating_mul(8).max(64).min(limit.saturating_add(1)));
         let mut pos = 0;
         loop {
             if out.len() == out.capacity() {
-                let room = out.len().max(4096).min(limit.saturating_add(1) - out.len());
+                let room = out.len().max(64).min(limit.saturating_add(1) - out.len());
                 if room == 0 {
                     return Err(too_big(limit));
                 }
