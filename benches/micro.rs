@@ -312,6 +312,8 @@ fn emitter_llm_chunks(bencher: Bencher, llm: bool) {
             status: 200,
             headers: vec![("content-type".into(), "text/event-stream".into())],
             handshake_ms: 1.0,
+            compression_offered: None,
+            compression: None,
         };
         let stamp = |read: u64| Stamp {
             wall_us: 1_795_603_464_898_574 + read.cast_signed() * 50,

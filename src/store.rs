@@ -136,6 +136,13 @@ pub struct StreamStats {
     pub handshake_ms: Option<f64>,
     /// Status and headers of the latest `open`, kept here because the ring may evict the record.
     pub open_headers: Vec<(String, String)>,
+    /// The compression agreed on the latest `open` (extension with parameters, or content coding).
+    pub compression: Option<String>,
+    /// Sum of `compressed_bytes`: what the compressed records took compressed.
+    pub compressed_bytes: u64,
+    /// What those same records decoded to: the inflated payload of a WebSocket message, the
+    /// decoded lines (`wire_bytes`) of an SSE event or comment.
+    pub decoded_bytes: u64,
     /// Last `error` message, shown with a failure.
     pub last_error: Option<String>,
     /// Data time of the newest record.
@@ -164,6 +171,9 @@ impl StreamStats {
             last_rtt_ms: None,
             handshake_ms: None,
             open_headers: Vec::new(),
+            compression: None,
+            compressed_bytes: 0,
+            decoded_bytes: 0,
             last_error: None,
             last_ts_us: None,
             first_ts_us: None,
@@ -172,12 +182,20 @@ impl StreamStats {
         }
     }
 
-    /// Wire bytes beyond the payload, as a percentage of the wire bytes.
+    /// Wire bytes beyond the payload, as a percentage of the wire bytes; `None` when compression
+    /// made the wire smaller than the payload (the compression ratio says more then).
     pub fn overhead_pct(&self) -> Option<f64> {
-        (self.wire_bytes > 0).then(|| {
+        (self.wire_bytes > 0 && self.wire_bytes >= self.payload_bytes).then(|| {
             self.wire_bytes.saturating_sub(self.payload_bytes) as f64 * 100.0
                 / self.wire_bytes as f64
         })
+    }
+
+    /// How many times smaller compression made the compressed records (decoded / compressed),
+    /// `None` before any compressed record.
+    pub fn compression_ratio(&self) -> Option<f64> {
+        (self.compressed_bytes > 0)
+            .then(|| self.decoded_bytes as f64 / self.compressed_bytes as f64)
     }
 
     /// Countable records per second in each of the last 60 seconds, oldest first, ending at the
@@ -360,6 +378,8 @@ impl StreamState {
                 status,
                 headers,
                 handshake_ms,
+                compression,
+                ..
             } => {
                 st.handshake_ms = Some(*handshake_ms);
                 st.open_headers.clone_from(headers);
@@ -367,6 +387,7 @@ impl StreamState {
                 if self.info.proto != Proto::Ws {
                     self.info.proto = rec.proto;
                 }
+                st.compression.clone_from(compression);
                 self.state = ConnState::Open {
                     since_us: rec.ts_us,
                     status: *status,
@@ -438,6 +459,14 @@ impl StreamStats {
         st.by_kind[rec.kind.index()] += 1;
         st.payload_bytes += rec.payload_bytes.unwrap_or(0);
         st.wire_bytes += rec.wire_bytes.unwrap_or(0);
+        if let Some(c) = rec.compressed_bytes {
+            st.compressed_bytes += c;
+            st.decoded_bytes += match rec.proto {
+                Proto::Ws => rec.payload_bytes,
+                Proto::Sse | Proto::Jsonl => rec.wire_bytes,
+            }
+            .unwrap_or(0);
+        }
         if let Some(gap) = rec.gap_ms
             && gap.is_finite()
             && gap >= 0.0
@@ -657,6 +686,8 @@ mod tests {
                     status: 101,
                     headers: vec![("upgrade".into(), "websocket".into())],
                     handshake_ms: 12.5,
+                    compression_offered: None,
+                    compression: None,
                 },
             )
             .proto(Proto::Ws),
@@ -764,6 +795,8 @@ mod tests {
                     status: 200,
                     headers: vec![("content-type".into(), "application/x-ndjson".into())],
                     handshake_ms: 1.0,
+                    compression_offered: None,
+                    compression: None,
                 },
             )
             .proto(proto)

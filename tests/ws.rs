@@ -281,7 +281,13 @@ async fn subprotocol_send_and_count() {
         req.contains("sec-websocket-protocol: v1.feed, v2.feed\r\n"),
         "{req}"
     );
-    assert!(!req.contains("sec-websocket-extensions"));
+    // The offer browsers send, once.
+    assert_eq!(
+        req.matches("sec-websocket-extensions: permessage-deflate; client_max_window_bits\r\n")
+            .count(),
+        1,
+        "{req}"
+    );
     assert_eq!(srv.request(1), r#"{"subscribe":"ticks"}"#);
     let open = out.kind("open")[0];
     assert_eq!(open["status"], 101);

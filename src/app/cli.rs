@@ -209,6 +209,14 @@ pub struct ConnArgs {
     /// does (conformance suites such as Autobahn, echo round-trip measurements).
     #[arg(long)]
     pub echo: bool,
+    /// WebSocket: offer no extension (by default streamscope offers permessage-deflate as
+    /// browsers do, and inflates what the server compresses).
+    #[arg(long)]
+    pub no_deflate: bool,
+    /// SSE: ask for a compressed body (Accept-Encoding: gzip, deflate, br, zstd) and decode it
+    /// as it streams. A body the server compresses unasked is decoded too.
+    #[arg(long)]
+    pub compressed: bool,
     /// Sequence number of each event/message at this JSON pointer in its data (e.g. /seq), to
     /// detect lost or repeated records (`id_gap`); without it, numeric SSE ids are used.
     #[arg(long, value_name = "POINTER", value_parser = parse_pointer)]

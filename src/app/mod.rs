@@ -77,7 +77,7 @@ async fn serve_replay(addr: SocketAddr, file: &std::path::Path, speed: Speed) ->
 }
 
 /// `streamscope demo`: the embedded server on a free port, and the dashboard (or `--json`) on its
-/// SSE and WebSocket feeds side by side.
+/// SSE and WebSocket feeds side by side, gzip SSE against permessage-deflate WebSocket.
 pub async fn demo(args: &DemoArgs) -> u8 {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let server = match Server::bind(addr, server_config(args.tick)).await {
@@ -99,6 +99,9 @@ pub async fn demo(args: &DemoArgs) -> u8 {
                 "2s".to_owned(),
                 "--ping-interval".to_owned(),
                 "1s".to_owned(),
+                // Compressed on both sides, as browsers see the two feeds: gzip SSE beside
+                // permessage-deflate WebSocket (offered by default).
+                "--compressed".to_owned(),
             ],
         )
     };

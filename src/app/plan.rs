@@ -83,6 +83,8 @@ impl Plan {
                     auto_pong: !conn.no_auto_pong,
                     echo: conn.echo,
                     seq_pointer: conn.seq.clone(),
+                    deflate: !conn.no_deflate,
+                    compressed: conn.compressed,
                 })
             })
             .collect();

@@ -81,6 +81,10 @@ pub struct StreamConfig {
     pub echo: bool,
     /// JSON pointer to a sequence number in each event's or message's data (`--seq`).
     pub seq_pointer: Option<String>,
+    /// WebSocket: offer permessage-deflate (off with `--no-deflate`).
+    pub deflate: bool,
+    /// SSE: ask for a compressed body (`--compressed`).
+    pub compressed: bool,
 }
 
 impl StreamConfig {

@@ -270,12 +270,26 @@ impl Emitter {
 
     /// Something received from the server, delivered by read `mark`.
     pub fn rx(&mut self, mark: ReadMark, kind: Kind, wire_bytes: u64, payload_bytes: u64) {
+        self.rx_compressed(mark, kind, wire_bytes, payload_bytes, None);
+    }
+
+    /// [`rx`](Self::rx) for what arrived compressed: `compressed_bytes` is its compressed size
+    /// (`None` for a record that was not).
+    pub fn rx_compressed(
+        &mut self,
+        mark: ReadMark,
+        kind: Kind,
+        wire_bytes: u64,
+        payload_bytes: u64,
+        compressed_bytes: Option<u64>,
+    ) {
         self.received += 1;
         let countable = kind.is_countable();
         let mut r = self.record(mark.stamp, kind);
         r.dir = Some(Dir::In);
         r.wire_bytes = Some(wire_bytes);
         r.payload_bytes = Some(payload_bytes);
+        r.compressed_bytes = compressed_bytes;
         r.read = Some(mark.read);
         r.gap_ms = self.last_rx.map(|prev| mark.stamp.ms_since(prev));
         self.last_rx = Some(mark.stamp);

@@ -398,6 +398,8 @@ mod tests {
                 status: 200,
                 headers: vec![("content-type".into(), content_type.into())],
                 handshake_ms,
+                compression_offered: None,
+                compression: None,
             },
         )
     }

@@ -7,6 +7,10 @@
 //! `application/json-seq`: fed to [`JsonlParser`], records of protocol `jsonl`) fails the stream.
 //! Statuses that ask to come back later (429, 502, 503, 504) are retried, honouring
 //! `Retry-After`. An LLM end marker ends the attempt as complete (see [`Outcome::Complete`]).
+//!
+//! A compressed body (`Content-Encoding`, asked for with `--compressed`, or applied unasked) is
+//! decoded between hyper's body frames and the parser by a [`ContentDecoder`]; the records keep
+//! their decoded sizes, and `compressed_bytes` says what the encoded body cost.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -26,6 +30,7 @@ use crate::capture::supervise::{
     ControlRx, Failure, Outcome, Session, idle_timeout, recv_control, sleep_until_opt,
     wait_shutdown,
 };
+use crate::protocol::content::{self, Coding, ContentDecoder};
 use crate::protocol::jsonl::{JsonLine, JsonlLint, JsonlParser};
 use crate::protocol::sse::{SseItem, SseLint, SseParser};
 use crate::record::{Kind, Proto};
@@ -48,6 +53,19 @@ pub(crate) struct SseSession {
     /// The current body's JSON-lines parser, when its Content-Type is streamed JSON.
     lines: Option<JsonlParser>,
     line_items: Vec<JsonLine>,
+    /// The body's content decoding, for the connection being read.
+    body: BodyDecoding,
+}
+
+/// How the body of the current connection is decoded.
+#[derive(Debug, Default)]
+struct BodyDecoding {
+    /// `None` for a body sent as is.
+    decoder: Option<ContentDecoder>,
+    /// Decoded bytes of the frame being handled (reused).
+    decoded: Vec<u8>,
+    /// Encoded bytes received and not yet attributed to a record.
+    pending: u64,
 }
 
 impl SseSession {
@@ -65,6 +83,7 @@ impl SseSession {
             items: Vec::new(),
             lines: None,
             line_items: Vec::new(),
+            body: BodyDecoding::default(),
         }
     }
 
@@ -90,6 +109,9 @@ impl SseSession {
         let last_id = self.parser.last_event_id();
         if !last_id.is_empty() {
             b = b.header("last-event-id", last_id);
+        }
+        if self.cfg.compressed && !user_sets("accept-encoding") {
+            b = b.header(http::header::ACCEPT_ENCODING, content::ACCEPT);
         }
         let body = if hop.send_body {
             self.cfg.body.clone().unwrap_or_default()
@@ -120,7 +142,13 @@ impl SseSession {
     }
 
     fn emit_items(&mut self, em: &mut Emitter, mark: crate::capture::net::tap::ReadMark) -> bool {
-        for item in self.items.drain(..) {
+        // Only under a Content-Encoding: the plain path stays free of any per-read work.
+        let shares = self.body.decoder.is_some().then(|| {
+            let sizes: Vec<u64> = self.items.iter().map(SseItem::wire_bytes).collect();
+            self.take_shares(&sizes)
+        });
+        for (i, item) in self.items.drain(..).enumerate() {
+            let compressed = shares.as_ref().and_then(|s| s.get(i).copied());
             match item {
                 SseItem::Event {
                     event,
@@ -130,7 +158,7 @@ impl SseSession {
                     wire_bytes,
                 } => {
                     let payload = data.len() as u64;
-                    em.rx(
+                    em.rx_compressed(
                         mark,
                         Kind::Event {
                             event,
@@ -140,6 +168,7 @@ impl SseSession {
                         },
                         wire_bytes,
                         payload,
+                        compressed,
                     );
                     if em.count_reached() {
                         return true;
@@ -147,7 +176,13 @@ impl SseSession {
                 }
                 SseItem::Comment { text, wire_bytes } => {
                     let payload = text.len() as u64;
-                    em.rx(mark, Kind::Comment { text }, wire_bytes, payload);
+                    em.rx_compressed(
+                        mark,
+                        Kind::Comment { text },
+                        wire_bytes,
+                        payload,
+                        compressed,
+                    );
                 }
             }
         }
@@ -156,9 +191,13 @@ impl SseSession {
 
     /// One JSON text per `event` record, exactly as an SSE event would be.
     fn emit_lines(&mut self, em: &mut Emitter, mark: crate::capture::net::tap::ReadMark) -> bool {
-        for line in self.line_items.drain(..) {
+        let shares = self.body.decoder.is_some().then(|| {
+            let sizes: Vec<u64> = self.line_items.iter().map(|l| l.wire_bytes).collect();
+            self.take_shares(&sizes)
+        });
+        for (i, line) in self.line_items.drain(..).enumerate() {
             let payload = line.data.len() as u64;
-            em.rx(
+            em.rx_compressed(
                 mark,
                 Kind::Event {
                     event: crate::record::event_type("message"),
@@ -168,6 +207,7 @@ impl SseSession {
                 },
                 line.wire_bytes,
                 payload,
+                shares.as_ref().and_then(|s| s.get(i).copied()),
             );
             if em.count_reached() {
                 return true;
@@ -176,9 +216,29 @@ impl SseSession {
         false
     }
 
-    /// Feeds a piece of the body to its parser and emits what it completes. Returns whether
-    /// `--count` was reached.
+    /// Feeds a piece of the body, decoded first under a `Content-Encoding`, to its parser and
+    /// emits what it completes. Returns whether `--count` was reached, or why the encoding broke.
     fn feed(
+        &mut self,
+        data: &[u8],
+        em: &mut Emitter,
+        mark: crate::capture::net::tap::ReadMark,
+    ) -> Result<bool, String> {
+        let Some(decoder) = self.body.decoder.as_mut() else {
+            return Ok(self.feed_decoded(data, em, mark));
+        };
+        self.body.pending += data.len() as u64;
+        let mut decoded = std::mem::take(&mut self.body.decoded);
+        decoded.clear();
+        let fed = decoder.feed(data, &mut decoded);
+        let done = fed.map(|()| self.feed_decoded(&decoded, em, mark));
+        // The buffer is kept for the next frame.
+        self.body.decoded = decoded;
+        done
+    }
+
+    /// Feeds decoded body bytes to the SSE or JSON-lines parser and emits what they complete.
+    fn feed_decoded(
         &mut self,
         data: &[u8],
         em: &mut Emitter,
@@ -197,6 +257,27 @@ impl SseSession {
             done
         }
     }
+}
+
+/// `total` encoded bytes shared among records of decoded `sizes` in proportion (the last takes the
+/// rounding), so over a stream they add up to the encoded body. A server that flushes after each
+/// event sends one event per chunk, and then each share is exactly that event's compressed size.
+fn shares(total: u64, sizes: &[u64]) -> Vec<u64> {
+    let decoded = sizes.iter().sum::<u64>().max(1);
+    let mut given = 0;
+    sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &size)| {
+            let share = if i + 1 == sizes.len() {
+                total.saturating_sub(given)
+            } else {
+                (u128::from(total) * u128::from(size) / u128::from(decoded)) as u64
+            };
+            given += share;
+            share
+        })
+        .collect()
 }
 
 /// The JSON-lines parser's lints as `lint` records.
@@ -218,6 +299,32 @@ fn emit_jsonl_lints(em: &mut Emitter, stamp: crate::record::time::Stamp, lints: 
             ),
         };
         em.lint(stamp, rule, message);
+    }
+}
+
+impl SseSession {
+    /// The encoded bytes received since the last records, shared among the records just parsed
+    /// (of these decoded `sizes`). With no records yet they wait for the next ones.
+    fn take_shares(&mut self, sizes: &[u64]) -> Vec<u64> {
+        if sizes.is_empty() {
+            return Vec::new();
+        }
+        shares(std::mem::take(&mut self.body.pending), sizes)
+    }
+
+    /// The body's content decoding, from the response's `Content-Encoding`: `Err` (the stream
+    /// fails) for a coding streamscope cannot decode.
+    fn decoding(em: &mut Emitter, opened: &Opened) -> Result<Option<Coding>, Outcome> {
+        let header = opened
+            .response
+            .headers()
+            .get_all(http::header::CONTENT_ENCODING)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let status = opened.response.status().as_u16();
+        Coding::from_header(&header).map_err(|msg| Failure::fatal(msg).status(status).report(em))
     }
 }
 
@@ -467,7 +574,13 @@ impl SseSession {
                     Some(Ok(frame)) => {
                         let Ok(data) = frame.into_data() else { continue };
                         let mark = self.tap.last_read();
-                        let done = self.feed(&data, em, mark);
+                        let done = match self.feed(&data, em, mark) {
+                            Ok(done) => done,
+                            Err(msg) => {
+                                self.finish_body(em);
+                                return Failure::retryable(format!("stream broke: {msg}")).report(em);
+                            }
+                        };
                         if !em.flush() {
                             return Outcome::Shutdown;
                         }
@@ -534,7 +647,32 @@ impl Session for SseSession {
         } else {
             Proto::Sse
         });
-        http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets);
+        let coding = match Self::decoding(em, &opened) {
+            Ok(c) => c,
+            Err(outcome) => return outcome,
+        };
+        let compression = http1::Compression {
+            offered: self.cfg.compressed.then(|| content::ACCEPT.to_owned()),
+            agreed: coding.map(|c| c.as_str().to_owned()),
+        };
+        let mark = http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets, compression);
+        if let Some(c) = coding
+            && !self.cfg.compressed
+        {
+            em.lint(
+                mark.stamp,
+                "unrequested-content-encoding",
+                format!(
+                    "the server compressed the body (Content-Encoding: {c}) although streamscope \
+                     sent no Accept-Encoding (no --compressed); decoded anyway"
+                ),
+            );
+            em.flush();
+        }
+        self.body = BodyDecoding {
+            decoder: coding.map(ContentDecoder::new),
+            ..BodyDecoding::default()
+        };
         self.opened = true;
         self.parser.reset_connection();
         self.read_body(em, ctl, opened).await

@@ -6,6 +6,10 @@
 //! Pings are answered at once; our own pings are matched to pongs by payload for the RTT; on exit
 //! the closing handshake is completed; protocol errors are reported with the close code RFC 6455
 //! requires, and that close code is sent to the server.
+//!
+//! permessage-deflate is offered as browsers offer it (unless `--no-deflate`); the server's answer
+//! is checked by [`deflate::accept_response`], and compressed messages are inflated by
+//! [`deflate::Inflater`] with `--max-message` as the cap on what one message may inflate to.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -28,6 +32,7 @@ use crate::capture::supervise::{
     ControlRx, Failure, Outcome, Session, idle_timeout, recv_control, sleep_until_opt,
     wait_shutdown,
 };
+use crate::protocol::deflate::{self, DeflateLint, DeflateParams, Inflater};
 use crate::protocol::ws::{self as codec, Decoder, WsItem, WsLint};
 use crate::record::time::Stamp;
 use crate::record::{DataOpcode, Kind, Payload, Side};
@@ -69,6 +74,8 @@ struct Live<'a> {
     auto_pong: bool,
     /// Send every received data message back (`--echo`).
     echo: bool,
+    /// permessage-deflate agreed: inflates the compressed messages.
+    inflater: Option<Inflater>,
 }
 
 /// What reading one batch of items led to.
@@ -105,8 +112,11 @@ impl WsSession {
         if !self.cfg.subprotocols.is_empty() {
             b = b.header("sec-websocket-protocol", self.cfg.subprotocols.join(", "));
         }
-        // Never forward Sec-WebSocket-Extensions: streamscope does not negotiate compression, and
-        // a server that then compresses is reported, not silently mis-decoded.
+        if let Some(offer) = self.offer() {
+            b = b.header("sec-websocket-extensions", offer);
+        }
+        // Never forward the user's Sec-WebSocket-Extensions: streamscope can only decode what it
+        // offered itself, and a server that answers anything else fails the handshake.
         b = http1::add_user_headers(
             b,
             &self.cfg.headers,
@@ -126,13 +136,18 @@ impl WsSession {
 }
 
 impl WsSession {
-    /// Sends the upgrade request and checks the answer: the 101 response and whether the server
-    /// negotiated an extension, or the outcome that ends the attempt.
+    /// The `Sec-WebSocket-Extensions` streamscope sends, `None` with `--no-deflate`.
+    fn offer(&self) -> Option<&'static str> {
+        self.cfg.deflate.then_some(deflate::OFFER)
+    }
+
+    /// Sends the upgrade request and checks the answer: the 101 response and the permessage-deflate
+    /// parameters agreed (if any), or the outcome that ends the attempt.
     async fn handshake(
         &mut self,
         em: &mut Emitter,
         ctl: &mut ControlRx,
-    ) -> Result<(Opened, bool), Outcome> {
+    ) -> Result<(Opened, Option<DeflateParams>), Outcome> {
         let key = generate_key();
         let request = self
             .request(&key)
@@ -150,10 +165,29 @@ impl WsSession {
             return Err(refused.report(em));
         }
         let headers = opened.response.headers();
-        self.check_handshake(&key, headers)
-            .map_err(|msg| Failure::fatal(msg).status(101).close_code(1002).report(em))?;
-        let compressed = headers.get("sec-websocket-extensions").is_some();
-        Ok((opened, compressed))
+        let fail = |msg: String, em: &mut Emitter| {
+            Failure::fatal(msg).status(101).close_code(1002).report(em)
+        };
+        if let Err(msg) = self.check_handshake(&key, headers) {
+            return Err(fail(msg, em));
+        }
+        let answers: Vec<String> = headers
+            .get_all("sec-websocket-extensions")
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        match deflate::accept_response(self.offer(), &answers) {
+            Ok(params) => Ok((opened, params)),
+            Err(msg) => Err(fail(msg, em)),
+        }
+    }
+
+    /// What the `open` record says about compression.
+    fn compression(&self, params: Option<&DeflateParams>) -> http1::Compression {
+        http1::Compression {
+            offered: self.offer().map(str::to_owned),
+            agreed: params.map(ToString::to_string),
+        }
     }
 
     /// The 101's promises (RFC 6455 section 4.1): the accept key derived from ours, and a
@@ -185,7 +219,7 @@ impl WsSession {
         &self,
         em: &'a mut Emitter,
         opened: &mut Opened,
-        compressed: bool,
+        params: Option<DeflateParams>,
     ) -> Result<(Live<'a>, bool), Outcome> {
         let upgraded = match hyper::upgrade::on(&mut opened.response).await {
             Ok(u) => u,
@@ -207,10 +241,11 @@ impl WsSession {
             write_timeout: self.cfg.connect_timeout,
             auto_pong: self.cfg.auto_pong,
             echo: self.cfg.echo,
+            inflater: params.as_ref().map(Inflater::new),
         };
-        // A server that negotiated an extension we never offered may send RSV1 frames; let the
-        // decoder report them as compressed rather than fail on the first one.
-        live.decoder.set_allow_rsv1(compressed);
+        // RSV1 marks a compressed message only once permessage-deflate was agreed; otherwise the
+        // decoder fails the connection on it (1002).
+        live.decoder.set_allow_rsv1(params.is_some());
         live.decoder.feed(&parts.read_buf);
         Ok((live, !parts.read_buf.is_empty()))
     }
@@ -270,13 +305,14 @@ impl WsSession {
 
 impl Session for WsSession {
     async fn connect_once(&mut self, em: &mut Emitter, ctl: &mut ControlRx) -> Outcome {
-        let (mut opened, compressed) = match self.handshake(em, ctl).await {
+        let (mut opened, params) = match self.handshake(em, ctl).await {
             Ok(h) => h,
             Err(outcome) => return outcome,
         };
-        let mark = http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets);
+        let compression = self.compression(params.as_ref());
+        let mark = http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets, compression);
         self.opened = true;
-        let (mut live, early_bytes) = match self.take_socket(em, &mut opened, compressed).await {
+        let (mut live, early_bytes) = match self.take_socket(em, &mut opened, params).await {
             Ok(l) => l,
             Err(outcome) => return outcome,
         };
@@ -392,11 +428,15 @@ impl Live<'_> {
                     compressed,
                     wire_bytes,
                 }) => {
+                    let (data, compressed_bytes) = match self.inflate(opcode, data, compressed) {
+                        Ok(d) => d,
+                        Err(e) => return self.on_protocol_error(e).await,
+                    };
                     let payload = data.len() as u64;
                     // The echo is the message as decoded (one frame, uncompressed, which RFC 6455
                     // and RFC 7692 both allow for any message), sent after its `in` record.
                     let echo = (self.echo && !self.closing).then(|| data.clone());
-                    self.em.rx(
+                    self.em.rx_compressed(
                         mark,
                         Kind::Message {
                             opcode,
@@ -406,6 +446,7 @@ impl Live<'_> {
                         },
                         wire_bytes,
                         payload,
+                        compressed_bytes,
                     );
                     if let Some(data) = echo
                         && let Err(o) = self.send_data(data).await
@@ -456,6 +497,49 @@ impl Live<'_> {
             }
         }
         Step::Continue
+    }
+
+    /// A compressed message's payload inflated (and its compressed size), any other as it came.
+    fn inflate(
+        &mut self,
+        opcode: DataOpcode,
+        data: Payload,
+        compressed: bool,
+    ) -> Result<(Payload, Option<u64>), codec::ProtocolError> {
+        // The decoder refuses RSV1 unless an extension was agreed, so a compressed message always
+        // finds an inflater; the check keeps that an invariant rather than an assumption.
+        let (true, Some(inflater)) = (compressed, self.inflater.as_mut()) else {
+            return Ok((data, None));
+        };
+        let Payload::Binary(raw) = data else {
+            return Err(codec::ProtocolError::new(
+                1002,
+                "compressed message decoded as text",
+            ));
+        };
+        let compressed_bytes = raw.len() as u64;
+        let inflated = inflater.inflate(raw, self.decoder.max_message())?;
+        let lints = inflater.take_lints();
+        let stamp = self.io.state().last_read().stamp;
+        for lint in lints {
+            let (rule, message) = match lint {
+                DeflateLint::FinalBlock => (
+                    "deflate-final-block",
+                    "a compressed message ended its DEFLATE stream with a final block (BFINAL, \
+                     RFC 7692 section 7.2.3.4); the next one starts a new stream"
+                        .to_owned(),
+                ),
+                DeflateLint::TrailingBytes(n) => (
+                    "deflate-trailing-bytes",
+                    format!("{n} bytes after the final DEFLATE block of a message were ignored"),
+                ),
+            };
+            self.em.lint(stamp, rule, message);
+        }
+        Ok((
+            deflate::decoded_payload(opcode, inflated)?,
+            Some(compressed_bytes),
+        ))
     }
 
     /// The server's Close frame (or the answer to ours): record it, complete the closing

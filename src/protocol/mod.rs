@@ -3,6 +3,8 @@
 //! `jsonl` split HTTP bodies, `ws` WebSocket frames; `llm` reads the JSON of LLM completion
 //! chunks those carry (OpenAI, Anthropic, Gemini, Ollama and compatible servers).
 
+pub mod content;
+pub mod deflate;
 pub mod jsonl;
 pub mod llm;
 pub mod sse;

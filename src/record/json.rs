@@ -51,7 +51,19 @@ impl Record {
                 status,
                 headers,
                 handshake_ms,
-            } => write_open(out, *status, headers, *handshake_ms),
+                compression_offered,
+                compression,
+            } => {
+                write_open(out, *status, headers, *handshake_ms);
+                if let Some(offered) = compression_offered {
+                    key!(out, "compression_offered");
+                    push_str(out, offered);
+                }
+                if let Some(agreed) = compression {
+                    key!(out, "compression");
+                    push_str(out, agreed);
+                }
+            }
             Kind::Event {
                 event,
                 data,
@@ -124,7 +136,7 @@ impl Record {
         out.extend_from_slice(b"}\n");
     }
 
-    /// `wire_bytes`, `payload_bytes`, `gap_ms`, `read`: each only when set.
+    /// `wire_bytes`, `payload_bytes`, `compressed_bytes`, `gap_ms`, `read`: each only when set.
     fn write_traffic(&self, out: &mut Vec<u8>) {
         if let Some(n) = self.wire_bytes {
             key!(out, "wire_bytes");
@@ -132,6 +144,10 @@ impl Record {
         }
         if let Some(n) = self.payload_bytes {
             key!(out, "payload_bytes");
+            push_u64(out, n);
+        }
+        if let Some(n) = self.compressed_bytes {
+            key!(out, "compressed_bytes");
             push_u64(out, n);
         }
         if let Some(ms) = self.gap_ms {

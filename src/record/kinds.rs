@@ -138,6 +138,7 @@ pub const TRAFFIC: &[Field] = &[
     optional("dir", Enum(&[Dir::In.as_str(), Dir::Out.as_str()])),
     optional("wire_bytes", Unsigned),
     optional("payload_bytes", Unsigned),
+    optional("compressed_bytes", Unsigned),
     optional("gap_ms", Ms),
     optional("read", Unsigned),
 ];
@@ -156,6 +157,8 @@ pub const KINDS: &[KindInfo] = &[
             field("status", Unsigned),
             field("headers", Headers),
             field("handshake_ms", Ms),
+            optional("compression_offered", Str),
+            optional("compression", Str),
         ],
     ),
     kind(

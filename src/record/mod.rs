@@ -162,6 +162,12 @@ pub enum Kind {
         headers: Vec<(String, String)>,
         /// From the start of the connection attempt (DNS, TCP, TLS, request) to the response head.
         handshake_ms: f64,
+        /// What streamscope offered to compress: the `Sec-WebSocket-Extensions` (WebSocket) or
+        /// `Accept-Encoding` (SSE, `--compressed`) value it sent; `None` when it offered nothing.
+        compression_offered: Option<String>,
+        /// The compression in use: the extension the server agreed to, parameters included
+        /// (WebSocket), or the `Content-Encoding` being decoded (SSE); `None` for none.
+        compression: Option<String>,
     },
     /// A dispatched SSE event, or one JSON text of a streamed JSON body ([`Proto::Jsonl`]).
     Event {
@@ -427,6 +433,10 @@ pub struct Record {
     pub wire_bytes: Option<u64>,
     /// Decoded payload bytes.
     pub payload_bytes: Option<u64>,
+    /// The record's bytes as they travelled compressed: the deflated payload of a compressed
+    /// WebSocket message, or the encoded body bytes that delivered an SSE event or comment under a
+    /// `Content-Encoding`.
+    pub compressed_bytes: Option<u64>,
     /// Milliseconds since the previous record received on this stream.
     pub gap_ms: Option<f64>,
     /// Number of the socket read (per stream, from 1) that delivered this record.
@@ -445,6 +455,7 @@ impl Record {
             dir: None,
             wire_bytes: None,
             payload_bytes: None,
+            compressed_bytes: None,
             gap_ms: None,
             read: None,
             kind,

@@ -50,11 +50,14 @@ struct Raw {
     dir: Option<String>,
     wire_bytes: Option<u64>,
     payload_bytes: Option<u64>,
+    compressed_bytes: Option<u64>,
     gap_ms: Option<f64>,
     read: Option<u64>,
     status: Option<u16>,
     headers: Option<OrderedHeaders>,
     handshake_ms: Option<f64>,
+    compression_offered: Option<String>,
+    compression: Option<String>,
     event: Option<String>,
     data: Option<String>,
     data_base64: Option<String>,
@@ -148,6 +151,17 @@ fn payload(raw_data: Option<String>, raw_b64: Option<String>) -> Result<Payload,
             .map_err(|e| format!("bad data_base64: {e}")),
         (None, None) => Ok(Payload::Text(String::new())),
     }
+}
+
+fn open_kind(raw: Raw) -> Result<Kind, String> {
+    let k = raw.kind.as_str();
+    Ok(Kind::Open {
+        status: need(raw.status, k, "status")?,
+        headers: need(raw.headers, k, "headers")?.0,
+        handshake_ms: need(raw.handshake_ms, k, "handshake_ms")?,
+        compression_offered: raw.compression_offered,
+        compression: raw.compression,
+    })
 }
 
 fn message_kind(raw: Raw) -> Result<Kind, String> {
@@ -247,18 +261,19 @@ fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
     };
     let tag =
         KindTag::from_name(&raw.kind).ok_or_else(|| format!("unknown kind '{}'", raw.kind))?;
-    let (stream, wire_bytes, payload_bytes, read) =
-        (raw.stream, raw.wire_bytes, raw.payload_bytes, raw.read);
+    let (stream, wire_bytes, payload_bytes, compressed_bytes, read) = (
+        raw.stream,
+        raw.wire_bytes,
+        raw.payload_bytes,
+        raw.compressed_bytes,
+        raw.read,
+    );
     let mut gap_ms = raw.gap_ms.take();
     let k = raw.kind.clone();
     let k = k.as_str();
     // No catch-all arm: a kind added to the table is a compile error here until it can be read.
     let kind = match tag {
-        KindTag::Open => Kind::Open {
-            status: need(raw.status, k, "status")?,
-            headers: need(raw.headers, k, "headers")?.0,
-            handshake_ms: need(raw.handshake_ms, k, "handshake_ms")?,
-        },
+        KindTag::Open => open_kind(raw)?,
         KindTag::Event => Kind::Event {
             event: crate::record::event_type(&need(raw.event, k, "event")?),
             data: need(raw.data, k, "data")?,
@@ -324,6 +339,7 @@ fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
         dir,
         wire_bytes,
         payload_bytes,
+        compressed_bytes,
         gap_ms,
         read,
         kind,

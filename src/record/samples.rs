@@ -23,6 +23,8 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
             ("alpha".into(), "a, b".into()),
         ],
         handshake_ms: 1.952,
+        compression_offered: Some("gzip, deflate, br, zstd".into()),
+        compression: Some("gzip".into()),
     };
     let kinds = vec![
         rec(ts, open).wire(142).read(1),
@@ -35,19 +37,22 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
         ),
         traffic(event(ts + 2, ""), Dir::In),
         traffic(comment(ts + 3, "heartbeat"), Dir::In),
-        traffic(
-            rec(
-                ts + 4,
-                Kind::Message {
-                    opcode: DataOpcode::Text,
-                    data: Payload::Text("héllo".into()),
-                    frames: 3,
-                    compressed: true,
-                },
+        Record {
+            compressed_bytes: Some(5),
+            ..traffic(
+                rec(
+                    ts + 4,
+                    Kind::Message {
+                        opcode: DataOpcode::Text,
+                        data: Payload::Text("héllo".into()),
+                        frames: 3,
+                        compressed: true,
+                    },
+                )
+                .on(1),
+                Dir::In,
             )
-            .on(1),
-            Dir::In,
-        ),
+        },
         traffic(
             rec(
                 ts + 5,

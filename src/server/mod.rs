@@ -182,7 +182,35 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) {
     }
 }
 
+/// Routes a request, and gzips an event stream for a client that accepts gzip.
 async fn route(req: Request<Incoming>, state: Arc<State>) -> Response<Body> {
+    let gzip = req
+        .headers()
+        .get_all(hyper::header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(body::accepts_gzip);
+    let response = endpoint(req, state).await;
+    let is_event_stream = response
+        .headers()
+        .get(hyper::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if !(gzip && is_event_stream && response.status().is_success()) {
+        return response;
+    }
+    let (mut parts, inner) = response.into_parts();
+    parts.headers.insert(
+        hyper::header::CONTENT_ENCODING,
+        hyper::header::HeaderValue::from_static("gzip"),
+    );
+    parts.headers.insert(
+        hyper::header::VARY,
+        hyper::header::HeaderValue::from_static("accept-encoding"),
+    );
+    Response::from_parts(parts, body::gzip(inner))
+}
+
+async fn endpoint(req: Request<Incoming>, state: Arc<State>) -> Response<Body> {
     let query = Query::parse(req.uri().query());
     let path = req.uri().path().to_owned();
     let method = req.method().clone();

@@ -477,6 +477,8 @@ mod tests {
             status: 200,
             headers: vec![],
             handshake_ms: 1.0,
+            compression_offered: None,
+            compression: None,
         };
         rec(ts, open)
     }

@@ -14,7 +14,7 @@
 //! │ timeline 2m ▲──────┄───↻▲────────────────────────────────────     ││                         │
 //! └───────────────────────────────────────── FOLLOW ─────────────────┘└─────────────────────────┘
 //! ┌ compare ───────────────────────────────────────────────────────────────────────────────────┐
-//! │        records  rec/s  payload  overhead  gap p50  gap p99  gap max  rtt  handshake        │
+//! │        records  rec/s  payload  overhead  compress  gap p50  gap p99  gap max  rtt  handshk │
 //! │ #0 / #1 / Δ rows                                                                           │
 //! └────────────────────────────────────────────────────────────────────────────────────────────┘
 //!  q quit  Tab pane  ↑↓ move  space pause  Enter detail  / filter  ? help        (status)
@@ -189,6 +189,11 @@ fn draw_pane(
     ));
     if s.info.insecure {
         title.push(Span::styled("INSECURE ", theme.warn));
+    }
+    if let Some(c) = &s.stats.compression {
+        // The extension or coding without its parameters (the detail of the `open` has them).
+        let name = c.split(';').next().unwrap_or(c).trim();
+        title.push(Span::styled(format!("{name} "), theme.accent));
     }
     let (state_text, state_style) = state_line(&s.state, now_us, theme);
     let view = &app.panes.get(pane).cloned().unwrap_or_default();
@@ -404,6 +409,10 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
         line1.push(m("  overhead "));
         line1.push(v(format!("{o:.1}%")));
     }
+    if let Some(r) = st.compression_ratio() {
+        line1.push(m("  compressed "));
+        line1.push(v(format!("{} ({r:.1}×)", fmt_bytes(st.compressed_bytes))));
+    }
     // Counts by kind last: on a narrow pane they are the first thing to be cut.
     for (kind, n) in KINDS.iter().zip(st.by_kind) {
         if n > 0 {
@@ -508,13 +517,18 @@ pub fn timeline_line(st: &StreamStats, width: u16, theme: &Theme, now_us: i64) -
     Line::from(spans)
 }
 
-/// The figures the comparison strip shows, as numbers so the difference can be computed.
-fn compare_figures(st: &StreamStats, now_us: i64) -> [Option<f64>; 9] {
+/// Figures in the comparison strip.
+const COMPARE_COLUMNS: usize = 10;
+
+/// The figures the comparison strip shows, as numbers so the difference can be computed. The
+/// compression ratio is decoded / compressed bytes of what arrived compressed.
+fn compare_figures(st: &StreamStats, now_us: i64) -> [Option<f64>; COMPARE_COLUMNS] {
     [
         Some(st.records as f64),
         Some(st.rate_per_sec(now_us)),
         Some(st.payload_bytes as f64),
         st.overhead_pct(),
+        st.compression_ratio(),
         st.gap_ms_at(0.5),
         st.gap_ms_at(0.99),
         st.gap_max_ms(),
@@ -534,6 +548,7 @@ fn fmt_figure(i: usize, v: Option<f64>, signed: bool) -> String {
         2 if v < 0.0 => format!("-{}", fmt_bytes(v.abs() as u64)),
         2 => format!("{sign}{}", fmt_bytes(v as u64)),
         3 => format!("{sign}{v:.1}%"),
+        4 => format!("{sign}{v:.1}×"),
         _ if v < 0.0 => format!("-{}", fmt_ms(v.abs())),
         _ => format!("{sign}{}", fmt_ms(v)),
     }
@@ -573,7 +588,7 @@ fn draw_compare(
     let fb = compare_figures(&b.stats, now_us);
     let row = |label: String, style: Style, f: &dyn Fn(usize) -> String| {
         let mut cells = vec![Line::from(Span::styled(label, style))];
-        cells.extend((0..9).map(|i| Line::from(f(i)).right_aligned()));
+        cells.extend((0..COMPARE_COLUMNS).map(|i| Line::from(f(i)).right_aligned()));
         Row::new(cells)
     };
     let rows = vec![
@@ -598,15 +613,15 @@ fn draw_compare(
     ];
     let header = Row::new(
         [
-            "", "records", "rec/s", "payload", "overhead", "gap p50", "gap p99", "gap max", "rtt",
-            "handshk",
+            "", "records", "rec/s", "payload", "overhead", "compress", "gap p50", "gap p99",
+            "gap max", "rtt", "handshk",
         ]
         .map(|h| Line::from(h).right_aligned()),
     )
     .style(theme.muted);
     let mut widths = vec![Constraint::Length(8)];
     // Even shares, so the strip fits a narrow terminal too (figures are right-aligned).
-    widths.extend([Constraint::Fill(1); 9]);
+    widths.extend([Constraint::Fill(1); COMPARE_COLUMNS]);
     let mut block = Block::bordered()
         .border_style(theme.border)
         .title(Span::styled(" compare ", theme.header));
@@ -821,6 +836,9 @@ impl DetailLines<'_> {
         if let Some(n) = r.payload_bytes {
             self.field("payload bytes", &n.to_string());
         }
+        if let Some(n) = r.compressed_bytes {
+            self.field("compressed", &n.to_string());
+        }
         if let Some(g) = r.gap_ms {
             self.field("gap", &fmt_ms(g));
         }
@@ -832,11 +850,7 @@ impl DetailLines<'_> {
     /// The fields of the record's kind (its payload comes after them).
     fn kind_fields(&mut self, r: &Record) {
         match &r.kind {
-            Kind::Open {
-                status,
-                headers,
-                handshake_ms,
-            } => self.open_fields(*status, headers, *handshake_ms),
+            Kind::Open { .. } => self.open_fields(&r.kind),
             Kind::Event {
                 event, id, retry, ..
             } => {
@@ -988,9 +1002,30 @@ impl DetailLines<'_> {
         }
     }
 
-    fn open_fields(&mut self, status: u16, headers: &[(String, String)], handshake_ms: f64) {
+    /// An `open`: status, handshake, what was offered to compress and agreed, the headers.
+    fn open_fields(&mut self, kind: &Kind) {
+        let Kind::Open {
+            status,
+            headers,
+            handshake_ms,
+            compression_offered,
+            compression,
+        } = kind
+        else {
+            return;
+        };
         self.field("status", &status.to_string());
-        self.field("handshake", &fmt_ms(handshake_ms));
+        self.field("handshake", &fmt_ms(*handshake_ms));
+        if let Some(offered) = compression_offered {
+            self.field("offered", offered);
+            self.field("agreed", compression.as_deref().unwrap_or("none"));
+        } else if let Some(agreed) = compression {
+            self.field("agreed", agreed);
+        }
+        self.open_headers(headers);
+    }
+
+    fn open_headers(&mut self, headers: &[(String, String)]) {
         self.out
             .push(Line::from(Span::styled("       headers", self.theme.muted)));
         for (k, v) in headers {

@@ -29,6 +29,8 @@ fn open(stream: usize, proto: Proto, at_ms: i64) -> Record {
             ("cache-control".into(), "no-cache".into()),
         ],
         handshake_ms: 42.5,
+        compression_offered: None,
+        compression: None,
     };
     rec(at(at_ms), open).on(stream).proto(proto)
 }
@@ -778,4 +780,73 @@ fn the_dashboard_shows_the_figures_of_the_summary_record() {
         )
     );
     assert_eq!(live.text, shown.text);
+}
+
+/// A compressed WebSocket (permessage-deflate) beside a gzipped SSE stream, as `streamscope demo`
+/// shows them: the negotiation in each pane's title, the ratio in the stats and the strip.
+fn compressed_store() -> Store {
+    let mut store = Store::new(
+        vec![
+            info(0, Proto::Ws).url("ws://127.0.0.1:8080/ws"),
+            info(1, Proto::Sse).url("http://127.0.0.1:8080/sse"),
+        ],
+        1000,
+    );
+    let open_with = |stream, proto, offered: &str, agreed: &str| {
+        let mut r = open(stream, proto, 0);
+        if let Kind::Open {
+            compression_offered,
+            compression,
+            ..
+        } = &mut r.kind
+        {
+            *compression_offered = Some(offered.to_owned());
+            *compression = Some(agreed.to_owned());
+        }
+        r
+    };
+    store.apply(open_with(
+        0,
+        Proto::Ws,
+        "permessage-deflate; client_max_window_bits",
+        "permessage-deflate; server_max_window_bits=12",
+    ));
+    store.apply(open_with(1, Proto::Sse, "gzip, deflate, br, zstd", "gzip"));
+    for i in 0..12 {
+        let data = format!("{{\"seq\":{i},\"symbol\":\"ACME\",\"price\":100.{i:02}}}");
+        let len = data.len() as u64;
+        let mut m = ws_msg(0, 100 + i * 250, Payload::Text(data.clone()), 250.0);
+        m.wire_bytes = Some(14);
+        m.compressed_bytes = Some(12);
+        store.apply(m);
+        let mut e = sse_event(110 + i * 250, "tick", &data, 250.0).on(1);
+        e.compressed_bytes = Some(30);
+        store.apply(e);
+        assert!(len > 12);
+    }
+    store
+}
+
+#[test]
+fn compression_in_titles_stats_and_comparison() {
+    let store = compressed_store();
+    let app = app_for(&store, 180, 36);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 180, 36).backend());
+}
+
+#[test]
+fn detail_of_open_shows_what_was_offered_and_agreed() {
+    let store = compressed_store();
+    let mut app = app_for(&store, 100, 30);
+    app.handle(&Action::Top, &store);
+    app.handle(&Action::OpenDetail, &store);
+    let text = text_of(&screen(&store, &app, &Theme::default(), 100, 30));
+    assert!(
+        text.contains("offered  permessage-deflate; client_max_window_bits"),
+        "{text}"
+    );
+    assert!(
+        text.contains("agreed  permessage-deflate; server_max_window_bits=12"),
+        "{text}"
+    );
 }

@@ -20,7 +20,8 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::fields::{
-    HANDSHAKE_FIELD, LINT_ESTIMATED, LINT_INCOMPLETE, LINTS_FIELD, frame_wire_bytes, ms_to_us,
+    COMPRESSION_FIELDS, HANDSHAKE_FIELD, LINT_ESTIMATED, LINT_INCOMPLETE, LINTS_FIELD,
+    frame_wire_bytes, ms_to_us,
 };
 use crate::ingest::recording::{Header, Loaded, StreamMeta};
 use crate::protocol::sse::{SseItem, SseParser};
@@ -158,6 +159,8 @@ impl Stream {
                 status,
                 headers: headers_of(&e["response"]["headers"]),
                 handshake_ms,
+                compression_offered: e[COMPRESSION_FIELDS[0]].as_str().map(str::to_owned),
+                compression: e[COMPRESSION_FIELDS[1]].as_str().map(str::to_owned),
             },
         );
         open.wire_bytes = e["response"]["headersSize"].as_u64().filter(|n| *n > 0);
