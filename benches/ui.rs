@@ -24,6 +24,7 @@ const T0: i64 = 1_764_072_000_000_000;
 fn info(index: usize, proto: Proto) -> StreamInfo {
     StreamInfo {
         index,
+        name: None,
         proto,
         display_url: format!("http://127.0.0.1:8080/{index}"),
         heartbeat_ms: Some(2000),

@@ -61,6 +61,7 @@ impl StreamMeta {
     pub fn info(&self) -> StreamInfo {
         StreamInfo {
             index: self.index,
+            name: None,
             proto: self.proto().unwrap_or(Proto::Sse),
             display_url: self.url.clone(),
             heartbeat_ms: self.heartbeat_ms,

@@ -313,6 +313,9 @@ impl Kind {
 pub struct StreamInfo {
     /// Index of the URL on the command line.
     pub index: usize,
+    /// The stream's name in the config file, when it was opened by name (the dashboard shows it
+    /// instead of the URL in the overview, and the metrics label series with it).
+    pub name: Option<String>,
     /// Protocol decided by the scheme.
     pub proto: Proto,
     /// The URL with credentials and secret-looking query values masked, for display.
