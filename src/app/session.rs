@@ -111,10 +111,6 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
     if json && !output.json {
         eprintln!("streamscope: stdout is not a terminal, writing JSON lines (--json)");
     }
-    if !json && streams > 2 {
-        eprintln!("streamscope: the dashboard shows one or two streams; use --json for more");
-        return 2;
-    }
     let theme = if json {
         Theme::default()
     } else {

@@ -7,6 +7,8 @@
 //! per period; an idle dashboard wakes once per second (for the clocks) and draws one frame.
 
 pub(crate) mod keymap;
+pub mod overview;
+pub mod overview_table;
 pub mod render;
 pub(crate) mod theme;
 pub(crate) mod view;
@@ -58,6 +60,15 @@ impl DashboardConfig {
             replay: None,
             match_key: None,
         }
+    }
+}
+
+/// Draws one frame: the overview of all streams, or the panes.
+pub fn draw(frame: &mut ratatui::Frame<'_>, store: &Store, app: &App, theme: &Theme, now_us: i64) {
+    if app.overview_open {
+        overview_table::draw(frame, store, app, theme, now_us);
+    } else {
+        render::draw(frame, store, app, theme, now_us);
     }
 }
 
@@ -147,12 +158,17 @@ where
                 let second = now_us.div_euclid(1_000_000);
                 if dirty || second != last_second {
                     app.sync_filter(&store);
+                    if app.overview_open {
+                        app.overview.page_rows =
+                            overview_table::table_rows(terminal.get_frame().area());
+                        app.overview.sync(&store, now_us);
+                    }
                     terminal
-                        .draw(|f| render::draw(f, &store, &app, &theme, now_us))
+                        .draw(|f| draw(f, &store, &app, &theme, now_us))
                         .map_err(std::io::Error::other)?;
                     app.page_rows = render::list_rows(
                         terminal.get_frame().area(),
-                        store.streams().len(),
+                        app.shown.len(),
                     );
                     dirty = false;
                     last_second = second;

@@ -119,14 +119,22 @@ pub fn list_rows(area: Rect, streams: usize) -> usize {
 /// Draws one frame.
 pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_us: i64) {
     let area = frame.area();
-    let lay = layout(area, store.streams().len());
-    for (i, (s, rect)) in store.streams().iter().zip(&lay.panes).enumerate() {
-        draw_pane(frame, *rect, i, s, app, theme, now_us);
+    // The streams on screen: all of them with one or two, the chosen two of more.
+    let shown: Vec<(usize, &StreamState)> = app
+        .shown
+        .iter()
+        .filter_map(|&pos| store.stream(pos).map(|s| (pos, s)))
+        .collect();
+    let lay = layout(area, shown.len());
+    for (&(pos, s), rect) in shown.iter().zip(&lay.panes) {
+        draw_pane(frame, *rect, pos, s, app, theme, now_us);
     }
-    if let (Some(rect), [a, b]) = (lay.compare, store.streams()) {
+    if let (Some(rect), [(pa, a), (pb, b)]) = (lay.compare, shown.as_slice()) {
+        // `--match` pairs the first two streams; other pairs have no figures here.
         let pairing = store
             .matching
             .as_ref()
+            .filter(|_| (*pa, *pb) == (0, 1))
             .map(|m| match_line(m, store.streams()));
         draw_compare(frame, rect, a, b, theme, now_us, pairing);
     }
@@ -165,11 +173,14 @@ fn draw_pane(
 ) {
     let focused = app.focus == pane;
     let proto_style = proto_style(s.info.proto, theme);
-    let mut title = vec![
-        Span::styled(format!(" #{} ", s.info.index), theme.header),
+    let mut title = vec![Span::styled(format!(" #{} ", s.info.index), theme.header)];
+    if let Some(name) = &s.info.name {
+        title.push(Span::styled(format!("{name} "), theme.accent));
+    }
+    title.extend([
         Span::styled(s.info.proto.as_str().to_uppercase(), proto_style),
         Span::styled(format!(" {} ", s.info.display_url), theme.header),
-    ];
+    ]);
     if s.info.insecure {
         title.push(Span::styled("INSECURE ", theme.warn));
     }
@@ -499,7 +510,7 @@ fn draw_compare(
             &|i| fmt_figure(i, fb[i], false),
         ),
         row(
-            "Δ #1−#0".to_owned(),
+            format!("Δ #{}−#{}", b.info.index, a.info.index),
             theme.accent,
             &|i| match (fa[i], fb[i]) {
                 (Some(x), Some(y)) => fmt_figure(i, Some(y - x), true),
@@ -534,7 +545,7 @@ fn draw_compare(
     );
 }
 
-fn draw_footer(frame: &mut Frame<'_>, rect: Rect, app: &App, theme: &Theme) {
+pub(crate) fn draw_footer(frame: &mut Frame<'_>, rect: Rect, app: &App, theme: &Theme) {
     let line = if let Some(input) = &app.input {
         let prompt = match input.kind {
             InputKind::Filter => "filter /",
@@ -552,15 +563,29 @@ fn draw_footer(frame: &mut Frame<'_>, rect: Rect, app: &App, theme: &Theme) {
         Line::from(spans)
     } else {
         let mut spans = Vec::new();
-        for (key, what) in [
-            ("q", "quit"),
-            ("Tab", "pane"),
-            ("↑↓", "move"),
-            ("space", "pause"),
-            ("Enter", "detail"),
-            ("/", "filter"),
-            ("?", "help"),
-        ] {
+        let keys: &[(&str, &str)] = if app.overview_open {
+            &[
+                ("q", "quit"),
+                ("↑↓", "select"),
+                ("Enter", "open"),
+                ("<>", "sort"),
+                ("i", "reverse"),
+                ("m", "mark"),
+                ("o", "panes"),
+                ("?", "help"),
+            ]
+        } else {
+            &[
+                ("q", "quit"),
+                ("Tab", "pane"),
+                ("↑↓", "move"),
+                ("space", "pause"),
+                ("Enter", "detail"),
+                ("/", "filter"),
+                ("?", "help"),
+            ]
+        };
+        for (key, what) in keys {
             spans.push(Span::styled(format!(" {key}"), theme.accent));
             spans.push(Span::styled(format!(" {what} "), theme.muted));
         }
@@ -598,7 +623,7 @@ fn columns(s: &str) -> usize {
 }
 
 /// The key table as a box sized to its keys and text, centred; cut on screens too small.
-fn draw_help(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+pub(crate) fn draw_help(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let widest_group = KEY_TABLE
         .iter()
         .flat_map(KeyRow::key_groups)
