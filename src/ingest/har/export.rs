@@ -358,6 +358,7 @@ mod tests {
     fn meta(index: usize, proto: &str, url: &str) -> StreamMeta {
         StreamMeta {
             index,
+            name: None,
             proto: proto.to_owned(),
             url: url.to_owned(),
             heartbeat_ms: None,
