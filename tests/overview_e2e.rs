@@ -52,27 +52,40 @@ url = "http://{a}/chat?prompt=one+two+three"
             path_str(&config)
         ),
     );
-    let names = ["alpha-sse", "beta-ws", "gamma-fire", "delta-drop", "epsilon-chat"];
-    let screen = s
-        .tmux
-        .wait_for("the overview of five streams", Duration::from_secs(15), |sc| {
+    let names = [
+        "alpha-sse",
+        "beta-ws",
+        "gamma-fire",
+        "delta-drop",
+        "epsilon-chat",
+    ];
+    let screen = s.tmux.wait_for(
+        "the overview of five streams",
+        Duration::from_secs(15),
+        |sc| {
             sc.contains("5 streams") && names.iter().all(|n| sc.contains(n)) && sc.contains("OPEN")
-        });
-    assert!(screen.contains("gap p99") && screen.contains("reconn"), "{screen}");
+        },
+    );
+    assert!(
+        screen.contains("gap p99") && screen.contains("reconn"),
+        "{screen}"
+    );
     // The drop scenario loses ids across its reconnects: the overview counts them.
-    s.tmux.wait_for("reconnects on delta-drop", Duration::from_secs(15), |sc| {
-        sc.lines()
-            .find(|l| l.contains("delta-drop"))
-            .is_some_and(|l| l.contains("OPEN") || l.contains("RECONNECT"))
-    });
+    s.tmux
+        .wait_for("reconnects on delta-drop", Duration::from_secs(15), |sc| {
+            sc.lines()
+                .find(|l| l.contains("delta-drop"))
+                .is_some_and(|l| l.contains("OPEN") || l.contains("RECONNECT"))
+        });
     // Select beta-ws, open it against the next row (gamma-fire).
     s.tmux.cmd(&["send-keys", "-t", "t", "Down", "Enter"]);
-    let panes = s
-        .tmux
-        .wait_for("two panes", Duration::from_secs(10), |sc| {
-            sc.contains("#1 beta-ws") && sc.contains("#2 gamma-fire") && sc.contains("compare")
-        });
-    assert!(!panes.contains("5 streams"), "the overview is gone:\n{panes}");
+    let panes = s.tmux.wait_for("two panes", Duration::from_secs(10), |sc| {
+        sc.contains("#1 beta-ws") && sc.contains("#2 gamma-fire") && sc.contains("compare")
+    });
+    assert!(
+        !panes.contains("5 streams"),
+        "the overview is gone:\n{panes}"
+    );
     assert!(panes.contains("← message"), "beta-ws's records:\n{panes}");
     s.tmux.cmd(&["send-keys", "-t", "t", "Escape"]);
     s.tmux

@@ -33,7 +33,10 @@ impl Prometheus {
         .expect("write prometheus.yml");
         let mut child = Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.file("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.file("data").display()
+            ))
             .arg("--web.listen-address=127.0.0.1:0")
             .arg("--storage.tsdb.retention.time=1h")
             .stdin(Stdio::null())
@@ -108,7 +111,10 @@ impl Prometheus {
             {
                 return *v;
             }
-            assert!(start.elapsed() < limit, "{q}: still {got:?} after {limit:?}");
+            assert!(
+                start.elapsed() < limit,
+                "{q}: still {got:?} after {limit:?}"
+            );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
@@ -116,7 +122,9 @@ impl Prometheus {
 
 /// A GET on 127.0.0.1:`port` (HTTP/1.0, so the body ends with the connection): status and body.
 pub(crate) async fn http_get(port: u16, path: &str) -> (u16, String) {
-    let mut sock = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    let mut sock = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
     let req = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nAccept: */*\r\n\r\n");
     sock.write_all(req.as_bytes()).await.expect("write");
     let mut raw = Vec::new();
