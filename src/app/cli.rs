@@ -20,7 +20,7 @@ use crate::record::Proto;
     version,
     long_version = long_version(),
     args_conflicts_with_subcommands = true,
-    after_help = "http(s):// URLs are Server-Sent Events, ws(s):// URLs are WebSocket; any other word is \
+    after_help = "http(s):// URLs are Server-Sent Events, ws(s):// URLs are WebSocket; any other word (no colon) is \
                   the name of a stream in the config file.\n\
                   Examples:\n  streamscope demo\n  streamscope --json --count 5 http://127.0.0.1:8080/sse\n  \
                   streamscope wss://example.test/feed https://example.test/events\n  \

@@ -621,9 +621,10 @@ pub struct Resolved {
     pub pairs: Vec<(usize, usize, String)>,
 }
 
-/// Whether a command-line argument is a URL rather than a stream name.
+/// Whether a command-line argument is a URL rather than a stream name: names never hold a `:`,
+/// so `mailto:x` is a URL (with a scheme to refuse), not a name to look up.
 pub fn is_url(arg: &str) -> bool {
-    arg.contains("://")
+    arg.contains(':')
 }
 
 /// Turns stream arguments (URLs and names, mixed, in order) into a plan: names are looked up in
