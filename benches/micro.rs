@@ -308,13 +308,11 @@ fn emitter_llm_chunks(bencher: Bencher, llm: bool) {
         let sink = streamscope::ingest::output::spawn_json_sink(rx, std::io::sink());
         let mut em = Emitter::new(0, Proto::Sse, tx, None, None);
         em.set_llm(LlmTracker::new(mode, "/v1/chat/completions", DEFAULT_STALL));
-        let open = Kind::Open {
-            status: 200,
-            headers: vec![("content-type".into(), "text/event-stream".into())],
-            handshake_ms: 1.0,
-            compression_offered: None,
-            compression: None,
-        };
+        let open = Kind::open(
+            200,
+            vec![("content-type".into(), "text/event-stream".into())],
+            1.0,
+        );
         let stamp = |read: u64| Stamp {
             wall_us: 1_795_603_464_898_574 + read.cast_signed() * 50,
             mono_ns: read * 50_000,

@@ -13,6 +13,7 @@ use streamscope::{capture::control::Control, record::StreamInfo};
 fn stream(index: usize, proto: Proto, url: &str) -> StreamInfo {
     StreamInfo {
         index,
+        name: None,
         proto,
         display_url: url.into(),
         heartbeat_ms: Some(1000),

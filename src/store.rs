@@ -682,13 +682,7 @@ mod tests {
         store.apply(
             rec(
                 1_000,
-                Kind::Open {
-                    status: 101,
-                    headers: vec![("upgrade".into(), "websocket".into())],
-                    handshake_ms: 12.5,
-                    compression_offered: None,
-                    compression: None,
-                },
+                Kind::open(101, vec![("upgrade".into(), "websocket".into())], 12.5),
             )
             .proto(Proto::Ws),
         );
@@ -791,13 +785,11 @@ mod tests {
         let open = |proto| {
             rec(
                 1,
-                Kind::Open {
-                    status: 200,
-                    headers: vec![("content-type".into(), "application/x-ndjson".into())],
-                    handshake_ms: 1.0,
-                    compression_offered: None,
-                    compression: None,
-                },
+                Kind::open(
+                    200,
+                    vec![("content-type".into(), "application/x-ndjson".into())],
+                    1.0,
+                ),
             )
             .proto(proto)
         };

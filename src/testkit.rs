@@ -79,6 +79,7 @@ pub(crate) fn text(ts_us: i64, data: &str) -> Record {
 pub(crate) fn info(index: usize, proto: Proto) -> StreamInfo {
     StreamInfo {
         index,
+        name: None,
         proto,
         display_url: match proto {
             Proto::Sse | Proto::Jsonl => "https://example.test/events".into(),

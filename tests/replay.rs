@@ -25,6 +25,7 @@ fn figures(records: &[Value], streams: usize) -> Vec<String> {
     let infos = (0..streams)
         .map(|i| StreamInfo {
             index: i,
+            name: None,
             proto: if i == 0 { Proto::Sse } else { Proto::Ws },
             display_url: String::new(),
             heartbeat_ms: None,

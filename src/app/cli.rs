@@ -3,6 +3,7 @@
 //! Parsing is clap's; this module adds the checks clap cannot express (URL schemes, header syntax,
 //! `--data @file`) and turns them into one-line errors, so `main` can exit with code 2.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,19 +18,27 @@ use crate::record::Proto;
 #[command(
     name = "streamscope",
     version,
+    long_version = long_version(),
     args_conflicts_with_subcommands = true,
-    after_help = "http(s):// URLs are Server-Sent Events, ws(s):// URLs are WebSocket.\n\
+    after_help = "http(s):// URLs are Server-Sent Events, ws(s):// URLs are WebSocket; any other word (no colon) is \
+                  the name of a stream in the config file.\n\
                   Examples:\n  streamscope demo\n  streamscope --json --count 5 http://127.0.0.1:8080/sse\n  \
-                  streamscope wss://example.test/feed https://example.test/events"
+                  streamscope wss://example.test/feed https://example.test/events\n  \
+                  streamscope openai anthropic            (names from ~/.config/streamscope/config.toml)"
 )]
 pub struct Cli {
     /// Subcommand (`serve`, `demo`); without one, watch the URLs given.
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// One or two stream URLs: http(s):// for SSE, ws(s):// for WebSocket.
-    #[arg(value_name = "URL")]
+    /// Stream URLs (http(s):// for SSE, ws(s):// for WebSocket) or names of streams in the config
+    /// file, mixed; more than two open the dashboard on an overview of all of them.
+    #[arg(value_name = "URL|NAME")]
     pub urls: Vec<String>,
+
+    /// Config file and named streams.
+    #[command(flatten)]
+    pub config: ConfigArgs,
 
     /// Connection options.
     #[command(flatten)]
@@ -49,6 +58,96 @@ pub enum Command {
     Demo(DemoArgs),
     /// Replay a recording (--record), a --json capture or a browser HAR file with its original timing.
     Replay(ReplayArgs),
+    /// Watch streams headless until stopped, reconnecting, with Prometheus metrics (--metrics).
+    Monitor(Box<MonitorArgs>),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man,
+    /// The config file: where it is read from, its stream names, whether it is valid.
+    Config(ConfigCommandArgs),
+}
+
+/// `--config` and `--stream`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConfigArgs {
+    /// Open this stream of the config file (repeatable; after the URLs and names given).
+    #[arg(long = "stream", value_name = "NAME")]
+    pub streams: Vec<String>,
+    /// Read named streams from this file instead of ~/.config/streamscope/config.toml.
+    #[arg(long = "config", id = "config_file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    /// The stream arguments: positional URLs and names, then `--stream` names.
+    pub fn targets(&self, positional: &[String]) -> Vec<String> {
+        positional.iter().chain(&self.streams).cloned().collect()
+    }
+}
+
+/// `streamscope monitor`.
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// Stream URLs or config names; none: the config file's `[monitor] streams`, else all of its
+    /// streams.
+    #[arg(value_name = "URL|NAME")]
+    pub targets: Vec<String>,
+    /// Config file and named streams.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Serve Prometheus metrics on this address (`/metrics`; port 0 picks a free one, printed on
+    /// stderr).
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// Also write one JSON record per line to stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write every record to FILE (replayable with `streamscope replay`).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Pair the records of the first two streams by this key (JSON pointer or `id`) and export
+    /// which delivers first and by how much.
+    #[arg(long = "match", value_name = "KEY")]
+    pub match_key: Option<String>,
+    /// Connection options.
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `streamscope completions SHELL`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `streamscope config ACTION`.
+#[derive(Debug, Args)]
+pub struct ConfigCommandArgs {
+    /// What to show.
+    #[command(subcommand)]
+    pub action: ConfigAction,
+    /// The config file (default ~/.config/streamscope/config.toml).
+    #[arg(
+        long = "config",
+        id = "config_file",
+        value_name = "FILE",
+        global = true
+    )]
+    pub file: Option<PathBuf>,
+}
+
+/// What `streamscope config` shows.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum ConfigAction {
+    /// Print the path of the config file.
+    Path,
+    /// Print the names of its streams, one a line (what shell completion offers).
+    Names,
+    /// Read the file and report the first mistake (exit 2) or `ok`.
+    Check,
 }
 
 /// `streamscope replay`.
@@ -250,6 +349,43 @@ pub struct OutputArgs {
     /// the demo's default (/seq).
     #[arg(long = "match", value_name = "KEY")]
     pub match_key: Option<String>,
+}
+
+/// `streamscope --version`: the version, then what this build contains.
+pub fn long_version() -> &'static str {
+    static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "{version}\n\
+             protocols: sse (HTTP/1.1, WHATWG parser), ws (RFC 6455, own frame decoder)\n\
+             tls: rustls (ring), system roots, --cacert, client certificates\n\
+             outputs: dashboard, json, record, har, replay, match, monitor (Prometheus text and OpenMetrics)\n\
+             build: {profile}, {os}-{arch}, allocator mimalloc (binary)",
+            version = env!("CARGO_PKG_VERSION"),
+            profile = if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            },
+            os = std::env::consts::OS,
+            arch = std::env::consts::ARCH,
+        )
+    });
+    TEXT.as_str()
+}
+
+/// `127.0.0.1:9464`, `[::1]:9464` or `localhost:9464`.
+pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    if let Some(port) = s.strip_prefix("localhost:")
+        && let Ok(port) = port.parse::<u16>()
+    {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    Err(format!(
+        "'{s}' is not an address to listen on (e.g. 127.0.0.1:9464)"
+    ))
 }
 
 /// Parses `500ms`, `2s`, `1m30s` (humantime syntax).

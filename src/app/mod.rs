@@ -3,8 +3,12 @@
 //! `replay`, and the dashboard (or JSON lines) on given URLs.
 
 pub mod cli;
+pub mod config;
+pub mod monitor;
 pub mod plan;
 pub(crate) mod session;
+pub mod shell;
+pub mod watch;
 
 use clap::Parser as _;
 use std::net::{Ipv4Addr, SocketAddr};

@@ -58,6 +58,7 @@ impl Plan {
                 };
                 Arc::new(StreamConfig {
                     index,
+                    name: None,
                     proxies: proxies.clone(),
                     max_redirects: conn.max_redirects,
                     show_secrets: conn.show_secrets,

@@ -83,7 +83,8 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
     let spec = match output.match_key.as_deref() {
         None | Some("none") => None,
         Some(k) => match KeySpec::parse(k) {
-            Ok(_) if streams != 2 => {
+            // With more than two streams it pairs the first two (config pairs, the overview).
+            Ok(_) if streams < 2 => {
                 eprintln!("streamscope: --match compares two streams; {streams} given");
                 return 2;
             }
@@ -110,10 +111,6 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
     let json = output.json || !std::io::stdout().is_terminal();
     if json && !output.json {
         eprintln!("streamscope: stdout is not a terminal, writing JSON lines (--json)");
-    }
-    if !json && streams > 2 {
-        eprintln!("streamscope: the dashboard shows one or two streams; use --json for more");
-        return 2;
     }
     let theme = if json {
         Theme::default()

@@ -29,6 +29,8 @@ pub struct Target {
 pub struct StreamConfig {
     /// Index of the URL on the command line.
     pub index: usize,
+    /// The stream's name in the config file, when it was opened by name.
+    pub name: Option<String>,
     /// URL and protocol.
     pub target: Target,
     /// Extra request headers.
@@ -102,6 +104,7 @@ impl StreamConfig {
     pub fn info(&self) -> StreamInfo {
         StreamInfo {
             index: self.index,
+            name: self.name.clone(),
             proto: self.proto(),
             display_url: crate::capture::redact::display_url(&self.target.url),
             heartbeat_ms: self.heartbeat.map(|d| d.as_millis() as u64),

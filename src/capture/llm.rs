@@ -394,13 +394,11 @@ mod tests {
     fn open(ts: i64, handshake_ms: f64, content_type: &str) -> Record {
         rec(
             ts,
-            Kind::Open {
-                status: 200,
-                headers: vec![("content-type".into(), content_type.into())],
+            Kind::open(
+                200,
+                vec![("content-type".into(), content_type.into())],
                 handshake_ms,
-                compression_offered: None,
-                compression: None,
-            },
+            ),
         )
     }
 

@@ -31,6 +31,9 @@ pub(crate) const FORMAT_VERSION: u32 = 1;
 pub struct StreamMeta {
     /// Index of the URL on the command line.
     pub index: usize,
+    /// The stream's name in the config file, when it was opened by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `sse` or `ws`.
     pub proto: String,
     /// The URL with credentials and secret query values masked.
@@ -65,6 +68,7 @@ impl StreamMeta {
     pub fn info(&self) -> StreamInfo {
         StreamInfo {
             index: self.index,
+            name: self.name.clone(),
             proto: self.proto().unwrap_or(Proto::Sse),
             display_url: self.url.clone(),
             heartbeat_ms: self.heartbeat_ms,
@@ -136,6 +140,7 @@ impl Header {
                 });
                 StreamMeta {
                     index: info.index,
+                    name: info.name.clone(),
                     proto: info.proto.as_str().to_owned(),
                     url: if cfg.show_secrets {
                         cfg.target.url.to_string()
@@ -283,6 +288,7 @@ fn infer_header(records: &[Record]) -> Header {
         }
         streams.push(StreamMeta {
             index: r.stream,
+            name: None,
             proto: r.proto.as_str().to_owned(),
             url: format!("(stream #{} of a --json capture)", r.stream),
             heartbeat_ms: None,
@@ -321,6 +327,7 @@ mod tests {
         let h = Header::new(
             vec![StreamMeta {
                 index: 0,
+                name: None,
                 proto: "sse".into(),
                 url: "http://h/sse?token=***".into(),
                 heartbeat_ms: Some(2000),

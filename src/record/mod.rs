@@ -394,6 +394,18 @@ pub struct MatchSummary {
 }
 
 impl Kind {
+    /// An `open` with what every connection has (status, response headers, handshake time) and
+    /// none of the optional facts (compression), which the caller sets when they apply.
+    pub fn open(status: u16, headers: Vec<(String, String)>, handshake_ms: f64) -> Kind {
+        Kind::Open {
+            status,
+            headers,
+            handshake_ms,
+            compression_offered: None,
+            compression: None,
+        }
+    }
+
     /// True for kinds that `--count` counts: received events and messages.
     pub fn is_countable(&self) -> bool {
         matches!(self, Kind::Event { .. } | Kind::Message { .. })
@@ -405,6 +417,9 @@ impl Kind {
 pub struct StreamInfo {
     /// Index of the URL on the command line.
     pub index: usize,
+    /// The stream's name in the config file, when it was opened by name (the dashboard shows it
+    /// instead of the URL in the overview, and the metrics label series with it).
+    pub name: Option<String>,
     /// Protocol decided by the scheme.
     pub proto: Proto,
     /// The URL with credentials and secret-looking query values masked, for display.

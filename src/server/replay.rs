@@ -473,13 +473,7 @@ mod tests {
     use crate::testkit::{comment, event, rec};
 
     fn open(ts: i64) -> Record {
-        let open = Kind::Open {
-            status: 200,
-            headers: vec![],
-            handshake_ms: 1.0,
-            compression_offered: None,
-            compression: None,
-        };
+        let open = Kind::open(200, vec![], 1.0);
         rec(ts, open)
     }
 

@@ -55,6 +55,16 @@ pub enum Action {
     InputSubmit,
     /// The terminal was resized (redraw).
     Resize,
+    /// Show the overview of all streams, or go back to the panes.
+    ToggleOverview,
+    /// Overview: sort by the next column.
+    SortNext,
+    /// Overview: sort by the previous column.
+    SortPrev,
+    /// Overview: reverse the order.
+    SortReverse,
+    /// Overview: mark (or unmark) the selected stream as the one to compare with.
+    Mark,
 }
 
 /// Whether keys go to the input line (filter or send) or are commands.
@@ -283,9 +293,11 @@ pub(crate) const KEY_TABLE: &[KeyRow] = &[
             action: Action::OpenDetail,
             chords: &[normal(code(KeyCode::Enter))],
         }],
-        help: "detail of the selected record",
+        help: "detail of the selected record; overview: open the stream",
         doc: "detail of the selected record (all fields, headers of an `open`, JSON \
-              pretty-printed, binary as hex)",
+              pretty-printed, binary as hex); in the overview, open the selected stream in the \
+              two panes, against the marked stream (`m`), else the one compared last, else the \
+              next row",
     },
     KeyRow {
         bindings: &[Binding {
@@ -303,8 +315,9 @@ pub(crate) const KEY_TABLE: &[KeyRow] = &[
             action: Action::Back,
             chords: &[always(code(KeyCode::Esc))],
         }],
-        help: "close detail or help, cancel input",
-        doc: "close the detail or help view; in an input line, cancel",
+        help: "close detail or help, cancel input, overview",
+        doc: "close the detail or help view; in an input line, cancel; in the panes of more \
+              than two streams, back to the overview",
     },
     KeyRow {
         bindings: &[Binding {
@@ -372,6 +385,48 @@ pub(crate) const KEY_TABLE: &[KeyRow] = &[
         ],
         help: "scroll",
         doc: "move three records (scrolls the detail view when it is open)",
+    },
+    KeyRow {
+        bindings: &[Binding {
+            action: Action::ToggleOverview,
+            chords: &[normal(ch('o'))],
+        }],
+        help: "overview of all streams / the panes",
+        doc: "the overview: one row per stream (state, protocol, rate, age of the last record, \
+              gap p99, reconnects, sequence gaps, lints, bytes); the dashboard opens on it with \
+              more than two streams; `o` again goes back to the panes",
+    },
+    KeyRow {
+        bindings: &[
+            Binding {
+                action: Action::SortPrev,
+                chords: &[normal(ch('<'))],
+            },
+            Binding {
+                action: Action::SortNext,
+                chords: &[normal(ch('>'))],
+            },
+        ],
+        help: "overview: sort by another column",
+        doc: "overview: sort by the previous / next column; each sorts the worst first (failed \
+              before open, slowest, stalest, most reconnects…), the first column in stream order",
+    },
+    KeyRow {
+        bindings: &[Binding {
+            action: Action::SortReverse,
+            chords: &[normal(ch('i'))],
+        }],
+        help: "overview: reverse the order",
+        doc: "overview: reverse the order",
+    },
+    KeyRow {
+        bindings: &[Binding {
+            action: Action::Mark,
+            chords: &[normal(ch('m'))],
+        }],
+        help: "overview: mark the stream to compare with",
+        doc: "overview: mark the selected stream (★) as the one `Enter` compares others with; \
+              again to unmark",
     },
     KeyRow {
         bindings: &[Binding {

@@ -8,6 +8,8 @@
 
 pub(crate) mod keymap;
 pub(crate) mod llm_view;
+pub mod overview;
+pub mod overview_table;
 pub mod render;
 pub(crate) mod text;
 pub(crate) mod theme;
@@ -63,6 +65,15 @@ impl DashboardConfig {
             match_key: None,
             llm: Vec::new(),
         }
+    }
+}
+
+/// Draws one frame: the overview of all streams, or the panes.
+pub fn draw(frame: &mut ratatui::Frame<'_>, store: &Store, app: &App, theme: &Theme, now_us: i64) {
+    if app.overview_open {
+        overview_table::draw(frame, store, app, theme, now_us);
+    } else {
+        render::draw(frame, store, app, theme, now_us);
     }
 }
 
@@ -153,12 +164,17 @@ where
                 let second = now_us.div_euclid(1_000_000);
                 if dirty || second != last_second {
                     app.sync_filter(&store);
+                    if app.overview_open {
+                        app.overview.page_rows =
+                            overview_table::table_rows(terminal.get_frame().area());
+                        app.overview.sync(&store, now_us);
+                    }
                     terminal
-                        .draw(|f| render::draw(f, &store, &app, &theme, now_us))
+                        .draw(|f| draw(f, &store, &app, &theme, now_us))
                         .map_err(std::io::Error::other)?;
                     app.page_rows = render::list_rows(
                         terminal.get_frame().area(),
-                        store.streams().len(),
+                        app.shown.len(),
                     );
                     dirty = false;
                     last_second = second;

@@ -122,14 +122,22 @@ pub fn list_rows(area: Rect, streams: usize) -> usize {
 /// Draws one frame.
 pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_us: i64) {
     let area = frame.area();
-    let lay = layout(area, store.streams().len());
-    for (i, (s, rect)) in store.streams().iter().zip(&lay.panes).enumerate() {
-        draw_pane(frame, *rect, i, s, app, theme, now_us);
+    // The streams on screen: all of them with one or two, the chosen two of more.
+    let shown: Vec<(usize, &StreamState)> = app
+        .shown
+        .iter()
+        .filter_map(|&pos| store.stream(pos).map(|s| (pos, s)))
+        .collect();
+    let lay = layout(area, shown.len());
+    for (&(pos, s), rect) in shown.iter().zip(&lay.panes) {
+        draw_pane(frame, *rect, pos, s, app, theme, now_us);
     }
-    if let (Some(rect), [a, b]) = (lay.compare, store.streams()) {
+    if let (Some(rect), [(pa, a), (pb, b)]) = (lay.compare, shown.as_slice()) {
+        // `--match` pairs the first two streams; other pairs have no figures here.
         let pairing = store
             .matching
             .as_ref()
+            .filter(|_| (*pa, *pb) == (0, 1))
             .map(|m| match_line(m, store.streams()));
         match (a.llm_figures(now_us), b.llm_figures(now_us)) {
             (Some(fa), Some(fb)) => {
@@ -174,10 +182,14 @@ fn draw_pane(
 ) {
     let focused = app.focus == pane;
     let proto_style = proto_style(s.info.proto, theme);
-    let mut title = vec![
-        Span::styled(format!(" #{} ", s.info.index), theme.header),
-        Span::styled(s.info.proto.as_str().to_uppercase(), proto_style),
-    ];
+    let mut title = vec![Span::styled(format!(" #{} ", s.info.index), theme.header)];
+    if let Some(name) = &s.info.name {
+        title.push(Span::styled(format!("{name} "), theme.accent));
+    }
+    title.extend([Span::styled(
+        s.info.proto.as_str().to_uppercase(),
+        proto_style,
+    )]);
     // The request before the URL: on a narrow pane the URL is what gets cut, and two completions
     // side by side are told apart by their model and prompt.
     if let Some(request) = &s.info.request {
@@ -603,7 +615,7 @@ fn draw_compare(
             &|i| fmt_figure(i, fb[i], false),
         ),
         row(
-            "Δ #1−#0".to_owned(),
+            format!("Δ #{}−#{}", b.info.index, a.info.index),
             theme.accent,
             &|i| match (fa[i], fb[i]) {
                 (Some(x), Some(y)) => fmt_figure(i, Some(y - x), true),
@@ -638,7 +650,13 @@ fn draw_compare(
     );
 }
 
-fn draw_footer(frame: &mut Frame<'_>, rect: Rect, app: &App, theme: &Theme, any_llm: bool) {
+pub(crate) fn draw_footer(
+    frame: &mut Frame<'_>,
+    rect: Rect,
+    app: &App,
+    theme: &Theme,
+    any_llm: bool,
+) {
     let line = if let Some(input) = &app.input {
         let prompt = match input.kind {
             InputKind::Filter => "filter /",
@@ -657,17 +675,31 @@ fn draw_footer(frame: &mut Frame<'_>, rect: Rect, app: &App, theme: &Theme, any_
     } else {
         let mut spans = Vec::new();
         let llm = any_llm.then_some(("l", "llm/raw"));
-        for (key, what) in [
-            ("q", "quit"),
-            ("Tab", "pane"),
-            ("↑↓", "move"),
-            ("space", "pause"),
-            ("Enter", "detail"),
-        ]
-        .into_iter()
-        .chain(llm)
-        .chain([("/", "filter"), ("?", "help")])
-        {
+        let keys: Vec<(&str, &str)> = if app.overview_open {
+            vec![
+                ("q", "quit"),
+                ("↑↓", "select"),
+                ("Enter", "open"),
+                ("<>", "sort"),
+                ("i", "reverse"),
+                ("m", "mark"),
+                ("o", "panes"),
+                ("?", "help"),
+            ]
+        } else {
+            [
+                ("q", "quit"),
+                ("Tab", "pane"),
+                ("↑↓", "move"),
+                ("space", "pause"),
+                ("Enter", "detail"),
+            ]
+            .into_iter()
+            .chain(llm)
+            .chain([("/", "filter"), ("?", "help")])
+            .collect()
+        };
+        for (key, what) in keys {
             spans.push(Span::styled(format!(" {key}"), theme.accent));
             spans.push(Span::styled(format!(" {what} "), theme.muted));
         }
@@ -705,7 +737,7 @@ fn columns(s: &str) -> usize {
 }
 
 /// The key table as a box sized to its keys and text, centred; cut on screens too small.
-fn draw_help(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+pub(crate) fn draw_help(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let widest_group = KEY_TABLE
         .iter()
         .flat_map(KeyRow::key_groups)
@@ -1236,7 +1268,7 @@ fn centered(area: Rect, pct_w: u16, pct_h: u16) -> Rect {
     )
 }
 
-fn proto_style(proto: Proto, theme: &Theme) -> Style {
+pub(crate) fn proto_style(proto: Proto, theme: &Theme) -> Style {
     match proto {
         Proto::Sse | Proto::Jsonl => theme.sse,
         Proto::Ws => theme.ws,

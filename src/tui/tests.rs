@@ -22,16 +22,14 @@ fn at(ms: i64) -> i64 {
 }
 
 fn open(stream: usize, proto: Proto, at_ms: i64) -> Record {
-    let open = Kind::Open {
-        status: if proto == Proto::Ws { 101 } else { 200 },
-        headers: vec![
+    let open = Kind::open(
+        if proto == Proto::Ws { 101 } else { 200 },
+        vec![
             ("content-type".into(), "text/event-stream".into()),
             ("cache-control".into(), "no-cache".into()),
         ],
-        handshake_ms: 42.5,
-        compression_offered: None,
-        compression: None,
-    };
+        42.5,
+    );
     rec(at(at_ms), open).on(stream).proto(proto)
 }
 

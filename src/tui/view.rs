@@ -13,6 +13,7 @@ use crate::record::{Kind, Payload, Proto};
 use crate::store::{Entry, Store, StreamState};
 
 use super::keymap::{Action, InputMode};
+use super::overview::{Overview, OverviewEffect};
 
 /// Per-pane view state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -91,6 +92,12 @@ pub struct App {
     pub status: Option<String>,
     /// Rows the record list shows, set from the layout so paging moves one screen.
     pub page_rows: usize,
+    /// The streams the panes show (positions in the store), one or two; `focus` is one of them.
+    pub shown: Vec<usize>,
+    /// The overview of all streams (`o`), where the dashboard opens with more than two.
+    pub overview: Overview,
+    /// The overview is on screen rather than the panes.
+    pub overview_open: bool,
     /// Which stored records match `filter`, kept up to date by [`App::sync_filter`].
     hits: FilterIndex,
 }
@@ -115,9 +122,13 @@ struct StreamHits {
 }
 
 impl App {
-    /// View state for `streams` panes, following, first pane focused.
+    /// View state for `streams` streams, following, the first focused: one or two panes, or the
+    /// overview with more than two.
     pub fn new(streams: usize) -> Self {
         App {
+            shown: (0..streams.min(2)).collect(),
+            overview: Overview::new(streams),
+            overview_open: streams > 2,
             focus: 0,
             panes: vec![PaneView::default(); streams],
             filter: String::new(),
@@ -274,6 +285,9 @@ impl App {
             self.help = false;
             return None;
         }
+        if self.overview_open {
+            return self.handle_overview(action);
+        }
         self.handle_command(action, store)
     }
 
@@ -297,6 +311,24 @@ impl App {
         true
     }
 
+    /// An action in the overview: quitting, help and going back to the panes are the dashboard's;
+    /// the rest is the overview's, and `Enter` opens two streams in the panes.
+    fn handle_overview(&mut self, action: &Action) -> Option<Effect> {
+        match action {
+            Action::Quit => return Some(Effect::Quit),
+            Action::ToggleHelp => self.help = true,
+            Action::ToggleOverview => self.overview_open = false,
+            _ => {
+                if let Some(OverviewEffect::Open(a, b)) = self.overview.handle(action) {
+                    self.shown = vec![a, b];
+                    self.focus = a;
+                    self.overview_open = false;
+                }
+            }
+        }
+        None
+    }
+
     /// An action on the focused pane, with no overlay or input line in the way.
     fn handle_command(&mut self, action: &Action, store: &Store) -> Option<Effect> {
         let pane = self.focus;
@@ -304,9 +336,23 @@ impl App {
         match action {
             Action::Quit => return Some(Effect::Quit),
             Action::FocusNext => {
-                if !self.panes.is_empty() {
-                    self.focus = (self.focus + 1) % self.panes.len();
+                // Through the panes on screen.
+                let at = self
+                    .shown
+                    .iter()
+                    .position(|&s| s == self.focus)
+                    .unwrap_or(0);
+                if let Some(&next) = self.shown.get((at + 1) % self.shown.len().max(1)) {
+                    self.focus = next;
                 }
+            }
+            Action::ToggleOverview => {
+                self.overview.selected = self.focus;
+                self.overview_open = true;
+            }
+            Action::Back if self.panes.len() > 2 => {
+                self.overview.selected = self.focus;
+                self.overview_open = true;
             }
             Action::Move(_)
             | Action::PageUp
@@ -364,7 +410,11 @@ impl App {
             | Action::InputChar(_)
             | Action::InputBackspace
             | Action::InputSubmit
-            | Action::Resize => {}
+            | Action::Resize
+            | Action::SortNext
+            | Action::SortPrev
+            | Action::SortReverse
+            | Action::Mark => {}
         }
         None
     }

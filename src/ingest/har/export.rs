@@ -374,6 +374,7 @@ mod tests {
     fn meta(index: usize, proto: &str, url: &str) -> StreamMeta {
         StreamMeta {
             index,
+            name: None,
             proto: proto.to_owned(),
             url: url.to_owned(),
             heartbeat_ms: None,
@@ -396,12 +397,12 @@ mod tests {
         reason = "a test fixture: one literal session, read best as one list"
     )]
     fn session() -> Vec<Record> {
-        let open = |stream, handshake_ms| Kind::Open {
-            status: if stream == 0 { 101 } else { 200 },
-            headers: vec![("content-type".to_owned(), "text/event-stream".to_owned())],
-            handshake_ms,
-            compression_offered: None,
-            compression: None,
+        let open = |stream, handshake_ms| {
+            Kind::open(
+                if stream == 0 { 101 } else { 200 },
+                vec![("content-type".to_owned(), "text/event-stream".to_owned())],
+                handshake_ms,
+            )
         };
         let msg = |data: Payload| Kind::Message {
             opcode: if matches!(data, Payload::Text(_)) {

@@ -371,6 +371,7 @@ fn meta_of(e: &Value, index: usize, proto: Proto) -> StreamMeta {
     let method = e["request"]["method"].as_str().unwrap_or("GET");
     StreamMeta {
         index,
+        name: None,
         proto: proto.as_str().to_owned(),
         url: display,
         heartbeat_ms: None,
