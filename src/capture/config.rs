@@ -81,6 +81,8 @@ pub struct StreamConfig {
     pub auto_pong: bool,
     /// WebSocket: send every received data message back (`--echo`).
     pub echo: bool,
+    /// WebSocket: how messages are decoded (`--decode`).
+    pub decode: crate::protocol::decode::Choice,
     /// JSON pointer to a sequence number in each event's or message's data (`--seq`).
     pub seq_pointer: Option<String>,
     /// WebSocket: offer permessage-deflate (off with `--no-deflate`).

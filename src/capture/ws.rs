@@ -32,9 +32,11 @@ use crate::capture::supervise::{
     ControlRx, Failure, Outcome, Session, idle_timeout, recv_control, sleep_until_opt,
     wait_shutdown,
 };
+use crate::protocol::decode::{self, socketio};
 use crate::protocol::deflate::{self, DeflateLint, DeflateParams, Inflater};
 use crate::protocol::ws::{self as codec, Decoder, WsItem, WsLint};
 use crate::record::time::Stamp;
+use crate::record::decoded::Decoded;
 use crate::record::{DataOpcode, Kind, Payload, Side};
 
 /// Room offered to each socket read. A read returns whatever has arrived, so this only matters
@@ -76,6 +78,41 @@ struct Live<'a> {
     echo: bool,
     /// permessage-deflate agreed: inflates the compressed messages.
     inflater: Option<Inflater>,
+    /// The application protocol's reading of each message (`--decode`).
+    app: decode::Session,
+    /// Engine.IO's own heartbeat: the server's pings this connection has not answered.
+    eio: EioHeartbeat,
+}
+
+/// Engine.IO v4 heartbeat: the server pings every `pingInterval` and drops a client whose pong
+/// does not come within `pingTimeout`. Followed so that a session ended that way says so.
+#[derive(Debug, Default)]
+struct EioHeartbeat {
+    /// `pingInterval` and `pingTimeout` from the open packet, in milliseconds.
+    timing: Option<(u64, u64)>,
+    /// Pings received since the last pong sent.
+    unanswered: u32,
+}
+
+impl EioHeartbeat {
+    /// Why the server probably ended the session, when pings went unanswered.
+    fn explain(&self) -> Option<String> {
+        if self.unanswered == 0 {
+            return None;
+        }
+        let timing = match self.timing {
+            Some((interval, timeout)) => format!(
+                " within pingTimeout ({timeout} ms; it pings every pingInterval, {interval} ms)"
+            ),
+            None => String::new(),
+        };
+        Some(format!(
+            "{} Engine.IO ping(s) went unanswered: a Socket.IO server closes a session whose \
+             client does not answer its ping `2` with `3`{timing}; streamscope answers them \
+             unless --no-auto-pong",
+            self.unanswered
+        ))
+    }
 }
 
 /// What reading one batch of items led to.
@@ -231,6 +268,16 @@ impl WsSession {
         let Ok(parts) = upgraded.downcast::<TokioIo<Tap<Conn>>>() else {
             return Err(Failure::fatal("upgrade failed: socket not recoverable").report(em));
         };
+        let subprotocol = opened
+            .response
+            .headers()
+            .get("sec-websocket-protocol")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let url = &self.cfg.target.url;
+        let path_and_query = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
         let mut live = Live {
             io: parts.io.into_inner(),
             decoder: Decoder::new(self.cfg.max_message),
@@ -242,6 +289,8 @@ impl WsSession {
             auto_pong: self.cfg.auto_pong,
             echo: self.cfg.echo,
             inflater: params.as_ref().map(Inflater::new),
+            app: decode::Session::new(self.cfg.decode, subprotocol.as_deref(), &path_and_query),
+            eio: EioHeartbeat::default(),
         };
         // RSV1 marks a compressed message only once permessage-deflate was agreed; otherwise the
         // decoder fails the connection on it (1002).
@@ -436,6 +485,8 @@ impl Live<'_> {
                     // The echo is the message as decoded (one frame, uncompressed, which RFC 6455
                     // and RFC 7692 both allow for any message), sent after its `in` record.
                     let echo = (self.echo && !self.closing).then(|| data.clone());
+                    let decoded = self.app.decode(opcode, &data);
+                    let answer = decoded.as_ref().and_then(|d| self.app_answer(d));
                     self.em.rx_compressed(
                         mark,
                         Kind::Message {
@@ -443,12 +494,13 @@ impl Live<'_> {
                             data,
                             frames,
                             compressed,
+                            decoded: decoded.map(Box::new),
                         },
                         wire_bytes,
                         payload,
                         compressed_bytes,
                     );
-                    if let Some(data) = echo
+                    if let Some(data) = echo.or(answer)
                         && let Err(o) = self.send_data(data).await
                     {
                         return Step::Done(o);
@@ -497,6 +549,19 @@ impl Live<'_> {
             }
         }
         Step::Continue
+    }
+
+    /// What the application protocol asks of the client on `d`: the pong to an Engine.IO ping
+    /// (unless `--no-auto-pong`). Also follows Engine.IO's heartbeat timing.
+    fn app_answer(&mut self, d: &Decoded) -> Option<Payload> {
+        if let Some(timing) = socketio::heartbeat_timing(d) {
+            self.eio.timing = Some(timing);
+        }
+        if !socketio::is_ping(d) {
+            return None;
+        }
+        self.eio.unanswered += 1;
+        (self.auto_pong && !self.closing).then(|| Payload::Text(socketio::pong_for(d)))
     }
 
     /// A compressed message's payload inflated (and its compressed size), any other as it came.
@@ -588,10 +653,19 @@ impl Live<'_> {
             .await;
         self.em.flush();
         let _ = tokio::time::timeout(CLOSE_WAIT, self.drain_to_eof()).await;
-        let text = match code {
-            Some(c) => format!("server closed: {c} {}", codec::close_code_meaning(c)),
+        let mut text = match code {
+            Some(c) => format!(
+                "server closed: {c} {}",
+                decode::close_code_meaning(self.app.protocol(), c)
+                    .unwrap_or_else(|| codec::close_code_meaning(c))
+            ),
             None => "server closed (no status)".to_owned(),
         };
+        if let Some(why) = self.eio.explain() {
+            text = format!("{text}; {why}");
+            self.em.lint(mark.stamp, "engineio-ping-unanswered", why);
+            self.em.flush();
+        }
         Step::Done(match code {
             None | Some(1000 | 1001) => Outcome::Closed(text),
             // The Close record already says why.
@@ -700,11 +774,16 @@ impl Live<'_> {
         };
         let (stamp, wire_bytes) = self.write_frame(op, data.as_bytes()).await?;
         let payload = data.len() as u64;
+        let decoded = self.app.decode(opcode, &data);
+        if decoded.as_ref().is_some_and(socketio::is_pong) {
+            self.eio.unanswered = 0;
+        }
         let kind = Kind::Message {
             opcode,
             data,
             frames: 1,
             compressed: false,
+            decoded: decoded.map(Box::new),
         };
         self.em.tx(stamp, kind, wire_bytes, payload);
         Ok(())
@@ -773,10 +852,13 @@ impl Live<'_> {
     }
 
     fn eof(&mut self) -> Outcome {
-        let (msg, code) = match self.decoder.at_eof() {
+        let (mut msg, code) = match self.decoder.at_eof() {
             Some(e) => (e.message, e.close_code),
             None => ("connection closed without a Close frame".to_owned(), 1006),
         };
+        if let Some(why) = self.eio.explain() {
+            msg = format!("{msg}; {why}");
+        }
         Failure::retryable(msg).close_code(code).report(self.em)
     }
 }

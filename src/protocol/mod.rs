@@ -4,6 +4,7 @@
 //! chunks those carry (OpenAI, Anthropic, Gemini, Ollama and compatible servers).
 
 pub mod content;
+pub mod decode;
 pub mod deflate;
 pub mod jsonl;
 pub mod llm;

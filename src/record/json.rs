@@ -79,7 +79,14 @@ impl Record {
                 data,
                 frames,
                 compressed,
-            } => write_message(out, *opcode, data, *frames, *compressed),
+                decoded,
+            } => {
+                write_message(out, *opcode, data, *frames, *compressed);
+                if let Some(d) = decoded {
+                    key!(out, "decoded");
+                    d.write_json(out);
+                }
+            }
             Kind::Ping { data } => push_payload(out, data),
             Kind::Pong { data, rtt_ms } => write_pong(out, data, *rtt_ms),
             Kind::Close { code, reason, by } => write_close(out, *code, reason, *by),
@@ -718,6 +725,7 @@ mod tests {
                 data: Payload::Binary(vec![0, 1, 2, 255]),
                 frames: 2,
                 compressed: false,
+                decoded: None,
             },
         );
         let v = parse(&r);

@@ -578,6 +578,7 @@ fn ws_message(m: &Value, index: usize) -> Result<Record, String> {
                 data: Payload::Text(text.to_owned()),
                 frames: 1,
                 compressed: false,
+                decoded: None,
             },
             text.len(),
         ),
@@ -591,6 +592,7 @@ fn ws_message(m: &Value, index: usize) -> Result<Record, String> {
                     data,
                     frames: 1,
                     compressed: false,
+                    decoded: None,
                 },
                 len,
             )
