@@ -470,11 +470,41 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
         m("  handshake "),
         v(st.handshake_ms.map_or("—".to_owned(), fmt_ms)),
     ];
+    let mut line4 = line4;
+    line4.extend(decoded_spans(st, theme));
     frame.render_widget(Paragraph::new(Line::from(line4)), l4);
     frame.render_widget(
         Paragraph::new(timeline_line(st, l5.width, theme, now_us)),
         l5,
     );
+}
+
+/// The decoded protocol (`--decode`), its heartbeats and the messages of each sub-stream (or,
+/// without sub-streams, of each event name), first seen first; a narrow pane cuts the tail.
+fn decoded_spans(st: &StreamStats, theme: &Theme) -> Vec<Span<'static>> {
+    let d = &st.decoded;
+    let Some(protocol) = &d.protocol else {
+        return Vec::new();
+    };
+    let m = |t: String| Span::styled(t, theme.muted);
+    let v = |t: String| Span::styled(t, theme.text);
+    let mut out = vec![
+        m(format!("  {protocol} hb ")),
+        v(d.heartbeats.to_string()),
+    ];
+    let (label, list, prefix) = if d.substreams.is_empty() {
+        ("  events", &d.events, "")
+    } else {
+        ("  sub-streams", &d.substreams, "#")
+    };
+    if !list.is_empty() {
+        out.push(m(format!("{label} {}:", list.len())));
+        for (k, n) in list.iter().take(12) {
+            out.push(m(format!(" {prefix}{} ", cut(k, 16))));
+            out.push(v(n.to_string()));
+        }
+    }
+    out
 }
 
 /// Gap percentiles of every record of the stream.
@@ -828,6 +858,9 @@ pub fn detail_lines(s: &StreamState, r: &Record, theme: &Theme) -> Vec<Line<'sta
     };
     lines.record_fields(s, r);
     lines.kind_fields(r);
+    if let Some(d) = r.kind.decoded() {
+        lines.decoded(s, d);
+    }
     if let Some(data) = payload_of(&r.kind) {
         payload_lines(&mut lines.out, &data, theme);
     }
@@ -877,6 +910,20 @@ impl DetailLines<'_> {
         if let Some(n) = r.read {
             self.field("read", &n.to_string());
         }
+    }
+
+    /// What the message's application protocol says (`--decode`): the sub-stream with its count
+    /// so far, then the whole object.
+    fn decoded(&mut self, s: &StreamState, d: &crate::record::decoded::Decoded) {
+        if let Some(sub) = &d.substream {
+            let n = s.stats.decoded.substream(sub);
+            self.field("substream", &format!("{sub} ({n} messages on it so far)"));
+        }
+        self.out
+            .push(Line::from(Span::styled("       decoded", self.theme.muted)));
+        let text = serde_json::to_string(&d.to_value()).unwrap_or_default();
+        self.out
+            .extend(json_lines(&text, self.theme, DETAIL_MAX_LINES));
     }
 
     /// The fields of the record's kind (its payload comes after them).
@@ -1360,13 +1407,26 @@ pub fn preview(r: &Record) -> String {
         Kind::Event { event, data, .. } if event == "message" => one_line(data),
         Kind::Event { event, data, .. } => format!("{event}: {}", one_line(data)),
         Kind::Comment { text } => format!(": {}", one_line(text)),
-        Kind::Message { data, frames, .. } => {
+        Kind::Message {
+            data,
+            frames,
+            decoded,
+            ..
+        } => {
             let frames = if *frames > 1 {
                 format!("[{frames} frames] ")
             } else {
                 String::new()
             };
-            format!("{frames}{}", payload_preview(data))
+            match decoded.as_deref() {
+                // A binary format reads better as its JSON than as hex.
+                Some(d) if d.fields.contains_key("value") => {
+                    let value = serde_json::to_string(&d.fields["value"]).unwrap_or_default();
+                    format!("{frames}[{} {}] {}", d.protocol, d.kind, one_line(&value))
+                }
+                Some(d) => format!("{frames}[{}] {}", d.summary(), payload_preview(data)),
+                None => format!("{frames}{}", payload_preview(data)),
+            }
         }
         Kind::Ping { data } => payload_preview(data),
         Kind::Pong { data, rtt_ms } => match rtt_ms {

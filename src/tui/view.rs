@@ -623,10 +623,23 @@ fn step_u16(v: u16, n: i64) -> u16 {
     (i64::from(v) + n).clamp(0, i64::from(u16::MAX)) as u16
 }
 
-/// The text a filter searches: the event type and the data (or comment, message, reason).
+/// The text a filter searches: the event type and the data (or comment, message, reason). On a
+/// decoded message (`--decode`) also its protocol, type and event name; and `#ID` selects the
+/// messages of one sub-stream exactly (a GraphQL operation id, a subscription id, a topic).
 pub(crate) fn matches_filter(kind: &Kind, filter: &str) -> bool {
     if filter.is_empty() {
         return true;
+    }
+    if let Some(d) = kind.decoded() {
+        if let Some(sub) = filter.strip_prefix('#') {
+            return d.substream.as_deref() == Some(sub);
+        }
+        if d.kind.contains(filter)
+            || d.protocol.contains(filter)
+            || d.event.as_deref().is_some_and(|e| e.contains(filter))
+        {
+            return true;
+        }
     }
     match kind {
         Kind::Event { event, data, .. } => event.contains(filter) || data.contains(filter),
@@ -674,6 +687,30 @@ mod tests {
     use super::*;
     use crate::record::Dir;
     use crate::testkit::{event, info};
+
+    #[test]
+    fn a_filter_selects_a_decoded_sub_stream_exactly() {
+        use crate::record::decoded::Decoded;
+        let msg = |sub: &str, data: &str| {
+            let mut k = crate::testkit::text(0, data).kind;
+            if let Kind::Message { decoded, .. } = &mut k {
+                *decoded = Some(Box::new(Decoded {
+                    substream: Some(sub.into()),
+                    event: Some("Ticks".into()),
+                    ..Decoded::new("graphql-transport-ws", "next")
+                }));
+            }
+            k
+        };
+        let (one, twelve) = (msg("1", "{\"id\":\"1\"}"), msg("12", "{\"id\":\"12\"}"));
+        assert!(matches_filter(&one, "#1"));
+        assert!(!matches_filter(&twelve, "#1"));
+        assert!(matches_filter(&twelve, "#12"));
+        assert!(matches_filter(&one, "Ticks") && matches_filter(&one, "next"));
+        assert!(!matches_filter(&one, "Quotes"));
+        // An undecoded message is searched as text, `#` included.
+        assert!(matches_filter(&crate::testkit::text(0, "a #1 b").kind, "#1"));
+    }
 
     fn store_with(n: i64, history: usize) -> Store {
         let mut store = Store::new(vec![info(0, Proto::Sse)], history);
