@@ -82,6 +82,9 @@ struct Live<'a> {
     app: decode::Session,
     /// Engine.IO's own heartbeat: the server's pings this connection has not answered.
     eio: EioHeartbeat,
+    /// `--send` messages held until the server acknowledges a GraphQL `connection_init` (a
+    /// graphql-transport-ws server closes 4401 on a `subscribe` before its `connection_ack`).
+    held: Option<VecDeque<Payload>>,
 }
 
 /// Engine.IO v4 heartbeat: the server pings every `pingInterval` and drops a client whose pong
@@ -291,6 +294,7 @@ impl WsSession {
             inflater: params.as_ref().map(Inflater::new),
             app: decode::Session::new(self.cfg.decode, subprotocol.as_deref(), &path_and_query),
             eio: EioHeartbeat::default(),
+            held: None,
         };
         // RSV1 marks a compressed message only once permessage-deflate was agreed; otherwise the
         // decoder fails the connection on it (1002).
@@ -368,10 +372,8 @@ impl Session for WsSession {
         if early_bytes && let Step::Done(o) = live.drain(mark).await {
             return o;
         }
-        for text in &self.cfg.send {
-            if let Err(o) = live.send_data(Payload::Text(text.clone())).await {
-                return o;
-            }
+        if let Err(o) = live.send_opening(&self.cfg.send).await {
+            return o;
         }
         live.em.flush();
         self.run(&mut live, ctl).await
@@ -486,7 +488,10 @@ impl Live<'_> {
                     // and RFC 7692 both allow for any message), sent after its `in` record.
                     let echo = (self.echo && !self.closing).then(|| data.clone());
                     let decoded = self.app.decode(opcode, &data);
-                    let answer = decoded.as_ref().and_then(|d| self.app_answer(d));
+                    let mut answers = decoded
+                        .as_ref()
+                        .map(|d| self.app_answer(d))
+                        .unwrap_or_default();
                     self.em.rx_compressed(
                         mark,
                         Kind::Message {
@@ -500,10 +505,11 @@ impl Live<'_> {
                         payload,
                         compressed_bytes,
                     );
-                    if let Some(data) = echo.or(answer)
-                        && let Err(o) = self.send_data(data).await
-                    {
-                        return Step::Done(o);
+                    answers.extend(echo);
+                    for data in answers {
+                        if let Err(o) = self.send_data(data).await {
+                            return Step::Done(o);
+                        }
                     }
                     if self.em.count_reached() && !self.closing {
                         self.em.flush();
@@ -552,16 +558,42 @@ impl Live<'_> {
     }
 
     /// What the application protocol asks of the client on `d`: the pong to an Engine.IO ping
-    /// (unless `--no-auto-pong`). Also follows Engine.IO's heartbeat timing.
-    fn app_answer(&mut self, d: &Decoded) -> Option<Payload> {
+    /// (unless `--no-auto-pong`), the `--send` messages held for a GraphQL `connection_ack`.
+    /// Also follows Engine.IO's heartbeat timing.
+    fn app_answer(&mut self, d: &Decoded) -> Vec<Payload> {
         if let Some(timing) = socketio::heartbeat_timing(d) {
             self.eio.timing = Some(timing);
         }
+        if d.kind == "connection_ack" && d.protocol.starts_with("graphql") {
+            return self.held.take().map(Vec::from).unwrap_or_default();
+        }
         if !socketio::is_ping(d) {
-            return None;
+            return Vec::new();
         }
         self.eio.unanswered += 1;
-        (self.auto_pong && !self.closing).then(|| Payload::Text(socketio::pong_for(d)))
+        if self.auto_pong && !self.closing {
+            vec![Payload::Text(socketio::pong_for(d))]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Sends the `--send` messages, holding those after a GraphQL `connection_init` until the
+    /// server's `connection_ack` (see [`Live::app_answer`]).
+    async fn send_opening(&mut self, sends: &[String]) -> Result<(), Outcome> {
+        for (i, text) in sends.iter().enumerate() {
+            let data = Payload::Text(text.clone());
+            let init = self
+                .app
+                .decode(DataOpcode::Text, &data)
+                .is_some_and(|d| d.kind == "connection_init" && d.protocol.starts_with("graphql"));
+            self.send_data(data).await?;
+            if init && i + 1 < sends.len() {
+                self.held = Some(sends[i + 1..].iter().cloned().map(Payload::Text).collect());
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// A compressed message's payload inflated (and its compressed size), any other as it came.
