@@ -31,6 +31,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+use super::apps;
 use super::body::{self, Body};
 use super::feed::Feed;
 use super::firehose;
@@ -49,6 +50,14 @@ pub(super) enum Endpoint {
     Echo,
     /// `/firehose/ws`: precomputed bulk frames.
     Firehose,
+    /// `/socket.io/`: Engine.IO v4 + Socket.IO v5.
+    SocketIo,
+    /// `/graphql`: graphql-transport-ws.
+    Graphql,
+    /// `/msgpack`: MessagePack quotes.
+    MsgPack,
+    /// `/cbor`: CBOR quotes.
+    Cbor,
 }
 
 /// Answers a WebSocket upgrade on one of the endpoints, or explains why it cannot.
@@ -161,6 +170,9 @@ enum Task {
     Feed(Feed),
     Echo,
     Firehose(firehose::Plan),
+    SocketIo(apps::SocketIo),
+    Graphql(apps::Graphql),
+    Binary(apps::BinaryFeed),
 }
 
 impl Task {
@@ -173,6 +185,13 @@ impl Task {
             }
             Endpoint::Echo => Self::Echo,
             Endpoint::Firehose => Self::Firehose(firehose::Plan::from_query(query)?),
+            Endpoint::SocketIo => Self::SocketIo(apps::SocketIo::from_query(query, state.config.tick)?),
+            Endpoint::Graphql => Self::Graphql(apps::Graphql::from_query(query, state.config.tick)?),
+            Endpoint::MsgPack | Endpoint::Cbor => Self::Binary(apps::BinaryFeed::from_query(
+                query,
+                state.config.tick,
+                endpoint == Endpoint::Cbor,
+            )?),
         })
     }
 
@@ -188,19 +207,26 @@ impl Task {
                 run_echo(ws, &mut out).await;
             }
             Self::Firehose(plan) => firehose::ws(socket, &plan, out.deflater).await,
+            Self::SocketIo(app) => app.run(server_socket(socket).await, &mut out).await,
+            Self::Graphql(app) => app.run(server_socket(socket).await, &mut out).await,
+            Self::Binary(app) => app.run(server_socket(socket).await, &mut out).await,
         }
     }
+}
+
+async fn server_socket(socket: Socket) -> WebSocketStream<Socket> {
+    WebSocketStream::from_raw_socket(socket, Role::Server, None).await
 }
 
 /// Sends data messages: through tungstenite, or, on a compressed connection, compressed and framed
 /// here and written to the socket under it (whole frames, so tungstenite's own writes, pongs and
 /// the close, still fall between frames).
-struct Sender {
+pub(super) struct Sender {
     deflater: Option<Deflater>,
 }
 
 impl Sender {
-    async fn send(
+    pub(super) async fn send(
         &mut self,
         ws: &mut WebSocketStream<Socket>,
         message: Message,
