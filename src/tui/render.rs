@@ -921,7 +921,10 @@ impl DetailLines<'_> {
         }
         self.out
             .push(Line::from(Span::styled("       decoded", self.theme.muted)));
-        let text = serde_json::to_string(&d.to_value()).unwrap_or_default();
+        // The written order (typed keys first), which a serde_json map would sort away.
+        let mut json = Vec::new();
+        d.write_json(&mut json);
+        let text = String::from_utf8_lossy(&json);
         self.out
             .extend(json_lines(&text, self.theme, DETAIL_MAX_LINES));
     }

@@ -185,6 +185,51 @@ fn detail_of_binary_message_is_hex() {
     insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 100, 24).backend());
 }
 
+/// A message with what `--decode` made of it, as the connection task attaches it.
+fn decoded_msg(at_ms: i64, data: Payload, d: crate::record::decoded::Decoded) -> Record {
+    let mut r = ws_msg(0, at_ms, data, 20.0);
+    if let Kind::Message { decoded, .. } = &mut r.kind {
+        *decoded = Some(Box::new(d));
+    }
+    r
+}
+
+#[test]
+fn detail_of_cbor_message_reads_as_json() {
+    let mut store = Store::new(vec![info(0, Proto::Ws).url("wss://example.test/cbor")], 100);
+    store.apply(open(0, Proto::Ws, 0));
+    // {"seq": 7, "symbol": "ACME", "price": 101.5, "raw": h'00000007'}
+    let bytes = vec![
+        0xa4, 0x63, b's', b'e', b'q', 0x07, 0x66, b's', b'y', b'm', b'b', b'o', b'l', 0x64, b'A',
+        b'C', b'M', b'E', 0x65, b'p', b'r', b'i', b'c', b'e', 0xfb, 0x40, 0x59, 0x60, 0, 0, 0, 0, 0,
+        0x63, b'r', b'a', b'w', 0x44, 0, 0, 0, 7,
+    ];
+    let d = crate::protocol::decode::binary::decode_cbor(&bytes);
+    assert_eq!(d.fields["value"]["price"], 101.5);
+    store.apply(decoded_msg(100, Payload::Binary(bytes), d));
+    let mut app = app_for(&store, 100, 26);
+    app.handle(&Action::OpenDetail, &store);
+    let shown = screen(&store, &app, &Theme::default(), 100, 26);
+    insta::assert_snapshot!(shown.backend());
+}
+
+#[test]
+fn graphql_sub_streams_in_the_list_and_the_stats() {
+    let mut store = Store::new(vec![info(0, Proto::Ws).url("wss://example.test/graphql")], 100);
+    store.apply(open(0, Proto::Ws, 0));
+    let mut legacy = None;
+    for (i, id) in ["1", "2", "1", "3", "1", "2"].iter().enumerate() {
+        let text = format!(r#"{{"id":"{id}","type":"next","payload":{{"data":{{"ticks":{i}}}}}}}"#);
+        let d = crate::protocol::decode::graphql::decode(&text, &mut legacy);
+        store.apply(decoded_msg(100 * (i as i64 + 1), Payload::Text(text), d));
+    }
+    let ping = crate::protocol::decode::graphql::decode(r#"{"type":"ping"}"#, &mut legacy);
+    store.apply(decoded_msg(900, Payload::Text(r#"{"type":"ping"}"#.into()), ping));
+    assert_eq!(store.streams()[0].stats.decoded.substream("1"), 3);
+    let app = app_for(&store, 120, 20);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 120, 20).backend());
+}
+
 #[test]
 fn paused_with_filter_counts_new_records_below() {
     let mut store = Store::new(
