@@ -869,10 +869,16 @@ mod tests {
         store.apply(msg(1, next("1")));
         store.apply(msg(2, next("2")));
         store.apply(msg(3, next("1")));
-        store.apply(msg(4, Decoded::new("graphql-transport-ws", "ping").heartbeat()));
+        store.apply(msg(
+            4,
+            Decoded::new("graphql-transport-ws", "ping").heartbeat(),
+        ));
         let stats = &store.streams()[0].stats;
         assert_eq!(stats.decoded.substreams, [("1".into(), 2), ("2".into(), 1)]);
-        assert_eq!((stats.decoded.substream("2"), stats.decoded.substream("9")), (1, 0));
+        assert_eq!(
+            (stats.decoded.substream("2"), stats.decoded.substream("9")),
+            (1, 0)
+        );
         assert_eq!(stats.decoded.heartbeats, 1);
         assert_eq!(stats.countable(), 3);
         assert_eq!(stats.last_heartbeat_us, Some(4));

@@ -33,7 +33,11 @@ async fn socket_io_pings_are_answered_and_the_session_outlives_its_timeout() {
     // Ended by --duration (`shutdown`), not by the server.
     let end = &out.kind("end")[0];
     assert_eq!(end["reason"], "shutdown", "{end}");
-    assert!(out.kind("close").iter().all(|c| c["by"] == "client"), "{:?}", out.kind("close"));
+    assert!(
+        out.kind("close").iter().all(|c| c["by"] == "client"),
+        "{:?}",
+        out.kind("close")
+    );
     let decoded = decoded_in(&out);
     let pings = decoded.iter().filter(|d| d["type"] == "ping").count();
     let pongs = out
@@ -41,7 +45,10 @@ async fn socket_io_pings_are_answered_and_the_session_outlives_its_timeout() {
         .iter()
         .filter(|m| m["decoded"]["type"] == "pong" && m["data"] == "3")
         .count();
-    assert!(pings >= 5 && pongs >= pings - 1, "{pings} pings, {pongs} pongs");
+    assert!(
+        pings >= 5 && pongs >= pings - 1,
+        "{pings} pings, {pongs} pongs"
+    );
     let ticks: Vec<_> = decoded.iter().filter(|d| d["event"] == "tick").collect();
     assert!(ticks.len() >= 10, "{}", ticks.len());
     assert!(ticks.iter().all(|t| t["substream"] == "/chat"));
@@ -55,8 +62,14 @@ async fn socket_io_pings_are_answered_and_the_session_outlives_its_timeout() {
 
     // Without pongs the server ends the session, and the end says why.
     let out = run(&["--json", "--no-auto-pong", "--duration", "3s", &url]).await;
-    let reason = out.kind("end")[0]["reason"].as_str().unwrap_or("").to_owned();
-    assert!(reason.contains("1 Engine.IO ping(s) went unanswered"), "{reason}");
+    let reason = out.kind("end")[0]["reason"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        reason.contains("1 Engine.IO ping(s) went unanswered"),
+        "{reason}"
+    );
     assert!(reason.contains("pingTimeout (50 ms"), "{reason}");
 }
 
@@ -83,8 +96,15 @@ async fn graphql_subscriptions_are_sub_streams_and_44xx_codes_are_explained() {
     let decoded = decoded_in(&out);
     for id in ["1", "2", "3"] {
         let sub: Vec<_> = decoded.iter().filter(|d| d["substream"] == id).collect();
-        let kinds: Vec<_> = sub.iter().map(|d| d["type"].as_str().unwrap_or("?")).collect();
-        assert_eq!(kinds, ["next", "next", "next", "next", "complete"], "id {id}");
+        let kinds: Vec<_> = sub
+            .iter()
+            .map(|d| d["type"].as_str().unwrap_or("?"))
+            .collect();
+        assert_eq!(
+            kinds,
+            ["next", "next", "next", "next", "complete"],
+            "id {id}"
+        );
         let values: Vec<_> = sub[..4]
             .iter()
             .map(|d| d["payload"]["data"]["ticks"].clone())
@@ -104,7 +124,10 @@ async fn graphql_subscriptions_are_sub_streams_and_44xx_codes_are_explained() {
         &url,
     ])
     .await;
-    let reason = out.kind("end")[0]["reason"].as_str().unwrap_or("").to_owned();
+    let reason = out.kind("end")[0]["reason"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
     assert!(
         reason.contains("4401") && reason.contains("before connection_ack"),
         "{reason}"
@@ -127,12 +150,32 @@ async fn msgpack_and_cbor_messages_read_as_json_and_raw_decodes_nothing() {
             assert!(d["value"]["raw"]["$bytes"].is_string(), "{d}");
         }
     }
-    let out = run(&["--json", "--decode", "raw", &format!("ws://{a}/cbor?count=2")]).await;
-    assert!(out.kind("message").iter().all(|m| m.get("decoded").is_none()));
+    let out = run(&[
+        "--json",
+        "--decode",
+        "raw",
+        &format!("ws://{a}/cbor?count=2"),
+    ])
+    .await;
+    assert!(
+        out.kind("message")
+            .iter()
+            .all(|m| m.get("decoded").is_none())
+    );
     // A forced decoder reads what it is given, and says so when it cannot.
-    let out = run(&["--json", "--decode", "cbor", &format!("ws://{a}/msgpack?count=1")]).await;
+    let out = run(&[
+        "--json",
+        "--decode",
+        "cbor",
+        &format!("ws://{a}/msgpack?count=1"),
+    ])
+    .await;
     let d = &decoded_in(&out)[0];
-    assert_eq!((&d["protocol"], &d["type"]), (&json!("cbor"), &json!("invalid")), "{d}");
+    assert_eq!(
+        (&d["protocol"], &d["type"]),
+        (&json!("cbor"), &json!("invalid")),
+        "{d}"
+    );
 }
 
 #[tokio::test]

@@ -60,7 +60,12 @@ async fn python_socketio_session_outlives_its_ping_timeout_and_events_show_by_na
     let pings = decoded_messages(&out, "in", "ping");
     let pongs = decoded_messages(&out, "out", "pong");
     assert!(pings.len() >= 3, "{} pings in 3.5 s", pings.len());
-    assert!(pongs.len() + 1 >= pings.len(), "{} pings, {} pongs", pings.len(), pongs.len());
+    assert!(
+        pongs.len() + 1 >= pings.len(),
+        "{} pings, {} pongs",
+        pings.len(),
+        pongs.len()
+    );
     for (ping, pong) in pings.iter().zip(&pongs) {
         assert_eq!(decoded(ping, "heartbeat"), true);
         assert_eq!(pong["data"], "3");
@@ -71,7 +76,9 @@ async fn python_socketio_session_outlives_its_ping_timeout_and_events_show_by_na
     // Still connected well past pingInterval + pingTimeout: no close from the server, no
     // reconnect, and ticks until the end.
     assert!(
-        out.kind_dir("close", "in").iter().all(|c| c["by"] == "client"),
+        out.kind_dir("close", "in")
+            .iter()
+            .all(|c| c["by"] == "client"),
         "{:?}",
         out.kind("close")
     );
@@ -205,14 +212,24 @@ async fn graphql_ws_reference_server_subscriptions_are_sub_streams() {
             .filter(|m| decoded(m, "type") == "next")
             .map(|m| decoded(m, "payload")["data"]["counter"].clone())
             .collect();
-        assert_eq!(values, (0..n).map(Value::from).collect::<Vec<_>>(), "id {id}");
+        assert_eq!(
+            values,
+            (0..n).map(Value::from).collect::<Vec<_>>(),
+            "id {id}"
+        );
         assert_eq!(decoded(sub[sub.len() - 1], "type"), "complete", "id {id}");
-        assert!(sub.iter().all(|m| decoded(m, "protocol") == "graphql-transport-ws"));
+        assert!(
+            sub.iter()
+                .all(|m| decoded(m, "protocol") == "graphql-transport-ws")
+        );
     }
     // The subscriptions interleave on the socket.
     let order: Vec<_> = decoded_messages(&out, "in", "next")
         .iter()
         .map(|m| decoded(m, "substream").as_str().unwrap_or("?").to_owned())
         .collect();
-    assert!(order.windows(2).any(|w| w[0] != w[1]) && order[..4].iter().any(|s| s != "1"), "{order:?}");
+    assert!(
+        order.windows(2).any(|w| w[0] != w[1]) && order[..4].iter().any(|s| s != "1"),
+        "{order:?}"
+    );
 }

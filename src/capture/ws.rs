@@ -35,8 +35,8 @@ use crate::capture::supervise::{
 use crate::protocol::decode::{self, socketio};
 use crate::protocol::deflate::{self, DeflateLint, DeflateParams, Inflater};
 use crate::protocol::ws::{self as codec, Decoder, WsItem, WsLint};
-use crate::record::time::Stamp;
 use crate::record::decoded::Decoded;
+use crate::record::time::Stamp;
 use crate::record::{DataOpcode, Kind, Payload, Side};
 
 /// Room offered to each socket read. A read returns whatever has arrived, so this only matters

@@ -2,6 +2,8 @@
 //! `message` record (`--decode`, docs/decoders.md). The decoders in `protocol::decode` make it; this
 //! layer only holds it, writes it and reads it back, so that every sink carries the same fields.
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value};
 
 /// A message read by its application protocol (Socket.IO, GraphQL over WebSocket, STOMP, Phoenix,
@@ -155,9 +157,15 @@ impl Decoded {
         }
         for (k, v) in &self.fields {
             match v {
-                Value::String(t) if t.len() <= 24 => s.push_str(&format!(" {k}={t}")),
-                Value::Number(n) => s.push_str(&format!(" {k}={n}")),
-                Value::Bool(b) => s.push_str(&format!(" {k}={b}")),
+                Value::String(t) if t.len() <= 24 => {
+                    let _ = write!(s, " {k}={t}");
+                }
+                Value::Number(n) => {
+                    let _ = write!(s, " {k}={n}");
+                }
+                Value::Bool(b) => {
+                    let _ = write!(s, " {k}={b}");
+                }
                 _ => {}
             }
         }
@@ -195,16 +203,21 @@ mod tests {
         let d = Decoded::new("graphql-ws", "ka").heartbeat();
         let mut out = Vec::new();
         d.write_json(&mut out);
-        assert_eq!(out, br#"{"protocol":"graphql-ws","type":"ka","heartbeat":true}"#);
+        assert_eq!(
+            out,
+            br#"{"protocol":"graphql-ws","type":"ka","heartbeat":true}"#
+        );
         for (bad, says) in [
             (r"[]", "not an object"),
             (r#"{"type":"x"}"#, "lacks `protocol`"),
             (r#"{"protocol":"x"}"#, "lacks `type`"),
             (r#"{"protocol":"x","type":1}"#, "not a string"),
-            (r#"{"protocol":"x","type":"y","heartbeat":1}"#, "not a boolean"),
+            (
+                r#"{"protocol":"x","type":"y","heartbeat":1}"#,
+                "not a boolean",
+            ),
         ] {
-            let e = Decoded::from_value(serde_json::from_str(bad).expect("json"))
-                .expect_err(bad);
+            let e = Decoded::from_value(serde_json::from_str(bad).expect("json")).expect_err(bad);
             assert!(e.contains(says), "{bad}: {e}");
         }
     }

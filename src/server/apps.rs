@@ -59,7 +59,11 @@ impl SocketIo {
         let sid = format!("s{:016x}", rand::random::<u64>());
         let open = json!({"sid": sid, "upgrades": [], "pingInterval": self.ping.as_millis() as u64,
             "pingTimeout": self.timeout.as_millis() as u64, "maxPayload": 1_000_000});
-        if out.send(&mut ws, Message::text(format!("0{open}"))).await.is_err() {
+        if out
+            .send(&mut ws, Message::text(format!("0{open}")))
+            .await
+            .is_err()
+        {
             return;
         }
         let mut pings = tokio::time::interval_at(Instant::now() + self.ping, self.ping);
@@ -215,7 +219,11 @@ impl Graphql {
             match messages {
                 Ok(messages) => {
                     for m in messages {
-                        if out.send(&mut ws, Message::text(m.to_string())).await.is_err() {
+                        if out
+                            .send(&mut ws, Message::text(m.to_string()))
+                            .await
+                            .is_err()
+                        {
                             return;
                         }
                     }
@@ -254,10 +262,9 @@ fn graphql_answer(
     let v: Value = serde_json::from_str(text).map_err(|_| bad())?;
     let id = v.get("id").and_then(Value::as_str).map(str::to_owned);
     match v.get("type").and_then(Value::as_str) {
-        Some("connection_init") if *acked => Err((
-            CloseCode::Library(4429),
-            "Too many initialisation requests",
-        )),
+        Some("connection_init") if *acked => {
+            Err((CloseCode::Library(4429), "Too many initialisation requests"))
+        }
         Some("connection_init") => {
             *acked = true;
             Ok(vec![json!({"type": "connection_ack"})])
@@ -317,7 +324,11 @@ impl BinaryFeed {
                     Some(Err(_)) | None => return,
                 },
             }
-            let bytes = if self.cbor { cbor_quote(seq) } else { msgpack_quote(seq) };
+            let bytes = if self.cbor {
+                cbor_quote(seq)
+            } else {
+                msgpack_quote(seq)
+            };
             if out.send(&mut ws, Message::binary(bytes)).await.is_err() {
                 return;
             }
@@ -339,7 +350,10 @@ pub(super) fn msgpack_quote(seq: u64) -> Vec<u8> {
         (M::from("seq"), M::from(seq)),
         (M::from("symbol"), M::from("ACME")),
         (M::from("price"), M::F64(price_cents(seq) as f64 / 100.0)),
-        (M::from("raw"), M::Binary((seq as u32).to_be_bytes().to_vec())),
+        (
+            M::from("raw"),
+            M::Binary((seq as u32).to_be_bytes().to_vec()),
+        ),
     ]);
     let mut out = Vec::new();
     // Writing into a Vec cannot fail.
@@ -354,7 +368,10 @@ pub(super) fn cbor_quote(seq: u64) -> Vec<u8> {
         (C::from("seq"), C::from(seq)),
         (C::from("symbol"), C::from("ACME")),
         (C::from("price"), C::Float(price_cents(seq) as f64 / 100.0)),
-        (C::from("raw"), C::Bytes((seq as u32).to_be_bytes().to_vec())),
+        (
+            C::from("raw"),
+            C::Bytes((seq as u32).to_be_bytes().to_vec()),
+        ),
     ]);
     let mut out = Vec::new();
     let _ = ciborium::ser::into_writer(&v, &mut out);
@@ -368,8 +385,12 @@ mod tests {
 
     #[test]
     fn quotes_read_back_the_same_in_both_formats() {
-        let want = json!({"seq": 3, "symbol": "ACME", "price": 101.11, "raw": {"$bytes": "AAAAAw=="}});
-        assert_eq!(binary::decode_msgpack(&msgpack_quote(3)).fields["value"], want);
+        let want =
+            json!({"seq": 3, "symbol": "ACME", "price": 101.11, "raw": {"$bytes": "AAAAAw=="}});
+        assert_eq!(
+            binary::decode_msgpack(&msgpack_quote(3)).fields["value"],
+            want
+        );
         assert_eq!(binary::decode_cbor(&cbor_quote(3)).fields["value"], want);
     }
 
@@ -394,22 +415,36 @@ mod tests {
         let (mut acked, mut subs, mut order) = (false, HashMap::new(), Vec::new());
         let sub = r#"{"id":"1","type":"subscribe","payload":{"query":"subscription { ticks }"}}"#;
         assert_eq!(
-            graphql_answer(sub, &mut acked, &mut subs, &mut order).err().map(|e| e.0),
+            graphql_answer(sub, &mut acked, &mut subs, &mut order)
+                .err()
+                .map(|e| e.0),
             Some(CloseCode::Library(4401))
         );
-        let ack = graphql_answer(r#"{"type":"connection_init"}"#, &mut acked, &mut subs, &mut order);
+        let ack = graphql_answer(
+            r#"{"type":"connection_init"}"#,
+            &mut acked,
+            &mut subs,
+            &mut order,
+        );
         assert_eq!(ack.ok(), Some(vec![json!({"type": "connection_ack"})]));
         assert!(graphql_answer(sub, &mut acked, &mut subs, &mut order).is_ok());
         assert_eq!(
-            graphql_answer(sub, &mut acked, &mut subs, &mut order).err().map(|e| e.0),
+            graphql_answer(sub, &mut acked, &mut subs, &mut order)
+                .err()
+                .map(|e| e.0),
             Some(CloseCode::Library(4409))
         );
-        let g = Graphql { tick: Duration::from_millis(1), count: 1 };
+        let g = Graphql {
+            tick: Duration::from_millis(1),
+            count: 1,
+        };
         assert_eq!(g.values(&mut subs, &mut order)[0]["type"], "next");
         assert_eq!(g.values(&mut subs, &mut order)[0]["type"], "complete");
         assert!(order.is_empty());
         assert_eq!(
-            graphql_answer("nope", &mut acked, &mut subs, &mut order).err().map(|e| e.0),
+            graphql_answer("nope", &mut acked, &mut subs, &mut order)
+                .err()
+                .map(|e| e.0),
             Some(CloseCode::Library(4400))
         );
     }

@@ -185,8 +185,12 @@ impl Task {
             }
             Endpoint::Echo => Self::Echo,
             Endpoint::Firehose => Self::Firehose(firehose::Plan::from_query(query)?),
-            Endpoint::SocketIo => Self::SocketIo(apps::SocketIo::from_query(query, state.config.tick)?),
-            Endpoint::Graphql => Self::Graphql(apps::Graphql::from_query(query, state.config.tick)?),
+            Endpoint::SocketIo => {
+                Self::SocketIo(apps::SocketIo::from_query(query, state.config.tick)?)
+            }
+            Endpoint::Graphql => {
+                Self::Graphql(apps::Graphql::from_query(query, state.config.tick)?)
+            }
             Endpoint::MsgPack | Endpoint::Cbor => Self::Binary(apps::BinaryFeed::from_query(
                 query,
                 state.config.tick,

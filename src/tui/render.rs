@@ -488,10 +488,7 @@ fn decoded_spans(st: &StreamStats, theme: &Theme) -> Vec<Span<'static>> {
     };
     let m = |t: String| Span::styled(t, theme.muted);
     let v = |t: String| Span::styled(t, theme.text);
-    let mut out = vec![
-        m(format!("  {protocol} hb ")),
-        v(d.heartbeats.to_string()),
-    ];
+    let mut out = vec![m(format!("  {protocol} hb ")), v(d.heartbeats.to_string())];
     let (label, list, prefix) = if d.substreams.is_empty() {
         ("  events", &d.events, "")
     } else {
@@ -1399,6 +1396,29 @@ fn state_line(state: &ConnState, now_us: i64, theme: &Theme) -> (String, Style) 
     }
 }
 
+/// A message's line in the list: its frame count when it took several, what `--decode` made of
+/// it, and its payload.
+fn message_preview(
+    data: &Payload,
+    frames: u32,
+    decoded: Option<&crate::record::decoded::Decoded>,
+) -> String {
+    let frames = if frames > 1 {
+        format!("[{frames} frames] ")
+    } else {
+        String::new()
+    };
+    match decoded {
+        // A binary format reads better as its JSON than as hex.
+        Some(d) if d.fields.contains_key("value") => {
+            let value = serde_json::to_string(&d.fields["value"]).unwrap_or_default();
+            format!("{frames}[{} {}] {}", d.protocol, d.kind, one_line(&value))
+        }
+        Some(d) => format!("{frames}[{}] {}", d.summary(), payload_preview(data)),
+        None => format!("{frames}{}", payload_preview(data)),
+    }
+}
+
 /// A one-line summary of a record for the list.
 pub fn preview(r: &Record) -> String {
     match &r.kind {
@@ -1415,22 +1435,7 @@ pub fn preview(r: &Record) -> String {
             frames,
             decoded,
             ..
-        } => {
-            let frames = if *frames > 1 {
-                format!("[{frames} frames] ")
-            } else {
-                String::new()
-            };
-            match decoded.as_deref() {
-                // A binary format reads better as its JSON than as hex.
-                Some(d) if d.fields.contains_key("value") => {
-                    let value = serde_json::to_string(&d.fields["value"]).unwrap_or_default();
-                    format!("{frames}[{} {}] {}", d.protocol, d.kind, one_line(&value))
-                }
-                Some(d) => format!("{frames}[{}] {}", d.summary(), payload_preview(data)),
-                None => format!("{frames}{}", payload_preview(data)),
-            }
-        }
+        } => message_preview(data, *frames, decoded.as_deref()),
         Kind::Ping { data } => payload_preview(data),
         Kind::Pong { data, rtt_ms } => match rtt_ms {
             Some(rtt) => format!("rtt {} {}", fmt_ms(*rtt), payload_preview(data)),

@@ -201,8 +201,8 @@ fn detail_of_cbor_message_reads_as_json() {
     // {"seq": 7, "symbol": "ACME", "price": 101.5, "raw": h'00000007'}
     let bytes = vec![
         0xa4, 0x63, b's', b'e', b'q', 0x07, 0x66, b's', b'y', b'm', b'b', b'o', b'l', 0x64, b'A',
-        b'C', b'M', b'E', 0x65, b'p', b'r', b'i', b'c', b'e', 0xfb, 0x40, 0x59, 0x60, 0, 0, 0, 0, 0,
-        0x63, b'r', b'a', b'w', 0x44, 0, 0, 0, 7,
+        b'C', b'M', b'E', 0x65, b'p', b'r', b'i', b'c', b'e', 0xfb, 0x40, 0x59, 0x60, 0, 0, 0, 0,
+        0, 0x63, b'r', b'a', b'w', 0x44, 0, 0, 0, 7,
     ];
     let d = crate::protocol::decode::binary::decode_cbor(&bytes);
     assert_eq!(d.fields["value"]["price"], 101.5);
@@ -215,16 +215,24 @@ fn detail_of_cbor_message_reads_as_json() {
 
 #[test]
 fn graphql_sub_streams_in_the_list_and_the_stats() {
-    let mut store = Store::new(vec![info(0, Proto::Ws).url("wss://example.test/graphql")], 100);
+    let mut store = Store::new(
+        vec![info(0, Proto::Ws).url("wss://example.test/graphql")],
+        100,
+    );
     store.apply(open(0, Proto::Ws, 0));
     let mut legacy = None;
     for (i, id) in ["1", "2", "1", "3", "1", "2"].iter().enumerate() {
         let text = format!(r#"{{"id":"{id}","type":"next","payload":{{"data":{{"ticks":{i}}}}}}}"#);
         let d = crate::protocol::decode::graphql::decode(&text, &mut legacy);
-        store.apply(decoded_msg(100 * (i as i64 + 1), Payload::Text(text), d));
+        let at_ms = 100 * (i64::try_from(i).unwrap_or(0) + 1);
+        store.apply(decoded_msg(at_ms, Payload::Text(text), d));
     }
     let ping = crate::protocol::decode::graphql::decode(r#"{"type":"ping"}"#, &mut legacy);
-    store.apply(decoded_msg(900, Payload::Text(r#"{"type":"ping"}"#.into()), ping));
+    store.apply(decoded_msg(
+        900,
+        Payload::Text(r#"{"type":"ping"}"#.into()),
+        ping,
+    ));
     assert_eq!(store.streams()[0].stats.decoded.substream("1"), 3);
     let app = app_for(&store, 120, 20);
     insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 120, 20).backend());

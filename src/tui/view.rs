@@ -709,7 +709,10 @@ mod tests {
         assert!(matches_filter(&one, "Ticks") && matches_filter(&one, "next"));
         assert!(!matches_filter(&one, "Quotes"));
         // An undecoded message is searched as text, `#` included.
-        assert!(matches_filter(&crate::testkit::text(0, "a #1 b").kind, "#1"));
+        assert!(matches_filter(
+            &crate::testkit::text(0, "a #1 b").kind,
+            "#1"
+        ));
     }
 
     fn store_with(n: i64, history: usize) -> Store {

@@ -111,7 +111,9 @@ fn from_msgpack(v: rmpv::Value) -> Value {
             m.insert("$ext".into(), t.into());
             m.insert(
                 "$bytes".into(),
-                base64::engine::general_purpose::STANDARD.encode(data).into(),
+                base64::engine::general_purpose::STANDARD
+                    .encode(data)
+                    .into(),
             );
             Value::Object(m)
         }
@@ -146,8 +148,8 @@ fn from_cbor(v: ciborium::Value) -> Value {
             m.insert("value".into(), from_cbor(*inner));
             Value::Object(m)
         }
-        // `ciborium::Value` is non-exhaustive.
-        _ => Value::Null,
+        // `ciborium::Value` is non-exhaustive: a future variant shows as its debug text.
+        other => Value::String(format!("{other:?}")),
     }
 }
 
@@ -164,24 +166,36 @@ mod tests {
         assert_eq!(d.fields["value"], json!({"compact": true, "schema": 0}));
         assert_eq!(sniff(b), Some(Protocol::MsgPack));
         // -1, a float, a binary and an extension, a non-string key.
-        let b = [0x94, 0xff, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0xc4, 2, 1, 2, 0x81, 0x01, 0xd4, 5, 9];
+        let b = [
+            0x94, 0xff, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0xc4, 2, 1, 2, 0x81, 0x01, 0xd4, 5, 9,
+        ];
         let d = decode_msgpack(&b);
         assert_eq!(
             d.fields["value"],
             json!([-1, 1.5, {"$bytes": "AQI="}, {"1": {"$ext": 5, "$bytes": "CQ=="}}])
         );
         assert_eq!(decode_msgpack(b"\x82\xa7compact").kind, "invalid");
-        assert!(decode_msgpack(b"\x01\x02").fields["error"].as_str().is_some_and(|e| e.contains("after")));
+        assert!(
+            decode_msgpack(b"\x01\x02").fields["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("after"))
+        );
     }
 
     #[test]
     fn cbor_rfc8949_examples() {
         // {"a": 1, "b": [2, 3]} (RFC 8949 appendix A).
         let b = [0xa2, 0x61, 0x61, 0x01, 0x61, 0x62, 0x82, 0x02, 0x03];
-        assert_eq!(decode_cbor(&b).fields["value"], json!({"a": 1, "b": [2, 3]}));
+        assert_eq!(
+            decode_cbor(&b).fields["value"],
+            json!({"a": 1, "b": [2, 3]})
+        );
         assert_eq!(sniff(&b), Some(Protocol::Cbor));
         // 1(1363896240), h'01020304', -1000, NaN, 18446744073709551615.
-        let b = [0x85, 0xc1, 0x1a, 0x51, 0x4b, 0x67, 0xb0, 0x44, 1, 2, 3, 4, 0x39, 0x03, 0xe7, 0xf9, 0x7e, 0x00, 0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+        let b = [
+            0x85, 0xc1, 0x1a, 0x51, 0x4b, 0x67, 0xb0, 0x44, 1, 2, 3, 4, 0x39, 0x03, 0xe7, 0xf9,
+            0x7e, 0x00, 0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ];
         assert_eq!(
             decode_cbor(&b).fields["value"],
             json!([{"$tag": 1, "value": 1_363_896_240}, {"$bytes": "AQIDBA=="}, -1000, "NaN", 18_446_744_073_709_551_615_u64])

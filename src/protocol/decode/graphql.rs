@@ -37,19 +37,31 @@ pub(crate) fn looks_like(v: &Value) -> bool {
     let known = TRANSPORT_ONLY.contains(&t) || LEGACY_ONLY.contains(&t) || SHARED.contains(&t);
     // `ping`/`pong`/`error`/`data` alone are too common in other JSON feeds; those need an id
     // or to be among the types only GraphQL uses.
-    known && (t.starts_with("connection_") || matches!(t, "ka" | "next" | "subscribe" | "start")
-        || v.get("id").is_some_and(|id| id.is_string()))
+    known
+        && (t.starts_with("connection_")
+            || matches!(t, "ka" | "next" | "subscribe" | "start")
+            || v.get("id").is_some_and(Value::is_string))
 }
 
 /// Reads one message. `legacy` is the flavour when known (from the subprotocol, or an earlier
 /// message that only one flavour has); a flavour-only type settles it.
 pub fn decode(text: &str, legacy: &mut Option<bool>) -> Decoded {
-    let name = |legacy: Option<bool>| if legacy == Some(true) { LEGACY } else { TRANSPORT };
+    let name = |legacy: Option<bool>| {
+        if legacy == Some(true) {
+            LEGACY
+        } else {
+            TRANSPORT
+        }
+    };
     let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(text) else {
         return invalid(name(*legacy), "not a JSON object", text.len());
     };
     let Some(Value::String(kind)) = m.remove("type") else {
-        return invalid(name(*legacy), "a message without a string `type`", text.len());
+        return invalid(
+            name(*legacy),
+            "a message without a string `type`",
+            text.len(),
+        );
     };
     if TRANSPORT_ONLY.contains(&kind.as_str()) {
         *legacy = Some(false);
@@ -109,7 +121,10 @@ pub fn operation_of(query: &str) -> (Option<&'static str>, Option<String>) {
     let mut rest = query.trim_start();
     // Skip comment lines.
     while let Some(r) = rest.strip_prefix('#') {
-        rest = r.split_once('\n').map_or("", |(_, after)| after).trim_start();
+        rest = r
+            .split_once('\n')
+            .map_or("", |(_, after)| after)
+            .trim_start();
     }
     if rest.starts_with('{') {
         return (Some("query"), None);
@@ -133,7 +148,7 @@ pub fn operation_of(query: &str) -> (Option<&'static str>, Option<String>) {
 
 /// What a graphql-transport-ws close code means (the `graphql-ws` library's `CloseCode`).
 pub fn close_code_meaning(code: u16) -> Option<&'static str> {
-    Some(match code {
+    let named = match code {
         4400 => "bad request (a message the server could not read)",
         4401 => "unauthorized (subscribe before connection_ack)",
         4403 => "forbidden",
@@ -143,9 +158,13 @@ pub fn close_code_meaning(code: u16) -> Option<&'static str> {
         4429 => "too many initialisation requests",
         4499 => "terminated",
         4500 => "internal server error",
-        4400..=4499 => "GraphQL protocol error",
-        _ => return None,
-    })
+        _ => {
+            return (4400..=4499)
+                .contains(&code)
+                .then_some("GraphQL protocol error");
+        }
+    };
+    Some(named)
 }
 
 /// The messages that open a graphql-transport-ws session and subscribe to `document` (the
@@ -168,12 +187,15 @@ pub fn subscribe_messages(document: &str, id: &str) -> [String; 2] {
 /// (`connection_init` once, then a `subscribe` per document, ids `1`, `2`, ...; with the legacy
 /// `graphql-ws` subprotocol offered, `start` instead). Other messages are sent as given. Also
 /// returns the subprotocol to offer when none was and a document was wrapped.
-pub fn expand_send(sends: &[String], subprotocols: &[String]) -> (Vec<String>, Option<&'static str>) {
+pub fn expand_send(
+    sends: &[String],
+    subprotocols: &[String],
+) -> (Vec<String>, Option<&'static str>) {
     if !sends.iter().any(|s| is_document(s)) {
         return (sends.to_vec(), None);
     }
-    let legacy = subprotocols.iter().any(|p| p == LEGACY)
-        && !subprotocols.iter().any(|p| p == TRANSPORT);
+    let legacy =
+        subprotocols.iter().any(|p| p == LEGACY) && !subprotocols.iter().any(|p| p == TRANSPORT);
     let mut out = Vec::with_capacity(sends.len() + 1);
     let mut id = 0;
     for s in sends {
@@ -200,8 +222,9 @@ pub fn expand_send(sends: &[String], subprotocols: &[String]) -> (Vec<String>, O
 /// `subscription`, `query`, `mutation` (or `{`, followed by a selection, not a JSON key).
 pub fn is_document(text: &str) -> bool {
     let t = text.trim_start();
-    if t.starts_with('{') {
-        return !t[1..].trim_start().starts_with('"') && !t[1..].trim_start().starts_with('}');
+    if let Some(body) = t.strip_prefix('{') {
+        let body = body.trim_start();
+        return !body.starts_with('"') && !body.starts_with('}');
     }
     operation_of(t).0.is_some()
 }
@@ -215,8 +238,14 @@ mod tests {
     #[test]
     fn transport_ws_messages() {
         let mut legacy = None;
-        let d = decode(r#"{"type":"connection_init","payload":{"token":"t"}}"#, &mut legacy);
-        assert_eq!((d.protocol.as_str(), d.kind.as_str()), (TRANSPORT, "connection_init"));
+        let d = decode(
+            r#"{"type":"connection_init","payload":{"token":"t"}}"#,
+            &mut legacy,
+        );
+        assert_eq!(
+            (d.protocol.as_str(), d.kind.as_str()),
+            (TRANSPORT, "connection_init")
+        );
         let d = decode(
             r#"{"id":"1","type":"subscribe","payload":{"query":"subscription Ticks { tick }"}}"#,
             &mut legacy,
@@ -225,16 +254,24 @@ mod tests {
         assert_eq!(d.substream.as_deref(), Some("1"));
         assert_eq!(d.event.as_deref(), Some("Ticks"));
         assert_eq!(d.fields["operation"], "subscription");
-        let d = decode(r#"{"id":"1","type":"next","payload":{"data":{"tick":3}}}"#, &mut legacy);
+        let d = decode(
+            r#"{"id":"1","type":"next","payload":{"data":{"tick":3}}}"#,
+            &mut legacy,
+        );
         assert_eq!(d.fields["payload"], json!({"data": {"tick": 3}}));
         assert!(!d.heartbeat);
-        let d = decode(r#"{"id":"1","type":"error","payload":[{"message":"boom"}]}"#, &mut legacy);
+        let d = decode(
+            r#"{"id":"1","type":"error","payload":[{"message":"boom"}]}"#,
+            &mut legacy,
+        );
         assert_eq!(d.kind, "error");
         let d = decode(r#"{"type":"ping"}"#, &mut legacy);
         assert!(d.heartbeat);
         assert!(decode(r#"{"type":"pong","payload":{}}"#, &mut legacy).heartbeat);
         assert_eq!(
-            decode(r#"{"id":"1","type":"complete"}"#, &mut legacy).substream.as_deref(),
+            decode(r#"{"id":"1","type":"complete"}"#, &mut legacy)
+                .substream
+                .as_deref(),
             Some("1")
         );
     }
@@ -256,7 +293,10 @@ mod tests {
         );
         assert_eq!(d.fields["errors"][0]["message"], "x");
         // A shared type keeps the flavour already known.
-        assert_eq!(decode(r#"{"id":"7","type":"complete"}"#, &mut legacy).protocol, LEGACY);
+        assert_eq!(
+            decode(r#"{"id":"7","type":"complete"}"#, &mut legacy).protocol,
+            LEGACY
+        );
     }
 
     #[test]
@@ -264,7 +304,11 @@ mod tests {
         let mut legacy = None;
         assert_eq!(decode("[1]", &mut legacy).kind, "invalid");
         assert_eq!(decode(r#"{"id":"1"}"#, &mut legacy).kind, "invalid");
-        assert!(decode(r#"{"type":"hello"}"#, &mut legacy).fields.contains_key("error"));
+        assert!(
+            decode(r#"{"type":"hello"}"#, &mut legacy)
+                .fields
+                .contains_key("error")
+        );
     }
 
     #[test]
@@ -284,18 +328,28 @@ mod tests {
         let mut legacy = None;
         assert_eq!(decode(&init, &mut legacy).kind, "connection_init");
         let d = decode(&sub, &mut legacy);
-        assert_eq!((d.kind.as_str(), d.substream.as_deref()), ("subscribe", Some("1")));
+        assert_eq!(
+            (d.kind.as_str(), d.substream.as_deref()),
+            ("subscribe", Some("1"))
+        );
         assert_eq!(d.fields["payload"]["operationName"], "Ticks");
     }
 
     #[test]
     fn send_helper_wraps_documents_once_initialised() {
-        let sends = ["subscription A { a }".to_owned(), "subscription B { b }".to_owned()];
+        let sends = [
+            "subscription A { a }".to_owned(),
+            "subscription B { b }".to_owned(),
+        ];
         let (out, offer) = expand_send(&sends, &[]);
         assert_eq!(offer, Some(TRANSPORT));
         assert_eq!(out.len(), 3);
         let mut legacy = None;
-        let kinds: Vec<_> = out.iter().map(|m| decode(m, &mut legacy)).map(|d| (d.kind, d.substream)).collect();
+        let kinds: Vec<_> = out
+            .iter()
+            .map(|m| decode(m, &mut legacy))
+            .map(|d| (d.kind, d.substream))
+            .collect();
         assert_eq!(
             kinds,
             [

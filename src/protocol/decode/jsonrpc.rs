@@ -1,7 +1,7 @@
 //! JSON-RPC 2.0 over WebSocket, with subscriptions keyed by subscription id.
 //!
-//! Requests (`method` + `id`), notifications (`method`, no `id`), responses (`result` or `error`
-//! + `id`) and batches (arrays). Subscription APIs (Ethereum's `eth_subscribe`, Solana's
+//! Requests (`method` and `id`), notifications (`method`, no `id`), responses (`result` or
+//! `error`, and `id`) and batches (arrays). Subscription APIs (Ethereum's `eth_subscribe`, Solana's
 //! `*Subscribe`) answer a subscribe request with the subscription id, then send notifications
 //! whose `params.subscription` names it: that id is the notification's sub-stream. The state
 //! remembers which request ids asked to subscribe, so their responses say which id they created.
@@ -52,7 +52,9 @@ impl State {
         let Value::Object(mut m) = v else {
             return invalid(NAME, "a batch element that is not an object", 0);
         };
-        let version_ok = m.remove("jsonrpc").and_then(|v| v.as_str().map(str::to_owned))
+        let version_ok = m
+            .remove("jsonrpc")
+            .and_then(|v| v.as_str().map(str::to_owned))
             == Some("2.0".to_owned());
         let id = m.remove("id");
         let method = m.remove("method");
@@ -70,10 +72,7 @@ impl State {
             }
             (Some(Value::String(method)), _) => {
                 let mut d = Decoded::new(NAME, "notification");
-                d.substream = m
-                    .get("params")
-                    .and_then(|p| p.get("subscription"))
-                    .map(key);
+                d.substream = m.get("params").and_then(|p| p.get("subscription")).map(key);
                 if let Some(result) = m.get("params").and_then(|p| p.get("result")) {
                     d.set("result", result.clone());
                 }
@@ -126,11 +125,18 @@ mod tests {
     #[test]
     fn spec_examples() {
         let mut s = State::default();
-        let d = s.decode(r#"{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}"#);
-        assert_eq!((d.kind.as_str(), d.event.as_deref()), ("request", Some("subtract")));
+        let d =
+            s.decode(r#"{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}"#);
+        assert_eq!(
+            (d.kind.as_str(), d.event.as_deref()),
+            ("request", Some("subtract"))
+        );
         assert_eq!(d.fields["id"], 1);
         let d = s.decode(r#"{"jsonrpc": "2.0", "result": 19, "id": 1}"#);
-        assert_eq!((d.kind.as_str(), &d.fields["result"]), ("response", &19.into()));
+        assert_eq!(
+            (d.kind.as_str(), &d.fields["result"]),
+            ("response", &19.into())
+        );
         let d = s.decode(r#"{"jsonrpc": "2.0", "method": "update", "params": [1,2,3,4,5]}"#);
         assert_eq!(d.kind, "notification");
         let d = s.decode(r#"{"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "1"}"#);
@@ -147,12 +153,21 @@ mod tests {
     #[test]
     fn subscriptions_are_sub_streams() {
         let mut s = State::default();
-        s.decode(r#"{"id": 1, "jsonrpc": "2.0", "method": "eth_subscribe", "params": ["newHeads"]}"#);
-        let d = s.decode(r#"{"jsonrpc":"2.0","id":1,"result":"0x9cef478923ff08bf67fde6c64013158d"}"#);
-        assert_eq!(d.substream.as_deref(), Some("0x9cef478923ff08bf67fde6c64013158d"));
+        s.decode(
+            r#"{"id": 1, "jsonrpc": "2.0", "method": "eth_subscribe", "params": ["newHeads"]}"#,
+        );
+        let d =
+            s.decode(r#"{"jsonrpc":"2.0","id":1,"result":"0x9cef478923ff08bf67fde6c64013158d"}"#);
+        assert_eq!(
+            d.substream.as_deref(),
+            Some("0x9cef478923ff08bf67fde6c64013158d")
+        );
         assert_eq!(d.fields["subscribed"], "eth_subscribe");
         let d = s.decode(r#"{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x9cef478923ff08bf67fde6c64013158d","result":{"number":"0x1b4"}}}"#);
-        assert_eq!(d.substream.as_deref(), Some("0x9cef478923ff08bf67fde6c64013158d"));
+        assert_eq!(
+            d.substream.as_deref(),
+            Some("0x9cef478923ff08bf67fde6c64013158d")
+        );
         assert_eq!(d.fields["result"]["number"], "0x1b4");
         assert!(!d.fields.contains_key("params"));
         let d = s.decode(r#"{"jsonrpc":"2.0","method":"accountNotification","params":{"subscription":23784,"result":{}}}"#);

@@ -207,27 +207,33 @@ impl Session {
         if self.choice == Choice::Raw {
             return None;
         }
-        let protocol = match self.protocol {
-            Some(p) => p,
-            None => {
-                let p = sniff(opcode, data);
-                match p {
-                    // Binary formats are decided per message: a stream of them has no header.
-                    Some(Protocol::MsgPack | Protocol::Cbor) => {}
-                    Some(text_protocol) => self.protocol = Some(text_protocol),
-                    None if opcode == DataOpcode::Text && self.sniffed < SNIFF_MESSAGES => {
-                        self.sniffed += 1;
-                    }
-                    None => {}
-                }
-                p?
+        let protocol = if let Some(p) = self.protocol {
+            p
+        } else {
+            let text = opcode == DataOpcode::Text;
+            // A text stream that matched nothing in its first messages is not guessed at later.
+            if text && self.sniffed >= SNIFF_MESSAGES {
+                return None;
             }
+            let p = sniff(opcode, data);
+            match p {
+                // Binary formats are decided per message: a stream of them has no header.
+                Some(Protocol::MsgPack | Protocol::Cbor) => {}
+                Some(text_protocol) => self.protocol = Some(text_protocol),
+                None if text => self.sniffed += 1,
+                None => {}
+            }
+            p?
         };
         Some(match protocol {
             Protocol::SocketIo => self.socketio.decode(data),
             Protocol::Graphql => match data {
                 Payload::Text(t) => graphql::decode(t, &mut self.graphql_legacy),
-                Payload::Binary(b) => invalid("graphql", "a binary message (GraphQL over WebSocket is text)", b.len()),
+                Payload::Binary(b) => invalid(
+                    "graphql",
+                    "a binary message (GraphQL over WebSocket is text)",
+                    b.len(),
+                ),
             },
             Protocol::Stomp => match data {
                 Payload::Text(t) => stomp::decode(t),
@@ -242,7 +248,9 @@ impl Session {
             },
             Protocol::JsonRpc => match data {
                 Payload::Text(t) => self.jsonrpc.decode(t),
-                Payload::Binary(b) => invalid("jsonrpc", "a binary message (JSON-RPC is text)", b.len()),
+                Payload::Binary(b) => {
+                    invalid("jsonrpc", "a binary message (JSON-RPC is text)", b.len())
+                }
             },
             Protocol::MsgPack => binary::decode_msgpack(data.as_bytes()),
             Protocol::Cbor => binary::decode_cbor(data.as_bytes()),
@@ -293,10 +301,7 @@ mod tests {
             detect(None, "/socket.io/?EIO=4&transport=websocket"),
             Some((Protocol::SocketIo, false))
         );
-        assert_eq!(
-            detect(None, "/ws?EIO=4"),
-            Some((Protocol::SocketIo, false))
-        );
+        assert_eq!(detect(None, "/ws?EIO=4"), Some((Protocol::SocketIo, false)));
         assert_eq!(
             detect(Some("graphql-transport-ws"), "/graphql"),
             Some((Protocol::Graphql, false))
@@ -343,10 +348,14 @@ mod tests {
         let mut s = Session::new(Choice::Raw, Some("graphql-transport-ws"), "/socket.io/");
         assert_eq!(s.decode(DataOpcode::Text, &text("2")), None);
         let mut s = Session::new(Choice::Auto, None, "/feed");
-        for _ in 0..20 {
-            assert_eq!(s.decode(DataOpcode::Text, &text(r#"{"seq":1,"type":"tick"}"#)), None);
+        for _ in 0..SNIFF_MESSAGES {
+            let plain = text(r#"{"seq":1,"type":"tick"}"#);
+            assert_eq!(s.decode(DataOpcode::Text, &plain), None);
         }
         assert_eq!(s.protocol(), None);
+        // Too late: after that many plain messages, a look-alike is taken as plain too.
+        let late = text(r#"{"type":"connection_ack"}"#);
+        assert_eq!(s.decode(DataOpcode::Text, &late), None);
     }
 
     fn any_choice() -> impl Strategy<Value = Choice> {

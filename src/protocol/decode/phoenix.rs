@@ -85,17 +85,26 @@ mod tests {
     #[test]
     fn v2_messages() {
         let d = decode(r#"["1","1","room:lobby","phx_join",{}]"#);
-        assert_eq!((d.kind.as_str(), d.substream.as_deref()), ("join", Some("room:lobby")));
+        assert_eq!(
+            (d.kind.as_str(), d.substream.as_deref()),
+            ("join", Some("room:lobby"))
+        );
         assert_eq!(d.fields["join_ref"], "1");
         let d = decode(r#"["1","1","room:lobby","phx_reply",{"status":"ok","response":{}}]"#);
-        assert_eq!((d.kind.as_str(), &d.fields["status"]), ("reply", &"ok".into()));
+        assert_eq!(
+            (d.kind.as_str(), &d.fields["status"]),
+            ("reply", &"ok".into())
+        );
         assert!(!d.heartbeat);
         let d = decode(r#"[null,"2","phoenix","heartbeat",{}]"#);
         assert!(d.heartbeat);
         let d = decode(r#"[null,"2","phoenix","phx_reply",{"status":"ok","response":{}}]"#);
         assert!(d.heartbeat);
         let d = decode(r#"[null,null,"room:lobby","new_msg",{"body":"hi"}]"#);
-        assert_eq!((d.kind.as_str(), d.event.as_deref()), ("event", Some("new_msg")));
+        assert_eq!(
+            (d.kind.as_str(), d.event.as_deref()),
+            ("event", Some("new_msg"))
+        );
         assert_eq!(d.fields["payload"]["body"], "hi");
     }
 

@@ -2,8 +2,8 @@
 //!
 //! Each WebSocket message is one Engine.IO packet: a digit for its type (`0` open, `1` close,
 //! `2` ping, `3` pong, `4` message, `5` upgrade, `6` noop) and its data. A `4` message carries a
-//! Socket.IO packet: a digit for its type (`0` CONNECT, `1` DISCONNECT, `2` EVENT, `3` ACK,
-//! `4` CONNECT_ERROR, `5` BINARY_EVENT, `6` BINARY_ACK), then `N-` for a binary packet's number of
+//! Socket.IO packet: a digit for its type (`0` connect, `1` disconnect, `2` event, `3` ack,
+//! `4` connect error, `5` binary event, `6` binary ack), then `N-` for a binary packet's number of
 //! attachments, `/namespace,` unless it is `/`, the ack id's digits, and the JSON data. The N
 //! attachments follow as the next N binary messages. Binary messages outside that are Engine.IO
 //! binary data.
@@ -84,7 +84,11 @@ impl State {
 pub fn decode_text(t: &str) -> Decoded {
     let mut chars = t.chars();
     let Some(kind) = chars.next() else {
-        return invalid(NAME, "an empty message (Engine.IO packets start with a type digit)", 0);
+        return invalid(
+            NAME,
+            "an empty message (Engine.IO packets start with a type digit)",
+            0,
+        );
     };
     let rest = chars.as_str();
     let data = |d: Decoded| {
@@ -151,7 +155,10 @@ fn packet(p: &str) -> Decoded {
         let digits = count_digits(&bytes[i..]);
         let n = p[i..i + digits].parse::<u64>().ok();
         if bytes.get(i + digits) != Some(&b'-') || n.is_none() {
-            d.set("error", "a binary packet without its attachment count (`N-`)");
+            d.set(
+                "error",
+                "a binary packet without its attachment count (`N-`)",
+            );
             return d;
         }
         d.set("attachments", n.unwrap_or(0));
@@ -269,25 +276,38 @@ mod tests {
     #[test]
     fn socket_io_packets() {
         let d = decode_text("40");
-        assert_eq!((d.kind.as_str(), d.substream.as_deref()), ("connect", Some("/")));
+        assert_eq!(
+            (d.kind.as_str(), d.substream.as_deref()),
+            ("connect", Some("/"))
+        );
         let d = decode_text(r#"40/admin,{"sid":"oSO0OpakMV_3jnilAAAA"}"#);
         assert_eq!(d.substream.as_deref(), Some("/admin"));
         assert_eq!(d.fields["data"]["sid"], "oSO0OpakMV_3jnilAAAA");
         let d = decode_text(r#"44{"message":"Not authorized"}"#);
         assert_eq!(d.kind, "connect_error");
         let d = decode_text(r#"42["foo"]"#);
-        assert_eq!((d.kind.as_str(), d.event.as_deref()), ("event", Some("foo")));
+        assert_eq!(
+            (d.kind.as_str(), d.event.as_deref()),
+            ("event", Some("foo"))
+        );
         assert_eq!(d.fields["args"], json!([]));
         let d = decode_text(r#"42/admin,456["project:delete",123]"#);
         assert_eq!(d.event.as_deref(), Some("project:delete"));
         assert_eq!(d.fields["ack_id"], 456);
         assert_eq!(d.fields["args"], json!([123]));
         assert_eq!(d.substream.as_deref(), Some("/admin"));
-        let d = decode_text(r#"43/admin,456[]"#);
+        let d = decode_text("43/admin,456[]");
         assert_eq!((d.kind.as_str(), &d.fields["ack_id"]), ("ack", &json!(456)));
         let d = decode_text("41/admin,");
-        assert_eq!((d.kind.as_str(), d.substream.as_deref()), ("disconnect", Some("/admin")));
-        assert!(decode_text(r#"42{"not":"an array"}"#).fields.contains_key("error"));
+        assert_eq!(
+            (d.kind.as_str(), d.substream.as_deref()),
+            ("disconnect", Some("/admin"))
+        );
+        assert!(
+            decode_text(r#"42{"not":"an array"}"#)
+                .fields
+                .contains_key("error")
+        );
         assert!(decode_text("42[oops").fields.contains_key("error"));
         assert!(decode_text("45[]").fields.contains_key("error"));
     }
@@ -295,22 +315,31 @@ mod tests {
     #[test]
     fn binary_event_and_its_attachments() {
         let mut s = State::default();
-        let d = s.decode(&text(
-            r#"451-["hello",{"_placeholder":true,"num":0}]"#,
-        ));
+        let d = s.decode(&text(r#"451-["hello",{"_placeholder":true,"num":0}]"#));
         assert_eq!(d.kind, "binary_event");
         assert_eq!(d.fields["attachments"], 1);
         assert_eq!(d.event.as_deref(), Some("hello"));
         let a = s.decode(&Payload::Binary(vec![1, 2, 3]));
         assert_eq!(a.kind, "attachment");
-        assert_eq!((&a.fields["index"], &a.fields["of"]), (&json!(0), &json!(1)));
+        assert_eq!(
+            (&a.fields["index"], &a.fields["of"]),
+            (&json!(0), &json!(1))
+        );
         assert_eq!(a.event.as_deref(), Some("hello"));
         // The announced attachments are done: the next binary is Engine.IO binary data.
         assert_eq!(s.decode(&Payload::Binary(vec![4])).kind, "binary");
-        let d = s.decode(&text(r#"462-/admin,456[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#));
-        assert_eq!((d.kind.as_str(), &d.fields["ack_id"]), ("binary_ack", &json!(456)));
+        let d = s.decode(&text(
+            r#"462-/admin,456[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+        ));
+        assert_eq!(
+            (d.kind.as_str(), &d.fields["ack_id"]),
+            ("binary_ack", &json!(456))
+        );
         assert_eq!(s.decode(&Payload::Binary(vec![])).fields["index"], 0);
         let last = s.decode(&Payload::Binary(vec![]));
-        assert_eq!((&last.fields["index"], last.substream.as_deref()), (&json!(1), Some("/admin")));
+        assert_eq!(
+            (&last.fields["index"], last.substream.as_deref()),
+            (&json!(1), Some("/admin"))
+        );
     }
 }

@@ -70,7 +70,11 @@ pub fn decode(t: &str) -> Decoded {
             headers.insert(k, Value::String(unescape(v)));
         }
     }
-    let body_and_rest = if ended { t.get(consumed..).unwrap_or("") } else { "" };
+    let body_and_rest = if ended {
+        t.get(consumed..).unwrap_or("")
+    } else {
+        ""
+    };
     let (body, rest) = match body_and_rest.split_once('\0') {
         Some((b, r)) => (b, Some(r)),
         None => (body_and_rest, None),
@@ -99,7 +103,10 @@ pub fn decode(t: &str) -> Decoded {
     }
     d.set("headers", Value::Object(headers));
     if let Some(rest) = rest {
-        let more = rest.split('\0').filter(|f| !f.trim_matches(['\r', '\n']).is_empty()).count();
+        let more = rest
+            .split('\0')
+            .filter(|f| !f.trim_matches(['\r', '\n']).is_empty())
+            .count();
         if more > 0 {
             d.set("more_frames", more);
         }
@@ -122,13 +129,13 @@ fn unescape(s: &str) -> String {
             Some('n') => out.push('\n'),
             Some('r') => out.push('\r'),
             Some('c') => out.push(':'),
-            Some('\\') => out.push('\\'),
+            // `\\`, and a lone backslash at the end.
+            Some('\\') | None => out.push('\\'),
             // An undefined escape: kept as it came, for the user to see.
             Some(other) => {
                 out.push('\\');
                 out.push(other);
             }
-            None => out.push('\\'),
         }
     }
     out
@@ -152,11 +159,19 @@ mod tests {
         assert_eq!(d.event.as_deref(), Some("/queue/a"));
         assert_eq!(d.fields["body"], "hello queue a");
         let d = decode("SUBSCRIBE\r\nid:0\r\ndestination:/queue/foo\r\nack:client\r\n\r\n\0");
-        assert_eq!((d.kind.as_str(), d.substream.as_deref()), ("SUBSCRIBE", Some("0")));
-        let d = decode("ERROR\nmessage:malformed frame received\n\nThe message:\n-----\nMESSAGE\n\0");
-        assert!(d.fields["body"].as_str().is_some_and(|b| b.contains("-----")));
-        let d = decode("MESSAGE\nsubscription:s\\c1\nsubscription:ignored\n\n{\"p\":1}\0");
-        assert_eq!(d.substream.as_deref(), Some("s:1"));
+        assert_eq!(
+            (d.kind.as_str(), d.substream.as_deref()),
+            ("SUBSCRIBE", Some("0"))
+        );
+        let d =
+            decode("ERROR\nmessage:malformed frame received\n\nThe message:\n-----\nMESSAGE\n\0");
+        assert!(
+            d.fields["body"]
+                .as_str()
+                .is_some_and(|b| b.contains("-----"))
+        );
+        let d = decode("MESSAGE\nsubscription:s\\c1\\\\\\x\nsubscription:ignored\n\n{\"p\":1}\0");
+        assert_eq!(d.substream.as_deref(), Some("s:1\\\\x"));
         assert_eq!(d.fields["body_json"]["p"], 1);
     }
 
@@ -165,8 +180,16 @@ mod tests {
         assert!(decode("\n").heartbeat);
         assert!(decode("\r\n").heartbeat);
         assert_eq!(decode("HELLO\n\n\0").kind, "invalid");
-        assert!(decode("SEND\ndestination:/a\n\nno nul").fields.contains_key("error"));
-        assert!(decode("SEND\nbad header\n\n\0").fields.contains_key("error"));
+        assert!(
+            decode("SEND\ndestination:/a\n\nno nul")
+                .fields
+                .contains_key("error")
+        );
+        assert!(
+            decode("SEND\nbad header\n\n\0")
+                .fields
+                .contains_key("error")
+        );
         assert_eq!(decode("SEND\n\n\0SEND\n\n\0\n").fields["more_frames"], 1);
         assert!(looks_like("CONNECTED\nversion:1.2\n\n\0"));
         assert!(!looks_like("MESSAGE of the day"));
