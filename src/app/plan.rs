@@ -56,10 +56,6 @@ impl Plan {
                     Proto::Sse | Proto::Jsonl if method == "GET" => !conn.no_reconnect,
                     Proto::Sse | Proto::Jsonl | Proto::Ws => conn.reconnect,
                 };
-                let (send, offer) =
-                    crate::protocol::decode::graphql::expand_send(&conn.send, &conn.subprotocol);
-                let mut subprotocols = conn.subprotocol.clone();
-                subprotocols.extend(offer.map(str::to_owned));
                 Arc::new(StreamConfig {
                     index,
                     name: None,
@@ -80,8 +76,8 @@ impl Plan {
                     method: method.clone(),
                     body,
                     last_event_id: conn.last_event_id.clone(),
-                    subprotocols,
-                    send,
+                    subprotocols: conn.subprotocol.clone(),
+                    send: conn.send.clone(),
                     ping_interval: conn.ping_interval,
                     max_message: conn.max_message,
                     idle_timeout: conn.idle_timeout,

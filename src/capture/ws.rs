@@ -59,6 +59,12 @@ pub(crate) struct WsSession {
     tap: Arc<TapState>,
     opened: bool,
     ping_seq: u64,
+    /// The subprotocols offered: `--subprotocol`, or `graphql-transport-ws` when `--send` wraps
+    /// GraphQL documents and none was given.
+    subprotocols: Vec<String>,
+    /// The messages sent after each open: `--send`, GraphQL documents wrapped
+    /// ([`decode::graphql::expand_send`]).
+    send: Vec<String>,
 }
 
 /// A live upgraded connection.
@@ -128,11 +134,16 @@ enum Step {
 impl WsSession {
     /// A session for `cfg`.
     pub(crate) fn new(cfg: Arc<StreamConfig>) -> Self {
+        let (send, offer) = decode::graphql::expand_send(&cfg.send, &cfg.subprotocols);
+        let mut subprotocols = cfg.subprotocols.clone();
+        subprotocols.extend(offer.map(str::to_owned));
         WsSession {
             cfg,
             tap: TapState::new(),
             opened: false,
             ping_seq: 0,
+            subprotocols,
+            send,
         }
     }
 
@@ -149,8 +160,8 @@ impl WsSession {
             .header(http::header::UPGRADE, "websocket")
             .header("sec-websocket-version", "13")
             .header("sec-websocket-key", key);
-        if !self.cfg.subprotocols.is_empty() {
-            b = b.header("sec-websocket-protocol", self.cfg.subprotocols.join(", "));
+        if !self.subprotocols.is_empty() {
+            b = b.header("sec-websocket-protocol", self.subprotocols.join(", "));
         }
         if let Some(offer) = self.offer() {
             b = b.header("sec-websocket-extensions", offer);
@@ -244,7 +255,7 @@ impl WsSession {
         }
         if let Some(p) = headers.get("sec-websocket-protocol") {
             let p = String::from_utf8_lossy(p.as_bytes());
-            if !self.cfg.subprotocols.iter().any(|o| o == p.trim()) {
+            if !self.subprotocols.iter().any(|o| o == p.trim()) {
                 return Err(format!(
                     "handshake failed: server chose subprotocol '{p}', which was not offered"
                 ));
@@ -372,7 +383,7 @@ impl Session for WsSession {
         if early_bytes && let Step::Done(o) = live.drain(mark).await {
             return o;
         }
-        if let Err(o) = live.send_opening(&self.cfg.send).await {
+        if let Err(o) = live.send_opening(&self.send).await {
             return o;
         }
         live.em.flush();

@@ -15,8 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::query::{BadQuery, Query};
-use super::socket::{self, Socket};
-use super::ws::Sender;
+use super::socket::{self, Sender, Socket};
 
 /// `/socket.io/?EIO=4&transport=websocket`: the Engine.IO heartbeat and a `/chat` namespace.
 #[derive(Debug, Clone, Copy)]

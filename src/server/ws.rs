@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt as _, StreamExt as _};
+use futures_util::StreamExt as _;
 use hyper::body::Incoming;
 use hyper::header::{
     CONNECTION, HeaderMap, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
@@ -23,7 +23,6 @@ use hyper::header::{
 };
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::io::AsyncWriteExt as _;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -36,10 +35,9 @@ use super::body::{self, Body};
 use super::feed::Feed;
 use super::firehose;
 use super::query::{BadQuery, Query};
-use super::socket::{self, Socket};
+use super::socket::{self, Sender, Socket};
 use super::state::State;
 use crate::protocol::deflate::{self, DeflateParams, Deflater};
-use crate::protocol::ws::encode_frame;
 
 /// Which WebSocket endpoint an upgrade is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,39 +218,6 @@ impl Task {
 
 async fn server_socket(socket: Socket) -> WebSocketStream<Socket> {
     WebSocketStream::from_raw_socket(socket, Role::Server, None).await
-}
-
-/// Sends data messages: through tungstenite, or, on a compressed connection, compressed and framed
-/// here and written to the socket under it (whole frames, so tungstenite's own writes, pongs and
-/// the close, still fall between frames).
-pub(super) struct Sender {
-    deflater: Option<Deflater>,
-}
-
-impl Sender {
-    pub(super) async fn send(
-        &mut self,
-        ws: &mut WebSocketStream<Socket>,
-        message: Message,
-    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
-        let Some(deflater) = self.deflater.as_mut() else {
-            return ws.send(message).await;
-        };
-        let (opcode, data) = match &message {
-            Message::Text(t) => (0x1, t.as_bytes()),
-            Message::Binary(b) => (0x2, &b[..]),
-            _ => return ws.send(message).await,
-        };
-        let compressed = deflater.compress(data, false);
-        let mut frame = Vec::with_capacity(compressed.len() + 10);
-        encode_frame(&mut frame, true, 0b100, opcode, None, &compressed);
-        // Anything tungstenite queued (a pong) goes first, then our frame, whole.
-        ws.flush().await?;
-        let socket = ws.get_mut();
-        socket.write_all(&frame).await?;
-        socket.flush().await?;
-        Ok(())
-    }
 }
 
 /// `/ws`: ticks as text messages, a ping every heartbeat, close 1000 "done" after `count`.

@@ -7,7 +7,7 @@
 use base64::Engine as _;
 use serde_json::{Map, Number, Value};
 
-use crate::protocol::decode::{Protocol, invalid};
+use super::common::{Protocol, invalid};
 use crate::record::decoded::Decoded;
 
 /// Nesting deeper than this is not followed (a hostile message could nest until the stack ends).

@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::protocol::decode::invalid;
+use super::common::invalid;
 use crate::record::decoded::Decoded;
 
 const TRANSPORT: &str = "graphql-transport-ws";

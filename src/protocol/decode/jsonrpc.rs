@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::protocol::decode::invalid;
+use super::common::invalid;
 use crate::record::decoded::Decoded;
 
 const NAME: &str = "jsonrpc";

@@ -11,33 +11,18 @@
 //! the GraphQL flavour and the JSON-RPC subscribe requests awaiting their subscription id.
 
 pub mod binary;
+mod common;
 pub mod graphql;
 pub mod jsonrpc;
 pub mod phoenix;
 pub mod socketio;
 pub mod stomp;
 
+pub use common::Protocol;
+use common::invalid;
+
 use crate::record::decoded::Decoded;
 use crate::record::{DataOpcode, Payload};
-
-/// A protocol a message can be read as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    /// Engine.IO v4 / Socket.IO v5.
-    SocketIo,
-    /// GraphQL over WebSocket, either subprotocol (the messages say which).
-    Graphql,
-    /// STOMP 1.0-1.2 frames.
-    Stomp,
-    /// Phoenix channels (v2 arrays, v1 objects).
-    Phoenix,
-    /// JSON-RPC 2.0.
-    JsonRpc,
-    /// MessagePack binary messages.
-    MsgPack,
-    /// CBOR binary messages.
-    Cbor,
-}
 
 /// What `--decode` asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -256,13 +241,6 @@ impl Session {
             Protocol::Cbor => binary::decode_cbor(data.as_bytes()),
         })
     }
-}
-
-/// A message the protocol cannot read: type `invalid` with the reason, so the user sees why.
-pub(crate) fn invalid(protocol: &str, why: &str, len: usize) -> Decoded {
-    Decoded::new(protocol, "invalid")
-        .with("error", why)
-        .with("bytes", len)
 }
 
 /// What a close code means in the application protocol (GraphQL's 44xx), when it has a meaning.

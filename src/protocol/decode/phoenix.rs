@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::protocol::decode::invalid;
+use super::common::invalid;
 use crate::record::decoded::Decoded;
 
 const NAME: &str = "phoenix";

@@ -13,7 +13,7 @@
 
 use serde_json::Value;
 
-use crate::protocol::decode::invalid;
+use super::common::invalid;
 use crate::record::Payload;
 use crate::record::decoded::Decoded;
 

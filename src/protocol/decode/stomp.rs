@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::protocol::decode::invalid;
+use super::common::invalid;
 use crate::record::decoded::Decoded;
 
 const NAME: &str = "stomp";
