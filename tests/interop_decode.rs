@@ -233,3 +233,62 @@ async fn graphql_ws_reference_server_subscriptions_are_sub_streams() {
         "{order:?}"
     );
 }
+
+/// The legacy `graphql-ws` subprotocol (subscriptions-transport-ws) against strawberry-graphql:
+/// `start`/`data`/`complete` per operation id, and its keep-alive `ka`, which is a heartbeat that
+/// `--count` does not count.
+#[tokio::test]
+async fn strawberry_legacy_graphql_ws_with_keep_alives() {
+    let peer = Peer::python(
+        "graphql_ws_server.py",
+        &["--keep-alive", "0.1", "--only", "graphql-ws"],
+    )
+    .await;
+    let url = peer.url("ws", "/graphql");
+    // connection_ack + 3 + 2 data + 2 complete; the `ka`s come on top, uncounted.
+    let out = run(&[
+        "--json",
+        "--count",
+        "8",
+        "--subprotocol",
+        "graphql-ws",
+        "--send",
+        "subscription A { counter(to: 3, intervalMs: 150) }",
+        "--send",
+        "subscription B { counter(to: 2, intervalMs: 200) }",
+        &url,
+    ])
+    .await;
+    peer.stop().await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let sent: Vec<_> = out
+        .kind_dir("message", "out")
+        .iter()
+        .map(|m| decoded(m, "type").as_str().unwrap_or("?").to_owned())
+        .collect();
+    assert_eq!(sent, ["connection_init", "start", "start"]);
+    let ka = decoded_messages(&out, "in", "ka");
+    assert!(!ka.is_empty(), "{:?}", out.kinds());
+    assert!(ka.iter().all(|k| decoded(k, "heartbeat") == true));
+    for (id, n) in [("1", 3), ("2", 2)] {
+        let values: Vec<_> = out
+            .kind_dir("message", "in")
+            .into_iter()
+            .filter(|m| decoded(m, "substream") == id && decoded(m, "type") == "data")
+            .map(|m| decoded(m, "payload")["data"]["counter"].clone())
+            .collect();
+        assert_eq!(
+            values,
+            (0..n).map(Value::from).collect::<Vec<_>>(),
+            "id {id}"
+        );
+    }
+    assert!(
+        out.kind_dir("message", "in")
+            .iter()
+            .all(|m| decoded(m, "protocol") == "graphql-ws"),
+        "{:?}",
+        out.kind_dir("message", "in")
+    );
+    assert_eq!(decoded_messages(&out, "in", "complete").len(), 2);
+}
