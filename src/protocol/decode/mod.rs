@@ -138,7 +138,9 @@ fn sniff_text(t: &str) -> Option<Protocol> {
     }
 }
 
-/// Text messages auto-detection looks at before it gives up on a stream that said nothing.
+/// Text messages, and binary messages in a row, that auto-detection looks at without a match
+/// before it gives up on a stream that said nothing (so a plain feed or an opaque binary
+/// firehose does not pay for a guess on every message).
 const SNIFF_MESSAGES: u32 = 16;
 
 /// What one connection remembers between messages. A new one for each connection.
@@ -148,6 +150,8 @@ pub struct Session {
     protocol: Option<Protocol>,
     /// Text messages seen without a protocol.
     sniffed: u32,
+    /// Binary messages in a row that were neither MessagePack nor CBOR.
+    binary_misses: u32,
     /// The graphql-ws subprotocol (subscriptions-transport-ws) rather than graphql-transport-ws.
     graphql_legacy: Option<bool>,
     socketio: socketio::State,
@@ -197,16 +201,18 @@ impl Session {
         } else {
             let text = opcode == DataOpcode::Text;
             // A text stream that matched nothing in its first messages is not guessed at later.
-            if text && self.sniffed >= SNIFF_MESSAGES {
+            if text && self.sniffed >= SNIFF_MESSAGES
+                || !text && self.binary_misses >= SNIFF_MESSAGES
+            {
                 return None;
             }
             let p = sniff(opcode, data);
             match p {
                 // Binary formats are decided per message: a stream of them has no header.
-                Some(Protocol::MsgPack | Protocol::Cbor) => {}
+                Some(Protocol::MsgPack | Protocol::Cbor) => self.binary_misses = 0,
                 Some(text_protocol) => self.protocol = Some(text_protocol),
                 None if text => self.sniffed += 1,
-                None => {}
+                None => self.binary_misses += 1,
             }
             p?
         };
@@ -334,6 +340,18 @@ mod tests {
         // Too late: after that many plain messages, a look-alike is taken as plain too.
         let late = text(r#"{"type":"connection_ack"}"#);
         assert_eq!(s.decode(DataOpcode::Text, &late), None);
+        // Binary likewise: opaque messages in a row end the guessing; a match resets the count.
+        let cbor = Payload::Binary(vec![0xa1, 0x61, 0x61, 0x01]);
+        let opaque = Payload::Binary(b"\x00opaque".to_vec());
+        let mut s = Session::new(Choice::Auto, None, "/");
+        for _ in 0..SNIFF_MESSAGES - 1 {
+            assert_eq!(s.decode(DataOpcode::Binary, &opaque), None);
+        }
+        assert!(s.decode(DataOpcode::Binary, &cbor).is_some());
+        for _ in 0..SNIFF_MESSAGES {
+            assert_eq!(s.decode(DataOpcode::Binary, &opaque), None);
+        }
+        assert_eq!(s.decode(DataOpcode::Binary, &cbor), None);
     }
 
     fn any_choice() -> impl Strategy<Value = Choice> {
