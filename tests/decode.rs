@@ -186,3 +186,62 @@ async fn a_bad_decode_value_is_a_usage_error() {
     assert!(stderr.contains("unknown decoder 'soap'"), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
 }
+
+#[tokio::test]
+async fn a_jq_filter_keeps_matching_records_in_json_the_recording_and_replay() {
+    let srv = embedded_server(SERVER).await;
+    let a = srv.local_addr();
+    let dir = support::TempDir::new("jq-filter");
+    let rec = dir.file("ticks.jsonl");
+    let rec_arg = rec.to_string_lossy().into_owned();
+    let url = format!("ws://{a}/socket.io/?EIO=4&transport=websocket&ping_ms=100&count=6");
+    let out = run(&[
+        "--json",
+        "--filter",
+        r#".decoded.event == "tick" and .decoded.args[0].n >= 2"#,
+        "--record",
+        &rec_arg,
+        "--send",
+        "40/chat,",
+        &url,
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ns: Vec<_> = out
+        .records
+        .iter()
+        .map(|r| r["decoded"]["args"][0]["n"].clone())
+        .collect();
+    assert_eq!(
+        ns,
+        [json!(2), json!(3), json!(4), json!(5)],
+        "{:?}",
+        out.kinds()
+    );
+    // The recording got the same records (after its header line).
+    let text = std::fs::read_to_string(&rec).expect("recording");
+    assert_eq!(text.lines().count(), 1 + 4, "{text}");
+    // A replay filters too: the data as JSON, as jq's fromjson reads it.
+    let replay = run(&[
+        "replay",
+        "--json",
+        "--speed",
+        "max",
+        "--filter",
+        ".data | .[8:] | fromjson | .[1].n == 4",
+        &rec_arg,
+    ])
+    .await;
+    assert_eq!(replay.code, 0, "{}", replay.stderr);
+    assert_eq!(replay.records.len(), 1, "{:?}", replay.records);
+    assert_eq!(replay.records[0]["decoded"]["args"][0]["n"], 4);
+    // A bad expression is a usage error, in one line.
+    let bad = support::output(&["--json", "--filter", ".a ==", &url]).await;
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.starts_with("streamscope: --filter '.a ==': "),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+}

@@ -362,6 +362,11 @@ pub struct OutputArgs {
     /// the demo's default (/seq).
     #[arg(long = "match", value_name = "KEY")]
     pub match_key: Option<String>,
+    /// With --json (and its --record): keep only the records for which this jq expression is
+    /// true, run on each record's JSON line (e.g. '.decoded.event == "tick"',
+    /// '.data | fromjson | .symbol == "ACME"'). In the dashboard, filter with `/`.
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 /// `streamscope --version`: the version, then what this build contains.

@@ -95,8 +95,13 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
             }
         },
     };
+    let json = output.json || !std::io::stdout().is_terminal();
+    if let Err(e) = check_filter(output.filter.as_deref(), json) {
+        eprintln!("streamscope: {e}");
+        return 2;
+    }
     let header = source.header(spec.as_ref().map(|s| s.as_str().to_owned()));
-    let ingest = match Ingest::open(
+    let mut ingest = match Ingest::open(
         &header,
         spec.map(Matcher::new),
         output.record.as_deref(),
@@ -108,7 +113,7 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
             return 2;
         }
     };
-    let json = output.json || !std::io::stdout().is_terminal();
+    ingest.filter.clone_from(&output.filter);
     if json && !output.json {
         eprintln!("streamscope: stdout is not a terminal, writing JSON lines (--json)");
     }
@@ -167,6 +172,18 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
             code
         }
     }
+}
+
+/// `--filter`: for JSON output only, and an expression that compiles; the error is one line.
+fn check_filter(expr: Option<&str>, json: bool) -> Result<(), String> {
+    let Some(expr) = expr else { return Ok(()) };
+    if !json {
+        return Err(
+            "--filter applies to --json output (and its --record); in the dashboard, filter with /"
+                .to_owned(),
+        );
+    }
+    crate::ingest::jq::JqFilter::new(expr).map(|_| ())
 }
 
 /// The dashboard on running streams. Returns the exit code.
