@@ -287,7 +287,8 @@ pub struct ConnArgs {
     pub subprotocol: Vec<String>,
     /// WebSocket: send this text message after the connection opens (repeatable). A GraphQL
     /// document (`subscription { ... }`) is sent as graphql-transport-ws: `connection_init`,
-    /// then one `subscribe` per document (ids 1, 2, ...), offering that subprotocol.
+    /// then, after the server's `connection_ack`, one `subscribe` per document (ids 1, 2, ...);
+    /// that subprotocol is offered when no --subprotocol is given.
     #[arg(long, value_name = "TEXT")]
     pub send: Vec<String>,
     /// WebSocket: read messages as this application protocol, shown as a `decoded` object of
