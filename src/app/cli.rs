@@ -363,9 +363,9 @@ pub struct OutputArgs {
     /// the demo's default (/seq).
     #[arg(long = "match", value_name = "KEY")]
     pub match_key: Option<String>,
-    /// With --json (and its --record): keep only the records for which this jq expression is
-    /// true, run on each record's JSON line (e.g. '.decoded.event == "tick"',
-    /// '.data | fromjson | .symbol == "ACME"'). In the dashboard, filter with `/`.
+    /// Keep only the records for which this jq expression is true, run on each record's JSON line
+    /// (e.g. '.decoded.event == "tick"', '.data | fromjson | .symbol == "ACME"'): with --json, in
+    /// the output and its --record file; in the dashboard, as the opening `/` filter.
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
 }

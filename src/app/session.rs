@@ -96,7 +96,7 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
         },
     };
     let json = output.json || !std::io::stdout().is_terminal();
-    if let Err(e) = check_filter(output.filter.as_deref(), json) {
+    if let Err(e) = check_filter(output.filter.as_deref()) {
         eprintln!("streamscope: {e}");
         return 2;
     }
@@ -113,7 +113,11 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
             return 2;
         }
     };
-    ingest.filter.clone_from(&output.filter);
+    // With JSON output the stage drops what does not pass (the output and --record); the dashboard
+    // keeps every record and opens with the expression as its `/` filter.
+    if json {
+        ingest.filter.clone_from(&output.filter);
+    }
     if json && !output.json {
         eprintln!("streamscope: stdout is not a terminal, writing JSON lines (--json)");
     }
@@ -146,6 +150,7 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
             replay: clock,
             match_key: header.match_key.clone(),
             llm,
+            filter: output.filter.clone(),
         };
         dashboard(config, running, rx, duration).await
     };
@@ -174,16 +179,9 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
     }
 }
 
-/// `--filter`: for JSON output only, and an expression that compiles; the error is one line.
-fn check_filter(expr: Option<&str>, json: bool) -> Result<(), String> {
-    let Some(expr) = expr else { return Ok(()) };
-    if !json {
-        return Err(
-            "--filter applies to --json output (and its --record); in the dashboard, filter with /"
-                .to_owned(),
-        );
-    }
-    crate::ingest::jq::JqFilter::new(expr).map(|_| ())
+/// `--filter`: an expression that compiles; the error is one line.
+fn check_filter(expr: Option<&str>) -> Result<(), String> {
+    expr.map_or(Ok(()), |e| crate::ingest::jq::JqFilter::new(e).map(|_| ()))
 }
 
 /// The dashboard on running streams. Returns the exit code.

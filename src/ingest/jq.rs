@@ -11,11 +11,10 @@ use crate::record::Record;
 
 type Filter = jaq_core::Filter<data::JustLut<Val>>;
 
-/// A compiled `--filter` expression.
+/// A compiled `--filter` expression (shared: the dashboard's view state is cloned).
+#[derive(Clone)]
 pub struct JqFilter {
-    filter: Filter,
-    /// The record's JSON line, reused.
-    line: Vec<u8>,
+    filter: std::sync::Arc<Filter>,
 }
 
 impl std::fmt::Debug for JqFilter {
@@ -57,16 +56,15 @@ impl JqFilter {
                 format!("--filter '{expr}': undefined: {}", names.join(", "))
             })?;
         Ok(JqFilter {
-            filter,
-            line: Vec::with_capacity(256),
+            filter: std::sync::Arc::new(filter),
         })
     }
 
     /// Whether `rec` passes: the expression's first output on its JSON line is truthy.
-    pub fn matches(&mut self, rec: &Record) -> bool {
-        self.line.clear();
-        rec.write_json(&mut self.line);
-        let Ok(input) = jaq_json::read::parse_single(self.line.trim_ascii_end()) else {
+    pub fn matches(&self, rec: &Record) -> bool {
+        let mut line = Vec::with_capacity(256);
+        rec.write_json(&mut line);
+        let Ok(input) = jaq_json::read::parse_single(line.trim_ascii_end()) else {
             return false;
         };
         let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([]));
@@ -122,10 +120,10 @@ mod tests {
 
     #[test]
     fn the_issue_examples() {
-        let mut f = JqFilter::new(r#".decoded.event == "tick""#).expect("compiles");
+        let f = JqFilter::new(r#".decoded.event == "tick""#).expect("compiles");
         assert!(f.matches(&decoded_tick()));
         assert!(!f.matches(&text(0, "x")));
-        let mut f = JqFilter::new(r#".data | fromjson | .symbol == "ACME""#).expect("compiles");
+        let f = JqFilter::new(r#".data | fromjson | .symbol == "ACME""#).expect("compiles");
         assert!(f.matches(&event(0, r#"{"symbol":"ACME"}"#)));
         assert!(!f.matches(&event(0, r#"{"symbol":"ZZZ"}"#)));
         // Not JSON: fromjson fails, the record is not kept.
@@ -134,19 +132,19 @@ mod tests {
 
     #[test]
     fn truthiness_errors_and_halt_do_not_keep_and_do_not_exit() {
-        let mut f = JqFilter::new(".kind").expect("compiles");
+        let f = JqFilter::new(".kind").expect("compiles");
         assert!(f.matches(&event(0, "x")), "a string is truthy");
-        let mut f = JqFilter::new(".nope").expect("compiles");
+        let f = JqFilter::new(".nope").expect("compiles");
         assert!(!f.matches(&event(0, "x")), "null is not");
-        let mut f = JqFilter::new(".data | test(\"^A.M\")").expect("regex");
+        let f = JqFilter::new(".data | test(\"^A.M\")").expect("regex");
         assert!(f.matches(&event(0, "ACME")));
         assert!(!f.matches(&event(0, "BACME")));
-        let mut f = JqFilter::new("halt").expect("compiles");
+        let f = JqFilter::new("halt").expect("compiles");
         assert!(!f.matches(&event(0, "x")));
-        let mut f = JqFilter::new("error(\"x\")").expect("compiles");
+        let f = JqFilter::new("error(\"x\")").expect("compiles");
         assert!(!f.matches(&event(0, "x")));
         let binary = crate::testkit::message(0, Payload::Binary(vec![1, 2]));
-        let mut f = JqFilter::new(".data_base64 == \"AQI=\"").expect("compiles");
+        let f = JqFilter::new(".data_base64 == \"AQI=\"").expect("compiles");
         assert!(f.matches(&binary));
     }
 

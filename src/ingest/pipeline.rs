@@ -66,7 +66,7 @@ impl Ingest {
     /// Applies the stage to one batch: match records are inserted after the record that completed
     /// the pair; with `--filter`, the records that do not pass are dropped (after the HAR export,
     /// which needs the whole connection).
-    fn process(&mut self, batch: RecordBatch, jq: Option<&mut JqFilter>) -> RecordBatch {
+    fn process(&mut self, batch: RecordBatch, jq: Option<&JqFilter>) -> RecordBatch {
         let mut batch = self.pair_and_export(batch);
         if let Some(jq) = jq {
             let input = batch.replace(Vec::new());
@@ -116,7 +116,7 @@ pub(crate) fn spawn(
     let (tx, out_rx) = mpsc::unbounded_channel();
     let handle = std::thread::spawn(move || {
         // The expression compiled when the command line was read; compiling cannot fail here.
-        let mut jq = ingest.filter.as_deref().and_then(|e| JqFilter::new(e).ok());
+        let jq = ingest.filter.as_deref().and_then(|e| JqFilter::new(e).ok());
         let mut last_ts = None;
         let mut record_err: Option<String> = None;
         // After the first failure the recording is abandoned (reported at the end), the session
@@ -130,13 +130,13 @@ pub(crate) fn spawn(
             }
         };
         while let Some(batch) = rx.blocking_recv() {
-            let batch = ingest.process(batch, jq.as_mut());
+            let batch = ingest.process(batch, jq.as_ref());
             last_ts = batch.last().map(|r| r.ts_us).or(last_ts);
             write(&mut ingest, &batch, &mut record_err);
             // A consumer that has gone (dashboard quit) must not stop the recording.
             let _ = tx.send(batch);
             while let Ok(more) = rx.try_recv() {
-                let more = ingest.process(more, jq.as_mut());
+                let more = ingest.process(more, jq.as_ref());
                 last_ts = more.last().map(|r| r.ts_us).or(last_ts);
                 write(&mut ingest, &more, &mut record_err);
                 let _ = tx.send(more);

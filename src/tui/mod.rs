@@ -51,6 +51,8 @@ pub struct DashboardConfig {
     pub match_key: Option<String>,
     /// `--llm` per stream (streams not listed: `auto`).
     pub llm: Vec<crate::protocol::llm::Mode>,
+    /// `--filter`: the dashboard opens with it as its `/` filter.
+    pub filter: Option<String>,
 }
 
 impl DashboardConfig {
@@ -64,6 +66,7 @@ impl DashboardConfig {
             replay: None,
             match_key: None,
             llm: Vec::new(),
+            filter: None,
         }
     }
 }
@@ -129,6 +132,9 @@ where
     store.set_llm_modes(&config.llm);
     let replay = config.replay;
     let mut app = App::new(store.streams().len());
+    if let Some(f) = &config.filter {
+        app.set_filter(f);
+    }
     if let Some(clock) = &replay {
         // Say it is not live (the status line is replaced by the next action's message).
         app.status = Some(format!("REPLAY at speed {}", clock.speed));
