@@ -325,9 +325,14 @@ pub struct ConnArgs {
 /// Where records go.
 #[derive(Debug, Args, Clone, Default)]
 pub struct OutputArgs {
-    /// Write one JSON record per line to stdout instead of the dashboard.
+    /// Write one JSON record per line to stdout instead of the dashboard. Failures, reconnects
+    /// and give-ups are also said on stderr, one line each (see --quiet).
     #[arg(long)]
     pub json: bool,
+    /// With --json: say nothing on stderr about failures, reconnects and give-ups (the records
+    /// on stdout still have them).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
     /// Dashboard theme: a built-in name (default, light, high-contrast, ansi16) or a TOML file.
     #[arg(long, value_name = "NAME|PATH", default_value = "default")]
     pub theme: String,
