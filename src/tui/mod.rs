@@ -6,6 +6,7 @@
 //! redrawn after something changed, at most once per frame period, so a firehose costs one frame
 //! per period; an idle dashboard wakes once per second (for the clocks) and draws one frame.
 
+pub(crate) mod glossary;
 pub(crate) mod keymap;
 pub(crate) mod llm_view;
 pub mod overview;
@@ -51,6 +52,8 @@ pub struct DashboardConfig {
     pub match_key: Option<String>,
     /// `--llm` per stream (streams not listed: `auto`).
     pub llm: Vec<crate::protocol::llm::Mode>,
+    /// The `--record` file being written, shown with its size in the footer.
+    pub recording: Option<std::path::PathBuf>,
 }
 
 impl DashboardConfig {
@@ -64,6 +67,7 @@ impl DashboardConfig {
             replay: None,
             match_key: None,
             llm: Vec::new(),
+            recording: None,
         }
     }
 }
@@ -128,6 +132,7 @@ where
     store.set_match_key(config.match_key);
     store.set_llm_modes(&config.llm);
     let replay = config.replay;
+    let recording = config.recording;
     let mut app = App::new(store.streams().len());
     if let Some(clock) = &replay {
         // Say it is not live (the status line is replaced by the next action's message).
@@ -163,7 +168,15 @@ where
                 // Clocks ("heartbeat 3 s ago", reconnect countdown) move once a second when idle.
                 let second = now_us.div_euclid(1_000_000);
                 if dirty || second != last_second {
+                    if second != last_second
+                        && let Some(path) = &recording
+                    {
+                        // Once a second: the file grows as records are written.
+                        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+                        app.recording = Some((path.display().to_string(), size));
+                    }
                     app.sync_filter(&store);
+                    app.sync_status(&store);
                     if app.overview_open {
                         app.overview.page_rows =
                             overview_table::table_rows(terminal.get_frame().area());
