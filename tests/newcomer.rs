@@ -11,7 +11,7 @@ mod support;
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::tmux::Session;
 use support::{BIN, TempDir, closed_port, json_lines};
@@ -32,10 +32,13 @@ impl Serve {
             .spawn()
             .expect("spawn streamscope serve");
         let stdout = child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
         let mut first = String::new();
-        BufReader::new(stdout)
+        reader
             .read_line(&mut first)
             .expect("the server's first line");
+        // Keep reading: the server prints its endpoints next, and a closed pipe would stop it.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         // "streamscope server on http://127.0.0.1:PORT/ (Ctrl-C to stop)"
         let port = first
             .split("127.0.0.1:")
@@ -125,22 +128,24 @@ fn shell_line(cmd: &str, dir: &Path, port: u16, closed: u16) -> String {
 
 /// Runs a `--json` example to its end; returns (exit code, stdout, stderr).
 fn run_headless(line: &str) -> (i32, String, String) {
-    let mut child = Command::new("sh")
+    let child = Command::new("sh")
         .args(["-c", line])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("sh");
-    let start = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if start.elapsed() > Duration::from_secs(40) {
-            let _ = child.kill();
-            panic!("did not end by itself within 40 s: {line}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().expect("output");
+    let pid = child.id();
+    // Read the pipes while waiting (a full pipe would stop the command), within a time limit.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let Ok(out) = rx.recv_timeout(Duration::from_secs(40)) else {
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+        panic!("did not end by itself within 40 s: {line}");
+    };
+    let out = out.expect("output");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

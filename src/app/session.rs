@@ -129,23 +129,7 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
         Source::Live(plan) => plan.streams.iter().map(|s| s.llm).collect(),
         Source::Replay { .. } => Vec::new(),
     };
-    // Live streams say on stderr what goes wrong (a replay's errors are the recording's, not news).
-    let notes = (!output.quiet && matches!(source, Source::Live(_))).then(|| {
-        let urls: Vec<String> = header
-            .stream_infos()
-            .into_iter()
-            .map(|i| i.display_url)
-            .collect();
-        // The way out of endless retries is worth saying only where they are endless.
-        let hint = match &source {
-            Source::Live(plan) => plan
-                .streams
-                .iter()
-                .any(|s| s.reconnect && s.max_retries.is_none()),
-            Source::Replay { .. } => false,
-        };
-        Notes::new(&urls, hint, Box::new(std::io::stderr()))
-    });
+    let notes = stderr_notes(&source, &header, output);
     let (running, rx, clock) = source.spawn();
     let (rx, stage) = crate::ingest::pipeline::spawn(ingest, rx);
     let code = if json {
@@ -186,6 +170,28 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
             code
         }
     }
+}
+
+/// What `--json` says on stderr: live streams' failures, reconnects and give-ups, unless `-q` (a
+/// replay's errors are the recording's, not news).
+fn stderr_notes(source: &Source, header: &Header, output: &OutputArgs) -> Option<Notes> {
+    let Source::Live(plan) = source else {
+        return None;
+    };
+    if output.quiet {
+        return None;
+    }
+    let urls: Vec<String> = header
+        .stream_infos()
+        .into_iter()
+        .map(|i| i.display_url)
+        .collect();
+    // The way out of endless retries is worth saying only where they are endless.
+    let hint = plan
+        .streams
+        .iter()
+        .any(|s| s.reconnect && s.max_retries.is_none());
+    Some(Notes::new(&urls, hint, Box::new(std::io::stderr())))
 }
 
 /// The dashboard on running streams. Returns the exit code.

@@ -81,6 +81,15 @@ pub fn draw(frame: &mut ratatui::Frame<'_>, store: &Store, app: &App, theme: &Th
     }
 }
 
+/// The `--record` file and its size now, for the footer (read once a second: it grows as records
+/// are written).
+fn recording_size(path: Option<&std::path::Path>) -> Option<(String, u64)> {
+    path.map(|p| {
+        let size = std::fs::metadata(p).map_or(0, |m| m.len());
+        (p.display().to_string(), size)
+    })
+}
+
 /// Runs the dashboard until the user quits; then asks every stream to shut down and restores the
 /// terminal (also on errors; `ratatui::init` installs a panic hook for panics).
 ///
@@ -168,12 +177,8 @@ where
                 // Clocks ("heartbeat 3 s ago", reconnect countdown) move once a second when idle.
                 let second = now_us.div_euclid(1_000_000);
                 if dirty || second != last_second {
-                    if second != last_second
-                        && let Some(path) = &recording
-                    {
-                        // Once a second: the file grows as records are written.
-                        let size = std::fs::metadata(path).map_or(0, |m| m.len());
-                        app.recording = Some((path.display().to_string(), size));
+                    if second != last_second {
+                        app.recording = recording_size(recording.as_deref());
                     }
                     app.sync_filter(&store);
                     app.sync_status(&store);

@@ -230,9 +230,9 @@ fn draw_pane(
     if app.llm_view(pane, s) {
         crate::tui::llm_view::draw(frame, list_rect, s, theme, now_us);
     } else {
-        draw_list(
-            frame, list_rect, s, &window, selected, focused, below, theme,
-        );
+        // The selection is highlighted in the focused pane only.
+        let selected = selected.filter(|_| focused);
+        draw_list(frame, list_rect, s, &window, selected, below, theme);
     }
     if stats_rect.height > 0 {
         draw_stats(frame, stats_rect, s, theme, now_us);
@@ -371,7 +371,6 @@ fn draw_list(
     s: &StreamState,
     window: &[&Entry],
     selected: Option<u64>,
-    focused: bool,
     below: u64,
     theme: &Theme,
 ) {
@@ -414,7 +413,7 @@ fn draw_list(
                 data,
             ),
         );
-        if Some(e.seq) == selected && focused {
+        if Some(e.seq) == selected {
             row.style(theme.selected)
         } else {
             row
@@ -1619,17 +1618,7 @@ pub fn preview(r: &Record) -> String {
         } => format!("{status} in {}", fmt_ms(*handshake_ms)),
         Kind::Event {
             event, data, id, ..
-        } => {
-            // The id leads, as it is what a reconnect resumes from.
-            let id = id
-                .as_deref()
-                .map_or(String::new(), |id| format!("[{}] ", one_line(id)));
-            if event == "message" {
-                format!("{id}{}", one_line(data))
-            } else {
-                format!("{id}{event}: {}", one_line(data))
-            }
-        }
+        } => event_preview(event, data, id.as_deref()),
         Kind::Comment { text } => format!(": {}", one_line(text)),
         Kind::Message { data, frames, .. } => {
             let frames = if *frames > 1 {
@@ -1716,6 +1705,16 @@ pub fn preview(r: &Record) -> String {
             m.pairs, m.won[0], m.won[1], m.unmatched[0], m.unmatched[1]
         ),
         Kind::LlmSummary(s) => llm_summary_line(s),
+    }
+}
+
+/// An event's row: its id first (what a reconnect resumes from), its type unless `message`.
+fn event_preview(event: &str, data: &str, id: Option<&str>) -> String {
+    let id = id.map_or(String::new(), |id| format!("[{}] ", one_line(id)));
+    if event == "message" {
+        format!("{id}{}", one_line(data))
+    } else {
+        format!("{id}{event}: {}", one_line(data))
     }
 }
 
