@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use url::Url;
 
 use crate::capture::config::Target;
+use crate::protocol::deflate;
 use crate::record::Proto;
 
 /// See, decode and measure what crosses the wire on a live SSE or WebSocket stream.
@@ -312,6 +313,11 @@ pub struct ConnArgs {
     /// browsers do, and inflates what the server compresses).
     #[arg(long)]
     pub no_deflate: bool,
+    /// WebSocket: the permessage-deflate offer to send instead of the browsers'
+    /// (`permessage-deflate; client_max_window_bits`), e.g. with `client_no_context_takeover`
+    /// or `server_max_window_bits=10`. Messages streamscope sends are compressed as agreed.
+    #[arg(long, value_name = "OFFER", value_parser = parse_deflate_offer, conflicts_with = "no_deflate")]
+    pub deflate_offer: Option<String>,
     /// SSE: ask for a compressed body (Accept-Encoding: gzip, deflate, br, zstd) and decode it
     /// as it streams. A body the server compresses unasked is decoded too.
     #[arg(long)]
@@ -386,6 +392,11 @@ pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
     Err(format!(
         "'{s}' is not an address to listen on (e.g. 127.0.0.1:9464)"
     ))
+}
+
+/// A `--deflate-offer`: one `permessage-deflate` offer with parameters RFC 7692 defines.
+fn parse_deflate_offer(s: &str) -> Result<String, String> {
+    deflate::check_offer(s).map(|()| s.trim().to_owned())
 }
 
 /// Parses `500ms`, `2s`, `1m30s` (humantime syntax).

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::app::cli::ConnArgs;
 use crate::capture::config::{StreamConfig, Target};
 use crate::capture::net::tls::TlsSettings;
+use crate::protocol::deflate;
 use crate::record::{Proto, StreamInfo};
 
 /// The streams to run, checked and ready.
@@ -84,7 +85,11 @@ impl Plan {
                     auto_pong: !conn.no_auto_pong,
                     echo: conn.echo,
                     seq_pointer: conn.seq.clone(),
-                    deflate: !conn.no_deflate,
+                    deflate_offer: (!conn.no_deflate).then(|| {
+                        conn.deflate_offer
+                            .clone()
+                            .unwrap_or_else(|| deflate::OFFER.to_owned())
+                    }),
                     compressed: conn.compressed,
                 })
             })

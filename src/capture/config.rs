@@ -83,8 +83,9 @@ pub struct StreamConfig {
     pub echo: bool,
     /// JSON pointer to a sequence number in each event's or message's data (`--seq`).
     pub seq_pointer: Option<String>,
-    /// WebSocket: offer permessage-deflate (off with `--no-deflate`).
-    pub deflate: bool,
+    /// WebSocket: the permessage-deflate offer sent (`--deflate-offer`, by default the browsers'
+    /// offer; `None` with `--no-deflate`).
+    pub deflate_offer: Option<String>,
     /// SSE: ask for a compressed body (`--compressed`).
     pub compressed: bool,
 }

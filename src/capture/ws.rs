@@ -32,7 +32,7 @@ use crate::capture::supervise::{
     ControlRx, Failure, Outcome, Session, idle_timeout, recv_control, sleep_until_opt,
     wait_shutdown,
 };
-use crate::protocol::deflate::{self, DeflateLint, DeflateParams, Inflater};
+use crate::protocol::deflate::{self, DeflateLint, DeflateParams, Deflater, Inflater};
 use crate::protocol::ws::{self as codec, Decoder, WsItem, WsLint};
 use crate::record::time::Stamp;
 use crate::record::{DataOpcode, Kind, Payload, Side};
@@ -76,6 +76,9 @@ struct Live<'a> {
     echo: bool,
     /// permessage-deflate agreed: inflates the compressed messages.
     inflater: Option<Inflater>,
+    /// permessage-deflate agreed: compresses the messages streamscope sends (echoes, `--send`),
+    /// as browsers do once it is agreed.
+    deflater: Option<Deflater>,
 }
 
 /// What reading one batch of items led to.
@@ -137,8 +140,8 @@ impl WsSession {
 
 impl WsSession {
     /// The `Sec-WebSocket-Extensions` streamscope sends, `None` with `--no-deflate`.
-    fn offer(&self) -> Option<&'static str> {
-        self.cfg.deflate.then_some(deflate::OFFER)
+    fn offer(&self) -> Option<&str> {
+        self.cfg.deflate_offer.as_deref()
     }
 
     /// Sends the upgrade request and checks the answer: the 101 response and the permessage-deflate
@@ -242,6 +245,12 @@ impl WsSession {
             auto_pong: self.cfg.auto_pong,
             echo: self.cfg.echo,
             inflater: params.as_ref().map(Inflater::new),
+            deflater: params.as_ref().map(|p| {
+                let promised = self
+                    .offer()
+                    .is_some_and(|o| o.contains("client_no_context_takeover"));
+                Deflater::client(p, promised)
+            }),
         };
         // RSV1 marks a compressed message only once permessage-deflate was agreed; otherwise the
         // decoder fails the connection on it (1002).
@@ -631,18 +640,25 @@ impl Live<'_> {
 
     /// Writes one frame and records it as sent.
     async fn send_frame(&mut self, opcode: u8, payload: &[u8], kind: Kind) -> Result<(), Outcome> {
-        let (stamp, wire_bytes) = self.write_frame(opcode, payload).await?;
-        self.em.tx(stamp, kind, wire_bytes, payload.len() as u64);
+        let (stamp, wire_bytes) = self.write_frame(opcode, 0, payload).await?;
+        self.em
+            .tx(stamp, kind, wire_bytes, payload.len() as u64, None);
         Ok(())
     }
 
-    /// Writes one masked frame: when the write began and the frame's size.
-    async fn write_frame(&mut self, opcode: u8, payload: &[u8]) -> Result<(Stamp, u64), Outcome> {
+    /// Writes one masked frame (`rsv`: its reserved bits, RSV1 for a compressed message): when
+    /// the write began and the frame's size.
+    async fn write_frame(
+        &mut self,
+        opcode: u8,
+        rsv: u8,
+        payload: &[u8],
+    ) -> Result<(Stamp, u64), Outcome> {
         self.out.clear();
         codec::encode_frame(
             &mut self.out,
             true,
-            0,
+            rsv,
             opcode,
             Some(rand::random()),
             payload,
@@ -698,15 +714,24 @@ impl Live<'_> {
         } else {
             OP_BINARY
         };
-        let (stamp, wire_bytes) = self.write_frame(op, data.as_bytes()).await?;
+        let compressed = self
+            .deflater
+            .as_mut()
+            .map(|d| d.compress(data.as_bytes(), false));
+        let (stamp, wire_bytes) = match &compressed {
+            Some(bytes) => self.write_frame(op, codec::RSV1, bytes).await?,
+            None => self.write_frame(op, 0, data.as_bytes()).await?,
+        };
         let payload = data.len() as u64;
+        let compressed_bytes = compressed.as_ref().map(|c| c.len() as u64);
         let kind = Kind::Message {
             opcode,
             data,
             frames: 1,
-            compressed: false,
+            compressed: compressed.is_some(),
         };
-        self.em.tx(stamp, kind, wire_bytes, payload);
+        self.em
+            .tx(stamp, kind, wire_bytes, payload, compressed_bytes);
         Ok(())
     }
 

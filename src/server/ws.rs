@@ -215,7 +215,14 @@ impl Sender {
         };
         let compressed = deflater.compress(data, false);
         let mut frame = Vec::with_capacity(compressed.len() + 10);
-        encode_frame(&mut frame, true, 0b100, opcode, None, &compressed);
+        encode_frame(
+            &mut frame,
+            true,
+            crate::protocol::ws::RSV1,
+            opcode,
+            None,
+            &compressed,
+        );
         // Anything tungstenite queued (a pong) goes first, then our frame, whole.
         ws.flush().await?;
         let socket = ws.get_mut();
