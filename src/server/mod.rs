@@ -6,7 +6,8 @@
 //!
 //! - [`feed`]: the clock-driven demo feed shared by `/sse` and `/ws` (seq, price, timestamps);
 //! - [`sse`]: `/sse`, `/chat` and `/inspect`, the Server-Sent Events endpoints;
-//! - [`ws`]: the WebSocket handshake plus `/ws` and `/echo`;
+//! - [`ws`]: the WebSocket handshake plus `/ws` and `/echo`; [`client_inflate`] reads what a client
+//!   compresses for tungstenite;
 //! - [`firehose`]: `/firehose/sse` and `/firehose/ws`, precomputed bulk streams;
 //! - [`llm`]: `/llm/<format>/...`, mock LLM completions in each provider's wire format;
 //! - [`plain`]: `/`, `/status/{code}` and the 404 reply;
@@ -16,6 +17,7 @@
 //! See `docs/server.md` for what each endpoint sends.
 
 mod body;
+mod client_inflate;
 mod feed;
 mod firehose;
 mod llm;

@@ -10,7 +10,8 @@
 //! Compression: a `permessage-deflate` offer is accepted, as Python's `websockets` does by default,
 //! unless the query has `deflate=off`. tungstenite supports no extension, so the data frames of a
 //! compressed connection are compressed ([`Deflater`]) and framed here and written to the socket
-//! under it; tungstenite still reads, answers pings and closes.
+//! under it, and what the client compresses is inflated under it
+//! ([`ClientInflate`]); tungstenite still reads, answers pings and closes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::body::{self, Body};
+use super::client_inflate::ClientInflate;
 use super::feed::Feed;
 use super::firehose;
 use super::query::{BadQuery, Query};
@@ -97,7 +99,7 @@ pub(super) fn upgrade(
         let Ok(upgraded) = hyper::upgrade::on(req).await else {
             return;
         };
-        let socket = TokioIo::new(upgraded);
+        let socket = ClientInflate::new(TokioIo::new(upgraded), deflate.as_ref());
         let deflater = deflate.as_ref().map(Deflater::new);
         tokio::select! {
             () = task.run(socket, &state, deflater) => {}
