@@ -129,6 +129,8 @@ pub struct StreamStats {
     pub handshake_ms: Option<f64>,
     /// Status and headers of the latest `open`, kept here because the ring may evict the record.
     pub open_headers: Vec<(String, String)>,
+    /// How the latest `open`'s connection was made (HTTP version, sharing, TLS).
+    pub conn: Option<Box<crate::record::ConnFacts>>,
     /// Last `error` message, shown with a failure.
     pub last_error: Option<String>,
     /// Data time of the newest record.
@@ -157,6 +159,7 @@ impl StreamStats {
             last_rtt_ms: None,
             handshake_ms: None,
             open_headers: Vec::new(),
+            conn: None,
             last_error: None,
             last_ts_us: None,
             first_ts_us: None,
@@ -309,8 +312,10 @@ impl StreamState {
                 status,
                 headers,
                 handshake_ms,
+                conn,
             } => {
                 st.handshake_ms = Some(*handshake_ms);
+                st.conn.clone_from(conn);
                 st.open_headers.clone_from(headers);
                 self.state = ConnState::Open {
                     since_us: rec.ts_us,
@@ -324,6 +329,8 @@ impl StreamState {
                     st.last_rtt_ms = *rtt_ms;
                 }
             }
+            // An HTTP/2 PING answered: the connection's round trip, for SSE too.
+            Kind::Frame(f) if f.rtt_ms.is_some() => st.last_rtt_ms = f.rtt_ms,
             Kind::Close { code, reason, by } => {
                 self.state = ConnState::Closed {
                     code: *code,
@@ -368,6 +375,7 @@ impl StreamState {
             | Kind::IdGap { .. }
             | Kind::Lint { .. }
             | Kind::Match { .. }
+            | Kind::Frame(_)
             | Kind::MatchSummary(_) => {}
         }
     }

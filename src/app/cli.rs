@@ -116,6 +116,19 @@ pub struct ConnArgs {
     /// Private key (PEM) for --cert.
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
+    /// HTTP/1.1 only (no `h2` in the TLS ALPN offer).
+    #[arg(long = "http1.1", conflicts_with_all = ["http2", "http2_prior_knowledge"])]
+    pub http1_1: bool,
+    /// HTTP/2: on https:// as by default (ALPN h2, else HTTP/1.1); on wss://, WebSocket over
+    /// HTTP/2 (RFC 8441) when the server allows it.
+    #[arg(long, conflicts_with = "http2_prior_knowledge")]
+    pub http2: bool,
+    /// HTTP/2 without negotiation: h2c on http:// and ws://, ALPN h2 only on TLS.
+    #[arg(long)]
+    pub http2_prior_knowledge: bool,
+    /// One HTTP/2 connection per URL, instead of one shared by the URLs of an origin.
+    #[arg(long)]
+    pub no_share: bool,
     /// HTTP proxy (CONNECT) for every URL; otherwise `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` apply.
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
@@ -168,7 +181,7 @@ pub struct ConnArgs {
     /// WebSocket: send this text message after the connection opens (repeatable).
     #[arg(long, value_name = "TEXT")]
     pub send: Vec<String>,
-    /// WebSocket: send a ping this often and measure the round trip.
+    /// WebSocket (and SSE over HTTP/2): send a ping this often and measure the round trip.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub ping_interval: Option<Duration>,
     /// Records queued for the output before reading pauses (bounds memory when the output is

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::cli::ConnArgs;
-use crate::capture::config::{StreamConfig, Target};
+use crate::capture::config::{HttpMode, StreamConfig, Target};
 use crate::capture::net::tls::TlsSettings;
 use crate::record::{Proto, StreamInfo};
 
@@ -43,6 +43,16 @@ impl Plan {
         if http::Method::from_bytes(conn.method.as_bytes()).is_err() {
             return Err(format!("invalid HTTP method '{}'", conn.method));
         }
+        let pool = crate::capture::pool::Pool::new(!conn.no_share);
+        let http = if conn.http1_1 {
+            HttpMode::Http1
+        } else if conn.http2_prior_knowledge {
+            HttpMode::PriorKnowledge
+        } else if conn.http2 {
+            HttpMode::Http2
+        } else {
+            HttpMode::Auto
+        };
         let streams = targets
             .into_iter()
             .enumerate()
@@ -76,6 +86,8 @@ impl Plan {
                     idle_timeout: conn.idle_timeout,
                     auto_pong: !conn.no_auto_pong,
                     seq_pointer: conn.seq.clone(),
+                    http,
+                    pool: pool.clone(),
                 })
             })
             .collect();

@@ -27,6 +27,21 @@ use crate::capture::supervise::{
 use crate::protocol::sse::{SseItem, SseLint, SseParser};
 use crate::record::Kind;
 
+/// How often an HTTP/2 stream's DATA frames are summed up in a `frame` record (and once at its end).
+const DATA_SUMMARY_EVERY: Duration = Duration::from_secs(1);
+
+/// The next frame for an HTTP/2 stream; never for HTTP/1.1.
+async fn recv_frame(
+    frames: Option<
+        &mut tokio::sync::mpsc::UnboundedReceiver<crate::capture::net::frames::SeenFrame>,
+    >,
+) -> Option<crate::capture::net::frames::SeenFrame> {
+    match frames {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// EventSource's usual reconnection time when the server sent no `retry:`.
 pub(crate) const DEFAULT_RETRY: Duration = Duration::from_secs(3);
 
@@ -349,7 +364,61 @@ impl SseSession {
         ctl: &mut ControlRx,
         mut opened: Opened,
     ) -> Outcome {
+        let tap = opened.tap.clone();
+        let mut h2 = opened.h2.take();
+        let outcome = self
+            .read_frames(em, ctl, &mut opened, &tap, h2.as_mut())
+            .await;
+        if let Some(attach) = &mut h2 {
+            // Frames already read (a GOAWAY, an RST_STREAM) before the stream's DATA summary.
+            while let Ok(seen) = attach.frames.try_recv() {
+                crate::capture::http2::emit_frame(em, attach.conn.id, &seen);
+            }
+            crate::capture::http2::emit_data_summary(em, &attach.conn, attach.stream_id);
+            em.flush();
+            if let (Outcome::Closed(reason) | Outcome::Failed { reason, .. }, Some(why)) = (
+                &mut outcome.clone(),
+                crate::capture::http2::goaway_reason(attach),
+            ) {
+                let _ = write!(reason, " ({why})");
+                return match outcome {
+                    Outcome::Closed(_) => Outcome::Closed(reason.clone()),
+                    Outcome::Failed {
+                        retry, retry_after, ..
+                    } => Outcome::Failed {
+                        reason: reason.clone(),
+                        retry,
+                        retry_after,
+                    },
+                    other => other,
+                };
+            }
+        }
+        outcome
+    }
+
+    /// The body's loop: data to the parser, HTTP/2 frames to records, controls, timers.
+    async fn read_frames(
+        &mut self,
+        em: &mut Emitter,
+        ctl: &mut ControlRx,
+        opened: &mut Opened,
+        tap: &TapState,
+        h2: Option<&mut crate::capture::http2::H2Attach>,
+    ) -> Outcome {
         let body = opened.response.body_mut();
+        let (conn, stream_id, mut frames) = match h2 {
+            Some(a) => (Some(a.conn.clone()), a.stream_id, Some(&mut a.frames)),
+            None => (None, 0, None),
+        };
+        let mut ping_timer = match (&conn, self.cfg.ping_interval) {
+            (Some(_), Some(d)) => {
+                Some(tokio::time::interval_at(tokio::time::Instant::now() + d, d))
+            }
+            _ => None,
+        };
+        let every = DATA_SUMMARY_EVERY.as_nanos() as u64;
+        let mut summary_due = crate::record::time::mono_ns() + every;
         loop {
             let paused = em.backlogged();
             let gap_deadline = em.gap_deadline();
@@ -359,16 +428,34 @@ impl SseSession {
                 c = recv_control(ctl) => match c {
                     Control::Shutdown => return Outcome::Shutdown,
                     Control::ReconnectNow => return Outcome::ReconnectNow,
+                    Control::Ping if conn.is_some() => {
+                        if let Some(c) = &conn { c.ping(); }
+                    }
                     Control::Send(_) | Control::Ping => {
-                        em.error("sending is only possible on WebSocket streams", None, None);
+                        em.error("sending is only possible on WebSocket streams (and PING on HTTP/2)", None, None);
                         em.flush();
                     }
                 },
+                Some(seen) = recv_frame(frames.as_deref_mut()) => {
+                    if let Some(c) = &conn {
+                        crate::capture::http2::emit_frame(em, c.id, &seen);
+                        em.flush();
+                    }
+                }
+                () = crate::capture::ws::tick(ping_timer.as_mut()) => {
+                    if let Some(c) = &conn { c.ping(); }
+                }
                 () = em.wait_for_room(), if paused => {}
                 frame = body.frame(), if !paused => match frame {
                     Some(Ok(frame)) => {
                         let Ok(data) = frame.into_data() else { continue };
-                        let mark = self.tap.last_read();
+                        let mark = tap.last_read();
+                        if let Some(c) = &conn
+                            && mark.stamp.mono_ns >= summary_due
+                        {
+                            summary_due = mark.stamp.mono_ns + every;
+                            crate::capture::http2::emit_data_summary(em, c, stream_id);
+                        }
                         self.parser.feed(&data, &mut self.items);
                         let done = self.emit_items(em, mark);
                         emit_lints(em, mark.stamp, self.parser.take_lints());
@@ -410,7 +497,7 @@ impl Session for SseSession {
             Ok(opened) => opened,
             Err(outcome) => return outcome,
         };
-        http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets);
+        http1::emit_open(em, &opened, self.cfg.show_secrets);
         self.opened = true;
         self.parser.reset_connection();
         self.read_body(em, ctl, opened).await

@@ -271,7 +271,7 @@ impl Session for WsSession {
             Ok(h) => h,
             Err(outcome) => return outcome,
         };
-        let mark = http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets);
+        let mark = http1::emit_open(em, &opened, self.cfg.show_secrets);
         self.opened = true;
         let (mut live, early_bytes) = match self.take_socket(em, &mut opened, compressed).await {
             Ok(l) => l,
@@ -302,7 +302,7 @@ impl Session for WsSession {
     }
 }
 
-async fn tick(timer: Option<&mut tokio::time::Interval>) {
+pub(crate) async fn tick(timer: Option<&mut tokio::time::Interval>) {
     match timer {
         Some(t) => {
             t.tick().await;

@@ -8,7 +8,9 @@
 //! searched for.
 
 use crate::record::{DataOpcode, Dir, Kind, Proto, Side};
-use FieldType::{Bool, Enum, Headers, KebabCase, KindName, Ms, Pair, Str, Timestamp, Unsigned};
+use FieldType::{
+    Bool, Enum, Headers, Int, KebabCase, KindName, Ms, Pair, Str, Timestamp, Unsigned,
+};
 
 /// A [`Kind`] without its data. The discriminant is the kind's index in [`KINDS`], which is the
 /// order the dashboard lists per-kind counts in.
@@ -29,6 +31,7 @@ pub(crate) enum KindTag {
     Lint,
     Match,
     MatchSummary,
+    Frame,
 }
 
 /// One kind of record: its JSON name and what it carries besides [`COMMON`] and [`TRAFFIC`].
@@ -72,6 +75,8 @@ pub enum FieldType {
     Timestamp,
     /// A non-negative integer.
     Unsigned,
+    /// An integer, possibly negative.
+    Int,
     /// Milliseconds: a non-negative number (microsecond precision, so up to three decimals).
     Ms,
     /// `true` or `false`.
@@ -144,6 +149,17 @@ pub const KINDS: &[KindInfo] = &[
             field("status", Unsigned),
             field("headers", Headers),
             field("handshake_ms", Ms),
+            optional("http", Enum(&["http/1.1", "h2", "h2c"])),
+            optional("connection", Unsigned),
+            optional("shared", Bool),
+            optional("tls_version", Str),
+            optional("tls_cipher", Str),
+            optional("alpn", Str),
+            optional("cert_subject", Str),
+            optional("cert_issuer", Str),
+            optional("cert_names", Str),
+            optional("cert_not_after", Timestamp),
+            optional("cert_days_left", Int),
         ],
     ),
     kind(
@@ -263,6 +279,19 @@ pub const KINDS: &[KindInfo] = &[
             field("unmatched", Pair),
         ],
     ),
+    kind(
+        KindTag::Frame,
+        "frame",
+        &[
+            field("frame", Str),
+            field("h2_stream", Unsigned),
+            field("flags", Unsigned),
+            field("connection", Unsigned),
+            field("detail", Str),
+            optional("error_code", Unsigned),
+            optional("rtt_ms", Ms),
+        ],
+    ),
 ];
 
 const fn kind(tag: KindTag, name: &'static str, fields: &'static [Field]) -> KindInfo {
@@ -309,6 +338,7 @@ impl Kind {
             Kind::Lint { .. } => KindTag::Lint,
             Kind::Match { .. } => KindTag::Match,
             Kind::MatchSummary(_) => KindTag::MatchSummary,
+            Kind::Frame(_) => KindTag::Frame,
         }
     }
 
@@ -373,6 +403,7 @@ mod tests {
                 "lint",
                 "match",
                 "match_summary",
+                "frame",
             ]
         );
     }

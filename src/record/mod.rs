@@ -157,6 +157,9 @@ pub enum Kind {
         headers: Vec<(String, String)>,
         /// From the start of the connection attempt (DNS, TCP, TLS, request) to the response head.
         handshake_ms: f64,
+        /// How the connection was made (HTTP version, sharing, TLS); `None` when not known (a
+        /// HAR import, an older recording).
+        conn: Option<Box<ConnFacts>>,
     },
     /// A dispatched SSE event.
     Event {
@@ -278,6 +281,62 @@ pub enum Kind {
     },
     /// `--match`: the session's pairing figures, once, after every stream has ended.
     MatchSummary(MatchSummary),
+    /// An HTTP/2 frame other than DATA and HEADERS (SETTINGS, PING, GOAWAY, RST_STREAM,
+    /// WINDOW_UPDATE, ...), or the DATA frames of one HTTP/2 stream summed up when it ends.
+    Frame(Box<H2Frame>),
+}
+
+/// How the connection behind an `open` record was made.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConnFacts {
+    /// `http/1.1`, `h2` (HTTP/2 over TLS) or `h2c` (HTTP/2 over plain TCP).
+    pub http: String,
+    /// The HTTP/2 connection's number in the session (streams that share one have the same).
+    pub connection: Option<u64>,
+    /// Another stream of the session uses the same connection.
+    pub shared: bool,
+    /// TLS facts, for `https`/`wss`.
+    pub tls: Option<TlsFacts>,
+}
+
+/// What the TLS handshake settled and the server's certificate says.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsFacts {
+    /// `TLSv1.3`.
+    pub version: String,
+    /// `TLS13_AES_256_GCM_SHA384`.
+    pub cipher: String,
+    /// The ALPN protocol the server chose, `None` when it chose none.
+    pub alpn: Option<String>,
+    /// The certificate's subject (`CN=…, O=…`).
+    pub cert_subject: String,
+    /// The certificate's issuer.
+    pub cert_issuer: String,
+    /// Its subjectAltName DNS names and IP addresses, joined with `, `.
+    pub cert_names: String,
+    /// End of validity, microseconds since the Unix epoch.
+    pub cert_not_after_us: Option<i64>,
+    /// Whole days from the handshake to the end of validity (negative once expired).
+    pub cert_days_left: Option<i64>,
+}
+
+/// One HTTP/2 frame, or the summed DATA frames of an HTTP/2 stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct H2Frame {
+    /// The frame type: `SETTINGS`, `PING`, `GOAWAY`, ... (`DATA` for the summary).
+    pub frame: String,
+    /// The HTTP/2 stream id (0: the connection).
+    pub h2_stream: u32,
+    /// The flags byte.
+    pub flags: u8,
+    /// The connection's number in the session (as in the `open` record).
+    pub connection: u64,
+    /// What the payload says (`MAX_CONCURRENT_STREAMS=100`, `increment 65535`, `ACK`).
+    pub detail: String,
+    /// GOAWAY and RST_STREAM: the error code.
+    pub error_code: Option<u32>,
+    /// PING ACK answering our PING: the round trip.
+    pub rtt_ms: Option<f64>,
 }
 
 /// The figures of a `match_summary` record (and of the dashboard's comparison strip).

@@ -744,7 +744,23 @@ impl DetailLines<'_> {
                 status,
                 headers,
                 handshake_ms,
-            } => self.open_fields(*status, headers, *handshake_ms),
+                conn,
+            } => {
+                if let Some(c) = conn {
+                    self.conn_fields(c);
+                }
+                self.open_fields(*status, headers, *handshake_ms);
+            }
+            Kind::Frame(f) => {
+                self.field("frame", &f.frame);
+                self.field("h2 stream", &f.h2_stream.to_string());
+                self.field("flags", &format!("0x{:02x}", f.flags));
+                self.field("connection", &format!("#{}", f.connection));
+                self.field("detail", &f.detail);
+                if let Some(rtt) = f.rtt_ms {
+                    self.field("rtt", &fmt_ms(rtt));
+                }
+            }
             Kind::Event {
                 event, id, retry, ..
             } => {
@@ -835,6 +851,25 @@ impl DetailLines<'_> {
         }
     }
 
+    /// HTTP version, connection and TLS facts of an `open` record.
+    fn conn_fields(&mut self, c: &crate::record::ConnFacts) {
+        self.field("http", &c.http);
+        if let Some(id) = c.connection {
+            let shared = if c.shared { " (shared)" } else { "" };
+            self.field("connection", &format!("#{id}{shared}"));
+        }
+        let Some(t) = &c.tls else { return };
+        self.field("tls", &format!("{} · {}", t.version, t.cipher));
+        self.field("alpn", t.alpn.as_deref().unwrap_or("none"));
+        self.field("cert subject", &t.cert_subject);
+        self.field("cert issuer", &t.cert_issuer);
+        self.field("cert names", &t.cert_names);
+        if let Some(days) = t.cert_days_left {
+            let until = t.cert_not_after_us.map(clock_date).unwrap_or_default();
+            self.field("cert expires", &format!("{until} ({days} days left)"));
+        }
+    }
+
     fn open_fields(&mut self, status: u16, headers: &[(String, String)], handshake_ms: f64) {
         self.field("status", &status.to_string());
         self.field("handshake", &fmt_ms(handshake_ms));
@@ -860,6 +895,7 @@ fn payload_of(kind: &Kind) -> Option<Cow<'_, Payload>> {
             Some(Cow::Borrowed(data))
         }
         Kind::Open { .. }
+        | Kind::Frame(_)
         | Kind::Close { .. }
         | Kind::Reconnect { .. }
         | Kind::Gap { .. }
@@ -1061,7 +1097,7 @@ fn kind_style(r: &Record, theme: &Theme) -> Style {
     match &r.kind {
         Kind::Event { .. } => theme.sse,
         Kind::Message { .. } => theme.ws,
-        Kind::Comment { .. } | Kind::Ping { .. } | Kind::Pong { .. } => theme.ping,
+        Kind::Comment { .. } | Kind::Ping { .. } | Kind::Pong { .. } | Kind::Frame(_) => theme.ping,
         Kind::Open { .. } => theme.ok,
         Kind::Gap { .. } => theme.gap,
         // A normal close, a lint: worth noticing, not alarming.
@@ -1217,6 +1253,16 @@ pub fn preview(r: &Record) -> String {
             "{} pairs · won {}/{} · unmatched {}/{}",
             m.pairs, m.won[0], m.won[1], m.unmatched[0], m.unmatched[1]
         ),
+        Kind::Frame(f) => {
+            let mut s = format!("{} #{}/{}", f.frame, f.connection, f.h2_stream);
+            if !f.detail.is_empty() {
+                let _ = write!(s, " {}", one_line(&f.detail));
+            }
+            if let Some(rtt) = f.rtt_ms {
+                let _ = write!(s, " rtt {}", fmt_ms(rtt));
+            }
+            s
+        }
     }
 }
 
@@ -1262,6 +1308,13 @@ pub fn cut(s: &str, width: usize) -> String {
     } else {
         head
     }
+}
+
+/// The UTC date (`2026-12-01`) of a timestamp.
+fn clock_date(ts_us: i64) -> String {
+    let mut b = Vec::with_capacity(32);
+    crate::record::time::write_rfc3339_micros(&mut b, ts_us);
+    String::from_utf8_lossy(b.get(..10).unwrap_or(&b)).into_owned()
 }
 
 /// `HH:MM:SS.mmm` in UTC (no time zone database; the detail view shows the full RFC 3339 time).

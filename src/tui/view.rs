@@ -565,6 +565,7 @@ pub(crate) fn matches_filter(kind: &Kind, filter: &str) -> bool {
         Kind::Error { message, .. } => message.contains(filter),
         Kind::Lint { rule, message } => rule.contains(filter) || message.contains(filter),
         Kind::Match { key, .. } => key.contains(filter),
+        Kind::Frame(f) => f.frame.contains(filter) || f.detail.contains(filter),
         Kind::Open { .. } | Kind::Gap { .. } | Kind::IdGap { .. } | Kind::MatchSummary(_) => false,
     }
 }

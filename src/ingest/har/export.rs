@@ -309,6 +309,7 @@ impl Export {
                 status,
                 headers,
                 handshake_ms,
+                ..
             } => {
                 self.finish(r.stream);
                 let entry = Entry::new(r, *status, headers, *handshake_ms);

@@ -158,6 +158,7 @@ impl Stream {
                 status,
                 headers: headers_of(&e["response"]["headers"]),
                 handshake_ms,
+                conn: None,
             },
         );
         open.wire_bytes = e["response"]["headersSize"].as_u64().filter(|n| *n > 0);
