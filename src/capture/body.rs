@@ -16,6 +16,8 @@ pub(crate) enum Body {
     H1(Incoming),
     /// An HTTP/2 stream.
     H2(h2::RecvStream),
+    /// Nothing (what is left once a WebSocket over HTTP/2 has taken its stream).
+    Taken,
 }
 
 /// Why a body broke.
@@ -94,6 +96,7 @@ impl hyper::body::Body for Body {
                 Poll::Ready(None) => Poll::Ready(None),
                 Poll::Pending => Poll::Pending,
             },
+            Body::Taken => Poll::Ready(None),
         }
     }
 
@@ -101,6 +104,7 @@ impl hyper::body::Body for Body {
         match self {
             Body::H1(b) => b.is_end_stream(),
             Body::H2(recv) => recv.is_end_stream(),
+            Body::Taken => true,
         }
     }
 }

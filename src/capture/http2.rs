@@ -161,8 +161,13 @@ impl H2Conn {
             .await
             .map(|c| c.to_bytes())
             .unwrap_or_default();
+        let method = if connect_protocol {
+            http::Method::CONNECT
+        } else {
+            parts.method
+        };
         let mut req = http::Request::builder()
-            .method(parts.method)
+            .method(method)
             .uri(absolute_uri(url, connect_protocol))
             .body(())
             .map_err(|e| format!("cannot build request: {e}"))?;
@@ -176,7 +181,8 @@ impl H2Conn {
                     | "proxy-connection"
                     | "transfer-encoding"
                     | "upgrade"
-            ) {
+            ) && !(connect_protocol && name == "sec-websocket-key")
+            {
                 req.headers_mut().append(name, value.clone());
             }
         }
@@ -244,7 +250,9 @@ pub(crate) async fn exchange(
         ));
     }
     let mut sender = None;
-    if let (Some(body), Some(tx)) = (body, attach.send.take()) {
+    if let Some(body) = body
+        && let Some(tx) = attach.send.take()
+    {
         sender = Some(tokio::spawn(send_body(tx, body)));
     }
     tokio::pin!(response);
@@ -342,4 +350,182 @@ pub(crate) fn emit_data_summary(em: &mut Emitter, conn: &H2Conn, stream_id: u32)
 pub(crate) fn goaway_reason(attach: &H2Attach) -> Option<String> {
     let g = attach.conn.hub.goaway()?;
     Some(format!("after the server's GOAWAY {}", g.detail()))
+}
+
+/// The byte stream of a WebSocket over HTTP/2 (RFC 8441): DATA frames of the CONNECT stream in
+/// both directions, read and written as a socket so the WebSocket client decodes and encodes
+/// frames exactly as it does after an HTTP/1.1 upgrade.
+#[derive(Debug)]
+pub(crate) struct H2Io {
+    recv: h2::RecvStream,
+    send: h2::SendStream<Bytes>,
+    pending: Bytes,
+    /// The connection, kept open while the WebSocket lives.
+    conn: Arc<H2Conn>,
+}
+
+impl H2Io {
+    /// The stream of `attach`'s CONNECT request, whose response body is `recv`.
+    pub(crate) fn new(recv: h2::RecvStream, attach: &mut H2Attach) -> Option<H2Io> {
+        Some(H2Io {
+            recv,
+            send: attach.send.take()?,
+            pending: Bytes::new(),
+            conn: attach.conn.clone(),
+        })
+    }
+
+    /// The connection's tap.
+    pub(crate) fn state(&self) -> &Arc<TapState> {
+        &self.conn.tap
+    }
+}
+
+fn io_error(e: &h2::Error) -> std::io::Error {
+    let kind = if e.is_reset() || e.is_go_away() {
+        std::io::ErrorKind::ConnectionReset
+    } else {
+        std::io::ErrorKind::Other
+    };
+    std::io::Error::new(kind, h2_error_text(e))
+}
+
+impl tokio::io::AsyncRead for H2Io {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        if this.pending.is_empty() {
+            match this.recv.poll_data(cx) {
+                Poll::Ready(Some(Ok(data))) => {
+                    let _ = this.recv.flow_control().release_capacity(data.len());
+                    this.pending = data;
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(io_error(&e))),
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        let n = this.pending.len().min(buf.remaining());
+        buf.put_slice(&this.pending.split_to(n));
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for H2Io {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        // The capacity left from an earlier grant is not announced again by `poll_capacity`.
+        while this.send.capacity() == 0 {
+            this.send.reserve_capacity(buf.len());
+            match this.send.poll_capacity(cx) {
+                Poll::Ready(Some(Ok(_))) => {}
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(io_error(&e))),
+                Poll::Ready(None) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()));
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        let n = this.send.capacity().min(buf.len());
+        match this
+            .send
+            .send_data(Bytes::copy_from_slice(&buf[..n]), false)
+        {
+            Ok(()) => Poll::Ready(Ok(n)),
+            Err(e) => Poll::Ready(Err(io_error(&e))),
+        }
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let _ = self.get_mut().send.send_data(Bytes::new(), true);
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// A WebSocket's byte stream: the socket taken back after an HTTP/1.1 upgrade, or an HTTP/2
+/// CONNECT stream.
+#[derive(Debug)]
+pub(crate) enum WsIo {
+    /// HTTP/1.1 upgrade.
+    H1(Tap<Conn>),
+    /// RFC 8441.
+    H2(Box<H2Io>),
+}
+
+impl WsIo {
+    /// The tap of the connection.
+    pub(crate) fn state(&self) -> &Arc<TapState> {
+        match self {
+            WsIo::H1(t) => t.state(),
+            WsIo::H2(h) => h.state(),
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for WsIo {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            WsIo::H1(t) => std::pin::Pin::new(t).poll_read(cx, buf),
+            WsIo::H2(h) => std::pin::Pin::new(h.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for WsIo {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            WsIo::H1(t) => std::pin::Pin::new(t).poll_write(cx, buf),
+            WsIo::H2(h) => std::pin::Pin::new(h.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            WsIo::H1(t) => std::pin::Pin::new(t).poll_flush(cx),
+            WsIo::H2(h) => std::pin::Pin::new(h.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            WsIo::H1(t) => std::pin::Pin::new(t).poll_shutdown(cx),
+            WsIo::H2(h) => std::pin::Pin::new(h.as_mut()).poll_shutdown(cx),
+        }
+    }
 }

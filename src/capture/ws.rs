@@ -17,11 +17,13 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_accept_key};
 
+use crate::capture::body::Body;
 use crate::capture::config::StreamConfig;
 use crate::capture::control::Control;
 use crate::capture::emitter::Emitter;
 use crate::capture::http1;
 use crate::capture::http1::Opened;
+use crate::capture::http2::{H2Io, WsIo};
 use crate::capture::net::conn::Conn;
 use crate::capture::net::tap::{ReadMark, Tap, TapState};
 use crate::capture::supervise::{
@@ -56,7 +58,7 @@ pub(crate) struct WsSession {
 
 /// A live upgraded connection.
 struct Live<'a> {
-    io: Tap<Conn>,
+    io: WsIo,
     decoder: Decoder,
     em: &'a mut Emitter,
     out: Vec<u8>,
@@ -143,6 +145,22 @@ impl WsSession {
             c = wait_shutdown(ctl) => return Err(c),
         };
         let mut opened = opened.map_err(|e| e.failure().report(em))?;
+        if opened.h2.is_some() {
+            // RFC 8441: a 2xx answers the extended CONNECT; there is no accept key.
+            if !opened.response.status().is_success() {
+                let refused =
+                    http1::refusal(&mut opened.response, "WebSocket over HTTP/2 refused: ").await;
+                return Err(refused.report(em));
+            }
+            self.check_subprotocol(opened.response.headers())
+                .map_err(|msg| Failure::fatal(msg).close_code(1002).report(em))?;
+            let compressed = opened
+                .response
+                .headers()
+                .get("sec-websocket-extensions")
+                .is_some();
+            return Ok((opened, compressed));
+        }
         if opened.response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
             let refused = http1::refusal(&mut opened.response, "WebSocket upgrade refused: ").await;
             return Err(refused.report(em));
@@ -166,6 +184,11 @@ impl WsSession {
                 "handshake failed: Sec-WebSocket-Accept does not match the key sent".to_owned(),
             );
         }
+        self.check_subprotocol(headers)
+    }
+
+    /// A subprotocol chosen only among those offered.
+    fn check_subprotocol(&self, headers: &http::HeaderMap) -> Result<(), String> {
         if let Some(p) = headers.get("sec-websocket-protocol") {
             let p = String::from_utf8_lossy(p.as_bytes());
             if !self.cfg.subprotocols.iter().any(|o| o == p.trim()) {
@@ -185,6 +208,18 @@ impl WsSession {
         opened: &mut Opened,
         compressed: bool,
     ) -> Result<(Live<'a>, bool), Outcome> {
+        if let Some(attach) = opened.h2.as_mut() {
+            let body = std::mem::replace(opened.response.body_mut(), Body::Taken);
+            let Body::H2(recv) = body else {
+                return Err(Failure::fatal("WebSocket over HTTP/2: no stream").report(em));
+            };
+            let Some(io) = H2Io::new(recv, attach) else {
+                return Err(Failure::fatal("WebSocket over HTTP/2: no stream").report(em));
+            };
+            let mut live = self.live(WsIo::H2(Box::new(io)), em);
+            live.decoder.set_allow_rsv1(compressed);
+            return Ok((live, false));
+        }
         let upgraded = match hyper::upgrade::on(&mut opened.response).await {
             Ok(u) => u,
             Err(e) => {
@@ -195,8 +230,17 @@ impl WsSession {
         let Ok(parts) = upgraded.downcast::<TokioIo<Tap<Conn>>>() else {
             return Err(Failure::fatal("upgrade failed: socket not recoverable").report(em));
         };
-        let mut live = Live {
-            io: parts.io.into_inner(),
+        let mut live = self.live(WsIo::H1(parts.io.into_inner()), em);
+        // A server that negotiated an extension we never offered may send RSV1 frames; let the
+        // decoder report them as compressed rather than fail on the first one.
+        live.decoder.set_allow_rsv1(compressed);
+        live.decoder.feed(&parts.read_buf);
+        Ok((live, !parts.read_buf.is_empty()))
+    }
+
+    fn live<'a>(&self, io: WsIo, em: &'a mut Emitter) -> Live<'a> {
+        Live {
+            io,
             decoder: Decoder::new(self.cfg.max_message),
             em,
             out: Vec::with_capacity(256),
@@ -204,12 +248,7 @@ impl WsSession {
             closing: false,
             write_timeout: self.cfg.connect_timeout,
             auto_pong: self.cfg.auto_pong,
-        };
-        // A server that negotiated an extension we never offered may send RSV1 frames; let the
-        // decoder report them as compressed rather than fail on the first one.
-        live.decoder.set_allow_rsv1(compressed);
-        live.decoder.feed(&parts.read_buf);
-        Ok((live, !parts.read_buf.is_empty()))
+        }
     }
 
     /// Reads frames until the connection ends, answering controls, sending pings on the
