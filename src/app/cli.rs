@@ -81,6 +81,23 @@ pub struct ServeArgs {
     /// With --replay: pace of the replay, a factor of the original or `max`.
     #[arg(long, value_name = "FACTOR|max", value_parser = crate::replay::parse_speed, default_value = "1", requires = "replay")]
     pub speed: crate::replay::Speed,
+    /// Also serve the endpoints over TLS (HTTP/2 or HTTP/1.1 by ALPN) on --tls-port, with a
+    /// certificate generated at start (written to --cert-out) unless --cert/--key are given.
+    #[arg(long, conflicts_with = "replay")]
+    pub tls: bool,
+    /// Port of the TLS listener (0 picks a free one).
+    #[arg(long, value_name = "PORT", default_value_t = 8443, requires = "tls")]
+    pub tls_port: u16,
+    /// Server certificate chain (PEM) for --tls; needs --key.
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "key"])]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Where the generated certificate is written, for a client's --cacert (default: a file in
+    /// the temporary directory, printed at start).
+    #[arg(long, value_name = "FILE", requires = "tls", conflicts_with = "cert")]
+    pub cert_out: Option<PathBuf>,
 }
 
 /// `streamscope demo`.

@@ -141,6 +141,10 @@ async fn link(
     // speaks HTTP/2 and can be shared.
     let mut shared = slot.lock().await;
     if let Some(conn) = shared.upgrade().filter(|c| c.usable()) {
+        drop(shared);
+        // The server's SETTINGS (its stream limit) before a second stream: a request sent before
+        // them may be refused (REFUSED_STREAM) where a browser's would wait its turn.
+        conn.hub.settings_seen().await;
         return Ok(Link::H2(conn));
     }
     let link = upgrade(connect().await?).await?;
