@@ -116,6 +116,8 @@ impl H2Conn {
             })
         };
         let (ping, mut ping_rx) = mpsc::unbounded_channel::<()>();
+        // One PING as the connection starts: its ACK gives the round trip, for SSE too.
+        let _ = ping.send(());
         let pinger = tokio::spawn(async move {
             let Some(mut pp) = ping_pong else { return };
             // One PING at a time (h2 allows one user PING in flight); the tap times it.

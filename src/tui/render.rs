@@ -121,14 +121,22 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
     let area = frame.area();
     let lay = layout(area, store.streams().len());
     for (i, (s, rect)) in store.streams().iter().zip(&lay.panes).enumerate() {
-        draw_pane(frame, *rect, i, s, app, theme, now_us);
+        let pane = Pane {
+            index: i,
+            http: http_label(store.streams(), i),
+        };
+        draw_pane(frame, *rect, &pane, s, app, theme, now_us);
     }
     if let (Some(rect), [a, b]) = (lay.compare, store.streams()) {
         let pairing = store
             .matching
             .as_ref()
             .map(|m| match_line(m, store.streams()));
-        draw_compare(frame, rect, a, b, theme, now_us, pairing);
+        let labels = [
+            http_label(store.streams(), 0).unwrap_or_default(),
+            http_label(store.streams(), 1).unwrap_or_default(),
+        ];
+        draw_compare(frame, rect, [a, b], &labels, theme, now_us, pairing);
     }
     draw_footer(frame, lay.footer, app, theme);
     if let Some(detail) = app.detail {
@@ -154,36 +162,70 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
     }
 }
 
+/// Which pane is drawn, and what its title says about the connection.
+struct Pane {
+    index: usize,
+    /// `h2 · conn #1 shared`, once the stream has opened.
+    http: Option<String>,
+}
+
+/// The HTTP version and connection of stream `i`'s latest `open`: `http/1.1`, `h2 · conn #1`, and
+/// `shared` when another stream of the session is on the same HTTP/2 connection.
+pub fn http_label(streams: &[StreamState], i: usize) -> Option<String> {
+    let conn = streams.get(i)?.stats.conn.as_ref()?;
+    let Some(id) = conn.connection else {
+        return Some(conn.http.clone());
+    };
+    let others = streams.iter().enumerate().any(|(j, s)| {
+        j != i
+            && s.stats.conn.as_ref().and_then(|c| c.connection) == Some(id)
+            && !matches!(s.state, ConnState::Ended { .. } | ConnState::Failed { .. })
+    });
+    let shared = if others || conn.shared { " shared" } else { "" };
+    Some(format!("{} · conn #{id}{shared}", conn.http))
+}
+
 fn draw_pane(
     frame: &mut Frame<'_>,
     rect: Rect,
-    pane: usize,
+    pane: &Pane,
     s: &StreamState,
     app: &App,
     theme: &Theme,
     now_us: i64,
 ) {
-    let focused = app.focus == pane;
+    let focused = app.focus == pane.index;
+    let pane_index = pane.index;
     let proto_style = proto_style(s.info.proto, theme);
     let mut title = vec![
         Span::styled(format!(" #{} ", s.info.index), theme.header),
         Span::styled(s.info.proto.as_str().to_uppercase(), proto_style),
-        Span::styled(format!(" {} ", s.info.display_url), theme.header),
     ];
+    if let Some(http) = &pane.http {
+        // Before the URL, which the state line may cut.
+        title.push(Span::styled(
+            format!(" {}", http.replace(" · conn #", " #")),
+            theme.accent,
+        ));
+    }
+    title.push(Span::styled(
+        format!(" {} ", s.info.display_url),
+        theme.header,
+    ));
     if s.info.insecure {
         title.push(Span::styled("INSECURE ", theme.warn));
     }
     let (state_text, state_style) = state_line(&s.state, now_us, theme);
-    let view = &app.panes.get(pane).cloned().unwrap_or_default();
+    let view = &app.panes.get(pane_index).cloned().unwrap_or_default();
     let (list_rect, stats_rect) = pane_parts(rect);
     let rows = usize::from(list_rect.height.saturating_sub(1));
-    let window = app.window(pane, s, rows);
+    let window = app.window(pane_index, s, rows);
     let mut bottom = Vec::new();
     if view.following() {
         bottom.push(Span::styled(" FOLLOW ", theme.ok));
     } else {
         bottom.push(Span::styled(" PAUSED ", theme.warn));
-        let below = app.below(pane, s, rows);
+        let below = app.below(pane_index, s, rows);
         if below > 0 {
             bottom.push(Span::styled(format!("· {below} new below "), theme.warn));
         }
@@ -419,6 +461,22 @@ pub fn timeline_line(st: &StreamStats, width: u16, theme: &Theme, now_us: i64) -
     Line::from(spans)
 }
 
+/// The comparison strip's short form of [`http_label`]: `h2#1` (`h2#1*` when shared), `h1.1`.
+fn short_http(label: &str) -> String {
+    let mut parts = label.split(" · ");
+    let version = match parts.next().unwrap_or("") {
+        "http/1.1" => "h1.1",
+        other => other,
+    };
+    match parts.next().and_then(|c| c.strip_prefix("conn #")) {
+        Some(conn) => {
+            let (id, shared) = conn.split_once(' ').unwrap_or((conn, ""));
+            format!("{version}#{id}{}", if shared.is_empty() { "" } else { "*" })
+        }
+        None => version.to_owned(),
+    }
+}
+
 /// The figures the comparison strip shows, as numbers so the difference can be computed.
 fn compare_figures(st: &StreamStats, now_us: i64) -> [Option<f64>; 9] {
     [
@@ -474,8 +532,8 @@ pub fn match_line(m: &Matching, streams: &[StreamState]) -> String {
 fn draw_compare(
     frame: &mut Frame<'_>,
     rect: Rect,
-    a: &StreamState,
-    b: &StreamState,
+    [a, b]: [&StreamState; 2],
+    http: &[String; 2],
     theme: &Theme,
     now_us: i64,
     pairing: Option<String>,
@@ -489,12 +547,22 @@ fn draw_compare(
     };
     let rows = vec![
         row(
-            format!("#{} {}", a.info.index, a.info.proto.as_str()),
+            format!(
+                "#{} {} {}",
+                a.info.index,
+                a.info.proto.as_str(),
+                short_http(&http[0])
+            ),
             proto_style(a.info.proto, theme),
             &|i| fmt_figure(i, fa[i], false),
         ),
         row(
-            format!("#{} {}", b.info.index, b.info.proto.as_str()),
+            format!(
+                "#{} {} {}",
+                b.info.index,
+                b.info.proto.as_str(),
+                short_http(&http[1])
+            ),
             proto_style(b.info.proto, theme),
             &|i| fmt_figure(i, fb[i], false),
         ),
@@ -515,7 +583,7 @@ fn draw_compare(
         .map(|h| Line::from(h).right_aligned()),
     )
     .style(theme.muted);
-    let mut widths = vec![Constraint::Length(8)];
+    let mut widths = vec![Constraint::Length(13)];
     // Even shares, so the strip fits a narrow terminal too (figures are right-aligned).
     widths.extend([Constraint::Fill(1); 9]);
     let mut block = Block::bordered()
