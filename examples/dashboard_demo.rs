@@ -43,6 +43,7 @@ async fn main() -> std::io::Result<()> {
                 status: if proto == Proto::Ws { 101 } else { 200 },
                 headers: vec![("server".into(), "demo".into())],
                 handshake_ms: 12.0 + i as f64,
+                conn: None,
             };
             let _ = rec_tx.send(vec![Record::new(now(), i, proto, open)].into());
         }

@@ -601,6 +601,7 @@ mod tests {
                     status: 101,
                     headers: vec![("upgrade".into(), "websocket".into())],
                     handshake_ms: 12.5,
+                    conn: None,
                 },
             )
             .proto(Proto::Ws),

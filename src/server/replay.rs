@@ -476,6 +476,7 @@ mod tests {
             status: 200,
             headers: vec![],
             handshake_ms: 1.0,
+            conn: None,
         };
         rec(ts, open)
     }

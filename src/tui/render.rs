@@ -583,7 +583,9 @@ fn draw_compare(
         .map(|h| Line::from(h).right_aligned()),
     )
     .style(theme.muted);
-    let mut widths = vec![Constraint::Length(13)];
+    // Room for `h2#1*` after the stream's name once a connection said its version.
+    let label = if http.iter().all(String::is_empty) { 8 } else { 13 };
+    let mut widths = vec![Constraint::Length(label)];
     // Even shares, so the strip fits a narrow terminal too (figures are right-aligned).
     widths.extend([Constraint::Fill(1); 9]);
     let mut block = Block::bordered()

@@ -29,6 +29,7 @@ fn open(stream: usize, proto: Proto, at_ms: i64) -> Record {
             ("cache-control".into(), "no-cache".into()),
         ],
         handshake_ms: 42.5,
+        conn: None,
     };
     rec(at(at_ms), open).on(stream).proto(proto)
 }

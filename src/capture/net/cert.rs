@@ -227,9 +227,9 @@ mod tests {
         assert_eq!(facts.names, ["localhost", "127.0.0.1"]);
         // 2026-01-02T00:00:00Z and 2027-03-04T00:00:00Z.
         assert_eq!(facts.not_before, Some(1_767_312_000));
-        assert_eq!(facts.not_after, Some(1_803_081_600));
-        assert_eq!(facts.days_left(1_803_081_600 - 86_400 * 10), Some(10));
-        assert_eq!(facts.days_left(1_803_081_600 + 1), Some(-1));
+        assert_eq!(facts.not_after, Some(1_804_118_400));
+        assert_eq!(facts.days_left(1_804_118_400 - 86_400 * 10), Some(10));
+        assert_eq!(facts.days_left(1_804_118_400 + 1), Some(-1));
     }
 
     #[test]

@@ -384,6 +384,7 @@ mod tests {
             status: if stream == 0 { 101 } else { 200 },
             headers: vec![("content-type".to_owned(), "text/event-stream".to_owned())],
             handshake_ms,
+            conn: None,
         };
         let msg = |data: Payload| Kind::Message {
             opcode: if matches!(data, Payload::Text(_)) {
