@@ -138,6 +138,14 @@ async fn every_kind_matches_the_schema() {
             "--no-reconnect".into(),
             format!("http://{a}/scenario/sse/lint"),
         ],
+        // HTTP/2 frames, and the open record's HTTP version and connection (h2c)
+        vec![
+            "--json".into(),
+            "--http2-prior-knowledge".into(),
+            "--count".into(),
+            "2".into(),
+            format!("http://{a}/sse?interval_ms=10"),
+        ],
     ];
     for args in &runs {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
