@@ -261,6 +261,9 @@ async fn scenario_stream(
     match name.as_str() {
         "goaway" => {
             let _ = connection.send(Command::GoAway(code));
+            // Held open: dropping it would reset the stream (CANCEL) before the GOAWAY goes out.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            drop(send);
         }
         "rst" => send.send_reset(Reason::from(code)),
         _ => {

@@ -584,7 +584,11 @@ fn draw_compare(
     )
     .style(theme.muted);
     // Room for `h2#1*` after the stream's name once a connection said its version.
-    let label = if http.iter().all(String::is_empty) { 8 } else { 13 };
+    let label = if http.iter().all(String::is_empty) {
+        8
+    } else {
+        13
+    };
     let mut widths = vec![Constraint::Length(label)];
     // Even shares, so the strip fits a narrow terminal too (figures are right-aligned).
     widths.extend([Constraint::Fill(1); 9]);

@@ -8,6 +8,8 @@
 //                                       to CERT_PATH, key to CERT_PATH.key
 //   node h2_server.js --h2c             cleartext HTTP/2, prior knowledge only
 //                                       (HTTP/1.1 requests are rejected)
+//   --h2-only                           with --tls: no HTTP/1.1 (ALPN h2 only)
+//   --no-connect-protocol               SETTINGS_ENABLE_CONNECT_PROTOCOL off (no RFC 8441)
 // Listens on 127.0.0.1, port 0; the FIRST stdout line is the port alone.
 //
 // Routes:
@@ -33,7 +35,7 @@ if ((tlsIdx < 0 || !argv[tlsIdx + 1]) && !h2c) {
 
 // SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441) is what lets clients send
 // an extended CONNECT with a :protocol pseudo-header.
-const settings = { enableConnectProtocol: true };
+const settings = { enableConnectProtocol: !argv.includes('--no-connect-protocol') };
 let server;
 if (h2c) {
   server = http2.createServer({ settings });
@@ -50,7 +52,7 @@ if (h2c) {
   server = http2.createSecureServer({
     key: fs.readFileSync(keyPath),
     cert: fs.readFileSync(certPath),
-    allowHTTP1: true, // ALPN http/1.1 (and no-ALPN clients) get HTTP/1.1
+    allowHTTP1: !argv.includes('--h2-only'), // ALPN http/1.1 (and no-ALPN clients) get HTTP/1.1
     settings,
   });
 }
