@@ -33,7 +33,14 @@ async fn node_h2_and_http1_side_by_side_on_the_same_feed() {
     let (peer, cert) = node_tls(&dir, &[]).await;
     let url = peer.url("https", "/sse?count=3&interval_ms=30");
     let h2_args = ["--json", "--no-reconnect", "--cacert", &cert, &url];
-    let h1_args = ["--json", "--no-reconnect", "--http1.1", "--cacert", &cert, &url];
+    let h1_args = [
+        "--json",
+        "--no-reconnect",
+        "--http1.1",
+        "--cacert",
+        &cert,
+        &url,
+    ];
     let (h2, h1) = tokio::join!(run(&h2_args), run(&h1_args));
     for (out, http, said) in [(&h2, "h2", "2.0"), (&h1, "http/1.1", "1.1")] {
         assert_eq!(out.code, 0, "{}: {:?}", http, out.records);
@@ -139,7 +146,14 @@ async fn servers_that_do_less_are_told_in_sentences() {
     let dir = TempDir::new("node-h2-less");
     // No RFC 8441: WebSocket over HTTP/2 cannot be done, and the error says what to do.
     let (peer, cert) = node_tls(&dir, &["--no-connect-protocol"]).await;
-    let out = run(&["--json", "--http2", "--cacert", &cert, &peer.url("wss", "/ws")]).await;
+    let out = run(&[
+        "--json",
+        "--http2",
+        "--cacert",
+        &cert,
+        &peer.url("wss", "/ws"),
+    ])
+    .await;
     assert_eq!(out.code, 1);
     let msg = s(out.kind("error")[0], "message").to_owned();
     assert!(
@@ -181,9 +195,19 @@ async fn node_http2_client_speaks_websocket_to_the_embedded_server() {
         .await
         .expect("run node");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text} {}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("remote enableConnectProtocol = true"), "{text}");
-    assert!(text.contains(r#""sec-websocket-protocol":"chat""#), "{text}");
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("remote enableConnectProtocol = true"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""sec-websocket-protocol":"chat""#),
+        "{text}"
+    );
     assert_eq!(text.matches("frame op=1 ").count(), 2, "{text}");
     assert!(text.contains("close code=1000"), "{text}");
     handle.shutdown().await;

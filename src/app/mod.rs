@@ -64,21 +64,20 @@ pub async fn serve(args: &ServeArgs) -> u8 {
 
 /// The TLS listener of `serve --tls`: the user's certificate, or one generated and written out.
 async fn with_tls(server: Server, args: &ServeArgs) -> Result<Server, String> {
-    let tls = match (&args.cert, &args.key) {
-        (Some(cert), Some(key)) => crate::server::ServerTls::from_files(cert, key)?,
-        _ => {
-            let tls = crate::server::ServerTls::generate()?;
-            let path = args.cert_out.clone().unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("streamscope-serve-{}.pem", std::process::id()))
-            });
-            std::fs::write(&path, &tls.cert_pem)
-                .map_err(|e| format!("cannot write the certificate to {}: {e}", path.display()))?;
-            println!(
-                "TLS certificate (for localhost and 127.0.0.1): {} (pass it with --cacert)",
-                path.display()
-            );
-            tls
-        }
+    let tls = if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        crate::server::ServerTls::from_files(cert, key)?
+    } else {
+        let tls = crate::server::ServerTls::generate()?;
+        let path = args.cert_out.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("streamscope-serve-{}.pem", std::process::id()))
+        });
+        std::fs::write(&path, &tls.cert_pem)
+            .map_err(|e| format!("cannot write the certificate to {}: {e}", path.display()))?;
+        println!(
+            "TLS certificate (for localhost and 127.0.0.1): {} (pass it with --cacert)",
+            path.display()
+        );
+        tls
     };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.tls_port));
     server

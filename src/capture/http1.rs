@@ -182,19 +182,17 @@ pub(crate) async fn exchange(
                     .await
                     .map_err(ExchangeError::Http)
             };
-            let opened = match tokio::time::timeout_at(deadline, work).await {
-                Ok(r) => r?,
-                Err(_) => {
-                    let why = lints
-                        .first()
-                        .map(|(_, m)| format!(": {m}"))
-                        .unwrap_or_default();
-                    return Err(ExchangeError::Http(format!(
-                        "no response head within {}{why}",
-                        humantime::format_duration(cfg.connect_timeout)
-                    )));
-                }
+            let Ok(opened) = tokio::time::timeout_at(deadline, work).await else {
+                let why = lints
+                    .first()
+                    .map(|(_, m)| format!(": {m}"))
+                    .unwrap_or_default();
+                return Err(ExchangeError::Http(format!(
+                    "no response head within {}{why}",
+                    humantime::format_duration(cfg.connect_timeout)
+                )));
             };
+            let opened = opened?;
             return Ok(Opened {
                 response: opened.response,
                 started,
@@ -250,7 +248,7 @@ pub(crate) async fn exchange(
     }
 }
 
-/// WebSocket over HTTP/2 needs the server's SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): waits
+/// WebSocket over HTTP/2 needs the server's `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441): waits
 /// for the server's SETTINGS, then for `h2` to have applied them.
 async fn wait_for_connect_protocol(conn: &H2Conn) -> Result<(), ExchangeError> {
     conn.hub.settings_seen().await;

@@ -4,7 +4,7 @@
 //! and the frames the tap saw turned into records.
 //!
 //! `h2` directly rather than hyper's HTTP/2 client: it gives PINGs and their answers
-//! (`ping_pong`), the error codes of RST_STREAM and GOAWAY (`Error::reason`, `is_go_away`,
+//! (`ping_pong`), the error codes of `RST_STREAM` and GOAWAY (`Error::reason`, `is_go_away`,
 //! `is_reset`), the flow-control window under our control (`release_capacity`), and the
 //! extended CONNECT, all of which an inspector shows; hyper hides them behind its own types.
 
@@ -25,7 +25,7 @@ use crate::capture::supervise::sleep_until_opt;
 use crate::record::{ConnFacts, Dir, H2Frame, Kind, TlsFacts};
 
 /// Receive window per stream: a browser's order of magnitude (Chrome 6 MB, Firefox 12 MB), so a
-/// fast stream is not throttled by WINDOW_UPDATE round trips.
+/// fast stream is not throttled by `WINDOW_UPDATE` round trips.
 const STREAM_WINDOW: u32 = 4 << 20;
 /// Receive window of the connection (shared by its streams).
 const CONNECTION_WINDOW: u32 = 8 << 20;
@@ -161,7 +161,7 @@ impl H2Conn {
         let body = body
             .collect()
             .await
-            .map(|c| c.to_bytes())
+            .map(http_body_util::Collected::to_bytes)
             .unwrap_or_default();
         let method = if connect_protocol {
             http::Method::CONNECT
@@ -175,7 +175,7 @@ impl H2Conn {
             .map_err(|e| format!("cannot build request: {e}"))?;
         for (name, value) in &parts.headers {
             // HTTP/2 has no connection-specific headers (RFC 9113 8.2.2); Host is :authority.
-            if !matches!(
+            let hop_by_hop = matches!(
                 name.as_str(),
                 "host"
                     | "connection"
@@ -183,8 +183,10 @@ impl H2Conn {
                     | "proxy-connection"
                     | "transfer-encoding"
                     | "upgrade"
-            ) && !(connect_protocol && name == "sec-websocket-key")
-            {
+            );
+            // RFC 8441: no key (and no accept) on HTTP/2.
+            let key = connect_protocol && name == "sec-websocket-key";
+            if !hop_by_hop && !key {
                 req.headers_mut().append(name, value.clone());
             }
         }

@@ -1,6 +1,6 @@
 //! HTTP/2 frames (RFC 9113 section 4) as a passive scanner fed the bytes of one direction of a
 //! connection: it reports every frame's 9-byte header and decodes the payload of the frames an
-//! inspector must show (SETTINGS, PING, GOAWAY, RST_STREAM, WINDOW_UPDATE), while the HTTP/2
+//! inspector must show (SETTINGS, PING, GOAWAY, `RST_STREAM`, `WINDOW_UPDATE`), while the HTTP/2
 //! implementation (the `h2` crate) does the protocol on the same bytes. Pure: no I/O, no clock, so
 //! any split of the same bytes gives the same frames.
 
@@ -17,17 +17,17 @@ pub mod frame_type {
     pub const HEADERS: u8 = 0x1;
     /// PRIORITY.
     pub const PRIORITY: u8 = 0x2;
-    /// RST_STREAM.
+    /// `RST_STREAM`.
     pub const RST_STREAM: u8 = 0x3;
     /// SETTINGS.
     pub const SETTINGS: u8 = 0x4;
-    /// PUSH_PROMISE.
+    /// `PUSH_PROMISE`.
     pub const PUSH_PROMISE: u8 = 0x5;
     /// PING.
     pub const PING: u8 = 0x6;
     /// GOAWAY.
     pub const GOAWAY: u8 = 0x7;
-    /// WINDOW_UPDATE.
+    /// `WINDOW_UPDATE`.
     pub const WINDOW_UPDATE: u8 = 0x8;
     /// CONTINUATION.
     pub const CONTINUATION: u8 = 0x9;
@@ -35,7 +35,7 @@ pub mod frame_type {
 
 /// ACK flag of SETTINGS and PING.
 pub const FLAG_ACK: u8 = 0x1;
-/// END_STREAM flag of DATA and HEADERS.
+/// `END_STREAM` flag of DATA and HEADERS.
 pub const FLAG_END_STREAM: u8 = 0x1;
 /// PADDED flag of DATA and HEADERS.
 pub const FLAG_PADDED: u8 = 0x8;
@@ -78,9 +78,9 @@ pub enum FrameInfo {
         /// Additional debug data, lossy UTF-8.
         debug: String,
     },
-    /// RST_STREAM: error code.
+    /// `RST_STREAM`: error code.
     RstStream(u32),
-    /// WINDOW_UPDATE: window size increment.
+    /// `WINDOW_UPDATE`: window size increment.
     WindowUpdate(u32),
     /// The payload was not the size its type requires (a protocol error the peer will see too).
     Malformed,
@@ -152,7 +152,7 @@ impl Frame {
         s
     }
 
-    /// The error code of a GOAWAY or RST_STREAM.
+    /// The error code of a GOAWAY or `RST_STREAM`.
     pub fn error_code(&self) -> Option<u32> {
         match self.info {
             FrameInfo::GoAway { code, .. } | FrameInfo::RstStream(code) => Some(code),
@@ -189,19 +189,19 @@ pub fn type_name(ty: u8) -> String {
 
 /// SETTINGS parameters (RFC 9113 6.5.2, RFC 8441).
 pub mod setting {
-    /// SETTINGS_HEADER_TABLE_SIZE.
+    /// `SETTINGS_HEADER_TABLE_SIZE`.
     pub const HEADER_TABLE_SIZE: u16 = 0x1;
-    /// SETTINGS_ENABLE_PUSH.
+    /// `SETTINGS_ENABLE_PUSH`.
     pub const ENABLE_PUSH: u16 = 0x2;
-    /// SETTINGS_MAX_CONCURRENT_STREAMS.
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS`.
     pub const MAX_CONCURRENT_STREAMS: u16 = 0x3;
-    /// SETTINGS_INITIAL_WINDOW_SIZE.
+    /// `SETTINGS_INITIAL_WINDOW_SIZE`.
     pub const INITIAL_WINDOW_SIZE: u16 = 0x4;
-    /// SETTINGS_MAX_FRAME_SIZE.
+    /// `SETTINGS_MAX_FRAME_SIZE`.
     pub const MAX_FRAME_SIZE: u16 = 0x5;
-    /// SETTINGS_MAX_HEADER_LIST_SIZE.
+    /// `SETTINGS_MAX_HEADER_LIST_SIZE`.
     pub const MAX_HEADER_LIST_SIZE: u16 = 0x6;
-    /// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441).
+    /// `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441).
     pub const ENABLE_CONNECT_PROTOCOL: u16 = 0x8;
 }
 

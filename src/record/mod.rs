@@ -281,8 +281,8 @@ pub enum Kind {
     },
     /// `--match`: the session's pairing figures, once, after every stream has ended.
     MatchSummary(MatchSummary),
-    /// An HTTP/2 frame other than DATA and HEADERS (SETTINGS, PING, GOAWAY, RST_STREAM,
-    /// WINDOW_UPDATE, ...), or the DATA frames of one HTTP/2 stream summed up when it ends.
+    /// An HTTP/2 frame other than DATA and HEADERS (SETTINGS, PING, GOAWAY, `RST_STREAM`,
+    /// `WINDOW_UPDATE`, ...), or the DATA frames of one HTTP/2 stream summed up when it ends.
     Frame(Box<H2Frame>),
 }
 
@@ -333,7 +333,7 @@ pub struct H2Frame {
     pub connection: u64,
     /// What the payload says (`MAX_CONCURRENT_STREAMS=100`, `increment 65535`, `ACK`).
     pub detail: String,
-    /// GOAWAY and RST_STREAM: the error code.
+    /// GOAWAY and `RST_STREAM`: the error code.
     pub error_code: Option<u32>,
     /// PING ACK answering our PING: the round trip.
     pub rtt_ms: Option<f64>,

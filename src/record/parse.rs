@@ -187,6 +187,19 @@ fn match_summary_kind(raw: &Raw) -> Result<Kind, String> {
     }))
 }
 
+fn frame_kind(raw: Raw) -> Result<Kind, String> {
+    let k = "frame";
+    Ok(Kind::Frame(Box::new(H2Frame {
+        frame: need(raw.frame, k, "frame")?,
+        h2_stream: need(raw.h2_stream, k, "h2_stream")?,
+        flags: need(raw.flags, k, "flags")?,
+        connection: need(raw.connection, k, "connection")?,
+        detail: need(raw.detail, k, "detail")?,
+        error_code: raw.error_code,
+        rtt_ms: raw.rtt_ms,
+    })))
+}
+
 /// The `open` record's connection facts, when it has them (`http` says it does).
 fn conn_facts(raw: &mut Raw) -> Result<Option<Box<ConnFacts>>, String> {
     let Some(http) = raw.http.take() else {
@@ -302,15 +315,7 @@ fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
             lead_ms: need(raw.lead_ms, k, "lead_ms")?,
         },
         KindTag::MatchSummary => match_summary_kind(&raw)?,
-        KindTag::Frame => Kind::Frame(Box::new(H2Frame {
-            frame: need(raw.frame, k, "frame")?,
-            h2_stream: need(raw.h2_stream, k, "h2_stream")?,
-            flags: need(raw.flags, k, "flags")?,
-            connection: need(raw.connection, k, "connection")?,
-            detail: need(raw.detail, k, "detail")?,
-            error_code: raw.error_code,
-            rtt_ms: raw.rtt_ms,
-        })),
+        KindTag::Frame => frame_kind(raw)?,
     };
     Ok(Record {
         ts_us,

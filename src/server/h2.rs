@@ -4,7 +4,7 @@
 //! The endpoints are the same as over HTTP/1.1 (hyper's HTTP/2 server on the same routes, with
 //! RFC 8441 enabled so `/ws`, `/echo` and `/firehose/ws` answer an extended CONNECT). The
 //! `/scenario/h2-*` faults need what hyper does not expose (connection SETTINGS chosen per
-//! scenario, GOAWAY and RST_STREAM with a given code), so they are served with the `h2` crate. Since
+//! scenario, GOAWAY and `RST_STREAM` with a given code), so they are served with the `h2` crate. Since
 //! SETTINGS are the server's first frame, the first request is decoded before the server answers:
 //! the client's opening bytes are fed to a throw-away `h2` server ([`probe`]), then replayed to
 //! the real one ([`Rewind`]).
@@ -159,7 +159,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Rewind<S> {
 enum Command {
     /// Send GOAWAY with this code and close.
     GoAway(u32),
-    /// Open the streams' flow-control windows again (SETTINGS_INITIAL_WINDOW_SIZE = 65535).
+    /// Open the streams' flow-control windows again (`SETTINGS_INITIAL_WINDOW_SIZE` = 65535).
     OpenWindow,
 }
 

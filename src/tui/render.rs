@@ -819,22 +819,8 @@ impl DetailLines<'_> {
                 headers,
                 handshake_ms,
                 conn,
-            } => {
-                if let Some(c) = conn {
-                    self.conn_fields(c);
-                }
-                self.open_fields(*status, headers, *handshake_ms);
-            }
-            Kind::Frame(f) => {
-                self.field("frame", &f.frame);
-                self.field("h2 stream", &f.h2_stream.to_string());
-                self.field("flags", &format!("0x{:02x}", f.flags));
-                self.field("connection", &format!("#{}", f.connection));
-                self.field("detail", &f.detail);
-                if let Some(rtt) = f.rtt_ms {
-                    self.field("rtt", &fmt_ms(rtt));
-                }
-            }
+            } => self.open_fields(*status, headers, *handshake_ms, conn.as_deref()),
+            Kind::Frame(f) => self.frame_fields(f),
             Kind::Event {
                 event, id, retry, ..
             } => {
@@ -925,6 +911,18 @@ impl DetailLines<'_> {
         }
     }
 
+    /// An HTTP/2 frame's header and what its payload says.
+    fn frame_fields(&mut self, f: &crate::record::H2Frame) {
+        self.field("frame", &f.frame);
+        self.field("h2 stream", &f.h2_stream.to_string());
+        self.field("flags", &format!("0x{:02x}", f.flags));
+        self.field("connection", &format!("#{}", f.connection));
+        self.field("detail", &f.detail);
+        if let Some(rtt) = f.rtt_ms {
+            self.field("rtt", &fmt_ms(rtt));
+        }
+    }
+
     /// HTTP version, connection and TLS facts of an `open` record.
     fn conn_fields(&mut self, c: &crate::record::ConnFacts) {
         self.field("http", &c.http);
@@ -944,7 +942,16 @@ impl DetailLines<'_> {
         }
     }
 
-    fn open_fields(&mut self, status: u16, headers: &[(String, String)], handshake_ms: f64) {
+    fn open_fields(
+        &mut self,
+        status: u16,
+        headers: &[(String, String)],
+        handshake_ms: f64,
+        conn: Option<&crate::record::ConnFacts>,
+    ) {
+        if let Some(c) = conn {
+            self.conn_fields(c);
+        }
         self.field("status", &status.to_string());
         self.field("handshake", &fmt_ms(handshake_ms));
         self.out

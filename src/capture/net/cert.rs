@@ -145,14 +145,14 @@ fn alt_names(ext: &[u8]) -> Option<Vec<String>> {
             }
             // extnValue: an OCTET STRING holding the GeneralNames SEQUENCE.
             let (_, octets, _) = tlv(rest)?;
-            return general_names(tlv(octets)?.1);
+            return Some(general_names(tlv(octets)?.1));
         }
         list = next;
     }
     None
 }
 
-fn general_names(mut b: &[u8]) -> Option<Vec<String>> {
+fn general_names(mut b: &[u8]) -> Vec<String> {
     let mut names = Vec::new();
     while let Some((tag, v, next)) = tlv(b) {
         match tag {
@@ -168,10 +168,10 @@ fn general_names(mut b: &[u8]) -> Option<Vec<String>> {
         }
         b = next;
     }
-    Some(names)
+    names
 }
 
-/// UTCTime (`YYMMDDHHMMSSZ`) or GeneralizedTime (`YYYYMMDDHHMMSSZ`) as seconds since the epoch.
+/// `UTCTime` (`YYMMDDHHMMSSZ`) or `GeneralizedTime` (`YYYYMMDDHHMMSSZ`) as seconds since the epoch.
 fn time(tag: u8, v: &[u8]) -> Option<i64> {
     let s = std::str::from_utf8(v).ok()?.strip_suffix('Z')?;
     let (year, rest) = match tag {

@@ -65,11 +65,11 @@ struct Inner {
 #[derive(Debug)]
 pub(crate) struct FrameHub {
     inner: Mutex<Inner>,
-    /// The peer's SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441).
+    /// The peer's `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441).
     connect_protocol: AtomicBool,
-    /// The peer's SETTINGS_INITIAL_WINDOW_SIZE (our send window for new streams).
+    /// The peer's `SETTINGS_INITIAL_WINDOW_SIZE` (our send window for new streams).
     initial_window: AtomicU32,
-    /// The peer's SETTINGS_MAX_CONCURRENT_STREAMS (`u32::MAX` until it sets one).
+    /// The peer's `SETTINGS_MAX_CONCURRENT_STREAMS` (`u32::MAX` until it sets one).
     max_streams: AtomicU32,
     /// Set once the peer's first SETTINGS frame has been read.
     settings: watch::Sender<bool>,
