@@ -21,7 +21,6 @@ use crate::capture::emitter::Emitter;
 use crate::capture::net::conn::Conn;
 use crate::capture::net::frames::{FrameHub, FrameTap, SeenFrame};
 use crate::capture::net::tap::{Tap, TapState};
-use crate::capture::supervise::sleep_until_opt;
 use crate::record::{ConnFacts, Dir, H2Frame, Kind, TlsFacts};
 
 /// Receive window per stream: a browser's order of magnitude (Chrome 6 MB, Firefox 12 MB), so a
@@ -266,7 +265,12 @@ pub(crate) async fn exchange(
     let response = loop {
         tokio::select! {
             r = &mut response => break r,
-            () = sleep_until_opt(stall_at) => {
+            () = async {
+                match stall_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => {
                 stall_at = None;
                 if conn.hub.initial_window() == 0 {
                     lints.push(("flow-control-stall", format!(

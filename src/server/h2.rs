@@ -33,10 +33,13 @@ const PROBE_LIMIT: Duration = Duration::from_secs(10);
 /// its first request (Node's client, RFC 8441 clients): it gets the usual endpoints.
 const PROBE_QUIET: Duration = Duration::from_millis(50);
 
-/// Serves one HTTP/2 connection (TLS after ALPN `h2`, or h2c).
-pub(super) async fn serve<S>(io: S, state: Arc<State>)
+/// Serves one HTTP/2 connection (TLS after ALPN `h2`, or h2c); `route` answers the usual
+/// endpoints (the server's routing table, passed in so that this file does not reach back into it).
+pub(super) async fn serve<S, R, F>(io: S, state: Arc<State>, route: R)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    R: Fn(http::Request<hyper::body::Incoming>, Arc<State>) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = http::Response<super::body::Body>> + Send + 'static,
 {
     let (seen, path, io) = tokio::select! {
         r = probe(io) => r,
@@ -51,19 +54,22 @@ where
         .and_then(|p| p.strip_prefix("/scenario/h2-"))
     {
         Some(rest) => scenario(io, rest, state).await,
-        None => endpoints(io, state).await,
+        None => endpoints(io, state, route).await,
     }
 }
 
 /// The usual endpoints, through hyper's HTTP/2 server.
-async fn endpoints<S>(io: S, state: Arc<State>)
+async fn endpoints<S, R, F>(io: S, state: Arc<State>, route: R)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    R: Fn(http::Request<hyper::body::Incoming>, Arc<State>) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = http::Response<super::body::Body>> + Send + 'static,
 {
     let service_state = Arc::clone(&state);
     let service = service_fn(move |req| {
         let state = Arc::clone(&service_state);
-        async move { Ok::<_, Infallible>(super::route(req, state).await) }
+        let route = route.clone();
+        async move { Ok::<_, Infallible>(route(req, state).await) }
     });
     let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
     builder.enable_connect_protocol();

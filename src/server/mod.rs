@@ -199,7 +199,7 @@ async fn accept_tls(listener: TcpListener, tls: ServerTls, state: Arc<State>) {
             let handshake = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
             let Ok(Ok(tls)) = handshake.await else { return };
             if tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice()) {
-                h2::serve(tls, state).await;
+                h2::serve(tls, state, route).await;
             } else {
                 serve_http1(tls, state).await;
             }
@@ -221,7 +221,7 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) {
     // Small writes (SSE events) should leave at once, not wait for Nagle.
     let _ = stream.set_nodelay(true);
     if is_h2c {
-        h2::serve(stream, state).await;
+        h2::serve(stream, state, route).await;
         return;
     }
     serve_http1(stream, state).await;
