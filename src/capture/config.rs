@@ -124,3 +124,19 @@ impl StreamConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alpn_offers_follow_curls_flags() {
+        let h2_first: &[&[u8]] = &[b"h2", b"http/1.1"];
+        assert_eq!(HttpMode::Auto.alpn(Proto::Sse), h2_first);
+        // The WebSocket upgrade stays HTTP/1.1 unless asked.
+        assert_eq!(HttpMode::Auto.alpn(Proto::Ws), [b"http/1.1".as_slice()]);
+        assert_eq!(HttpMode::Http2.alpn(Proto::Ws), h2_first);
+        assert_eq!(HttpMode::Http1.alpn(Proto::Sse), [b"http/1.1".as_slice()]);
+        assert_eq!(HttpMode::PriorKnowledge.alpn(Proto::Ws), [b"h2".as_slice()]);
+    }
+}

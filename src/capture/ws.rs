@@ -209,6 +209,13 @@ impl WsSession {
         compressed: bool,
     ) -> Result<(Live<'a>, bool), Outcome> {
         if let Some(attach) = opened.h2.as_mut() {
+            // The connection's frames up to the open become records; the WebSocket's own frames
+            // are decoded from the stream's bytes as after an upgrade, and the connection's later
+            // frames are not followed (nobody would read them).
+            while let Ok(seen) = attach.frames.try_recv() {
+                crate::capture::http2::emit_frame(em, attach.conn.id, &seen);
+            }
+            attach.frames.close();
             let body = std::mem::replace(opened.response.body_mut(), Body::Taken);
             let Body::H2(recv) = body else {
                 return Err(Failure::fatal("WebSocket over HTTP/2: no stream").report(em));
