@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use http_body_util::{BodyExt, Full};
 use url::Url;
 
@@ -26,6 +27,9 @@ use crate::capture::supervise::{
 };
 use crate::protocol::sse::{SseItem, SseLint, SseParser};
 use crate::record::Kind;
+
+/// Body chunks already buffered that are taken in one go before the records are handed on.
+const BATCH_CHUNKS: usize = 32;
 
 /// How often an HTTP/2 stream's DATA frames are summed up in a `frame` record (and once at its end).
 const DATA_SUMMARY_EVERY: Duration = Duration::from_secs(1);
@@ -397,6 +401,42 @@ impl SseSession {
         outcome
     }
 
+    /// One body chunk (or the body's end or error): events to records. `Some` ends the attempt.
+    fn take_frame(
+        &mut self,
+        em: &mut Emitter,
+        frame: Option<Result<hyper::body::Frame<Bytes>, crate::capture::body::BodyError>>,
+        mark: crate::capture::net::tap::ReadMark,
+    ) -> Option<Outcome> {
+        match frame {
+            Some(Ok(frame)) => {
+                let data = frame.into_data().ok()?;
+                self.parser.feed(&data, &mut self.items);
+                let done = self.emit_items(em, mark);
+                emit_lints(em, mark.stamp, self.parser.take_lints());
+                if done {
+                    em.flush();
+                    return Some(Outcome::CountReached);
+                }
+                None
+            }
+            Some(Err(e)) => {
+                self.finish_body(em);
+                let msg = if is_reset(&e) {
+                    format!("connection reset by peer: {}", http1::error_chain(&e))
+                } else {
+                    format!("stream broke: {}", http1::error_chain(&e))
+                };
+                Some(Failure::retryable(msg).report(em))
+            }
+            None => {
+                self.finish_body(em);
+                em.flush();
+                Some(Outcome::Closed("server closed the stream".to_owned()))
+            }
+        }
+    }
+
     /// The body's loop: data to the parser, HTTP/2 frames to records, controls, timers.
     async fn read_frames(
         &mut self,
@@ -446,9 +486,10 @@ impl SseSession {
                     if let Some(c) = &conn { c.ping(); }
                 }
                 () = em.wait_for_room(), if paused => {}
-                frame = body.frame(), if !paused => match frame {
-                    Some(Ok(frame)) => {
-                        let Ok(data) = frame.into_data() else { continue };
+                frame = body.frame(), if !paused => {
+                    let mut frame = frame;
+                    let mut taken = 0;
+                    loop {
                         let mark = tap.last_read();
                         if let Some(c) = &conn
                             && mark.stamp.mono_ns >= summary_due
@@ -456,31 +497,21 @@ impl SseSession {
                             summary_due = mark.stamp.mono_ns + every;
                             crate::capture::http2::emit_data_summary(em, c, stream_id);
                         }
-                        self.parser.feed(&data, &mut self.items);
-                        let done = self.emit_items(em, mark);
-                        emit_lints(em, mark.stamp, self.parser.take_lints());
-                        if !em.flush() {
-                            return Outcome::Shutdown;
+                        if let Some(outcome) = self.take_frame(em, frame, mark) {
+                            return outcome;
                         }
-                        if done {
-                            return Outcome::CountReached;
+                        taken += 1;
+                        // Chunks already buffered (HTTP/2 gives one per DATA frame) go out as one
+                        // batch: one hand-off to the consumer instead of one per chunk.
+                        match (taken < BATCH_CHUNKS).then(|| body.frame().now_or_never()).flatten() {
+                            Some(next) => frame = next,
+                            None => break,
                         }
                     }
-                    Some(Err(e)) => {
-                        self.finish_body(em);
-                        let msg = if is_reset(&e) {
-                            format!("connection reset by peer: {}", http1::error_chain(&e))
-                        } else {
-                            format!("stream broke: {}", http1::error_chain(&e))
-                        };
-                        return Failure::retryable(msg).report(em);
+                    if !em.flush() {
+                        return Outcome::Shutdown;
                     }
-                    None => {
-                        self.finish_body(em);
-                        em.flush();
-                        return Outcome::Closed("server closed the stream".to_owned());
-                    }
-                },
+                }
                 () = sleep_until_opt(gap_deadline) => em.raise_gap(),
                 () = sleep_until_opt(idle_deadline) => {
                     self.finish_body(em);
