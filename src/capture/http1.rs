@@ -198,7 +198,7 @@ pub(crate) async fn exchange(
                 started,
                 _conn_task: opened.body_task.map(AbortOnDrop),
                 tap: conn.tap.clone(),
-                head_bytes: Some(conn.hub.head_bytes(opened.attach.stream_id)),
+                head_bytes: Some(conn.hub.take_head_bytes(opened.attach.stream_id)),
                 facts: opened.facts,
                 h2: Some(opened.attach),
                 lints,

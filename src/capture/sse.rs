@@ -28,8 +28,9 @@ use crate::capture::supervise::{
 use crate::protocol::sse::{SseItem, SseLint, SseParser};
 use crate::record::Kind;
 
-/// Body chunks already buffered that are taken in one go before the records are handed on.
-const BATCH_CHUNKS: usize = 32;
+/// Body bytes already buffered that are taken in one go before the records are handed on: about
+/// one large socket read's worth (HTTP/2 gives 16 KB chunks, one per DATA frame).
+const BATCH_BYTES: usize = 64 * 1024;
 
 /// How often an HTTP/2 stream's DATA frames are summed up in a `frame` record (and once at its end).
 const DATA_SUMMARY_EVERY: Duration = Duration::from_secs(1);
@@ -490,6 +491,11 @@ impl SseSession {
                     let mut frame = frame;
                     let mut taken = 0;
                     loop {
+                        taken += frame
+                            .as_ref()
+                            .and_then(|f| f.as_ref().ok())
+                            .and_then(|f| f.data_ref())
+                            .map_or(0, bytes::Bytes::len);
                         let mark = tap.last_read();
                         if let Some(c) = &conn
                             && mark.stamp.mono_ns >= summary_due
@@ -500,10 +506,9 @@ impl SseSession {
                         if let Some(outcome) = self.take_frame(em, frame, mark) {
                             return outcome;
                         }
-                        taken += 1;
                         // Chunks already buffered (HTTP/2 gives one per DATA frame) go out as one
                         // batch: one hand-off to the consumer instead of one per chunk.
-                        match (taken < BATCH_CHUNKS).then(|| body.frame().now_or_never()).flatten() {
+                        match (taken < BATCH_BYTES).then(|| body.frame().now_or_never()).flatten() {
                             Some(next) => frame = next,
                             None => break,
                         }

@@ -120,9 +120,10 @@ impl FrameHub {
         self.lock().data.remove(&h2_stream).unwrap_or_default()
     }
 
-    /// Wire bytes of the HEADERS (and CONTINUATION) frames received on `h2_stream`.
-    pub(crate) fn head_bytes(&self, h2_stream: u32) -> u64 {
-        self.lock().headers.get(&h2_stream).copied().unwrap_or(0)
+    /// Wire bytes of the HEADERS (and CONTINUATION) frames received on `h2_stream` so far,
+    /// forgotten once taken (the response head is taken once).
+    pub(crate) fn take_head_bytes(&self, h2_stream: u32) -> u64 {
+        self.lock().headers.remove(&h2_stream).unwrap_or(0)
     }
 
     /// The GOAWAY the peer sent, if any.
