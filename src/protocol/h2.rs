@@ -513,6 +513,27 @@ mod tests {
         assert_eq!(out[0].ty, frame_type::SETTINGS);
     }
 
+    proptest::proptest! {
+        /// Any bytes, in any split: no panic, and the frames found never add up to more bytes
+        /// than were fed.
+        #[test]
+        fn any_bytes_any_split(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            step in 1usize..64,
+        ) {
+            let mut s = FrameScanner::new();
+            let mut out = Vec::new();
+            for chunk in bytes.chunks(step) {
+                s.feed(chunk, &mut out);
+            }
+            let total: u64 = out.iter().map(Frame::wire_bytes).sum();
+            proptest::prop_assert!(total <= bytes.len() as u64);
+            let mut whole = Vec::new();
+            FrameScanner::new().feed(&bytes, &mut whole);
+            proptest::prop_assert_eq!(out, whole);
+        }
+    }
+
     #[test]
     fn wrong_sizes_are_malformed_not_misread() {
         let mut b = Vec::new();
