@@ -5,6 +5,10 @@
 //! counts data messages until the server's close frame. It prints `COUNT BYTES` (messages, payload
 //! bytes) and exits.
 //!
+//! With `--echo` it sends every text or binary message back unchanged instead, and reads on until
+//! the connection ends (so tokio-tungstenite completes the closing handshake): the same-machine
+//! baseline for the Autobahn|Testsuite client cases (`TUNGSTENITE=1 benches/autobahn.sh`).
+//!
 //! This is what "a bare client" means to most Rust users: the well-kept WebSocket stack with nothing
 //! done per message but a counter. `bare_client.rs` is the lower floor (no decoding at all);
 //! `benches/e2e.sh` runs both so streamscope's cost per message can be read against each. It is a
@@ -13,7 +17,7 @@
 
 use std::process::ExitCode;
 
-use futures_util::StreamExt as _;
+use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -35,7 +39,8 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match rt.block_on(run(&url)) {
+    let echo = std::env::args().any(|a| a == "--echo");
+    match rt.block_on(run(&url, echo)) {
         Ok((count, bytes)) => {
             println!("{count} {bytes}");
             ExitCode::SUCCESS
@@ -47,7 +52,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(url: &str) -> Result<(u64, u64), String> {
+async fn run(url: &str, echo: bool) -> Result<(u64, u64), String> {
     let rest = url.strip_prefix("ws://").ok_or("only ws:// URLs")?;
     let authority = rest.split('/').next().unwrap_or(rest);
     let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
@@ -65,7 +70,8 @@ async fn run(url: &str) -> Result<(u64, u64), String> {
         .map_err(|e| format!("handshake: {e}"))?;
     let (mut count, mut bytes) = (0u64, 0u64);
     while let Some(msg) = ws.next().await {
-        match msg.map_err(|e| e.to_string())? {
+        let msg = msg.map_err(|e| e.to_string())?;
+        match &msg {
             Message::Text(t) => {
                 count += 1;
                 bytes += t.len() as u64;
@@ -74,8 +80,11 @@ async fn run(url: &str) -> Result<(u64, u64), String> {
                 count += 1;
                 bytes += b.len() as u64;
             }
-            Message::Close(_) => break,
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+            Message::Close(_) if !echo => break,
+            Message::Close(_) | Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+        }
+        if echo && (msg.is_text() || msg.is_binary()) {
+            ws.send(msg).await.map_err(|e| format!("echo: {e}"))?;
         }
     }
     Ok((count, bytes))

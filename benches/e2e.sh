@@ -132,7 +132,10 @@ echo "== server on $ADDR; $ROUNDS rounds; cases: $CASES ==" >&2
 # The command line of client $1 for case N=$2 S=$3 (empty when the client is unavailable).
 client_cmd() {
   local c=$1 n=$2 s=$3
-  local sse="http://$ADDR/firehose/sse?n=$n&size=$s" ws="ws://$ADDR/firehose/ws?n=$n&size=$s"
+  # The uncompressed firehose: `deflate=off` keeps the server from accepting the permessage-deflate
+  # streamscope offers, so every client reads the same plain frames (benches/deflate.sh measures
+  # the compressed one).
+  local sse="http://$ADDR/firehose/sse?n=$n&size=$s" ws="ws://$ADDR/firehose/ws?n=$n&size=$s&deflate=off"
   local tls="https://$TLS/firehose/sse?n=$n&size=$s"
   case $c in
     streamscope-h2) echo "$SS --json --count $n --no-reconnect --cacert $CERT $tls" ;;

@@ -110,6 +110,43 @@ fn ws_decode_100b_frames(bencher: Bencher) {
         });
 }
 
+/// Large text messages that arrive over many reads (the decoder's streaming path, which checks
+/// UTF-8 as the bytes arrive): 16 messages of 1 MiB of mixed one- and two-byte characters, each
+/// sent as one frame and as 16 fragments of 64 KiB.
+#[divan::bench(args = [1, 16])]
+fn ws_decode_1mib_text(bencher: Bencher, fragments: usize) {
+    let mut text = "streamscope héllo wörld ".repeat(1 << 16);
+    let mut end = 1 << 20;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    let text = text.as_bytes();
+    let mut stream = Vec::new();
+    for _ in 0..16 {
+        let pieces: Vec<&[u8]> = text.chunks(text.len() / fragments).collect();
+        for (i, piece) in pieces.iter().enumerate() {
+            // Text, then continuations.
+            let opcode = u8::from(i == 0);
+            encode_frame(&mut stream, i + 1 == pieces.len(), 0, opcode, None, piece);
+        }
+    }
+    bencher
+        .counter(BytesCount::new(stream.len()))
+        .bench_local(|| {
+            let mut d = Decoder::new(64 * 1024 * 1024);
+            let mut n = 0;
+            for piece in stream.chunks(READ) {
+                d.feed(piece);
+                while let Some(item) = d.next_item() {
+                    black_box(&item);
+                    n += 1;
+                }
+            }
+            n
+        });
+}
+
 // Built here for the same reason as in benches/ui.rs: the unit tests' record builders
 // (src/testkit.rs) exist only under cfg(test).
 fn sse_record() -> Record {
@@ -244,5 +281,112 @@ fn emitter_to_json_sink(bencher: Bencher) {
         }
         drop(em);
         sink.join().expect("sink thread").expect("sink writes");
+    });
+}
+
+/// What following LLM completions costs on the hot path: `Emitter::rx` for 100,000 OpenAI chat
+/// completion chunks (as the embedded server's `/llm/openai/` mock sends them, about 170 bytes of
+/// data each) in batches of 160, to the JSON sink, with `--llm=off` (`false`) and with the
+/// tracker reading every chunk (`true`): the ratio of the two is the LLM accounting's share.
+#[divan::bench(sample_count = 20, args = [false, true])]
+fn emitter_llm_chunks(bencher: Bencher, llm: bool) {
+    use streamscope::capture::llm::{DEFAULT_STALL, LlmTracker};
+    use streamscope::protocol::llm::Mode;
+    const RECORDS: usize = 100_000;
+    const PER_READ: usize = 160;
+    let chunks: Vec<String> = ["The", " sky", " is", " blue", " today", "."]
+        .iter()
+        .map(|t| {
+            format!(
+                r#"{{"choices":[{{"delta":{{"content":"{t}"}},"finish_reason":null,"index":0}}],"created":1796000000,"id":"chatcmpl-mock","model":"mock-gpt","object":"chat.completion.chunk"}}"#
+            )
+        })
+        .collect();
+    let mode = if llm { Mode::Auto } else { Mode::Off };
+    bencher.counter(ItemsCount::new(RECORDS)).bench_local(|| {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let sink = streamscope::ingest::output::spawn_json_sink(rx, std::io::sink());
+        let mut em = Emitter::new(0, Proto::Sse, tx, None, None);
+        em.set_llm(LlmTracker::new(mode, "/v1/chat/completions", DEFAULT_STALL));
+        let open = Kind::open(
+            200,
+            vec![("content-type".into(), "text/event-stream".into())],
+            1.0,
+        );
+        let stamp = |read: u64| Stamp {
+            wall_us: 1_795_603_464_898_574 + read.cast_signed() * 50,
+            mono_ns: read * 50_000,
+        };
+        em.open(
+            ReadMark {
+                read: 0,
+                stamp: stamp(0),
+            },
+            open,
+            120,
+        );
+        let mut i = 0;
+        for read in 1..=(RECORDS / PER_READ) as u64 {
+            let mark = ReadMark {
+                read,
+                stamp: stamp(read),
+            };
+            for _ in 0..PER_READ {
+                let data = chunks[i % chunks.len()].clone();
+                i += 1;
+                let n = data.len() as u64;
+                em.rx(
+                    mark,
+                    Kind::Event {
+                        event: "message".into(),
+                        data,
+                        id: None,
+                        retry: None,
+                    },
+                    n + 8,
+                    n,
+                );
+            }
+            em.flush();
+        }
+        em.finish_llm();
+        em.flush();
+        drop(em);
+        sink.join().expect("sink thread").expect("sink writes");
+    });
+}
+
+/// The tracker alone: `LlmTracker::observe` on 10,000 OpenAI chunk records (read as JSON, text
+/// appended, gaps kept), the work `--llm` adds per chunk.
+#[divan::bench(sample_size = 10)]
+fn llm_tracker_openai_chunks(bencher: Bencher) {
+    use streamscope::capture::llm::{DEFAULT_STALL, LlmTracker};
+    use streamscope::protocol::llm::Mode;
+    const RECORDS: usize = 10_000;
+    let records: Vec<Record> = (0..RECORDS)
+        .map(|i| {
+            let data = format!(
+                r#"{{"choices":[{{"delta":{{"content":" w{i}"}},"finish_reason":null,"index":0}}],"created":1796000000,"id":"chatcmpl-mock","model":"mock-gpt","object":"chat.completion.chunk"}}"#
+            );
+            Record::new(
+                1_795_603_464_898_574 + i64::try_from(i).unwrap_or(0) * 20_000,
+                0,
+                Proto::Sse,
+                Kind::Event {
+                    event: "message".into(),
+                    data,
+                    id: None,
+                    retry: None,
+                },
+            )
+        })
+        .collect();
+    bencher.counter(ItemsCount::new(RECORDS)).bench_local(|| {
+        let mut t = LlmTracker::new(Mode::Auto, "/v1/chat/completions", DEFAULT_STALL);
+        for r in black_box(&records) {
+            black_box(t.observe(r));
+        }
+        t.finish(1_795_603_464_898_574 + 300_000_000)
+            .map(|s| s.chunks)
     });
 }

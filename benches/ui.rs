@@ -1,5 +1,7 @@
 //! Dashboard benchmarks: one frame's render time with 1 000 and 1 000 000 records stored (it
-//! must not grow with history: only the visible rows are built), and store ingest (records/s).
+//! must not grow with history: only the visible rows are built), the overview's frame with 2, 20
+//! and 100 streams (rows are built only for the screen; the sort looks at every stream), and store
+//! ingest (records/s).
 //!
 //! `cargo bench --bench ui`. Compare the two `render_frame` rows as a ratio, measured in the same
 //! run; absolute times on a shared machine are noise.
@@ -10,7 +12,7 @@ use ratatui::backend::TestBackend;
 use streamscope::record::StreamInfo;
 use streamscope::record::{DataOpcode, Dir, Kind, Payload, Proto, Record};
 use streamscope::store::Store;
-use streamscope::tui::{App, Theme, render};
+use streamscope::tui::{App, Theme, overview_table, render};
 
 fn main() {
     divan::main();
@@ -24,10 +26,12 @@ const T0: i64 = 1_764_072_000_000_000;
 fn info(index: usize, proto: Proto) -> StreamInfo {
     StreamInfo {
         index,
+        name: None,
         proto,
         display_url: format!("http://127.0.0.1:8080/{index}"),
         heartbeat_ms: Some(2000),
         insecure: false,
+        request: None,
     }
 }
 
@@ -104,6 +108,47 @@ fn render_frame_filtered(bencher: Bencher, stored: usize) {
         app.sync_filter(&store);
         terminal
             .draw(|f| render::draw(f, &store, &app, &theme, now))
+            .expect("draw");
+    });
+}
+
+/// `streams` streams of 1 000 records each, alternating SSE and WebSocket.
+fn many(streams: usize) -> Store {
+    let infos = (0..streams)
+        .map(|i| info(i, if i % 2 == 0 { Proto::Sse } else { Proto::Ws }))
+        .collect();
+    let mut store = Store::new(infos, 1_000);
+    for i in 0..1_000 {
+        for s in 0..streams {
+            let mut r = record(i, s % 2);
+            r.stream = s;
+            // Different gaps per stream, so the sort has work to do.
+            r.gap_ms = Some(0.25 + (s * 7 % 13) as f64);
+            store.apply(r);
+        }
+    }
+    store
+}
+
+/// One overview frame, its per-frame sort included, sorted by gap p99 (the key that asks every
+/// stream's histogram for a percentile). Compare the rows as ratios to `streams = 2`.
+#[divan::bench(args = [2, 20, 100], sample_count = 30)]
+fn render_overview(bencher: Bencher, streams: usize) {
+    let store = many(streams);
+    let mut app = App::new(streams);
+    app.overview_open = true;
+    let area = ratatui::layout::Rect::new(0, 0, 200, 50);
+    app.overview.page_rows = overview_table::table_rows(area);
+    for _ in 0..4 {
+        app.handle(&streamscope::tui::Action::SortNext, &store);
+    }
+    let theme = Theme::default();
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
+    let now = T0 + 1_000 * 250 + 1_000;
+    bencher.bench_local(|| {
+        app.overview.sync(&store, now);
+        terminal
+            .draw(|f| streamscope::tui::draw(f, &store, &app, &theme, now))
             .expect("draw");
     });
 }

@@ -3,9 +3,9 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory as _, FromArgMatches as _};
 use streamscope::app::cli::{Cli, Command};
-use streamscope::app::plan::Plan;
+use streamscope::app::config::Given;
 
 /// mimalloc instead of the system allocator: records are allocated on the connection tasks' thread
 /// and freed on the consumer's, the pattern glibc malloc handles worst (arena locks, consolidation).
@@ -15,9 +15,20 @@ use streamscope::app::plan::Plan;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The command line, and which of its options were given (they win over the config file).
+fn parse() -> Result<(Cli, Given), clap::Error> {
+    let matches = Cli::command().try_get_matches()?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    let given = match matches.subcommand() {
+        Some((_, sub)) => Given::from_matches(sub),
+        None => Given::from_matches(&matches),
+    };
+    Ok((cli, given))
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let (cli, given) = match parse() {
+        Ok(parsed) => parsed,
         Err(e) => {
             use clap::error::ErrorKind;
             if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
@@ -38,6 +49,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The commands that only print need no runtime.
+    match &cli.command {
+        Some(Command::Completions(args)) => {
+            return print(|out| streamscope::app::shell::completions(args.shell, out));
+        }
+        Some(Command::Man) => return print(streamscope::app::shell::man_page),
+        Some(Command::Config(args)) => {
+            return ExitCode::from(streamscope::app::shell::config_command(args));
+        }
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -49,28 +71,31 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(dispatch(cli));
+    let code = runtime.block_on(dispatch(cli, given));
     // Connection tasks that are still closing must not hold the process open.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     ExitCode::from(code)
 }
 
-fn usage_error(msg: &str) -> u8 {
-    eprintln!("streamscope: {msg}");
-    2
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn print(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match write(&mut out) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("streamscope: {e}");
+            ExitCode::from(1)
+        }
+        _ => ExitCode::SUCCESS,
+    }
 }
 
-async fn dispatch(cli: Cli) -> u8 {
+async fn dispatch(cli: Cli, given: Given) -> u8 {
     match cli.command {
         Some(Command::Serve(args)) => streamscope::app::serve(&args).await,
         Some(Command::Demo(args)) => streamscope::app::demo(&args).await,
         Some(Command::Replay(args)) => streamscope::app::replay(&args).await,
-        None => {
-            let plan = match Plan::new(&cli.urls, &cli.conn) {
-                Ok(p) => p,
-                Err(e) => return usage_error(&e),
-            };
-            streamscope::app::dashboard_or_json(&plan, &cli.output).await
-        }
+        Some(Command::Monitor(args)) => streamscope::app::monitor::monitor(&args, &given).await,
+        Some(Command::Completions(_) | Command::Man | Command::Config(_)) => 0,
+        None => streamscope::app::watch::watch(&cli, &given).await,
     }
 }

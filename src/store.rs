@@ -7,15 +7,22 @@
 //!
 //! Nothing here reads a clock: windowed figures (rate, sparkline, time since heartbeat) take `now_us`
 //! from the caller, which is what keeps the dashboard's snapshots deterministic.
+//!
+//! LLM completions are followed by the same pure tracker the connection task runs
+//! ([`crate::capture::llm::LlmTracker`]), fed the same records, for the live view; once the
+//! completion's `llm_summary` record arrives, that record is what is shown (it is what `--json`
+//! printed).
 
 use std::collections::VecDeque;
 
 use hdrhistogram::Histogram;
 
+use crate::capture::llm::{DEFAULT_STALL, LlmTracker};
 use crate::ingest::matcher::MatchStats;
+use crate::protocol::llm::Mode;
 use crate::record::StreamInfo;
 use crate::record::kinds::{KINDS, KindTag};
-use crate::record::{Kind, MatchSummary, Record, Side};
+use crate::record::{Kind, LlmSummary, MatchSummary, Proto, Record, Side};
 
 /// Seconds covered by the rate window and the sparkline.
 pub const RATE_WINDOW_SECS: usize = WINDOW as usize;
@@ -131,6 +138,13 @@ pub struct StreamStats {
     pub open_headers: Vec<(String, String)>,
     /// How the latest `open`'s connection was made (HTTP version, sharing, TLS).
     pub conn: Option<Box<crate::record::ConnFacts>>,
+    /// The compression agreed on the latest `open` (extension with parameters, or content coding).
+    pub compression: Option<String>,
+    /// Sum of `compressed_bytes`: what the compressed records took compressed.
+    pub compressed_bytes: u64,
+    /// What those same records decoded to: the inflated payload of a WebSocket message, the
+    /// decoded lines (`wire_bytes`) of an SSE event or comment.
+    pub decoded_bytes: u64,
     /// Last `error` message, shown with a failure.
     pub last_error: Option<String>,
     /// Data time of the newest record.
@@ -160,6 +174,9 @@ impl StreamStats {
             handshake_ms: None,
             open_headers: Vec::new(),
             conn: None,
+            compression: None,
+            compressed_bytes: 0,
+            decoded_bytes: 0,
             last_error: None,
             last_ts_us: None,
             first_ts_us: None,
@@ -168,12 +185,20 @@ impl StreamStats {
         }
     }
 
-    /// Wire bytes beyond the payload, as a percentage of the wire bytes.
+    /// Wire bytes beyond the payload, as a percentage of the wire bytes; `None` when compression
+    /// made the wire smaller than the payload (the compression ratio says more then).
     pub fn overhead_pct(&self) -> Option<f64> {
-        (self.wire_bytes > 0).then(|| {
+        (self.wire_bytes > 0 && self.wire_bytes >= self.payload_bytes).then(|| {
             self.wire_bytes.saturating_sub(self.payload_bytes) as f64 * 100.0
                 / self.wire_bytes as f64
         })
+    }
+
+    /// How many times smaller compression made the compressed records (decoded / compressed),
+    /// `None` before any compressed record.
+    pub fn compression_ratio(&self) -> Option<f64> {
+        (self.compressed_bytes > 0)
+            .then(|| self.decoded_bytes as f64 / self.compressed_bytes as f64)
     }
 
     /// Countable records per second in each of the last 60 seconds, oldest first, ending at the
@@ -224,6 +249,22 @@ fn unreachable_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, u64::MAX / 2, 2).unwrap_or_else(|_| unreachable!("valid bounds"))
 }
 
+/// A tracker for the stream `info` describes: the stall threshold is its `--heartbeat`, the
+/// format hint its URL's path.
+fn llm_tracker(info: &StreamInfo, mode: Mode) -> LlmTracker {
+    let path = url::Url::parse(&info.display_url).map_or_else(
+        |_| String::new(),
+        |u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        },
+    );
+    let stall = info
+        .heartbeat_ms
+        .map_or(DEFAULT_STALL, std::time::Duration::from_millis);
+    LlmTracker::new(mode, &path, stall)
+}
+
 fn slot_of(sec: i64) -> usize {
     sec.rem_euclid(WINDOW) as usize
 }
@@ -237,18 +278,35 @@ pub struct StreamState {
     pub state: ConnState,
     /// Whole-session statistics.
     pub stats: StreamStats,
+    /// LLM completions on the stream (inactive when it is not one).
+    pub llm: LlmTracker,
+    /// The last completion's `llm_summary` record.
+    pub llm_summary: Option<LlmSummary>,
     ring: VecDeque<Entry>,
     next_seq: u64,
 }
 
 impl StreamState {
     fn new(info: StreamInfo, history: usize) -> Self {
+        let llm = llm_tracker(&info, Mode::Auto);
         StreamState {
             info,
             state: ConnState::Connecting,
             stats: StreamStats::new(),
+            llm,
+            llm_summary: None,
             ring: VecDeque::with_capacity(history.min(4096)),
             next_seq: 0,
+        }
+    }
+
+    /// The LLM completion's figures: its `llm_summary` once it has ended, the live ones before;
+    /// `None` when the stream is no LLM stream.
+    pub fn llm_figures(&self, now_us: i64) -> Option<LlmSummary> {
+        self.llm.format()?;
+        match &self.llm_summary {
+            Some(s) if self.llm.finished() => Some(s.clone()),
+            _ => self.llm.live(now_us),
         }
     }
 
@@ -289,6 +347,17 @@ impl StreamState {
     fn apply(&mut self, rec: Record, history: usize) {
         self.stats.count(&rec);
         self.follow(&rec);
+        if self.llm.active()
+            && matches!(
+                rec.kind,
+                Kind::Open { .. } | Kind::Event { .. } | Kind::LlmSummary(_)
+            )
+        {
+            self.llm.observe(&rec);
+        }
+        if let Kind::LlmSummary(s) = &rec.kind {
+            self.llm_summary = Some((**s).clone());
+        }
         if history == 0 {
             self.next_seq += 1;
             return;
@@ -313,10 +382,17 @@ impl StreamState {
                 headers,
                 handshake_ms,
                 conn,
+                compression,
+                ..
             } => {
                 st.handshake_ms = Some(*handshake_ms);
                 st.conn.clone_from(conn);
                 st.open_headers.clone_from(headers);
+                // An http(s) stream is SSE or JSON lines, as its response says.
+                if self.info.proto != Proto::Ws {
+                    self.info.proto = rec.proto;
+                }
+                st.compression.clone_from(compression);
                 self.state = ConnState::Open {
                     since_us: rec.ts_us,
                     status: *status,
@@ -376,7 +452,8 @@ impl StreamState {
             | Kind::Lint { .. }
             | Kind::Match { .. }
             | Kind::Frame(_)
-            | Kind::MatchSummary(_) => {}
+            | Kind::MatchSummary(_)
+            | Kind::LlmSummary(_) => {}
         }
     }
 }
@@ -390,6 +467,14 @@ impl StreamStats {
         st.by_kind[rec.kind.index()] += 1;
         st.payload_bytes += rec.payload_bytes.unwrap_or(0);
         st.wire_bytes += rec.wire_bytes.unwrap_or(0);
+        if let Some(c) = rec.compressed_bytes {
+            st.compressed_bytes += c;
+            st.decoded_bytes += match rec.proto {
+                Proto::Ws => rec.payload_bytes,
+                Proto::Sse | Proto::Jsonl => rec.wire_bytes,
+            }
+            .unwrap_or(0);
+        }
         if let Some(gap) = rec.gap_ms
             && gap.is_finite()
             && gap >= 0.0
@@ -471,6 +556,14 @@ impl Store {
             history,
             unknown_stream: 0,
             matching: None,
+        }
+    }
+
+    /// How each stream's LLM chunks are read (`--llm`), in stream order; streams not named keep
+    /// `auto`. Call before the first record.
+    pub fn set_llm_modes(&mut self, modes: &[Mode]) {
+        for (s, mode) in self.streams.iter_mut().zip(modes) {
+            s.llm = llm_tracker(&s.info, *mode);
         }
     }
 
@@ -597,12 +690,7 @@ mod tests {
         store.apply(
             rec(
                 1_000,
-                Kind::Open {
-                    status: 101,
-                    headers: vec![("upgrade".into(), "websocket".into())],
-                    handshake_ms: 12.5,
-                    conn: None,
-                },
+                Kind::open(101, vec![("upgrade".into(), "websocket".into())], 12.5),
             )
             .proto(Proto::Ws),
         );
@@ -697,6 +785,29 @@ mod tests {
         assert_eq!(stats.last_heartbeat_us, Some(7));
         assert_eq!(stats.last_rtt_ms, Some(3.25));
         assert_eq!(stats.countable(), 1);
+    }
+
+    #[test]
+    fn an_http_stream_takes_the_protocol_of_its_response() {
+        let mut store = Store::new(vec![info(0, Proto::Sse)], 10);
+        let open = |proto| {
+            rec(
+                1,
+                Kind::open(
+                    200,
+                    vec![("content-type".into(), "application/x-ndjson".into())],
+                    1.0,
+                ),
+            )
+            .proto(proto)
+        };
+        store.apply(open(Proto::Jsonl));
+        assert_eq!(store.streams()[0].info.proto, Proto::Jsonl);
+        store.apply(open(Proto::Sse));
+        assert_eq!(store.streams()[0].info.proto, Proto::Sse);
+        // No LLM figures for a stream that is no LLM completion.
+        store.apply(event(2, r#"{"status":"start"}"#).proto(Proto::Sse));
+        assert_eq!(store.streams()[0].llm_figures(3), None);
     }
 
     #[test]

@@ -79,13 +79,15 @@ pub(crate) fn text(ts_us: i64, data: &str) -> Record {
 pub(crate) fn info(index: usize, proto: Proto) -> StreamInfo {
     StreamInfo {
         index,
+        name: None,
         proto,
         display_url: match proto {
-            Proto::Sse => "https://example.test/events".into(),
+            Proto::Sse | Proto::Jsonl => "https://example.test/events".into(),
             Proto::Ws => "wss://example.test/socket".into(),
         },
         heartbeat_ms: Some(1500),
         insecure: false,
+        request: None,
     }
 }
 

@@ -63,7 +63,7 @@ async fn firehose_counts_and_bytes_are_exact() {
         "--json",
         "--no-reconnect",
         &format!("http://{a}/firehose/sse?n={n}&size=100"),
-        &format!("ws://{a}/firehose/ws?n={n}&size=100"),
+        &format!("ws://{a}/firehose/ws?n={n}&size=100&deflate=off"),
     ])
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);

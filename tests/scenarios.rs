@@ -559,7 +559,7 @@ async fn ws_fragmented_message_with_ping_between_fragments() {
 }
 
 #[tokio::test]
-async fn ws_compressed_frame_is_reported_as_compressed() {
+async fn ws_compressed_frame_is_inflated() {
     let srv = embedded_server(SERVER).await;
     let a = srv.local_addr();
     let out = run(&["--json", &format!("ws://{a}/scenario/ws/compressed")]).await;
@@ -569,9 +569,19 @@ async fn ws_compressed_frame_is_reported_as_compressed() {
         open["headers"]["sec-websocket-extensions"],
         "permessage-deflate"
     );
+    assert_eq!(open["compression"], "permessage-deflate");
     let msg = out.kind("message")[0];
     assert_eq!(msg["compressed"], true);
-    assert_eq!(msg["data_base64"], "8kjNyckHAA==");
+    assert_eq!(msg["data"], "Hello");
+    // RFC 7692 7.2.3.1: 7 deflated bytes in a 9-byte frame, 5 decoded.
+    assert_eq!(
+        (
+            &msg["wire_bytes"],
+            &msg["compressed_bytes"],
+            &msg["payload_bytes"]
+        ),
+        (&Value::from(9), &Value::from(7), &Value::from(5))
+    );
 }
 
 #[tokio::test]

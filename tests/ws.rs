@@ -2,10 +2,11 @@
 
 mod support;
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use support::{RawServer, frame, read_client_frames, read_request, run, ws_accept};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TEXT: u8 = 0x1;
 const BINARY: u8 = 0x2;
@@ -280,7 +281,13 @@ async fn subprotocol_send_and_count() {
         req.contains("sec-websocket-protocol: v1.feed, v2.feed\r\n"),
         "{req}"
     );
-    assert!(!req.contains("sec-websocket-extensions"));
+    // The offer browsers send, once.
+    assert_eq!(
+        req.matches("sec-websocket-extensions: permessage-deflate; client_max_window_bits\r\n")
+            .count(),
+        1,
+        "{req}"
+    );
     assert_eq!(srv.request(1), r#"{"subscribe":"ticks"}"#);
     let open = out.kind("open")[0];
     assert_eq!(open["status"], 101);
@@ -345,4 +352,100 @@ async fn client_ping_rtt_is_measured() {
         );
     }
     assert_eq!(out.kind("end")[0]["reason"], "shutdown");
+}
+
+/// A server that sends `frames`, then collects the client's frames until its Close (answered), and
+/// logs each as `OPCODE:payload-hex`.
+async fn serve_and_collect(frames: Vec<Vec<u8>>) -> RawServer {
+    RawServer::start(move |_, mut sock, log| {
+        let frames = frames.clone();
+        async move {
+            ws_accept(&mut sock, &log, None).await;
+            for f in &frames {
+                let _ = sock.write_all(f).await;
+            }
+            // One buffer across reads: several client frames may arrive in one read.
+            let mut buf = Vec::new();
+            let mut tmp = [0u8; 4096];
+            loop {
+                while let Ok(Some(h)) = streamscope::protocol::ws::parse_header(&buf) {
+                    let total = h.header_len + h.payload_len as usize;
+                    if buf.len() < total {
+                        break;
+                    }
+                    let mut p = buf[h.header_len..total].to_vec();
+                    if let Some(m) = h.mask {
+                        streamscope::protocol::ws::apply_mask(&mut p, m, 0);
+                    }
+                    buf.drain(..total);
+                    let hex = p.iter().fold(String::new(), |mut s, b| {
+                        let _ = write!(s, "{b:02x}");
+                        s
+                    });
+                    log.lock()
+                        .expect("lock")
+                        .push(format!("{}:{hex}", h.opcode));
+                    if h.opcode == CLOSE {
+                        let _ = sock.write_all(&frame(true, 0, CLOSE, &p)).await;
+                        return;
+                    }
+                }
+                match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut tmp)).await {
+                    Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&tmp[..n]),
+                    _ => return,
+                }
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn echo_sends_every_message_back_unchanged() {
+    let frames = vec![
+        // "héllo" in two fragments, split inside the é, with a ping between them.
+        frame(false, 0, TEXT, b"h\xc3"),
+        frame(true, 0, PING, b"p"),
+        frame(true, 0, CONT, b"\xa9llo"),
+        frame(true, 0, BINARY, &[0, 0xff, 1]),
+        frame(true, 0, TEXT, b""),
+        frame(true, 0, CLOSE, &close_body(1000, "")),
+    ];
+    let srv = serve_and_collect(frames).await;
+    let out = run(&["--json", "--echo", &srv.url("ws", "/")]).await;
+    assert_eq!(out.code, 0, "{:?} {}", out.records, out.stderr);
+    // What reached the server: the pong, each message back with its opcode and bytes (the
+    // fragmented one as one frame), then the echoed close.
+    let got: Vec<String> = (1..6).map(|i| srv.request(i)).collect();
+    assert_eq!(got, ["10:70", "1:68c3a96c6c6f", "2:00ff01", "1:", "8:03e8"]);
+    // Each echo is an `out` message record after its `in` record, with its own sizes.
+    let msgs = out.kind("message");
+    let dirs: Vec<&str> = msgs.iter().filter_map(|m| m["dir"].as_str()).collect();
+    assert_eq!(dirs, ["in", "out", "in", "out", "in", "out"]);
+    assert_eq!(msgs[0]["frames"], 2);
+    assert_eq!(msgs[1]["frames"], 1);
+    assert_eq!(msgs[1]["data"], "héllo");
+    assert_eq!(msgs[1]["opcode"], "text");
+    assert_eq!(msgs[1]["payload_bytes"], 6);
+    assert_eq!(msgs[1]["wire_bytes"], 2 + 4 + 6, "a masked client frame");
+    assert_eq!(msgs[3]["opcode"], "binary");
+    assert_eq!(msgs[3]["data_base64"], "AP8B");
+    assert_eq!(msgs[5]["payload_bytes"], 0);
+}
+
+#[tokio::test]
+async fn echo_keeps_count_to_received_messages() {
+    let frames = (0..5)
+        .map(|i| frame(true, 0, TEXT, format!("m{i}").as_bytes()))
+        .collect();
+    let srv = serve_and_collect(frames).await;
+    let out = run(&["--json", "--echo", "--count", "2", &srv.url("ws", "/")]).await;
+    assert_eq!(out.code, 0, "{:?} {}", out.records, out.stderr);
+    // Echoes do not count: two messages in, both echoed, then the close --count asks for.
+    assert_eq!(srv.request(1), "1:6d30");
+    assert_eq!(srv.request(2), "1:6d31");
+    assert!(srv.request(3).starts_with("8:03e8"), "{}", srv.request(3));
+    assert_eq!(out.kind_dir("message", "in").len(), 2);
+    assert_eq!(out.kind_dir("message", "out").len(), 2);
+    assert_eq!(out.kind("end")[0]["reason"], "count reached");
 }

@@ -9,7 +9,7 @@ fn content(items: &[SseItem]) -> Vec<(String, String, Option<String>)> {
     items
         .iter()
         .map(|i| match i {
-            SseItem::Event { event, data, id, .. } => (event.clone(), data.clone(), id.clone()),
+            SseItem::Event { event, data, id, .. } => (event.to_string(), data.clone(), id.clone()),
             SseItem::Comment { text, .. } => (":".to_owned(), text.clone(), None),
         })
         .collect()

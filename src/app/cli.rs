@@ -3,6 +3,7 @@
 //! Parsing is clap's; this module adds the checks clap cannot express (URL schemes, header syntax,
 //! `--data @file`) and turns them into one-line errors, so `main` can exit with code 2.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,19 +18,27 @@ use crate::record::Proto;
 #[command(
     name = "streamscope",
     version,
+    long_version = long_version(),
     args_conflicts_with_subcommands = true,
-    after_help = "http(s):// URLs are Server-Sent Events, ws(s):// URLs are WebSocket.\n\
+    after_help = "http(s):// URLs are Server-Sent Events, ws(s):// URLs are WebSocket; any other word (no colon) is \
+                  the name of a stream in the config file.\n\
                   Examples:\n  streamscope demo\n  streamscope --json --count 5 http://127.0.0.1:8080/sse\n  \
-                  streamscope wss://example.test/feed https://example.test/events"
+                  streamscope wss://example.test/feed https://example.test/events\n  \
+                  streamscope openai anthropic            (names from ~/.config/streamscope/config.toml)"
 )]
 pub struct Cli {
     /// Subcommand (`serve`, `demo`); without one, watch the URLs given.
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// One or two stream URLs: http(s):// for SSE, ws(s):// for WebSocket.
-    #[arg(value_name = "URL")]
+    /// Stream URLs (http(s):// for SSE, ws(s):// for WebSocket) or names of streams in the config
+    /// file, mixed; more than two open the dashboard on an overview of all of them.
+    #[arg(value_name = "URL|NAME")]
     pub urls: Vec<String>,
+
+    /// Config file and named streams.
+    #[command(flatten)]
+    pub config: ConfigArgs,
 
     /// Connection options.
     #[command(flatten)]
@@ -49,6 +58,96 @@ pub enum Command {
     Demo(DemoArgs),
     /// Replay a recording (--record), a --json capture or a browser HAR file with its original timing.
     Replay(ReplayArgs),
+    /// Watch streams headless until stopped, reconnecting, with Prometheus metrics (--metrics).
+    Monitor(Box<MonitorArgs>),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man,
+    /// The config file: where it is read from, its stream names, whether it is valid.
+    Config(ConfigCommandArgs),
+}
+
+/// `--config` and `--stream`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConfigArgs {
+    /// Open this stream of the config file (repeatable; after the URLs and names given).
+    #[arg(long = "stream", value_name = "NAME")]
+    pub streams: Vec<String>,
+    /// Read named streams from this file instead of ~/.config/streamscope/config.toml.
+    #[arg(long = "config", id = "config_file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    /// The stream arguments: positional URLs and names, then `--stream` names.
+    pub fn targets(&self, positional: &[String]) -> Vec<String> {
+        positional.iter().chain(&self.streams).cloned().collect()
+    }
+}
+
+/// `streamscope monitor`.
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// Stream URLs or config names; none: the config file's `[monitor] streams`, else all of its
+    /// streams.
+    #[arg(value_name = "URL|NAME")]
+    pub targets: Vec<String>,
+    /// Config file and named streams.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Serve Prometheus metrics on this address (`/metrics`; port 0 picks a free one, printed on
+    /// stderr).
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// Also write one JSON record per line to stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write every record to FILE (replayable with `streamscope replay`).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Pair the records of the first two streams by this key (JSON pointer or `id`) and export
+    /// which delivers first and by how much.
+    #[arg(long = "match", value_name = "KEY")]
+    pub match_key: Option<String>,
+    /// Connection options.
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// `streamscope completions SHELL`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `streamscope config ACTION`.
+#[derive(Debug, Args)]
+pub struct ConfigCommandArgs {
+    /// What to show.
+    #[command(subcommand)]
+    pub action: ConfigAction,
+    /// The config file (default ~/.config/streamscope/config.toml).
+    #[arg(
+        long = "config",
+        id = "config_file",
+        value_name = "FILE",
+        global = true
+    )]
+    pub file: Option<PathBuf>,
+}
+
+/// What `streamscope config` shows.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum ConfigAction {
+    /// Print the path of the config file.
+    Path,
+    /// Print the names of its streams, one a line (what shell completion offers).
+    Names,
+    /// Read the file and report the first mistake (exit 2) or `ok`.
+    Check,
 }
 
 /// `streamscope replay`.
@@ -106,6 +205,10 @@ pub struct DemoArgs {
     /// Interval of the demo feed.
     #[arg(long, value_parser = parse_duration, default_value = "250ms")]
     pub tick: Duration,
+    /// Two mock LLM completions side by side instead (the embedded server's OpenAI and Anthropic
+    /// formats, the same prompt, different timing and a stall): the LLM view and its comparison.
+    #[arg(long)]
+    pub llm: bool,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -155,10 +258,12 @@ pub struct ConnArgs {
     /// Give up on a connection attempt after this long (TCP + TLS + response head).
     #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "10s")]
     pub connect_timeout: Duration,
-    /// Never reconnect (SSE reconnects by default, as EventSource does).
+    /// Never reconnect (an SSE GET reconnects by default, as EventSource does).
     #[arg(long, conflicts_with = "reconnect")]
     pub no_reconnect: bool,
-    /// Reconnect WebSocket streams too when they end.
+    /// Reconnect when a stream ends: WebSocket streams, SSE requests other than GET (a POST is
+    /// never sent again otherwise: it would be a second LLM completion), and streams that ended
+    /// with an LLM end marker.
     #[arg(long)]
     pub reconnect: bool,
     /// Give up after this many consecutive failed reconnect attempts (a connection that opens but
@@ -185,9 +290,24 @@ pub struct ConnArgs {
     /// SSE: HTTP method.
     #[arg(short = 'X', long, value_name = "METHOD", default_value = "GET")]
     pub method: String,
-    /// SSE: request body, or `@FILE` to read it from a file.
+    /// SSE: request body, or `@FILE` to read it from a file. Once for every URL, or once per URL
+    /// in order (the same prompt to two models or providers).
     #[arg(short = 'd', long, value_name = "BODY")]
-    pub data: Option<String>,
+    pub data: Vec<String>,
+    /// LLM completions: read each chunk as this format (time to first token, inter-token
+    /// latency, tokens/s, the assembled answer; an `llm_summary` record at the end; the end
+    /// marker ends the stream). `auto` recognises it from the URL path, the Content-Type and the
+    /// first chunks. A bare `--llm` is `--llm=auto`.
+    #[arg(
+        long,
+        value_name = "auto|openai|responses|anthropic|gemini|ollama|off",
+        value_parser = crate::protocol::llm::Mode::parse,
+        default_value = "auto",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "auto"
+    )]
+    pub llm: crate::protocol::llm::Mode,
     /// SSE: send this `Last-Event-ID` on the first connection.
     #[arg(long, value_name = "ID")]
     pub last_event_id: Option<String>,
@@ -214,6 +334,18 @@ pub struct ConnArgs {
     /// WebSocket: do not answer server pings automatically.
     #[arg(long)]
     pub no_auto_pong: bool,
+    /// WebSocket: send every received text or binary message back unchanged, as an echo client
+    /// does (conformance suites such as Autobahn, echo round-trip measurements).
+    #[arg(long)]
+    pub echo: bool,
+    /// WebSocket: offer no extension (by default streamscope offers permessage-deflate as
+    /// browsers do, and inflates what the server compresses).
+    #[arg(long)]
+    pub no_deflate: bool,
+    /// SSE: ask for a compressed body (Accept-Encoding: gzip, deflate, br, zstd) and decode it
+    /// as it streams. A body the server compresses unasked is decoded too.
+    #[arg(long)]
+    pub compressed: bool,
     /// Sequence number of each event/message at this JSON pointer in its data (e.g. /seq), to
     /// detect lost or repeated records (`id_gap`); without it, numeric SSE ids are used.
     #[arg(long, value_name = "POINTER", value_parser = parse_pointer)]
@@ -247,6 +379,43 @@ pub struct OutputArgs {
     /// the demo's default (/seq).
     #[arg(long = "match", value_name = "KEY")]
     pub match_key: Option<String>,
+}
+
+/// `streamscope --version`: the version, then what this build contains.
+pub fn long_version() -> &'static str {
+    static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "{version}\n\
+             protocols: sse (HTTP/1.1, WHATWG parser), ws (RFC 6455, own frame decoder)\n\
+             tls: rustls (ring), system roots, --cacert, client certificates\n\
+             outputs: dashboard, json, record, har, replay, match, monitor (Prometheus text and OpenMetrics)\n\
+             build: {profile}, {os}-{arch}, allocator mimalloc (binary)",
+            version = env!("CARGO_PKG_VERSION"),
+            profile = if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            },
+            os = std::env::consts::OS,
+            arch = std::env::consts::ARCH,
+        )
+    });
+    TEXT.as_str()
+}
+
+/// `127.0.0.1:9464`, `[::1]:9464` or `localhost:9464`.
+pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    if let Some(port) = s.strip_prefix("localhost:")
+        && let Ok(port) = port.parse::<u16>()
+    {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    Err(format!(
+        "'{s}' is not an address to listen on (e.g. 127.0.0.1:9464)"
+    ))
 }
 
 /// Parses `500ms`, `2s`, `1m30s` (humantime syntax).
@@ -283,6 +452,10 @@ pub fn parse_pointer(s: &str) -> Result<String, String> {
 
 /// Checks a URL argument: parseable, a supported scheme, a host.
 pub fn parse_target(s: &str) -> Result<Target, String> {
+    if crate::protocol::llm::Mode::parse(s).is_ok() {
+        // `--llm openai`: the value of a flag with an optional value needs `=`.
+        return Err(format!("'{s}' is not a URL (for --llm, write --llm={s})"));
+    }
     let url = Url::parse(s).map_err(|e| format!("'{s}' is not a URL ({e})"))?;
     let proto = match url.scheme() {
         "http" | "https" => Proto::Sse,
@@ -312,6 +485,20 @@ pub fn resolve_body(data: Option<&str>) -> Result<Option<Vec<u8>>, String> {
     }
 }
 
+/// The body of each of `urls` URLs: `--data` given once is every URL's, given once per URL is
+/// each one's in order.
+pub fn resolve_bodies(data: &[String], urls: usize) -> Result<Vec<Option<Vec<u8>>>, String> {
+    match data {
+        [] => Ok(vec![None; urls]),
+        [one] => Ok(vec![resolve_body(Some(one))?; urls]),
+        many if many.len() == urls => many.iter().map(|d| resolve_body(Some(d))).collect(),
+        many => Err(format!(
+            "--data given {} times for {urls} URLs: give it once, or once per URL",
+            many.len()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,6 +511,8 @@ mod tests {
         assert!(err.contains("unsupported scheme 'ftp'"), "{err}");
         let err = parse_target("nonsense").expect_err("nonsense");
         assert!(err.contains("is not a URL"), "{err}");
+        let err = parse_target("anthropic").expect_err("a --llm value");
+        assert!(err.contains("write --llm=anthropic"), "{err}");
     }
 
     #[test]

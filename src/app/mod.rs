@@ -3,8 +3,12 @@
 //! `replay`, and the dashboard (or JSON lines) on given URLs.
 
 pub mod cli;
+pub mod config;
+pub mod monitor;
 pub mod plan;
 pub(crate) mod session;
+pub mod shell;
+pub mod watch;
 
 use clap::Parser as _;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -117,7 +121,7 @@ async fn serve_replay(addr: SocketAddr, file: &std::path::Path, speed: Speed) ->
 }
 
 /// `streamscope demo`: the embedded server on a free port, and the dashboard (or `--json`) on its
-/// SSE and WebSocket feeds side by side.
+/// SSE and WebSocket feeds side by side, gzip SSE against permessage-deflate WebSocket.
 pub async fn demo(args: &DemoArgs) -> u8 {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let server = match Server::bind(addr, server_config(args.tick)).await {
@@ -129,17 +133,28 @@ pub async fn demo(args: &DemoArgs) -> u8 {
     };
     let local = server.local_addr();
     let handle = server.spawn();
-    let urls = vec![format!("http://{local}/sse"), format!("ws://{local}/ws")];
+    let (urls, args_used) = if args.llm {
+        llm_demo(local)
+    } else {
+        (
+            vec![format!("http://{local}/sse"), format!("ws://{local}/ws")],
+            vec![
+                "--heartbeat".to_owned(),
+                "2s".to_owned(),
+                "--ping-interval".to_owned(),
+                "1s".to_owned(),
+                // Compressed on both sides, as browsers see the two feeds: gzip SSE beside
+                // permessage-deflate WebSocket (offered by default).
+                "--compressed".to_owned(),
+            ],
+        )
+    };
     // The demo's options go through clap like a user's, so every default is the documented one.
-    let conn = match crate::app::cli::Cli::try_parse_from([
-        "streamscope",
-        "--heartbeat",
-        "2s",
-        "--ping-interval",
-        "1s",
-        "--connect-timeout",
-        "5s",
-    ]) {
+    let argv = ["streamscope", "--connect-timeout", "5s"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(args_used);
+    let conn = match crate::app::cli::Cli::try_parse_from(argv) {
         Ok(cli) => cli.conn,
         Err(e) => {
             eprintln!("streamscope: demo options: {e}");
@@ -155,10 +170,51 @@ pub async fn demo(args: &DemoArgs) -> u8 {
     };
     // Both feeds carry the same seqs, so the demo shows which protocol delivers first.
     let mut output = args.output.clone();
-    output.match_key.get_or_insert_with(|| "/seq".to_owned());
+    if !args.llm {
+        output.match_key.get_or_insert_with(|| "/seq".to_owned());
+    }
     let code = dashboard_or_json(&plan, &output).await;
     handle.shutdown().await;
     code
+}
+
+/// The prompt both mock completions of `demo --llm` are sent.
+const DEMO_PROMPT: &str = "Why does a token stream need its own inspector?";
+
+/// `demo --llm`: two mock completions of the server at `local`, OpenAI and Anthropic, the same
+/// prompt in each one's request body; the second is slower to start, faster after, and one stall
+/// shows in the first. Returns the URLs and their options.
+fn llm_demo(local: SocketAddr) -> (Vec<String>, Vec<String>) {
+    let knobs = "tokens=160&jitter_ms=25";
+    let urls = vec![
+        format!(
+            "http://{local}/llm/openai/v1/chat/completions?{knobs}&ttft_ms=350&delay_ms=45&stall_at=70&stall_ms=1800"
+        ),
+        format!(
+            "http://{local}/llm/anthropic/v1/messages?{knobs}&ttft_ms=900&delay_ms=25&reasoning=12"
+        ),
+    ];
+    let messages = serde_json::json!([{ "role": "user", "content": DEMO_PROMPT }]);
+    let openai = serde_json::json!({
+        "model": "mock-gpt", "stream": true, "stream_options": {"include_usage": true},
+        "messages": messages,
+    });
+    let anthropic = serde_json::json!({
+        "model": "mock-claude", "max_tokens": 1024, "stream": true, "messages": messages,
+    });
+    let args = [
+        "-X",
+        "POST",
+        "--heartbeat",
+        "1s",
+        "-d",
+        &openai.to_string(),
+        "-d",
+        &anthropic.to_string(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    (urls, args)
 }
 
 /// `streamscope replay FILE`: exit code 2 when the file cannot be read at all.

@@ -39,7 +39,7 @@ impl Plan {
             .transpose()
             .map_err(|e| format!("--proxy: {e}"))?;
         let proxies = crate::capture::net::proxy::ProxySettings::from_env(explicit_proxy)?;
-        let body = crate::app::cli::resolve_body(conn.data.as_deref())?;
+        let bodies = crate::app::cli::resolve_bodies(&conn.data, targets.len())?;
         if http::Method::from_bytes(conn.method.as_bytes()).is_err() {
             return Err(format!("invalid HTTP method '{}'", conn.method));
         }
@@ -53,17 +53,22 @@ impl Plan {
         } else {
             HttpMode::Auto
         };
+        let method = conn.method.to_ascii_uppercase();
         let streams = targets
             .into_iter()
+            .zip(bodies)
             .enumerate()
-            .map(|(index, target)| {
-                // SSE reconnects by default (EventSource does); WebSocket only with --reconnect.
+            .map(|(index, (target, body))| {
+                // An SSE GET reconnects by default (EventSource does). Any other request is not
+                // sent again unless asked: a repeated POST is a second (paid) LLM completion.
+                // WebSocket reconnects only with --reconnect.
                 let reconnect = match target.proto {
-                    Proto::Sse => !conn.no_reconnect,
-                    Proto::Ws => conn.reconnect,
+                    Proto::Sse | Proto::Jsonl if method == "GET" => !conn.no_reconnect,
+                    Proto::Sse | Proto::Jsonl | Proto::Ws => conn.reconnect,
                 };
                 Arc::new(StreamConfig {
                     index,
+                    name: None,
                     proxies: proxies.clone(),
                     max_redirects: conn.max_redirects,
                     show_secrets: conn.show_secrets,
@@ -72,12 +77,14 @@ impl Plan {
                     tls: tls.clone(),
                     connect_timeout: conn.connect_timeout,
                     reconnect,
+                    repeat_completed: conn.reconnect,
+                    llm: conn.llm,
                     max_retries: conn.max_retries,
                     max_backoff: conn.max_backoff,
                     heartbeat: conn.heartbeat,
                     count: conn.count,
-                    method: conn.method.to_ascii_uppercase(),
-                    body: body.clone(),
+                    method: method.clone(),
+                    body,
                     last_event_id: conn.last_event_id.clone(),
                     subprotocols: conn.subprotocol.clone(),
                     send: conn.send.clone(),
@@ -85,9 +92,12 @@ impl Plan {
                     max_message: conn.max_message,
                     idle_timeout: conn.idle_timeout,
                     auto_pong: !conn.no_auto_pong,
+                    echo: conn.echo,
                     seq_pointer: conn.seq.clone(),
                     http,
                     pool: pool.clone(),
+                    deflate: !conn.no_deflate,
+                    compressed: conn.compressed,
                 })
             })
             .collect();

@@ -83,7 +83,8 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
     let spec = match output.match_key.as_deref() {
         None | Some("none") => None,
         Some(k) => match KeySpec::parse(k) {
-            Ok(_) if streams != 2 => {
+            // With more than two streams it pairs the first two (config pairs, the overview).
+            Ok(_) if streams < 2 => {
                 eprintln!("streamscope: --match compares two streams; {streams} given");
                 return 2;
             }
@@ -111,10 +112,6 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
     if json && !output.json {
         eprintln!("streamscope: stdout is not a terminal, writing JSON lines (--json)");
     }
-    if !json && streams > 2 {
-        eprintln!("streamscope: the dashboard shows one or two streams; use --json for more");
-        return 2;
-    }
     let theme = if json {
         Theme::default()
     } else {
@@ -127,6 +124,10 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
         }
     };
     let duration = source.duration();
+    let llm = match &source {
+        Source::Live(plan) => plan.streams.iter().map(|s| s.llm).collect(),
+        Source::Replay { .. } => Vec::new(),
+    };
     let (running, rx, clock) = source.spawn();
     let (rx, stage) = crate::ingest::pipeline::spawn(ingest, rx);
     let code = if json {
@@ -139,6 +140,7 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
             theme,
             replay: clock,
             match_key: header.match_key.clone(),
+            llm,
         };
         dashboard(config, running, rx, duration).await
     };

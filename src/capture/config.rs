@@ -8,6 +8,9 @@ use url::Url;
 use crate::capture::net::tls::TlsSettings;
 use crate::record::{Proto, StreamInfo};
 
+/// Characters of the request line shown in a pane's header.
+const REQUEST_SUMMARY_WIDTH: usize = 40;
+
 /// A URL the user asked to watch, with its protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -46,10 +49,16 @@ impl HttpMode {
 }
 
 /// Everything a connection task needs to know, decided once from the command line.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "command-line switches are booleans, one per flag"
+)]
 #[derive(Debug, Clone)]
 pub struct StreamConfig {
     /// Index of the URL on the command line.
     pub index: usize,
+    /// The stream's name in the config file, when it was opened by name.
+    pub name: Option<String>,
     /// URL and protocol.
     pub target: Target,
     /// Extra request headers.
@@ -67,6 +76,11 @@ pub struct StreamConfig {
     pub connect_timeout: Duration,
     /// Reconnect when the connection ends.
     pub reconnect: bool,
+    /// Start the request again after an LLM end marker said the response is complete (only when
+    /// the user asked for `--reconnect`: a repeated completion is paid for again).
+    pub repeat_completed: bool,
+    /// How LLM completion chunks are read (`--llm`).
+    pub llm: crate::protocol::llm::Mode,
     /// Consecutive failed attempts allowed.
     pub max_retries: Option<u32>,
     /// Backoff cap.
@@ -93,6 +107,8 @@ pub struct StreamConfig {
     pub idle_timeout: Option<Duration>,
     /// WebSocket: answer server pings.
     pub auto_pong: bool,
+    /// WebSocket: send every received data message back (`--echo`).
+    pub echo: bool,
     /// JSON pointer to a sequence number in each event's or message's data (`--seq`).
     pub seq_pointer: Option<String>,
     /// HTTP version (`--http1.1`, `--http2`, `--http2-prior-knowledge`).
@@ -100,6 +116,10 @@ pub struct StreamConfig {
     /// The session's HTTP/2 connections, shared by the streams of one origin (unless
     /// `--no-share`).
     pub pool: std::sync::Arc<crate::capture::pool::Pool>,
+    /// WebSocket: offer permessage-deflate (off with `--no-deflate`).
+    pub deflate: bool,
+    /// SSE: ask for a compressed body (`--compressed`).
+    pub compressed: bool,
 }
 
 impl StreamConfig {
@@ -117,10 +137,19 @@ impl StreamConfig {
     pub fn info(&self) -> StreamInfo {
         StreamInfo {
             index: self.index,
+            name: self.name.clone(),
             proto: self.proto(),
             display_url: crate::capture::redact::display_url(&self.target.url),
             heartbeat_ms: self.heartbeat.map(|d| d.as_millis() as u64),
             insecure: crate::capture::net::address::is_tls(&self.target.url) && self.tls_insecure(),
+            request: match self.proto() {
+                Proto::Ws => None,
+                Proto::Sse | Proto::Jsonl => crate::protocol::llm::request_summary(
+                    &self.method,
+                    self.body.as_deref(),
+                    REQUEST_SUMMARY_WIDTH,
+                ),
+            },
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The [`Emitter`]: what every connection task shares, whatever its protocol. It turns decoded
 //! items into stamped [`Record`]s, computes `gap_ms`, counts toward `--count`, raises heartbeat
-//! `gap` records, watches sequence numbers and bursts, and sends batches to the consumer.
+//! `gap` records, watches sequence numbers and bursts, follows LLM completions (their in-stream
+//! errors, end markers and `llm_summary`), and sends batches to the consumer.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::capture::detect::{SeqBreak, SeqTracker, buffered_burst, seq_from_json};
+use crate::capture::llm::{LlmTracker, Observed};
 use crate::capture::net::tap::ReadMark;
 use crate::record::batch::{Backlog, RecordBatch};
 use crate::record::time::{self, Stamp};
@@ -38,7 +40,34 @@ pub struct Emitter {
     seq_pointer: Option<String>,
     /// The socket read whose records are being collected, for the burst detector.
     burst: BurstWatch,
+    /// LLM completions on this stream.
+    llm: LlmFollow,
 }
+
+/// LLM completions on one stream, and what the current connection has shown of its own.
+#[derive(Debug)]
+struct LlmFollow {
+    /// The tracker (inactive unless the stream is an LLM stream).
+    tracker: LlmTracker,
+    /// The current connection delivered its completion's end marker.
+    end: bool,
+    /// An event after the end marker has been reported on this connection.
+    after_end: bool,
+    /// Unreadable chunks reported on this connection (a few are worth a lint each, not all).
+    unreadable: u32,
+}
+
+impl LlmFollow {
+    /// A new connection: nothing of it seen yet.
+    fn new_connection(&mut self) {
+        self.end = false;
+        self.after_end = false;
+        self.unreadable = 0;
+    }
+}
+
+/// Unreadable LLM chunks reported per connection.
+const UNREADABLE_REPORTED: u32 = 3;
 
 /// Records per socket read, for the `buffered-burst` lint.
 #[derive(Debug, Default)]
@@ -78,7 +107,83 @@ impl Emitter {
             seq: SeqTracker::new(None),
             seq_pointer: None,
             burst: BurstWatch::default(),
+            llm: LlmFollow {
+                tracker: LlmTracker::new(
+                    crate::protocol::llm::Mode::Off,
+                    "",
+                    crate::capture::llm::DEFAULT_STALL,
+                ),
+                end: false,
+                after_end: false,
+                unreadable: 0,
+            },
         }
+    }
+
+    /// Follows LLM completions with `tracker` (`--llm`).
+    pub fn set_llm(&mut self, tracker: LlmTracker) {
+        self.llm.tracker = tracker;
+    }
+
+    /// The protocol of the records from now on: an `http(s)://` stream is SSE or JSON lines,
+    /// as each response's Content-Type says.
+    pub fn set_proto(&mut self, proto: Proto) {
+        self.proto = proto;
+    }
+
+    /// True once the current connection has delivered an LLM end marker: the completion is
+    /// complete and the stream should end (or repeat, with `--reconnect`).
+    pub fn llm_completed(&self) -> bool {
+        self.llm.end
+    }
+
+    /// Ends the LLM completion of the attempt that just ended: its `llm_summary` record, when the
+    /// stream is an LLM stream and a completion was in progress.
+    pub fn finish_llm(&mut self) {
+        let now = Stamp::now();
+        if let Some(summary) = self.llm.tracker.finish(now.wall_us) {
+            let r = self.record(now, Kind::LlmSummary(Box::new(summary)));
+            self.batch.push(r);
+        }
+    }
+
+    /// What the tracker made of a record, acted upon: in-stream errors become `error` records,
+    /// unreadable chunks lints; the end marker is remembered. Returns the chunk's sequence number.
+    fn follow_llm(&mut self, r: &Record, stamp: Stamp) -> Option<u64> {
+        let seen: Observed = self.llm.tracker.observe(r);
+        if self.llm.end && !self.llm.after_end && matches!(r.kind, Kind::Event { .. }) {
+            // Once per connection: what follows is in the records anyway.
+            self.llm.after_end = true;
+            self.lint(
+                stamp,
+                "after-end-marker",
+                "an event arrived after the completion's end marker (reported once per connection)",
+            );
+        }
+        self.llm.end |= seen.end;
+        if let Some(message) = seen.error {
+            let e = self.record(
+                stamp,
+                Kind::Error {
+                    message,
+                    status: None,
+                    close_code: None,
+                },
+            );
+            self.batch.push(e);
+        }
+        if let Some(why) = seen.unreadable {
+            self.llm.unreadable += 1;
+            if self.llm.unreadable <= UNREADABLE_REPORTED {
+                let more = if self.llm.unreadable == UNREADABLE_REPORTED {
+                    " (further ones on this connection are not reported)"
+                } else {
+                    ""
+                };
+                self.lint(stamp, "llm-unreadable-chunk", format!("{why}{more}"));
+            }
+        }
+        seen.seq
     }
 
     /// Where the current silence began: the last received record, or the end of a backpressure
@@ -165,24 +270,49 @@ impl Emitter {
 
     /// Something received from the server, delivered by read `mark`.
     pub fn rx(&mut self, mark: ReadMark, kind: Kind, wire_bytes: u64, payload_bytes: u64) {
+        self.rx_compressed(mark, kind, wire_bytes, payload_bytes, None);
+    }
+
+    /// [`rx`](Self::rx) for what arrived compressed: `compressed_bytes` is its compressed size
+    /// (`None` for a record that was not).
+    pub fn rx_compressed(
+        &mut self,
+        mark: ReadMark,
+        kind: Kind,
+        wire_bytes: u64,
+        payload_bytes: u64,
+        compressed_bytes: Option<u64>,
+    ) {
         self.received += 1;
         let countable = kind.is_countable();
         let mut r = self.record(mark.stamp, kind);
         r.dir = Some(Dir::In);
         r.wire_bytes = Some(wire_bytes);
         r.payload_bytes = Some(payload_bytes);
+        r.compressed_bytes = compressed_bytes;
         r.read = Some(mark.read);
         r.gap_ms = self.last_rx.map(|prev| mark.stamp.ms_since(prev));
         self.last_rx = Some(mark.stamp);
         self.gap_raised = false;
-        let seq_break = if countable {
-            self.counted += 1;
-            self.watch_burst(mark, r.gap_ms);
-            self.check_seq(&r.kind)
+        // The LLM's records (an in-stream error) follow the event that carried them.
+        let index = self.batch.len();
+        let llm_seq = if self.llm.tracker.active() && matches!(r.kind, Kind::Event { .. }) {
+            self.follow_llm(&r, mark.stamp)
         } else {
             None
         };
-        self.batch.push(r);
+        let seq_break = if countable {
+            self.counted += 1;
+            self.watch_burst(mark, r.gap_ms);
+            match (llm_seq, &self.seq_pointer) {
+                // A Responses API `sequence_number` is the sequence when `--seq` names none.
+                (Some(n), None) => self.seq.observe(n),
+                _ => self.check_seq(&r.kind),
+            }
+        } else {
+            None
+        };
+        self.batch.insert(index, r);
         if let Some(b) = seq_break {
             let kind = Kind::IdGap {
                 expected: b.expected,
@@ -228,6 +358,16 @@ impl Emitter {
         self.last_rx = Some(mark.stamp);
         self.gap_raised = false;
         self.seq.new_connection();
+        self.llm.new_connection();
+        if self.llm.tracker.active() {
+            self.llm.tracker.observe(&r);
+            if self.llm.tracker.format() == Some(crate::protocol::llm::Format::Responses)
+                && self.seq_pointer.is_none()
+            {
+                // Each request is a new response, numbered from 0 again.
+                self.seq = SeqTracker::new(None);
+            }
+        }
         self.batch.push(r);
     }
 

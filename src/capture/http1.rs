@@ -329,8 +329,22 @@ pub(crate) fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// What an `open` record says about compression: what was offered, and what is in use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Compression {
+    /// The `Sec-WebSocket-Extensions` or `Accept-Encoding` value sent, if any.
+    pub offered: Option<String>,
+    /// The agreed extension or the content coding being decoded, if any.
+    pub agreed: Option<String>,
+}
+
 /// The `open` record for a response; secret header values are masked unless `show_secrets`.
-pub(crate) fn open_kind(opened: &Opened, now: Stamp, show_secrets: bool) -> Kind {
+pub(crate) fn open_kind(
+    opened: &Opened,
+    now: Stamp,
+    show_secrets: bool,
+    compression: Compression,
+) -> Kind {
     let conn = Some(Box::new(opened.facts.clone()));
     let mut headers = header_pairs(opened.response.headers());
     if !show_secrets {
@@ -343,6 +357,8 @@ pub(crate) fn open_kind(opened: &Opened, now: Stamp, show_secrets: bool) -> Kind
         headers,
         handshake_ms: now.ms_since(opened.started),
         conn,
+        compression_offered: compression.offered,
+        compression: compression.agreed,
     }
 }
 
@@ -352,13 +368,18 @@ pub(crate) fn emit_open(
     em: &mut crate::capture::emitter::Emitter,
     opened: &Opened,
     show_secrets: bool,
+    compression: Compression,
 ) -> crate::capture::net::tap::ReadMark {
     let mark = opened.tap.last_read();
     let head = opened
         .head_bytes
         .or_else(|| opened.tap.head_bytes())
         .unwrap_or(0);
-    em.open(mark, open_kind(opened, mark.stamp, show_secrets), head);
+    em.open(
+        mark,
+        open_kind(opened, mark.stamp, show_secrets, compression),
+        head,
+    );
     for (rule, message) in &opened.lints {
         em.lint(mark.stamp, rule, message.clone());
     }

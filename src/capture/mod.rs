@@ -11,6 +11,7 @@ pub(crate) mod detect;
 pub mod emitter;
 pub(crate) mod http1;
 pub(crate) mod http2;
+pub mod llm;
 pub mod net;
 pub mod pool;
 pub(crate) mod redact;

@@ -58,6 +58,8 @@ const SECRET_HEADERS: &[&str] = &[
     "set-cookie",
     "x-api-key",
     "api-key",
+    // Gemini's API key header (Anthropic's is x-api-key, Azure OpenAI's api-key).
+    "x-goog-api-key",
 ];
 
 /// True for headers whose values are masked by default.
@@ -122,6 +124,7 @@ mod tests {
         );
         assert_eq!(header_value("cookie", "a=1; b=2"), "a=***; b=***");
         assert_eq!(header_value("x-api-key", "k"), "***");
+        assert_eq!(header_value("X-Goog-Api-Key", "AIza-k"), "***");
         assert_eq!(header_value("content-type", "text/plain"), "text/plain");
     }
 

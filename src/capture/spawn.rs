@@ -43,10 +43,22 @@ pub(crate) fn spawn_streams(
                 .as_deref()
                 .and_then(crate::capture::detect::parse_seq_str),
         );
+        if cfg.proto() != Proto::Ws {
+            let url = &cfg.target.url;
+            let path = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_owned(),
+            };
+            let stall = cfg.heartbeat.unwrap_or(crate::capture::llm::DEFAULT_STALL);
+            em.set_llm(crate::capture::llm::LlmTracker::new(cfg.llm, &path, stall));
+        }
         let cfg = cfg.clone();
         let task = tokio::spawn(async move {
             match cfg.proto() {
-                Proto::Sse => supervise(SseSession::new(cfg.clone()), &cfg, em, ctl_rx).await,
+                // An http(s) URL starts as SSE; the response says whether it is JSON lines.
+                Proto::Sse | Proto::Jsonl => {
+                    supervise(SseSession::new(cfg.clone()), &cfg, em, ctl_rx).await
+                }
                 Proto::Ws => supervise(WsSession::new(cfg.clone()), &cfg, em, ctl_rx).await,
             }
         });

@@ -2,9 +2,15 @@
 //! the spec parser, every item stamped with the socket read that delivered it.
 //!
 //! Reconnect follows EventSource: when the server ends the stream, wait the `retry:` time and send
-//! `Last-Event-ID`; 204 means stop; another non-2xx status or a Content-Type that is not
-//! `text/event-stream` fails the stream. Statuses that ask to come back later (429, 502, 503, 504)
-//! are retried, honouring `Retry-After`.
+//! `Last-Event-ID`; 204 means stop; another non-2xx status or a Content-Type that is neither
+//! `text/event-stream` nor streamed JSON (`application/x-ndjson`, `application/jsonl`,
+//! `application/json-seq`: fed to [`JsonlParser`], records of protocol `jsonl`) fails the stream.
+//! Statuses that ask to come back later (429, 502, 503, 504) are retried, honouring
+//! `Retry-After`. An LLM end marker ends the attempt as complete (see [`Outcome::Complete`]).
+//!
+//! A compressed body (`Content-Encoding`, asked for with `--compressed`, or applied unasked) is
+//! decoded between hyper's body frames and the parser by a [`ContentDecoder`]; the records keep
+//! their decoded sizes, and `compressed_bytes` says what the encoded body cost.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -25,8 +31,10 @@ use crate::capture::supervise::{
     ControlRx, Failure, Outcome, Session, idle_timeout, recv_control, sleep_until_opt,
     wait_shutdown,
 };
+use crate::protocol::content::{self, Coding, ContentDecoder};
+use crate::protocol::jsonl::{JsonLine, JsonlLint, JsonlParser};
 use crate::protocol::sse::{SseItem, SseLint, SseParser};
-use crate::record::Kind;
+use crate::record::{Kind, Proto};
 
 /// Body bytes already buffered that are taken in one go before the records are handed on: about
 /// one large socket read's worth (HTTP/2 gives 16 KB chunks, one per DATA frame).
@@ -50,6 +58,10 @@ async fn recv_frame(
 /// EventSource's usual reconnection time when the server sent no `retry:`.
 pub(crate) const DEFAULT_RETRY: Duration = Duration::from_secs(3);
 
+/// How long the body is still read after an LLM end marker, for the server to close it (and to
+/// see anything it sends after the marker) before streamscope closes the connection itself.
+const END_GRACE: Duration = Duration::from_millis(500);
+
 /// State of one SSE stream across its connections.
 #[derive(Debug)]
 pub(crate) struct SseSession {
@@ -58,6 +70,24 @@ pub(crate) struct SseSession {
     tap: Arc<TapState>,
     opened: bool,
     items: Vec<SseItem>,
+    /// The current body's JSON-lines parser, when its Content-Type is streamed JSON.
+    lines: Option<JsonlParser>,
+    line_items: Vec<JsonLine>,
+    /// The body's content decoding, for the connection being read.
+    body: BodyDecoding,
+}
+
+/// How the body of the current connection is decoded.
+#[derive(Debug, Default)]
+struct BodyDecoding {
+    /// `None` for a body sent as is.
+    decoder: Option<ContentDecoder>,
+    /// Decoded bytes of the frame being handled (reused).
+    decoded: Vec<u8>,
+    /// Encoded bytes received and not yet attributed to a record.
+    pending: u64,
+    /// The tap of the connection the body comes on (HTTP/2: the shared connection's).
+    tap: Option<Arc<TapState>>,
 }
 
 impl SseSession {
@@ -73,6 +103,9 @@ impl SseSession {
             tap: TapState::new(),
             opened: false,
             items: Vec::new(),
+            lines: None,
+            line_items: Vec::new(),
+            body: BodyDecoding::default(),
         }
     }
 
@@ -86,6 +119,7 @@ impl SseSession {
                 http::header::HOST,
                 crate::capture::net::address::host_header(url),
             )
+            // What EventSource sends; a JSON-lines response is read all the same.
             .header(http::header::ACCEPT, "text/event-stream")
             .header(http::header::CACHE_CONTROL, "no-cache");
         let user_sets = |name: &str| {
@@ -97,6 +131,9 @@ impl SseSession {
         let last_id = self.parser.last_event_id();
         if !last_id.is_empty() {
             b = b.header("last-event-id", last_id);
+        }
+        if self.cfg.compressed && !user_sets("accept-encoding") {
+            b = b.header(http::header::ACCEPT_ENCODING, content::ACCEPT);
         }
         let body = if hop.send_body {
             self.cfg.body.clone().unwrap_or_default()
@@ -127,7 +164,13 @@ impl SseSession {
     }
 
     fn emit_items(&mut self, em: &mut Emitter, mark: crate::capture::net::tap::ReadMark) -> bool {
-        for item in self.items.drain(..) {
+        // Only under a Content-Encoding: the plain path stays free of any per-read work.
+        let shares = self.body.decoder.is_some().then(|| {
+            let sizes: Vec<u64> = self.items.iter().map(SseItem::wire_bytes).collect();
+            self.take_shares(&sizes)
+        });
+        for (i, item) in self.items.drain(..).enumerate() {
+            let compressed = shares.as_ref().and_then(|s| s.get(i).copied());
             match item {
                 SseItem::Event {
                     event,
@@ -137,7 +180,7 @@ impl SseSession {
                     wire_bytes,
                 } => {
                     let payload = data.len() as u64;
-                    em.rx(
+                    em.rx_compressed(
                         mark,
                         Kind::Event {
                             event,
@@ -147,6 +190,7 @@ impl SseSession {
                         },
                         wire_bytes,
                         payload,
+                        compressed,
                     );
                     if em.count_reached() {
                         return true;
@@ -154,11 +198,155 @@ impl SseSession {
                 }
                 SseItem::Comment { text, wire_bytes } => {
                     let payload = text.len() as u64;
-                    em.rx(mark, Kind::Comment { text }, wire_bytes, payload);
+                    em.rx_compressed(
+                        mark,
+                        Kind::Comment { text },
+                        wire_bytes,
+                        payload,
+                        compressed,
+                    );
                 }
             }
         }
         false
+    }
+
+    /// One JSON text per `event` record, exactly as an SSE event would be.
+    fn emit_lines(&mut self, em: &mut Emitter, mark: crate::capture::net::tap::ReadMark) -> bool {
+        let shares = self.body.decoder.is_some().then(|| {
+            let sizes: Vec<u64> = self.line_items.iter().map(|l| l.wire_bytes).collect();
+            self.take_shares(&sizes)
+        });
+        for (i, line) in self.line_items.drain(..).enumerate() {
+            let payload = line.data.len() as u64;
+            em.rx_compressed(
+                mark,
+                Kind::Event {
+                    event: crate::record::event_type("message"),
+                    data: line.data,
+                    id: None,
+                    retry: None,
+                },
+                line.wire_bytes,
+                payload,
+                shares.as_ref().and_then(|s| s.get(i).copied()),
+            );
+            if em.count_reached() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Feeds a piece of the body, decoded first under a `Content-Encoding`, to its parser and
+    /// emits what it completes. Returns whether `--count` was reached, or why the encoding broke.
+    fn feed(
+        &mut self,
+        data: &[u8],
+        em: &mut Emitter,
+        mark: crate::capture::net::tap::ReadMark,
+    ) -> Result<bool, String> {
+        let Some(decoder) = self.body.decoder.as_mut() else {
+            return Ok(self.feed_decoded(data, em, mark));
+        };
+        self.body.pending += data.len() as u64;
+        let mut decoded = std::mem::take(&mut self.body.decoded);
+        decoded.clear();
+        let fed = decoder.feed(data, &mut decoded);
+        let done = fed.map(|()| self.feed_decoded(&decoded, em, mark));
+        // The buffer is kept for the next frame.
+        self.body.decoded = decoded;
+        done
+    }
+
+    /// Feeds decoded body bytes to the SSE or JSON-lines parser and emits what they complete.
+    fn feed_decoded(
+        &mut self,
+        data: &[u8],
+        em: &mut Emitter,
+        mark: crate::capture::net::tap::ReadMark,
+    ) -> bool {
+        if let Some(p) = &mut self.lines {
+            p.feed(data, &mut self.line_items);
+            let lints = p.take_lints();
+            let done = self.emit_lines(em, mark);
+            emit_jsonl_lints(em, mark.stamp, lints);
+            done
+        } else {
+            self.parser.feed(data, &mut self.items);
+            let done = self.emit_items(em, mark);
+            emit_lints(em, mark.stamp, self.parser.take_lints());
+            done
+        }
+    }
+}
+
+/// `total` encoded bytes shared among records of decoded `sizes` in proportion (the last takes the
+/// rounding), so over a stream they add up to the encoded body. A server that flushes after each
+/// event sends one event per chunk, and then each share is exactly that event's compressed size.
+fn shares(total: u64, sizes: &[u64]) -> Vec<u64> {
+    let decoded = sizes.iter().sum::<u64>().max(1);
+    let mut given = 0;
+    sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &size)| {
+            let share = if i + 1 == sizes.len() {
+                total.saturating_sub(given)
+            } else {
+                (u128::from(total) * u128::from(size) / u128::from(decoded)) as u64
+            };
+            given += share;
+            share
+        })
+        .collect()
+}
+
+/// The JSON-lines parser's lints as `lint` records.
+fn emit_jsonl_lints(em: &mut Emitter, stamp: crate::record::time::Stamp, lints: Vec<JsonlLint>) {
+    for lint in lints {
+        let (rule, message) = match lint {
+            JsonlLint::NotJson(start) => (
+                "not-json-line",
+                format!("a line of the JSON stream is not JSON: {start:?}"),
+            ),
+            JsonlLint::Unterminated => (
+                "unterminated-line",
+                "the body ended with a line that had no newline (it was kept)".to_owned(),
+            ),
+            JsonlLint::BadSequence => (
+                "bad-json-seq",
+                "a JSON text sequence broke RFC 7464 (bytes outside a text, or a text not ended by LF)"
+                    .to_owned(),
+            ),
+        };
+        em.lint(stamp, rule, message);
+    }
+}
+
+impl SseSession {
+    /// The encoded bytes received since the last records, shared among the records just parsed
+    /// (of these decoded `sizes`). With no records yet they wait for the next ones.
+    fn take_shares(&mut self, sizes: &[u64]) -> Vec<u64> {
+        if sizes.is_empty() {
+            return Vec::new();
+        }
+        shares(std::mem::take(&mut self.body.pending), sizes)
+    }
+
+    /// The body's content decoding, from the response's `Content-Encoding`: `Err` (the stream
+    /// fails) for a coding streamscope cannot decode.
+    fn decoding(em: &mut Emitter, opened: &Opened) -> Result<Option<Coding>, Outcome> {
+        let header = opened
+            .response
+            .headers()
+            .get_all(http::header::CONTENT_ENCODING)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let status = opened.response.status().as_u16();
+        Coding::from_header(&header).map_err(|msg| Failure::fatal(msg).status(status).report(em))
     }
 }
 
@@ -204,8 +392,24 @@ fn redirect_target(status: http::StatusCode, headers: &http::HeaderMap, base: &U
 }
 
 impl SseSession {
-    /// The body ended (or broke): an event still being assembled is lost; say so.
+    /// The body ended (or broke): an event still being assembled is lost; say so. A last JSON
+    /// line without its newline is kept.
     fn finish_body(&mut self, em: &mut Emitter) {
+        if let Some(p) = &mut self.lines {
+            let finished = p.finish();
+            let lints = p.take_lints();
+            let stamp = crate::record::time::Stamp::now();
+            if let Some(line) = finished.line {
+                self.line_items.push(line);
+                let mark = crate::capture::net::tap::ReadMark {
+                    stamp,
+                    ..self.body.tap.as_ref().unwrap_or(&self.tap).last_read()
+                };
+                self.emit_lines(em, mark);
+            }
+            emit_jsonl_lints(em, stamp, lints);
+            return;
+        }
         let pending = self.parser.event_pending();
         let discarded = self.parser.finish();
         let now = crate::record::time::Stamp::now();
@@ -289,7 +493,8 @@ impl SseSession {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .unwrap_or_default();
         let mime = content_type.split(';').next().unwrap_or("").trim();
-        if !mime.eq_ignore_ascii_case("text/event-stream") {
+        self.lines = crate::protocol::jsonl::framing_for(&content_type).map(JsonlParser::new);
+        if !mime.eq_ignore_ascii_case("text/event-stream") && self.lines.is_none() {
             let body = http1::body_start(opened.response.body_mut(), 256).await;
             let shown = if content_type.is_empty() {
                 "none"
@@ -297,7 +502,7 @@ impl SseSession {
                 &content_type
             };
             let mut msg = format!(
-                "Content-Type is {shown}, not text/event-stream (HTTP {})",
+                "Content-Type is {shown}, not text/event-stream or JSON lines (HTTP {})",
                 status.as_u16()
             );
             if !body.is_empty() {
@@ -412,14 +617,17 @@ impl SseSession {
         match frame {
             Some(Ok(frame)) => {
                 let data = frame.into_data().ok()?;
-                self.parser.feed(&data, &mut self.items);
-                let done = self.emit_items(em, mark);
-                emit_lints(em, mark.stamp, self.parser.take_lints());
-                if done {
-                    em.flush();
-                    return Some(Outcome::CountReached);
+                match self.feed(&data, em, mark) {
+                    Ok(false) => None,
+                    Ok(true) => {
+                        em.flush();
+                        Some(Outcome::CountReached)
+                    }
+                    Err(msg) => {
+                        self.finish_body(em);
+                        Some(Failure::retryable(format!("stream broke: {msg}")).report(em))
+                    }
                 }
-                None
             }
             Some(Err(e)) => {
                 self.finish_body(em);
@@ -433,6 +641,9 @@ impl SseSession {
             None => {
                 self.finish_body(em);
                 em.flush();
+                if em.llm_completed() {
+                    return Some(Outcome::Complete(completed("the server closed the stream")));
+                }
                 Some(Outcome::Closed("server closed the stream".to_owned()))
             }
         }
@@ -460,6 +671,8 @@ impl SseSession {
         };
         let every = DATA_SUMMARY_EVERY.as_nanos() as u64;
         let mut summary_due = crate::record::time::mono_ns() + every;
+        // Set once an LLM end marker arrived: the body is read a little longer, then closed.
+        let mut end_deadline: Option<tokio::time::Instant> = None;
         loop {
             let paused = em.backlogged();
             let gap_deadline = em.gap_deadline();
@@ -516,6 +729,21 @@ impl SseSession {
                     if !em.flush() {
                         return Outcome::Shutdown;
                     }
+                    if end_deadline.is_none() && em.llm_completed() {
+                        end_deadline = Some(tokio::time::Instant::now() + END_GRACE);
+                    }
+                }
+                () = sleep_until_opt(end_deadline) => {
+                    em.lint(
+                        crate::record::time::Stamp::now(),
+                        "open-after-end-marker",
+                        format!(
+                            "the server kept the stream open {} ms after the completion's end marker; streamscope closed it",
+                            END_GRACE.as_millis()
+                        ),
+                    );
+                    em.flush();
+                    return Outcome::Complete(completed("streamscope closed the stream"));
                 }
                 () = sleep_until_opt(gap_deadline) => em.raise_gap(),
                 () = sleep_until_opt(idle_deadline) => {
@@ -527,13 +755,49 @@ impl SseSession {
     }
 }
 
+/// The reason of an attempt that ended with an LLM end marker.
+fn completed(then: &str) -> String {
+    format!("completion ended with its end marker; {then}")
+}
+
 impl Session for SseSession {
     async fn connect_once(&mut self, em: &mut Emitter, ctl: &mut ControlRx) -> Outcome {
         let opened = match self.open(em, ctl).await {
             Ok(opened) => opened,
             Err(outcome) => return outcome,
         };
-        http1::emit_open(em, &opened, self.cfg.show_secrets);
+        em.set_proto(if self.lines.is_some() {
+            Proto::Jsonl
+        } else {
+            Proto::Sse
+        });
+        let coding = match Self::decoding(em, &opened) {
+            Ok(c) => c,
+            Err(outcome) => return outcome,
+        };
+        let compression = http1::Compression {
+            offered: self.cfg.compressed.then(|| content::ACCEPT.to_owned()),
+            agreed: coding.map(|c| c.as_str().to_owned()),
+        };
+        let mark = http1::emit_open(em, &opened, self.cfg.show_secrets, compression);
+        if let Some(c) = coding
+            && !self.cfg.compressed
+        {
+            em.lint(
+                mark.stamp,
+                "unrequested-content-encoding",
+                format!(
+                    "the server compressed the body (Content-Encoding: {c}) although streamscope \
+                     sent no Accept-Encoding (no --compressed); decoded anyway"
+                ),
+            );
+            em.flush();
+        }
+        self.body = BodyDecoding {
+            decoder: coding.map(ContentDecoder::new),
+            tap: Some(opened.tap.clone()),
+            ..BodyDecoding::default()
+        };
         self.opened = true;
         self.parser.reset_connection();
         self.read_body(em, ctl, opened).await

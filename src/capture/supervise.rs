@@ -28,6 +28,9 @@ pub(crate) enum Outcome {
     Stop(String),
     /// The server ended the stream normally; reconnect if the policy says so.
     Closed(String),
+    /// The response said it was complete (an LLM end marker): the stream ends, unless the user
+    /// asked for `--reconnect` (a repeated request is a repeated completion).
+    Complete(String),
     /// The connection failed (an error record was emitted). `retry: false` means retrying cannot
     /// help (wrong Content-Type, HTTP 4xx) and the stream is failed.
     Failed {
@@ -179,6 +182,8 @@ pub(crate) async fn supervise<S: Session + Send>(
         let received_before = em.received();
         let outcome = session.connect_once(&mut em, &mut ctl).await;
         em.disconnected();
+        // The attempt's LLM completion ends with its connection, whatever ended it.
+        em.finish_llm();
         // A connection that opened and delivered something (an event, a comment, a message, a
         // ping) was working: the backoff and `--max-retries` start again. One that opened and
         // ended without a byte of content counts as a failed attempt, so a server that accepts
@@ -192,6 +197,12 @@ pub(crate) async fn supervise<S: Session + Send>(
             Outcome::Stop(reason) => break (reason, false),
             Outcome::Closed(reason) => {
                 if !cfg.reconnect {
+                    break (reason, false);
+                }
+                (reason, false, None)
+            }
+            Outcome::Complete(reason) => {
+                if !cfg.repeat_completed {
                     break (reason, false);
                 }
                 (reason, false, None)

@@ -6,6 +6,10 @@
 //! Pings are answered at once; our own pings are matched to pongs by payload for the RTT; on exit
 //! the closing handshake is completed; protocol errors are reported with the close code RFC 6455
 //! requires, and that close code is sent to the server.
+//!
+//! permessage-deflate is offered as browsers offer it (unless `--no-deflate`); the server's answer
+//! is checked by [`deflate::accept_response`], and compressed messages are inflated by
+//! [`deflate::Inflater`] with `--max-message` as the cap on what one message may inflate to.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -30,6 +34,7 @@ use crate::capture::supervise::{
     ControlRx, Failure, Outcome, Session, idle_timeout, recv_control, sleep_until_opt,
     wait_shutdown,
 };
+use crate::protocol::deflate::{self, DeflateLint, DeflateParams, Inflater};
 use crate::protocol::ws::{self as codec, Decoder, WsItem, WsLint};
 use crate::record::time::Stamp;
 use crate::record::{DataOpcode, Kind, Payload, Side};
@@ -69,6 +74,10 @@ struct Live<'a> {
     write_timeout: Duration,
     /// Answer server pings (off with `--no-auto-pong`).
     auto_pong: bool,
+    /// Send every received data message back (`--echo`).
+    echo: bool,
+    /// permessage-deflate agreed: inflates the compressed messages.
+    inflater: Option<Inflater>,
 }
 
 /// What reading one batch of items led to.
@@ -105,8 +114,11 @@ impl WsSession {
         if !self.cfg.subprotocols.is_empty() {
             b = b.header("sec-websocket-protocol", self.cfg.subprotocols.join(", "));
         }
-        // Never forward Sec-WebSocket-Extensions: streamscope does not negotiate compression, and
-        // a server that then compresses is reported, not silently mis-decoded.
+        if let Some(offer) = self.offer() {
+            b = b.header("sec-websocket-extensions", offer);
+        }
+        // Never forward the user's Sec-WebSocket-Extensions: streamscope can only decode what it
+        // offered itself, and a server that answers anything else fails the handshake.
         b = http1::add_user_headers(
             b,
             &self.cfg.headers,
@@ -126,13 +138,18 @@ impl WsSession {
 }
 
 impl WsSession {
-    /// Sends the upgrade request and checks the answer: the 101 response and whether the server
-    /// negotiated an extension, or the outcome that ends the attempt.
+    /// The `Sec-WebSocket-Extensions` streamscope sends, `None` with `--no-deflate`.
+    fn offer(&self) -> Option<&'static str> {
+        self.cfg.deflate.then_some(deflate::OFFER)
+    }
+
+    /// Sends the upgrade request and checks the answer: the 101 response and the permessage-deflate
+    /// parameters agreed (if any), or the outcome that ends the attempt.
     async fn handshake(
         &mut self,
         em: &mut Emitter,
         ctl: &mut ControlRx,
-    ) -> Result<(Opened, bool), Outcome> {
+    ) -> Result<(Opened, Option<DeflateParams>), Outcome> {
         let key = generate_key();
         let request = self
             .request(&key)
@@ -152,24 +169,49 @@ impl WsSession {
                     http1::refusal(&mut opened.response, "WebSocket over HTTP/2 refused: ").await;
                 return Err(refused.report(em));
             }
-            self.check_subprotocol(opened.response.headers())
-                .map_err(|msg| Failure::fatal(msg).close_code(1002).report(em))?;
-            let compressed = opened
-                .response
-                .headers()
-                .get("sec-websocket-extensions")
-                .is_some();
-            return Ok((opened, compressed));
+            let headers = opened.response.headers();
+            return match self
+                .check_subprotocol(headers)
+                .and_then(|()| self.agreed(headers))
+            {
+                Ok(params) => Ok((opened, params)),
+                Err(msg) => Err(Failure::fatal(msg).close_code(1002).report(em)),
+            };
         }
         if opened.response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
             let refused = http1::refusal(&mut opened.response, "WebSocket upgrade refused: ").await;
             return Err(refused.report(em));
         }
         let headers = opened.response.headers();
-        self.check_handshake(&key, headers)
-            .map_err(|msg| Failure::fatal(msg).status(101).close_code(1002).report(em))?;
-        let compressed = headers.get("sec-websocket-extensions").is_some();
-        Ok((opened, compressed))
+        let fail = |msg: String, em: &mut Emitter| {
+            Failure::fatal(msg).status(101).close_code(1002).report(em)
+        };
+        if let Err(msg) = self.check_handshake(&key, headers) {
+            return Err(fail(msg, em));
+        }
+        match self.agreed(headers) {
+            Ok(params) => Ok((opened, params)),
+            Err(msg) => Err(fail(msg, em)),
+        }
+    }
+
+    /// The permessage-deflate parameters the server's answer agreed to (the 101, or on HTTP/2
+    /// the 2xx to the extended CONNECT), checked against what was offered.
+    fn agreed(&self, headers: &http::HeaderMap) -> Result<Option<DeflateParams>, String> {
+        let answers: Vec<String> = headers
+            .get_all("sec-websocket-extensions")
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        deflate::accept_response(self.offer(), &answers)
+    }
+
+    /// What the `open` record says about compression.
+    fn compression(&self, params: Option<&DeflateParams>) -> http1::Compression {
+        http1::Compression {
+            offered: self.offer().map(str::to_owned),
+            agreed: params.map(ToString::to_string),
+        }
     }
 
     /// The 101's promises (RFC 6455 section 4.1): the accept key derived from ours, and a
@@ -206,7 +248,7 @@ impl WsSession {
         &self,
         em: &'a mut Emitter,
         opened: &mut Opened,
-        compressed: bool,
+        params: Option<DeflateParams>,
     ) -> Result<(Live<'a>, bool), Outcome> {
         if let Some(attach) = opened.h2.as_mut() {
             // The connection's frames up to the open become records; the WebSocket's own frames
@@ -223,9 +265,7 @@ impl WsSession {
             let Some(io) = H2Io::new(recv, attach) else {
                 return Err(Failure::fatal("WebSocket over HTTP/2: no stream").report(em));
             };
-            let mut live = self.live(WsIo::H2(Box::new(io)), em);
-            live.decoder.set_allow_rsv1(compressed);
-            return Ok((live, false));
+            return Ok((self.live(WsIo::H2(Box::new(io)), em, params), false));
         }
         let upgraded = match hyper::upgrade::on(&mut opened.response).await {
             Ok(u) => u,
@@ -237,16 +277,14 @@ impl WsSession {
         let Ok(parts) = upgraded.downcast::<TokioIo<Tap<Conn>>>() else {
             return Err(Failure::fatal("upgrade failed: socket not recoverable").report(em));
         };
-        let mut live = self.live(WsIo::H1(parts.io.into_inner()), em);
-        // A server that negotiated an extension we never offered may send RSV1 frames; let the
-        // decoder report them as compressed rather than fail on the first one.
-        live.decoder.set_allow_rsv1(compressed);
+        let mut live = self.live(WsIo::H1(parts.io.into_inner()), em, params);
         live.decoder.feed(&parts.read_buf);
         Ok((live, !parts.read_buf.is_empty()))
     }
 
-    fn live<'a>(&self, io: WsIo, em: &'a mut Emitter) -> Live<'a> {
-        Live {
+    /// The live connection over `io`, inflating what `params` agreed to.
+    fn live<'a>(&self, io: WsIo, em: &'a mut Emitter, params: Option<DeflateParams>) -> Live<'a> {
+        let mut live = Live {
             io,
             decoder: Decoder::new(self.cfg.max_message),
             em,
@@ -255,7 +293,13 @@ impl WsSession {
             closing: false,
             write_timeout: self.cfg.connect_timeout,
             auto_pong: self.cfg.auto_pong,
-        }
+            echo: self.cfg.echo,
+            inflater: params.as_ref().map(Inflater::new),
+        };
+        // RSV1 marks a compressed message only once permessage-deflate was agreed; otherwise the
+        // decoder fails the connection on it (1002).
+        live.decoder.set_allow_rsv1(params.is_some());
+        live
     }
 
     /// Reads frames until the connection ends, answering controls, sending pings on the
@@ -313,13 +357,14 @@ impl WsSession {
 
 impl Session for WsSession {
     async fn connect_once(&mut self, em: &mut Emitter, ctl: &mut ControlRx) -> Outcome {
-        let (mut opened, compressed) = match self.handshake(em, ctl).await {
+        let (mut opened, params) = match self.handshake(em, ctl).await {
             Ok(h) => h,
             Err(outcome) => return outcome,
         };
-        let mark = http1::emit_open(em, &opened, self.cfg.show_secrets);
+        let compression = self.compression(params.as_ref());
+        let mark = http1::emit_open(em, &opened, self.cfg.show_secrets, compression);
         self.opened = true;
-        let (mut live, early_bytes) = match self.take_socket(em, &mut opened, compressed).await {
+        let (mut live, early_bytes) = match self.take_socket(em, &mut opened, params).await {
             Ok(l) => l,
             Err(outcome) => return outcome,
         };
@@ -435,8 +480,15 @@ impl Live<'_> {
                     compressed,
                     wire_bytes,
                 }) => {
+                    let (data, compressed_bytes) = match self.inflate(opcode, data, compressed) {
+                        Ok(d) => d,
+                        Err(e) => return self.on_protocol_error(e).await,
+                    };
                     let payload = data.len() as u64;
-                    self.em.rx(
+                    // The echo is the message as decoded (one frame, uncompressed, which RFC 6455
+                    // and RFC 7692 both allow for any message), sent after its `in` record.
+                    let echo = (self.echo && !self.closing).then(|| data.clone());
+                    self.em.rx_compressed(
                         mark,
                         Kind::Message {
                             opcode,
@@ -446,7 +498,13 @@ impl Live<'_> {
                         },
                         wire_bytes,
                         payload,
+                        compressed_bytes,
                     );
+                    if let Some(data) = echo
+                        && let Err(o) = self.send_data(data).await
+                    {
+                        return Step::Done(o);
+                    }
                     if self.em.count_reached() && !self.closing {
                         self.em.flush();
                         return Step::Done(self.close(1000, "", Outcome::CountReached).await);
@@ -491,6 +549,49 @@ impl Live<'_> {
             }
         }
         Step::Continue
+    }
+
+    /// A compressed message's payload inflated (and its compressed size), any other as it came.
+    fn inflate(
+        &mut self,
+        opcode: DataOpcode,
+        data: Payload,
+        compressed: bool,
+    ) -> Result<(Payload, Option<u64>), codec::ProtocolError> {
+        // The decoder refuses RSV1 unless an extension was agreed, so a compressed message always
+        // finds an inflater; the check keeps that an invariant rather than an assumption.
+        let (true, Some(inflater)) = (compressed, self.inflater.as_mut()) else {
+            return Ok((data, None));
+        };
+        let Payload::Binary(raw) = data else {
+            return Err(codec::ProtocolError::new(
+                1002,
+                "compressed message decoded as text",
+            ));
+        };
+        let compressed_bytes = raw.len() as u64;
+        let inflated = inflater.inflate(raw, self.decoder.max_message())?;
+        let lints = inflater.take_lints();
+        let stamp = self.io.state().last_read().stamp;
+        for lint in lints {
+            let (rule, message) = match lint {
+                DeflateLint::FinalBlock => (
+                    "deflate-final-block",
+                    "a compressed message ended its DEFLATE stream with a final block (BFINAL, \
+                     RFC 7692 section 7.2.3.4); the next one starts a new stream"
+                        .to_owned(),
+                ),
+                DeflateLint::TrailingBytes(n) => (
+                    "deflate-trailing-bytes",
+                    format!("{n} bytes after the final DEFLATE block of a message were ignored"),
+                ),
+            };
+            self.em.lint(stamp, rule, message);
+        }
+        Ok((
+            deflate::decoded_payload(opcode, inflated)?,
+            Some(compressed_bytes),
+        ))
     }
 
     /// The server's Close frame (or the answer to ours): record it, complete the closing
@@ -582,6 +683,13 @@ impl Live<'_> {
 
     /// Writes one frame and records it as sent.
     async fn send_frame(&mut self, opcode: u8, payload: &[u8], kind: Kind) -> Result<(), Outcome> {
+        let (stamp, wire_bytes) = self.write_frame(opcode, payload).await?;
+        self.em.tx(stamp, kind, wire_bytes, payload.len() as u64);
+        Ok(())
+    }
+
+    /// Writes one masked frame: when the write began and the frame's size.
+    async fn write_frame(&mut self, opcode: u8, payload: &[u8]) -> Result<(Stamp, u64), Outcome> {
         self.out.clear();
         codec::encode_frame(
             &mut self.out,
@@ -597,11 +705,7 @@ impl Live<'_> {
             self.io.flush().await
         };
         match tokio::time::timeout(self.write_timeout, write).await {
-            Ok(Ok(())) => {
-                self.em
-                    .tx(stamp, kind, self.out.len() as u64, payload.len() as u64);
-                Ok(())
-            }
+            Ok(Ok(())) => Ok((stamp, self.out.len() as u64)),
             Ok(Err(e)) => Err(Failure::retryable(format!("send failed: {e}"))
                 .close_code(1006)
                 .report(self.em)),
@@ -646,18 +750,16 @@ impl Live<'_> {
         } else {
             OP_BINARY
         };
-        let bytes = data.as_bytes().to_vec();
-        self.send_frame(
-            op,
-            &bytes,
-            Kind::Message {
-                opcode,
-                data,
-                frames: 1,
-                compressed: false,
-            },
-        )
-        .await
+        let (stamp, wire_bytes) = self.write_frame(op, data.as_bytes()).await?;
+        let payload = data.len() as u64;
+        let kind = Kind::Message {
+            opcode,
+            data,
+            frames: 1,
+            compressed: false,
+        };
+        self.em.tx(stamp, kind, wire_bytes, payload);
+        Ok(())
     }
 
     /// Starts the closing handshake and waits for the server's Close (or EOF, or the timeout).

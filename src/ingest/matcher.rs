@@ -6,7 +6,7 @@
 //! the dashboard all see the same pairs. The dashboard rebuilds its figures from the `match`
 //! records with [`MatchStats`], the same type the matcher summarises with, so both agree.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use hdrhistogram::Histogram;
 
@@ -139,6 +139,10 @@ impl MatchStats {
 }
 
 /// Pairs keys across streams 0 and 1.
+///
+/// The keys it holds (waiting for the other stream, or already paired) are bounded: past the
+/// limit the oldest are forgotten, so a pair whose other stream is down, or a session of days,
+/// does not grow memory without end. A forgotten waiting key still counts as unmatched.
 #[derive(Debug, Clone)]
 pub(crate) struct Matcher {
     spec: KeySpec,
@@ -146,8 +150,19 @@ pub(crate) struct Matcher {
     pending: [HashMap<String, i64>; 2],
     /// Keys already paired, so a repeat (an SSE replay after a reconnect) is not counted as new.
     paired: HashSet<String>,
+    /// Keys in the order they were kept (side 0 or 1 waiting, 2 paired), oldest first, for
+    /// forgetting; an entry whose key has left its set since is skipped when it comes up.
+    kept: VecDeque<(u8, String)>,
+    /// Most keys kept.
+    limit: usize,
+    /// Waiting keys forgotten, per side.
+    forgotten: [u64; 2],
     stats: MatchStats,
 }
+
+/// Keys a matcher keeps by default: a million (some 100 MB of short keys) covers hours of a fast
+/// feed while bounding a run of days.
+const KEEP_KEYS: usize = 1_000_000;
 
 impl Matcher {
     /// A matcher taking keys as `spec` says.
@@ -156,51 +171,100 @@ impl Matcher {
             spec,
             pending: [HashMap::new(), HashMap::new()],
             paired: HashSet::new(),
+            kept: VecDeque::new(),
+            limit: KEEP_KEYS,
+            forgotten: [0; 2],
             stats: MatchStats::default(),
         }
+    }
+
+    /// Keeps at most `limit` keys.
+    #[must_use]
+    pub(crate) fn with_limit(mut self, limit: usize) -> Self {
+        self.limit = limit.max(1);
+        self
     }
 
     /// Feeds one record; returns the `match` record when it completes a pair. Only received events
     /// and messages on streams 0 and 1 take part.
     pub(crate) fn feed(&mut self, rec: &Record) -> Option<Record> {
-        if rec.stream > 1 || rec.dir != Some(Dir::In) || !rec.kind.is_countable() {
+        if rec.stream > 1 {
+            return None;
+        }
+        let (key, first, lead_ms, ts_us) = self.complete(rec.stream, rec)?;
+        // The match is known when the second delivery arrives; stamp it then, on that stream.
+        Some(Record::new(
+            ts_us,
+            rec.stream,
+            rec.proto,
+            Kind::Match {
+                key,
+                first,
+                lead_ms,
+            },
+        ))
+    }
+
+    /// Feeds a record as side `side` (0 or 1) of the pair, whatever its stream index; returns the
+    /// side that delivered first (`None` for a tie) and the lead when it completes a pair.
+    pub(crate) fn pair(&mut self, side: usize, rec: &Record) -> Option<(Option<usize>, f64)> {
+        self.complete(side, rec)
+            .map(|(_, first, lead_ms, _)| (first, lead_ms))
+    }
+
+    /// The pairing itself: key, first side, lead and the time the pair became known.
+    fn complete(&mut self, side: usize, rec: &Record) -> Option<(String, Option<usize>, f64, i64)> {
+        if side > 1 || rec.dir != Some(Dir::In) || !rec.kind.is_countable() {
             return None;
         }
         let key = self.spec.key_of(&rec.kind)?;
         if self.paired.contains(&key) {
             return None;
         }
-        let other = 1 - rec.stream;
+        let other = 1 - side;
         let Some(other_ts) = self.pending[other].remove(&key) else {
             // First sighting on this stream wins over a later repeat on the same stream.
-            self.pending[rec.stream].entry(key).or_insert(rec.ts_us);
+            if !self.pending[side].contains_key(&key) {
+                self.keep(side as u8, &key);
+                self.pending[side].insert(key, rec.ts_us);
+            }
             return None;
         };
         let (first, lead_us) = match rec.ts_us.cmp(&other_ts) {
-            std::cmp::Ordering::Less => (Some(rec.stream), other_ts - rec.ts_us),
+            std::cmp::Ordering::Less => (Some(side), other_ts - rec.ts_us),
             std::cmp::Ordering::Greater => (Some(other), rec.ts_us - other_ts),
             std::cmp::Ordering::Equal => (None, 0),
         };
         let lead_ms = lead_us as f64 / 1000.0;
         self.stats.add(first, lead_ms);
-        // The match is known when the second delivery arrives; stamp it then, on that stream.
-        let m = Record::new(
-            rec.ts_us.max(other_ts),
-            rec.stream,
-            rec.proto,
-            Kind::Match {
-                key: key.clone(),
-                first,
-                lead_ms,
-            },
-        );
-        self.paired.insert(key);
-        Some(m)
+        self.keep(2, &key);
+        self.paired.insert(key.clone());
+        Some((key, first, lead_ms, rec.ts_us.max(other_ts)))
+    }
+
+    /// Notes a key kept in `set`, forgetting the oldest past the limit.
+    fn keep(&mut self, set: u8, key: &str) {
+        self.kept.push_back((set, key.to_owned()));
+        while self.kept.len() > self.limit {
+            let Some((set, old)) = self.kept.pop_front() else {
+                break;
+            };
+            match set {
+                0 | 1 => {
+                    if self.pending[usize::from(set)].remove(&old).is_some() {
+                        self.forgotten[usize::from(set)] += 1;
+                    }
+                }
+                _ => {
+                    self.paired.remove(&old);
+                }
+            }
+        }
     }
 
     /// Keys each stream delivered that the other never did (so far).
     pub(crate) fn unmatched(&self) -> [u64; 2] {
-        [self.pending[0].len() as u64, self.pending[1].len() as u64]
+        [0, 1].map(|s| self.pending[s].len() as u64 + self.forgotten[s])
     }
 
     /// The figures so far.
@@ -314,5 +378,28 @@ mod tests {
         assert_eq!(s.lead_p95_ms, Some(0.95));
         assert_eq!(s.lead_p99_ms, Some(0.99));
         assert_eq!(s.lead_max_ms, Some(1.0));
+    }
+
+    #[test]
+    fn kept_keys_are_bounded_and_forgotten_ones_count_as_unmatched() {
+        let mut m = Matcher::new(KeySpec::parse("/seq").expect("spec")).with_limit(10);
+        // Stream 1 is down: stream 0's keys wait, at most 10 of them.
+        for n in 0..100 {
+            assert!(m.feed(&ev(0, i64::from(n), &seq(n))).is_none());
+        }
+        assert_eq!(m.pending[0].len(), 10);
+        assert!(m.kept.len() <= 10);
+        assert_eq!(m.unmatched(), [100, 0]);
+        // A recent key still pairs; a forgotten one waits as new.
+        assert!(m.feed(&ev(1, 1_000, &seq(99))).is_some());
+        assert!(m.feed(&ev(1, 1_000, &seq(0))).is_none());
+        assert_eq!(m.summary().pairs, 1);
+        // Paired keys are bounded too: a long run pairs without growing.
+        for n in 1_000..1_100 {
+            m.feed(&ev(0, i64::from(n), &seq(n)));
+            m.feed(&ev(1, i64::from(n) + 5, &seq(n)));
+        }
+        assert_eq!(m.summary().pairs, 101);
+        assert!(m.paired.len() <= 10 && m.kept.len() <= 10);
     }
 }

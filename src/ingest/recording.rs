@@ -31,6 +31,9 @@ pub(crate) const FORMAT_VERSION: u32 = 1;
 pub struct StreamMeta {
     /// Index of the URL on the command line.
     pub index: usize,
+    /// The stream's name in the config file, when it was opened by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `sse` or `ws`.
     pub proto: String,
     /// The URL with credentials and secret query values masked.
@@ -41,6 +44,9 @@ pub struct StreamMeta {
     /// TLS verification was off.
     #[serde(default)]
     pub insecure: bool,
+    /// The request in short (method, model and prompt), when it was not a plain GET.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
     /// The options the stream ran with (method, masked request headers, reconnect, ...), for the
     /// reader's information only.
     #[serde(default)]
@@ -53,6 +59,7 @@ impl StreamMeta {
         match self.proto.as_str() {
             "sse" => Some(Proto::Sse),
             "ws" => Some(Proto::Ws),
+            "jsonl" => Some(Proto::Jsonl),
             _ => None,
         }
     }
@@ -61,10 +68,12 @@ impl StreamMeta {
     pub fn info(&self) -> StreamInfo {
         StreamInfo {
             index: self.index,
+            name: self.name.clone(),
             proto: self.proto().unwrap_or(Proto::Sse),
             display_url: self.url.clone(),
             heartbeat_ms: self.heartbeat_ms,
             insecure: self.insecure,
+            request: self.request.clone(),
         }
     }
 }
@@ -131,6 +140,7 @@ impl Header {
                 });
                 StreamMeta {
                     index: info.index,
+                    name: info.name.clone(),
                     proto: info.proto.as_str().to_owned(),
                     url: if cfg.show_secrets {
                         cfg.target.url.to_string()
@@ -139,6 +149,7 @@ impl Header {
                     },
                     heartbeat_ms: info.heartbeat_ms,
                     insecure: info.insecure,
+                    request: info.request,
                     options,
                 }
             })
@@ -277,10 +288,12 @@ fn infer_header(records: &[Record]) -> Header {
         }
         streams.push(StreamMeta {
             index: r.stream,
+            name: None,
             proto: r.proto.as_str().to_owned(),
             url: format!("(stream #{} of a --json capture)", r.stream),
             heartbeat_ms: None,
             insecure: false,
+            request: None,
             options: serde_json::Value::Null,
         });
     }
@@ -314,10 +327,12 @@ mod tests {
         let h = Header::new(
             vec![StreamMeta {
                 index: 0,
+                name: None,
                 proto: "sse".into(),
                 url: "http://h/sse?token=***".into(),
                 heartbeat_ms: Some(2000),
                 insecure: false,
+                request: None,
                 options: serde_json::json!({"method": "GET"}),
             }],
             Some("/seq".into()),

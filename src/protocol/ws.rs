@@ -230,11 +230,97 @@ struct FrameProgress {
     fin: bool,
 }
 
+/// The payload of a data message being assembled.
+#[derive(Debug)]
+enum Body {
+    /// A binary message, or a compressed one (its raw deflate bytes).
+    Raw(Vec<u8>),
+    /// An uncompressed text message, checked as its bytes arrive so invalid UTF-8 fails the
+    /// connection at once (RFC 6455 section 8.1; the Autobahn|Testsuite's 6.4.x cases expect it
+    /// before the rest of the message comes), and each byte is checked once.
+    Text {
+        /// The text so far, up to the last complete character.
+        text: String,
+        /// The start of a character cut off by a read or frame boundary (at most 3 bytes).
+        pending: Vec<u8>,
+    },
+}
+
+impl Body {
+    fn new(opcode: DataOpcode, compressed: bool) -> Self {
+        if opcode == DataOpcode::Text && !compressed {
+            Body::Text {
+                text: String::new(),
+                pending: Vec::new(),
+            }
+        } else {
+            Body::Raw(Vec::new())
+        }
+    }
+
+    /// Bytes received so far.
+    fn len(&self) -> usize {
+        match self {
+            Body::Raw(data) => data.len(),
+            Body::Text { text, pending } => text.len() + pending.len(),
+        }
+    }
+
+    /// True when the bytes so far end inside a character.
+    fn ends_mid_char(&self) -> bool {
+        matches!(self, Body::Text { pending, .. } if !pending.is_empty())
+    }
+
+    /// Appends received payload bytes; for text, an error (1007) as soon as they cannot be UTF-8.
+    fn push(&mut self, mut bytes: &[u8]) -> Result<(), ProtocolError> {
+        let (text, pending) = match self {
+            Body::Raw(data) => {
+                data.extend_from_slice(bytes);
+                return Ok(());
+            }
+            Body::Text { text, pending } => (text, pending),
+        };
+        // First complete a character the previous bytes cut off, one byte at a time.
+        while !pending.is_empty() {
+            let Some((&b, rest)) = bytes.split_first() else {
+                return Ok(());
+            };
+            bytes = rest;
+            pending.push(b);
+            match std::str::from_utf8(pending) {
+                Ok(c) => {
+                    text.push_str(c);
+                    pending.clear();
+                }
+                Err(e) if e.error_len().is_none() => {}
+                Err(_) => return Err(invalid_utf8(text.len())),
+            }
+        }
+        let mut seen = 0;
+        for chunk in bytes.utf8_chunks() {
+            text.push_str(chunk.valid());
+            let bad = chunk.invalid();
+            seen += chunk.valid().len() + bad.len();
+            if bad.is_empty() {
+                continue;
+            }
+            // Bytes that end the input and begin a character are not an error yet.
+            let unfinished = seen == bytes.len()
+                && std::str::from_utf8(bad).is_err_and(|e| e.error_len().is_none());
+            if !unfinished {
+                return Err(invalid_utf8(text.len()));
+            }
+            pending.extend_from_slice(bad);
+        }
+        Ok(())
+    }
+}
+
 /// A data message whose final frame has not arrived yet.
 #[derive(Debug)]
 struct Partial {
     opcode: DataOpcode,
-    data: Vec<u8>,
+    data: Body,
     frames: u32,
     compressed: bool,
     wire_bytes: u64,
@@ -491,8 +577,7 @@ impl Decoder {
             {
                 let avail = self.end - self.pos;
                 let take = usize::try_from(frame.remaining).map_or(avail, |r| r.min(avail));
-                msg.data
-                    .extend_from_slice(&self.buf[self.pos..self.pos + take]);
+                msg.data.push(&self.buf[self.pos..self.pos + take])?;
                 self.pos += take;
                 frame.remaining -= take as u64;
                 msg.wire_bytes += take as u64;
@@ -504,11 +589,7 @@ impl Decoder {
                 if fin {
                     return self.finish_message().map(Some);
                 }
-                if msg.opcode == DataOpcode::Text
-                    && !msg.compressed
-                    && !msg.split_linted
-                    && ends_mid_utf8(&msg.data)
-                {
+                if !msg.split_linted && msg.data.ends_mid_char() {
                     msg.split_linted = true;
                     self.push_lint(WsLint::Utf8SplitAcrossFrames);
                 }
@@ -555,7 +636,7 @@ impl Decoder {
                 }
                 self.message = Some(Partial {
                     opcode,
-                    data: Vec::new(),
+                    data: Body::new(opcode, h.rsv1),
                     frames: 0,
                     compressed: h.rsv1,
                     wire_bytes: 0,
@@ -582,13 +663,18 @@ impl Decoder {
         let Some(msg) = self.message.take() else {
             return Err(no_message_error());
         };
-        finish(
-            msg.opcode,
-            msg.data,
-            msg.frames,
-            msg.compressed,
-            msg.wire_bytes,
-        )
+        match msg.data {
+            Body::Raw(data) => finish(msg.opcode, data, msg.frames, msg.compressed, msg.wire_bytes),
+            Body::Text { text, pending } if pending.is_empty() => Ok(WsItem::Message {
+                opcode: msg.opcode,
+                data: Payload::Text(text),
+                frames: msg.frames,
+                compressed: msg.compressed,
+                wire_bytes: msg.wire_bytes,
+            }),
+            // The message ended inside a character.
+            Body::Text { text, .. } => Err(invalid_utf8(text.len())),
+        }
     }
 
     /// Every rule that can be judged from a header alone.
@@ -699,6 +785,14 @@ fn opcode_name(opcode: u8) -> &'static str {
     }
 }
 
+/// The error for a text message that is not UTF-8, the same however the bytes were split.
+fn invalid_utf8(offset: usize) -> ProtocolError {
+    ProtocolError::new(
+        1007,
+        format!("text message is not valid UTF-8 (invalid byte at offset {offset})"),
+    )
+}
+
 /// Builds the item for a complete data message.
 fn finish(
     opcode: DataOpcode,
@@ -710,16 +804,7 @@ fn finish(
     let data = match opcode {
         DataOpcode::Text if !compressed => match String::from_utf8(data) {
             Ok(s) => Payload::Text(s),
-            Err(e) => {
-                return Err(ProtocolError::new(
-                    1007,
-                    format!(
-                        "text message is not valid UTF-8 (bad byte at offset {} of {})",
-                        e.utf8_error().valid_up_to(),
-                        e.as_bytes().len()
-                    ),
-                ));
-            }
+            Err(e) => return Err(invalid_utf8(e.utf8_error().valid_up_to())),
         },
         _ => Payload::Binary(data),
     };
@@ -1352,13 +1437,91 @@ mod tests {
     fn invalid_utf8_text_is_1007() {
         let e = error_of(&frame(true, 0, OP_TEXT, b"ok\xff"));
         assert_eq!(e.close_code, 1007);
-        assert!(e.message.contains("offset 2"), "{e}");
+        assert!(e.message.contains("invalid byte at offset 2"), "{e}");
         // A truncated code point at the end of a fragmented message.
         let mut stream = frame(false, 0, OP_TEXT, b"a");
         stream.extend(frame(true, 0, OP_CONTINUATION, &"é".as_bytes()[..1]));
         assert_eq!(error_of(&stream).close_code, 1007);
         // Binary is never validated.
         assert!(decode_all(&frame(true, 0, OP_BINARY, b"\xff"))[0].is_ok());
+    }
+
+    /// Autobahn 6.4.1 and 6.4.3's message: PART2 (0xF4 0x90 0x80 0x80 would be U+110000, past
+    /// the last code point) makes it invalid whatever PART3 holds.
+    const PART1: &[u8] = "κόσμε".as_bytes();
+    const PART2: &[u8] = b"\xf4\x90\x80\x80";
+    const PART3: &[u8] = b"edited";
+
+    #[test]
+    fn invalid_utf8_fails_before_the_message_ends() {
+        // Fragments (6.4.1): the second one is rejected at once, the final frame never needed.
+        let mut d = Decoder::default();
+        d.feed(&frame(false, 0, OP_TEXT, PART1));
+        assert_eq!(drain(&mut d), vec![]);
+        d.feed(&frame(false, 0, OP_CONTINUATION, PART2));
+        let items = drain(&mut d);
+        assert_eq!(items, vec![Err(invalid_utf8(PART1.len()))]);
+        assert_eq!(items[0].as_ref().map_err(|e| e.close_code), Err(1007));
+        assert!(d.is_failed());
+    }
+
+    #[test]
+    fn invalid_utf8_fails_mid_frame() {
+        // One frame in three reads (6.4.3): the read that brings PART2 fails it, and already its
+        // second byte does (0xF4 may only be followed by 0x80..=0x8F).
+        let payload = [PART1, PART2, PART3].concat();
+        let bytes = frame(true, 0, OP_TEXT, &payload);
+        let header = bytes.len() - payload.len();
+        let mut d = Decoder::default();
+        d.feed(&bytes[..header + PART1.len()]);
+        assert_eq!(drain(&mut d), vec![]);
+        d.feed(&bytes[header + PART1.len()..header + PART1.len() + 2]);
+        assert_eq!(drain(&mut d), vec![Err(invalid_utf8(PART1.len()))]);
+        // The same error as when the whole frame arrives in one read.
+        assert_eq!(error_of(&bytes), invalid_utf8(PART1.len()));
+    }
+
+    #[test]
+    fn utf8_sequence_cut_by_a_read_waits_for_the_rest() {
+        // Every read boundary inside "é€𝄞" leaves an unfinished sequence that must not fail.
+        let text = "hé€𝄞!";
+        let bytes = frame(true, 0, OP_TEXT, text.as_bytes());
+        let mut d = Decoder::default();
+        let mut items = Vec::new();
+        for b in &bytes {
+            d.feed(std::slice::from_ref(b));
+            items.extend(drain(&mut d));
+        }
+        assert_eq!(
+            items,
+            vec![Ok(message(
+                DataOpcode::Text,
+                Payload::Text(text.into()),
+                1,
+                bytes.len() as u64
+            ))]
+        );
+        // Cut once anywhere (an unfinished sequence of one to three bytes at a read's end).
+        for cut in 0..=bytes.len() {
+            let mut d = Decoder::default();
+            d.feed(&bytes[..cut]);
+            let mut got = drain(&mut d);
+            d.feed(&bytes[cut..]);
+            got.extend(drain(&mut d));
+            assert_eq!(got, items, "cut at {cut}");
+        }
+        // A message that ends inside a sequence is still refused, at its end.
+        let mut stream = frame(false, 0, OP_TEXT, b"a\xe2");
+        stream.extend(frame(true, 0, OP_CONTINUATION, b"\x82"));
+        let mut d = Decoder::default();
+        let (last, head) = stream.split_last().expect("bytes");
+        for b in head {
+            d.feed(std::slice::from_ref(b));
+            assert_eq!(drain(&mut d), vec![]);
+        }
+        d.feed(&[*last]);
+        assert_eq!(drain(&mut d), vec![Err(invalid_utf8(1))]);
+        assert_eq!(error_of(&stream), invalid_utf8(1));
     }
 
     #[test]
@@ -1481,8 +1644,11 @@ mod tests {
         d.feed(&bytes);
         assert!(d.next_item().is_none());
         let msg = d.message.as_ref().expect("in progress");
-        assert_eq!(msg.data.len(), 10);
-        assert!(msg.data.capacity() < 1 << 20, "{}", msg.data.capacity());
+        let Body::Raw(data) = &msg.data else {
+            panic!("a binary message's body is raw bytes")
+        };
+        assert_eq!(data.len(), 10);
+        assert!(data.capacity() < 1 << 20, "{}", data.capacity());
         assert!(d.buf.len() < 1 << 20);
     }
 
@@ -1735,23 +1901,51 @@ mod tests {
         ]
     }
 
-    /// Encodes a stream; text messages are made valid UTF-8 by mapping bytes to ASCII, and a ping
-    /// is slipped between the fragments of multi-frame messages.
+    /// A text message's fragments: valid UTF-8 of one- to four-byte characters (one per
+    /// generated byte), cut at the generated fragment sizes, so cuts fall inside characters too.
+    fn text_fragments(pieces: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        let text: String = pieces
+            .iter()
+            .flatten()
+            .map(|b| match b % 4 {
+                0 => char::from(b'a' + b % 26),
+                1 => 'é',
+                2 => '€',
+                _ => '𝄞',
+            })
+            .collect();
+        let mut rest = text.as_bytes();
+        let mut out = Vec::new();
+        for (i, p) in pieces.iter().enumerate() {
+            let take = if i + 1 == pieces.len() {
+                rest.len()
+            } else {
+                p.len().min(rest.len())
+            };
+            out.push(rest[..take].to_vec());
+            rest = &rest[take..];
+        }
+        out
+    }
+
+    /// Encodes a stream; text messages are valid UTF-8 (see [`text_fragments`]), and a ping is
+    /// slipped between the fragments of multi-frame messages.
     fn encode_stream(gens: &[Gen], big_len: bool) -> Vec<u8> {
         let mut out = Vec::new();
         for g in gens {
             match g {
                 Gen::Message { text, pieces } => {
+                    let pieces = if *text {
+                        text_fragments(pieces)
+                    } else {
+                        pieces.clone()
+                    };
                     let n = pieces.len();
                     for (i, p) in pieces.iter().enumerate() {
                         let mut p = p.clone();
-                        if *text {
-                            for b in &mut p {
-                                *b = b'a' + *b % 26;
-                            }
-                        }
                         if big_len && i == 0 {
-                            p.resize(p.len() + 70_000, b'z');
+                            // In front: the fragment may end inside a character.
+                            p.splice(0..0, std::iter::repeat_n(b'z', 70_000));
                         }
                         let op = match (i, *text) {
                             (0, true) => OP_TEXT,

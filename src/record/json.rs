@@ -6,7 +6,8 @@ use base64::Engine as _;
 
 use crate::record::time::{DIGIT_PAIRS, write_rfc3339_micros};
 use crate::record::{
-    ConnFacts, DataOpcode, Dir, H2Frame, Kind, MatchSummary, Payload, Proto, Record, Side,
+    ConnFacts, DataOpcode, Dir, H2Frame, Kind, LlmSummary, MatchSummary, Payload, Proto, Record,
+    Side,
 };
 
 /// Appends `,"name":` as one copy (the literal is put together at compile time).
@@ -52,8 +53,11 @@ impl Record {
                 headers,
                 handshake_ms,
                 conn,
+                compression_offered,
+                compression,
             } => {
                 write_open(out, *status, headers, *handshake_ms);
+                write_compression(out, compression_offered.as_deref(), compression.as_deref());
                 if let Some(c) = conn {
                     write_conn_facts(out, c);
                 }
@@ -125,12 +129,13 @@ impl Record {
                 lead_ms,
             } => write_match(out, key, first.map(|f| f as u64), *lead_ms),
             Kind::MatchSummary(m) => write_match_summary(out, m),
+            Kind::LlmSummary(s) => write_llm_summary(out, s),
             Kind::Frame(f) => write_frame(out, f),
         }
         out.extend_from_slice(b"}\n");
     }
 
-    /// `wire_bytes`, `payload_bytes`, `gap_ms`, `read`: each only when set.
+    /// `wire_bytes`, `payload_bytes`, `compressed_bytes`, `gap_ms`, `read`: each only when set.
     fn write_traffic(&self, out: &mut Vec<u8>) {
         if let Some(n) = self.wire_bytes {
             key!(out, "wire_bytes");
@@ -138,6 +143,10 @@ impl Record {
         }
         if let Some(n) = self.payload_bytes {
             key!(out, "payload_bytes");
+            push_u64(out, n);
+        }
+        if let Some(n) = self.compressed_bytes {
+            key!(out, "compressed_bytes");
             push_u64(out, n);
         }
         if let Some(ms) = self.gap_ms {
@@ -180,6 +189,18 @@ fn write_open(out: &mut Vec<u8>, status: u16, headers: &[(String, String)], hand
     out.push(b'}');
     key!(out, "handshake_ms");
     push_ms(out, handshake_ms);
+}
+
+/// The `open` record's compression fields: each only when set.
+fn write_compression(out: &mut Vec<u8>, offered: Option<&str>, agreed: Option<&str>) {
+    if let Some(offered) = offered {
+        key!(out, "compression_offered");
+        push_str(out, offered);
+    }
+    if let Some(agreed) = agreed {
+        key!(out, "compression");
+        push_str(out, agreed);
+    }
 }
 
 /// The `open` record's connection facts: each only when known.
@@ -378,6 +399,62 @@ fn write_match_summary(out: &mut Vec<u8>, m: &MatchSummary) {
     push_opt_ms(out, m.lead_max_ms);
     key!(out, "unmatched");
     push_pair(out, m.unmatched);
+}
+
+// LLM completions: llm_summary.
+
+fn write_llm_summary(out: &mut Vec<u8>, s: &LlmSummary) {
+    key!(out, "format");
+    push_str(out, &s.format);
+    key!(out, "model");
+    push_opt_str(out, s.model.as_deref());
+    key!(out, "complete");
+    push_bool(out, s.complete);
+    key!(out, "finish_reason");
+    push_opt_str(out, s.finish_reason.as_deref());
+    key!(out, "ttft_ms");
+    push_opt_ms(out, s.ttft_ms);
+    key!(out, "ttst_ms");
+    push_opt_ms(out, s.ttst_ms);
+    key!(out, "itl_p50_ms");
+    push_opt_ms(out, s.itl_p50_ms);
+    key!(out, "itl_p95_ms");
+    push_opt_ms(out, s.itl_p95_ms);
+    key!(out, "itl_p99_ms");
+    push_opt_ms(out, s.itl_p99_ms);
+    key!(out, "itl_max_ms");
+    push_opt_ms(out, s.itl_max_ms);
+    key!(out, "tpot_ms");
+    push_opt_ms(out, s.tpot_ms);
+    // Rates are written like milliseconds: three decimals at most.
+    key!(out, "tokens_per_s");
+    push_opt_ms(out, s.tokens_per_s);
+    key!(out, "output_tokens");
+    push_u64(out, s.output_tokens);
+    key!(out, "tokens_source");
+    push_str(out, s.tokens_source.as_str());
+    key!(out, "input_tokens");
+    push_opt_u64(out, s.input_tokens);
+    key!(out, "server_tokens_per_s");
+    push_opt_ms(out, s.server_tokens_per_s);
+    key!(out, "chunks");
+    push_u64(out, s.chunks);
+    key!(out, "reasoning_chunks");
+    push_u64(out, s.reasoning_chunks);
+    key!(out, "tool_chunks");
+    push_u64(out, s.tool_chunks);
+    key!(out, "total_ms");
+    push_ms(out, s.total_ms);
+    key!(out, "stalls");
+    push_u64(out, s.stalls);
+    key!(out, "stall_threshold_ms");
+    push_ms(out, s.stall_threshold_ms);
+    key!(out, "errors");
+    push_u64(out, s.errors);
+    key!(out, "error");
+    push_opt_str(out, s.error.as_deref());
+    key!(out, "text");
+    push_str(out, &s.text);
 }
 
 /// Writes records as JSON lines like [`Record::write_json`], faster on a firehose: the records of

@@ -7,9 +7,9 @@
 //! keeps the table in `KindTag` order, so a kind's index is its tag and only a name is ever
 //! searched for.
 
-use crate::record::{DataOpcode, Dir, Kind, Proto, Side};
+use crate::record::{DataOpcode, Dir, Kind, Proto, Side, TokensSource};
 use FieldType::{
-    Bool, Enum, Headers, Int, KebabCase, KindName, Ms, Pair, Str, Timestamp, Unsigned,
+    Bool, Enum, Headers, Int, KebabCase, KindName, Ms, Pair, Rate, Str, Timestamp, Unsigned,
 };
 
 /// A [`Kind`] without its data. The discriminant is the kind's index in [`KINDS`], which is the
@@ -31,6 +31,7 @@ pub(crate) enum KindTag {
     Lint,
     Match,
     MatchSummary,
+    LlmSummary,
     Frame,
 }
 
@@ -79,6 +80,8 @@ pub enum FieldType {
     Int,
     /// Milliseconds: a non-negative number (microsecond precision, so up to three decimals).
     Ms,
+    /// A rate per second: a non-negative number (up to three decimals).
+    Rate,
     /// `true` or `false`.
     Bool,
     /// An object of string values (HTTP headers, in arrival order).
@@ -122,7 +125,14 @@ const fn optional(name: &'static str, ty: FieldType) -> Field {
 pub const COMMON: &[Field] = &[
     field("ts", Timestamp),
     field("stream", Unsigned),
-    field("proto", Enum(&[Proto::Sse.as_str(), Proto::Ws.as_str()])),
+    field(
+        "proto",
+        Enum(&[
+            Proto::Sse.as_str(),
+            Proto::Ws.as_str(),
+            Proto::Jsonl.as_str(),
+        ]),
+    ),
     field("kind", KindName),
 ];
 
@@ -131,6 +141,7 @@ pub const TRAFFIC: &[Field] = &[
     optional("dir", Enum(&[Dir::In.as_str(), Dir::Out.as_str()])),
     optional("wire_bytes", Unsigned),
     optional("payload_bytes", Unsigned),
+    optional("compressed_bytes", Unsigned),
     optional("gap_ms", Ms),
     optional("read", Unsigned),
 ];
@@ -149,6 +160,8 @@ pub const KINDS: &[KindInfo] = &[
             field("status", Unsigned),
             field("headers", Headers),
             field("handshake_ms", Ms),
+            optional("compression_offered", Str),
+            optional("compression", Str),
             optional("http", Enum(&["http/1.1", "h2", "h2c"])),
             optional("connection", Unsigned),
             optional("shared", Bool),
@@ -280,6 +293,40 @@ pub const KINDS: &[KindInfo] = &[
         ],
     ),
     kind(
+        KindTag::LlmSummary,
+        "llm_summary",
+        &[
+            field("format", Enum(&LLM_FORMATS)),
+            nullable("model", Str),
+            field("complete", Bool),
+            nullable("finish_reason", Str),
+            nullable("ttft_ms", Ms),
+            nullable("ttst_ms", Ms),
+            nullable("itl_p50_ms", Ms),
+            nullable("itl_p95_ms", Ms),
+            nullable("itl_p99_ms", Ms),
+            nullable("itl_max_ms", Ms),
+            nullable("tpot_ms", Ms),
+            nullable("tokens_per_s", Rate),
+            field("output_tokens", Unsigned),
+            field(
+                "tokens_source",
+                Enum(&[TokensSource::Usage.as_str(), TokensSource::Chunks.as_str()]),
+            ),
+            nullable("input_tokens", Unsigned),
+            nullable("server_tokens_per_s", Rate),
+            field("chunks", Unsigned),
+            field("reasoning_chunks", Unsigned),
+            field("tool_chunks", Unsigned),
+            field("total_ms", Ms),
+            field("stalls", Unsigned),
+            field("stall_threshold_ms", Ms),
+            field("errors", Unsigned),
+            nullable("error", Str),
+            field("text", Str),
+        ],
+    ),
+    kind(
         KindTag::Frame,
         "frame",
         &[
@@ -293,6 +340,10 @@ pub const KINDS: &[KindInfo] = &[
         ],
     ),
 ];
+
+/// The LLM formats an `llm_summary` names (`protocol::llm::Format`'s names; a test there keeps
+/// the two lists equal: this layer cannot import that one).
+pub const LLM_FORMATS: [&str; 5] = ["openai", "responses", "anthropic", "gemini", "ollama"];
 
 const fn kind(tag: KindTag, name: &'static str, fields: &'static [Field]) -> KindInfo {
     KindInfo {
@@ -338,6 +389,7 @@ impl Kind {
             Kind::Lint { .. } => KindTag::Lint,
             Kind::Match { .. } => KindTag::Match,
             Kind::MatchSummary(_) => KindTag::MatchSummary,
+            Kind::LlmSummary(_) => KindTag::LlmSummary,
             Kind::Frame(_) => KindTag::Frame,
         }
     }
@@ -403,6 +455,7 @@ mod tests {
                 "lint",
                 "match",
                 "match_summary",
+                "llm_summary",
                 "frame",
             ]
         );

@@ -20,13 +20,17 @@ pub mod time;
 #[cfg(test)]
 mod samples;
 
-/// Which protocol a stream speaks, decided by the URL scheme.
+/// Which protocol a stream speaks: decided by the URL scheme, and for `http(s)://` by the
+/// response's Content-Type (an event stream, or streamed JSON lines).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Proto {
     /// Server-Sent Events over `http://` or `https://`.
     Sse,
     /// WebSocket over `ws://` or `wss://`.
     Ws,
+    /// An HTTP body of JSON texts, one per line (`application/x-ndjson`, `application/jsonl`) or
+    /// in an RFC 7464 sequence (`application/json-seq`): each text is an `event` record.
+    Jsonl,
 }
 
 impl Proto {
@@ -35,6 +39,7 @@ impl Proto {
         match self {
             Proto::Sse => "sse",
             Proto::Ws => "ws",
+            Proto::Jsonl => "jsonl",
         }
     }
 }
@@ -160,8 +165,14 @@ pub enum Kind {
         /// How the connection was made (HTTP version, sharing, TLS); `None` when not known (a
         /// HAR import, an older recording).
         conn: Option<Box<ConnFacts>>,
+        /// What streamscope offered to compress: the `Sec-WebSocket-Extensions` (WebSocket) or
+        /// `Accept-Encoding` (SSE, `--compressed`) value it sent; `None` when it offered nothing.
+        compression_offered: Option<String>,
+        /// The compression in use: the extension the server agreed to, parameters included
+        /// (WebSocket), or the `Content-Encoding` being decoded (SSE); `None` for none.
+        compression: Option<String>,
     },
-    /// A dispatched SSE event.
+    /// A dispatched SSE event, or one JSON text of a streamed JSON body ([`Proto::Jsonl`]).
     Event {
         /// Event type, `message` when the server named none. Borrowed in that case, so the common
         /// unnamed event costs no allocation.
@@ -284,6 +295,10 @@ pub enum Kind {
     /// An HTTP/2 frame other than DATA and HEADERS (SETTINGS, PING, GOAWAY, `RST_STREAM`,
     /// `WINDOW_UPDATE`, ...), or the DATA frames of one HTTP/2 stream summed up when it ends.
     Frame(Box<H2Frame>),
+    /// An LLM completion ended (end marker, body closed, connection lost or stopped): its timing,
+    /// tokens and answer, emitted by the connection task just before the stream's next `reconnect`
+    /// or its `end`.
+    LlmSummary(Box<LlmSummary>),
 }
 
 /// How the connection behind an `open` record was made.
@@ -339,6 +354,83 @@ pub struct H2Frame {
     pub rtt_ms: Option<f64>,
 }
 
+/// Where an `llm_summary`'s output token count comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokensSource {
+    /// The provider's own count (`usage`, `usageMetadata`, `eval_count`).
+    Usage,
+    /// No usage was sent: the number of chunks that carried output.
+    #[default]
+    Chunks,
+}
+
+impl TokensSource {
+    /// `"usage"` or `"chunks"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokensSource::Usage => "usage",
+            TokensSource::Chunks => "chunks",
+        }
+    }
+}
+
+/// The figures of an `llm_summary` record: one LLM completion, measured as LLM benchmarks
+/// (AIPerf, vLLM bench) define it. Times are from the request's start (the connection attempt);
+/// "output" is answer text, reasoning or tool-call text. See `docs/json-records.md`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LlmSummary {
+    /// The format the chunks were read as (`openai`, `responses`, `anthropic`, `gemini`, `ollama`).
+    pub format: String,
+    /// The model, when the chunks name it.
+    pub model: Option<String>,
+    /// The completion ended with its end marker (Gemini, which has none: with a finish reason).
+    pub complete: bool,
+    /// Why generation stopped, as the provider says it (`stop`, `length`, `end_turn`, ...).
+    pub finish_reason: Option<String>,
+    /// Time to first token: request start to the first chunk with output.
+    pub ttft_ms: Option<f64>,
+    /// Time to second token: first chunk with output to the second.
+    pub ttst_ms: Option<f64>,
+    /// Inter-token latency (the gaps between consecutive chunks with output): median.
+    pub itl_p50_ms: Option<f64>,
+    /// 95th percentile of the inter-token gaps.
+    pub itl_p95_ms: Option<f64>,
+    /// 99th percentile of the inter-token gaps.
+    pub itl_p99_ms: Option<f64>,
+    /// Largest inter-token gap.
+    pub itl_max_ms: Option<f64>,
+    /// Time per output token after the first: (last output - first output) / (tokens - 1).
+    pub tpot_ms: Option<f64>,
+    /// Output tokens per second after the first token: 1000 / `tpot_ms`.
+    pub tokens_per_s: Option<f64>,
+    /// Output tokens: the provider's usage when it sent one, else the chunks with output.
+    pub output_tokens: u64,
+    /// Where `output_tokens` comes from.
+    pub tokens_source: TokensSource,
+    /// Prompt tokens, when the provider says.
+    pub input_tokens: Option<u64>,
+    /// Tokens per second as the server measured them (Ollama, llama.cpp).
+    pub server_tokens_per_s: Option<f64>,
+    /// Chunks that carried output.
+    pub chunks: u64,
+    /// Of those, chunks with reasoning text.
+    pub reasoning_chunks: u64,
+    /// Of those, chunks with tool-call text.
+    pub tool_chunks: u64,
+    /// Request start to the end marker (or to the end of the body, connection or session).
+    pub total_ms: f64,
+    /// Inter-token gaps longer than `stall_threshold_ms`.
+    pub stalls: u64,
+    /// The stall threshold: `--heartbeat`, or 1 s.
+    pub stall_threshold_ms: f64,
+    /// In-stream error chunks (each also an `error` record).
+    pub errors: u64,
+    /// The first in-stream error.
+    pub error: Option<String>,
+    /// The assembled answer text.
+    pub text: String,
+}
+
 /// The figures of a `match_summary` record (and of the dashboard's comparison strip).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MatchSummary {
@@ -361,6 +453,19 @@ pub struct MatchSummary {
 }
 
 impl Kind {
+    /// An `open` with what every connection has (status, response headers, handshake time) and
+    /// none of the optional facts (connection and TLS, compression), which the caller sets when they apply.
+    pub fn open(status: u16, headers: Vec<(String, String)>, handshake_ms: f64) -> Kind {
+        Kind::Open {
+            status,
+            headers,
+            handshake_ms,
+            conn: None,
+            compression_offered: None,
+            compression: None,
+        }
+    }
+
     /// True for kinds that `--count` counts: received events and messages.
     pub fn is_countable(&self) -> bool {
         matches!(self, Kind::Event { .. } | Kind::Message { .. })
@@ -372,6 +477,9 @@ impl Kind {
 pub struct StreamInfo {
     /// Index of the URL on the command line.
     pub index: usize,
+    /// The stream's name in the config file, when it was opened by name (the dashboard shows it
+    /// instead of the URL in the overview, and the metrics label series with it).
+    pub name: Option<String>,
     /// Protocol decided by the scheme.
     pub proto: Proto,
     /// The URL with credentials and secret-looking query values masked, for display.
@@ -380,6 +488,9 @@ pub struct StreamInfo {
     pub heartbeat_ms: Option<u64>,
     /// TLS verification is off (`--insecure`).
     pub insecure: bool,
+    /// The request in short when it is not a plain GET: method, and the model and prompt of an
+    /// LLM request (or the start of the body).
+    pub request: Option<String>,
 }
 
 /// One timestamped thing that happened on one stream.
@@ -397,6 +508,10 @@ pub struct Record {
     pub wire_bytes: Option<u64>,
     /// Decoded payload bytes.
     pub payload_bytes: Option<u64>,
+    /// The record's bytes as they travelled compressed: the deflated payload of a compressed
+    /// WebSocket message, or the encoded body bytes that delivered an SSE event or comment under a
+    /// `Content-Encoding`.
+    pub compressed_bytes: Option<u64>,
     /// Milliseconds since the previous record received on this stream.
     pub gap_ms: Option<f64>,
     /// Number of the socket read (per stream, from 1) that delivered this record.
@@ -415,6 +530,7 @@ impl Record {
             dir: None,
             wire_bytes: None,
             payload_bytes: None,
+            compressed_bytes: None,
             gap_ms: None,
             read: None,
             kind,

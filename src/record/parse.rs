@@ -12,7 +12,8 @@ use serde::de::{MapAccess, Visitor};
 
 use crate::record::kinds::KindTag;
 use crate::record::{
-    ConnFacts, DataOpcode, Dir, H2Frame, Kind, MatchSummary, Payload, Proto, Record, Side, TlsFacts,
+    ConnFacts, DataOpcode, Dir, H2Frame, Kind, LlmSummary, MatchSummary, Payload, Proto, Record,
+    Side, TlsFacts, TokensSource,
 };
 
 /// Response headers in the order they were written (a JSON object, read without reordering, since
@@ -50,11 +51,14 @@ struct Raw {
     dir: Option<String>,
     wire_bytes: Option<u64>,
     payload_bytes: Option<u64>,
+    compressed_bytes: Option<u64>,
     gap_ms: Option<f64>,
     read: Option<u64>,
     status: Option<u16>,
     headers: Option<OrderedHeaders>,
     handshake_ms: Option<f64>,
+    compression_offered: Option<String>,
+    compression: Option<String>,
     event: Option<String>,
     data: Option<String>,
     data_base64: Option<String>,
@@ -109,6 +113,30 @@ struct Raw {
     flags: Option<u8>,
     detail: Option<String>,
     error_code: Option<u32>,
+    format: Option<String>,
+    model: Option<String>,
+    complete: Option<bool>,
+    finish_reason: Option<String>,
+    ttft_ms: Option<f64>,
+    ttst_ms: Option<f64>,
+    itl_p50_ms: Option<f64>,
+    itl_p95_ms: Option<f64>,
+    itl_p99_ms: Option<f64>,
+    itl_max_ms: Option<f64>,
+    tpot_ms: Option<f64>,
+    tokens_per_s: Option<f64>,
+    output_tokens: Option<u64>,
+    tokens_source: Option<String>,
+    input_tokens: Option<u64>,
+    server_tokens_per_s: Option<f64>,
+    chunks: Option<u64>,
+    reasoning_chunks: Option<u64>,
+    tool_chunks: Option<u64>,
+    total_ms: Option<f64>,
+    stalls: Option<u64>,
+    stall_threshold_ms: Option<f64>,
+    errors: Option<u64>,
+    error: Option<String>,
 }
 
 /// A required field, or an error naming it.
@@ -140,6 +168,19 @@ fn payload(raw_data: Option<String>, raw_b64: Option<String>) -> Result<Payload,
             .map_err(|e| format!("bad data_base64: {e}")),
         (None, None) => Ok(Payload::Text(String::new())),
     }
+}
+
+fn open_kind(mut raw: Raw) -> Result<Kind, String> {
+    let conn = conn_facts(&mut raw)?;
+    let k = raw.kind.as_str();
+    Ok(Kind::Open {
+        status: need(raw.status, k, "status")?,
+        headers: need(raw.headers, k, "headers")?.0,
+        handshake_ms: need(raw.handshake_ms, k, "handshake_ms")?,
+        conn,
+        compression_offered: raw.compression_offered,
+        compression: raw.compression,
+    })
 }
 
 fn message_kind(raw: Raw) -> Result<Kind, String> {
@@ -231,11 +272,48 @@ fn conn_facts(raw: &mut Raw) -> Result<Option<Box<ConnFacts>>, String> {
     })))
 }
 
+fn llm_summary_kind(raw: Raw) -> Result<Kind, String> {
+    let k = raw.kind.as_str();
+    let tokens_source = match need(raw.tokens_source.as_deref(), k, "tokens_source")? {
+        "usage" => TokensSource::Usage,
+        "chunks" => TokensSource::Chunks,
+        other => return Err(format!("unknown tokens_source '{other}'")),
+    };
+    Ok(Kind::LlmSummary(Box::new(LlmSummary {
+        format: need(raw.format, k, "format")?,
+        model: raw.model,
+        complete: need(raw.complete, k, "complete")?,
+        finish_reason: raw.finish_reason,
+        ttft_ms: raw.ttft_ms,
+        ttst_ms: raw.ttst_ms,
+        itl_p50_ms: raw.itl_p50_ms,
+        itl_p95_ms: raw.itl_p95_ms,
+        itl_p99_ms: raw.itl_p99_ms,
+        itl_max_ms: raw.itl_max_ms,
+        tpot_ms: raw.tpot_ms,
+        tokens_per_s: raw.tokens_per_s,
+        output_tokens: need(raw.output_tokens, k, "output_tokens")?,
+        tokens_source,
+        input_tokens: raw.input_tokens,
+        server_tokens_per_s: raw.server_tokens_per_s,
+        chunks: need(raw.chunks, k, "chunks")?,
+        reasoning_chunks: need(raw.reasoning_chunks, k, "reasoning_chunks")?,
+        tool_chunks: need(raw.tool_chunks, k, "tool_chunks")?,
+        total_ms: need(raw.total_ms, k, "total_ms")?,
+        stalls: need(raw.stalls, k, "stalls")?,
+        stall_threshold_ms: need(raw.stall_threshold_ms, k, "stall_threshold_ms")?,
+        errors: need(raw.errors, k, "errors")?,
+        error: raw.error,
+        text: need(raw.text, k, "text")?,
+    })))
+}
+
 fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
     let ts_us = parse_ts(&raw.ts)?;
     let proto = match raw.proto.as_str() {
         "sse" => Proto::Sse,
         "ws" => Proto::Ws,
+        "jsonl" => Proto::Jsonl,
         other => return Err(format!("unknown proto '{other}'")),
     };
     let dir = match raw.dir.as_deref() {
@@ -246,19 +324,19 @@ fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
     };
     let tag =
         KindTag::from_name(&raw.kind).ok_or_else(|| format!("unknown kind '{}'", raw.kind))?;
-    let (stream, wire_bytes, payload_bytes, read) =
-        (raw.stream, raw.wire_bytes, raw.payload_bytes, raw.read);
+    let (stream, wire_bytes, payload_bytes, compressed_bytes, read) = (
+        raw.stream,
+        raw.wire_bytes,
+        raw.payload_bytes,
+        raw.compressed_bytes,
+        raw.read,
+    );
     let mut gap_ms = raw.gap_ms.take();
     let k = raw.kind.clone();
     let k = k.as_str();
     // No catch-all arm: a kind added to the table is a compile error here until it can be read.
     let kind = match tag {
-        KindTag::Open => Kind::Open {
-            status: need(raw.status, k, "status")?,
-            headers: need(raw.headers.take(), k, "headers")?.0,
-            handshake_ms: need(raw.handshake_ms, k, "handshake_ms")?,
-            conn: conn_facts(&mut raw)?,
-        },
+        KindTag::Open => open_kind(raw)?,
         KindTag::Event => Kind::Event {
             event: crate::record::event_type(&need(raw.event, k, "event")?),
             data: need(raw.data, k, "data")?,
@@ -316,6 +394,7 @@ fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
         },
         KindTag::MatchSummary => match_summary_kind(&raw)?,
         KindTag::Frame => frame_kind(raw)?,
+        KindTag::LlmSummary => llm_summary_kind(raw)?,
     };
     Ok(Record {
         ts_us,
@@ -324,6 +403,7 @@ fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
         dir,
         wire_bytes,
         payload_bytes,
+        compressed_bytes,
         gap_ms,
         read,
         kind,

@@ -1,7 +1,9 @@
 //! Test fixtures: one record of every kind, shared by the reader's, the kinds table's and the
 //! schema's tests so that each covers the same variants with the same values.
 
-use crate::record::{DataOpcode, Dir, Kind, MatchSummary, Payload, Proto, Record, Side};
+use crate::record::{
+    DataOpcode, Dir, Kind, LlmSummary, MatchSummary, Payload, Proto, Record, Side, TokensSource,
+};
 use crate::testkit::{comment, event, rec};
 
 /// One record of every kind, with the fields each can carry, values chosen to survive the
@@ -22,6 +24,8 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
         ],
         handshake_ms: 1.952,
         conn: None,
+        compression_offered: Some("gzip, deflate, br, zstd".into()),
+        compression: Some("gzip".into()),
     };
     let open_h2 = Kind::Open {
         status: 200,
@@ -42,6 +46,9 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
                 cert_days_left: Some(-3),
             }),
         })),
+        // HTTP/2 and a Content-Encoding together: both sets of facts on one record.
+        compression_offered: Some("gzip, deflate, br, zstd".into()),
+        compression: Some("gzip".into()),
     };
     let frame = Kind::Frame(Box::new(crate::record::H2Frame {
         frame: "GOAWAY".into(),
@@ -65,19 +72,22 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
         ),
         traffic(event(ts + 2, ""), Dir::In),
         traffic(comment(ts + 3, "heartbeat"), Dir::In),
-        traffic(
-            rec(
-                ts + 4,
-                Kind::Message {
-                    opcode: DataOpcode::Text,
-                    data: Payload::Text("héllo".into()),
-                    frames: 3,
-                    compressed: true,
-                },
+        Record {
+            compressed_bytes: Some(5),
+            ..traffic(
+                rec(
+                    ts + 4,
+                    Kind::Message {
+                        opcode: DataOpcode::Text,
+                        data: Payload::Text("héllo".into()),
+                        frames: 3,
+                        compressed: true,
+                    },
+                )
+                .on(1),
+                Dir::In,
             )
-            .on(1),
-            Dir::In,
-        ),
+        },
         traffic(
             rec(
                 ts + 5,
@@ -249,6 +259,45 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
             }),
         ),
         rec(ts + 20, Kind::MatchSummary(MatchSummary::default())),
+        rec(
+            ts + 21,
+            Kind::LlmSummary(Box::new(LlmSummary {
+                format: "openai".into(),
+                model: Some("gpt-4o-mini".into()),
+                complete: true,
+                finish_reason: Some("stop".into()),
+                ttft_ms: Some(312.5),
+                ttst_ms: Some(21.25),
+                itl_p50_ms: Some(20.0),
+                itl_p95_ms: Some(48.125),
+                itl_p99_ms: Some(90.0),
+                itl_max_ms: Some(1210.0),
+                tpot_ms: Some(25.5),
+                tokens_per_s: Some(39.216),
+                output_tokens: 57,
+                tokens_source: TokensSource::Usage,
+                input_tokens: Some(12),
+                server_tokens_per_s: Some(41.5),
+                chunks: 55,
+                reasoning_chunks: 3,
+                tool_chunks: 0,
+                total_ms: 1750.25,
+                stalls: 1,
+                stall_threshold_ms: 1000.0,
+                errors: 1,
+                error: Some("openai error: \"overloaded\"".into()),
+                text: "Hello!\nThis is \"the\" answer.".into(),
+            })),
+        ),
+        rec(
+            ts + 22,
+            Kind::LlmSummary(Box::new(LlmSummary {
+                format: "ollama".into(),
+                stall_threshold_ms: 500.0,
+                ..LlmSummary::default()
+            })),
+        )
+        .proto(Proto::Jsonl),
     ];
     kinds
 }

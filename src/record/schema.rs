@@ -111,6 +111,7 @@ fn field_schema(f: &Field) -> Node {
         FieldType::Unsigned => def("unsigned"),
         FieldType::Int => obj([("type", text("integer"))]),
         FieldType::Ms => def("ms"),
+        FieldType::Rate => def("per_second"),
         FieldType::Bool => obj([("type", text("boolean"))]),
         FieldType::Headers => def("headers"),
         FieldType::Pair => def("pair"),
@@ -149,6 +150,14 @@ fn defs() -> Node {
             "ms",
             obj([
                 ("description", text("milliseconds, microsecond precision")),
+                ("type", text("number")),
+                ("minimum", zero()),
+            ]),
+        ),
+        (
+            "per_second",
+            obj([
+                ("description", text("a rate per second")),
                 ("type", text("number")),
                 ("minimum", zero()),
             ]),

@@ -34,7 +34,18 @@ impl Feed {
         resume_after: Option<u64>,
         count: Option<u64>,
     ) -> Self {
-        let current = seq_at(start, interval, Instant::now());
+        Self::new_at(start, interval, resume_after, count, Instant::now())
+    }
+
+    /// [`Feed::new`] as of `now` (a pure function of the clock reading, for tests).
+    fn new_at(
+        start: Instant,
+        interval: Duration,
+        resume_after: Option<u64>,
+        count: Option<u64>,
+        now: Instant,
+    ) -> Self {
+        let current = seq_at(start, interval, now);
         let next = match resume_after {
             Some(last) if last < current => (last + 1).max(current.saturating_sub(MAX_BACKLOG) + 1),
             _ => current + 1,
@@ -163,28 +174,26 @@ mod tests {
     #[test]
     fn seq_follows_the_clock_and_resume() {
         let tick = Duration::from_millis(100);
-        // A server that started 1.05 s ago: seq 10 is past, 11 is due in about 50 ms.
-        let start = Instant::now()
-            .checked_sub(Duration::from_millis(1050))
-            .expect("monotonic clock is past 1 s");
-        let mut fresh = Feed::new(start, tick, None, Some(2));
+        // A server that started 1.05 s ago: seq 10 is past, 11 is due in 50 ms. The clock reading
+        // is given, so a busy machine cannot move it.
+        let start = Instant::now();
+        let now = start + Duration::from_millis(1050);
+        let mut fresh = Feed::new_at(start, tick, None, Some(2), now);
         assert_eq!(fresh.next_due(), Some(start + Duration::from_millis(1100)));
         assert_eq!(fresh.take().seq, 11);
         assert_eq!(fresh.take().seq, 12);
         assert_eq!(fresh.next_due(), None);
         // Resuming after 7 replays 8, 9, 10 (already due) and goes on from there.
-        let mut resumed = Feed::new(start, tick, Some(7), None);
-        assert!(resumed.next_due().is_some_and(|due| due <= Instant::now()));
+        let mut resumed = Feed::new_at(start, tick, Some(7), None, now);
+        assert!(resumed.next_due().is_some_and(|due| due <= now));
         assert_eq!(resumed.take().seq, 8);
         // An id from the future restarts on the clock.
-        let mut ahead = Feed::new(start, tick, Some(500), None);
+        let mut ahead = Feed::new_at(start, tick, Some(500), None, now);
         assert_eq!(ahead.take().seq, 11);
         // A client whose id is 2000 ticks old gets only the last MAX_BACKLOG of them.
         let tick = Duration::from_millis(10);
-        let start = Instant::now()
-            .checked_sub(Duration::from_millis(20_055))
-            .expect("monotonic clock is past 21 s");
-        let mut stale = Feed::new(start, tick, Some(3), None);
+        let now = start + Duration::from_millis(20_055);
+        let mut stale = Feed::new_at(start, tick, Some(3), None, now);
         assert_eq!(stale.take().seq, 2005 - MAX_BACKLOG + 1);
     }
 }

@@ -7,6 +7,12 @@
 //! On WebSocket the frames are encoded here (server frames are unmasked) and written straight to
 //! the upgraded socket; tungstenite takes over only for the closing handshake, which starts on a
 //! frame boundary, so its view of the stream stays consistent.
+//!
+//! With permessage-deflate agreed, the messages are JSON objects of `size` bytes (`{"seq":i,
+//! "pad":"xx…"}`, `i` counting within a block), compressed with context takeover. They are
+//! precomputed too: the block is compressed twice in a row and the second result repeated. Each
+//! repetition then starts where the second one did, after the block's own data, so the window its
+//! back references reach holds the same bytes every time.
 
 use std::sync::Arc;
 
@@ -21,6 +27,8 @@ use super::body::{self, Body};
 use super::query::{BadQuery, Query};
 use super::socket::{self, Socket};
 use super::state::State;
+use crate::protocol::deflate::Deflater;
+use crate::protocol::ws::{OP_TEXT, encode_frame};
 
 /// Lower bound of one precomputed block; big writes keep syscalls and channel hops rare.
 const BLOCK_BYTES: usize = 256 * 1024;
@@ -116,23 +124,77 @@ fn text_frame(payload: &[u8]) -> Vec<u8> {
     frame
 }
 
-/// `GET /firehose/ws`, after the upgrade.
-pub(super) async fn ws(mut socket: Socket, plan: &Plan) {
-    let frame = text_frame(&payload(plan.size));
-    let (block, units) = block(&frame, plan.n);
-    let (full, rest) = plan.split(units);
-    for _ in 0..full {
-        if socket.write_all(&block).await.is_err() {
+/// A JSON text of `size` bytes (longer when `size` cannot hold the seq): `{"seq":i,"pad":"x…"}`.
+fn json_payload(seq: usize, size: usize) -> Vec<u8> {
+    let mut text = format!("{{\"seq\":{seq},\"pad\":\"").into_bytes();
+    let pad = size.saturating_sub(text.len() + 2);
+    text.resize(text.len() + pad, b'x');
+    text.extend_from_slice(b"\"}");
+    text
+}
+
+/// Compressed frames of the messages `0..units`, and where each frame ends.
+fn deflated_block(deflater: &mut Deflater, units: usize, size: usize) -> (Bytes, Vec<usize>) {
+    let mut bytes = Vec::new();
+    let mut ends = Vec::with_capacity(units);
+    for seq in 0..units {
+        let compressed = deflater.compress(&json_payload(seq, size), false);
+        encode_frame(&mut bytes, true, 0b100, OP_TEXT, None, &compressed);
+        ends.push(bytes.len());
+    }
+    (Bytes::from(bytes), ends)
+}
+
+/// The whole compressed stream as pieces to write: the first block, then the repeated one, then
+/// the part of it that completes `n`.
+fn deflated_stream(plan: &Plan, mut deflater: Deflater) -> Vec<Bytes> {
+    let units = (BLOCK_BYTES / plan.size.max(1))
+        .max(1)
+        .min(usize::try_from(plan.n).unwrap_or(usize::MAX));
+    if units == 0 {
+        return Vec::new();
+    }
+    let (first, first_ends) = deflated_block(&mut deflater, units, plan.size);
+    let n = usize::try_from(plan.n).unwrap_or(usize::MAX);
+    if n <= units {
+        return vec![first.slice(..first_ends[n - 1])];
+    }
+    let (again, ends) = deflated_block(&mut deflater, units, plan.size);
+    let (full, rest) = ((n - units) / units, (n - units) % units);
+    let mut pieces = Vec::with_capacity(full + 2);
+    pieces.push(first);
+    pieces.extend(std::iter::repeat_n(again.clone(), full));
+    if rest > 0 {
+        pieces.push(again.slice(..ends[rest - 1]));
+    }
+    pieces
+}
+
+/// `GET /firehose/ws`, after the upgrade; compressed when permessage-deflate was agreed.
+pub(super) async fn ws(mut socket: Socket, plan: &Plan, deflater: Option<Deflater>) {
+    if let Some(deflater) = deflater {
+        for piece in deflated_stream(plan, deflater) {
+            if socket.write_all(&piece).await.is_err() {
+                return;
+            }
+        }
+    } else {
+        let frame = text_frame(&payload(plan.size));
+        let (block, units) = block(&frame, plan.n);
+        let (full, rest) = plan.split(units);
+        for _ in 0..full {
+            if socket.write_all(&block).await.is_err() {
+                return;
+            }
+        }
+        if rest > 0
+            && socket
+                .write_all(&block[..rest * frame.len()])
+                .await
+                .is_err()
+        {
             return;
         }
-    }
-    if rest > 0
-        && socket
-            .write_all(&block[..rest * frame.len()])
-            .await
-            .is_err()
-    {
-        return;
     }
     if socket.flush().await.is_err() {
         return;
@@ -157,6 +219,40 @@ mod tests {
             u64::from_be_bytes(big[2..10].try_into().expect("8 bytes")),
             70_000
         );
+    }
+
+    #[test]
+    fn the_deflated_stream_inflates_to_n_json_messages_in_order() {
+        use crate::protocol::deflate::{DeflateParams, Inflater};
+        use crate::protocol::ws::{Decoder, WsItem};
+        let params = DeflateParams::default();
+        // 1000-byte messages: 262 per block, so 700 is one block, a repeat and a part of one.
+        for n in [0, 1, 5, 262, 700] {
+            let plan = Plan { n, size: 1000 };
+            let bytes: Vec<u8> = deflated_stream(&plan, Deflater::new(&params)).concat();
+            let mut decoder = Decoder::new(1 << 20);
+            decoder.set_allow_rsv1(true);
+            decoder.feed(&bytes);
+            let mut inflater = Inflater::new(&params);
+            let mut seen = 0;
+            while let Some(item) = decoder.next_item() {
+                let Ok(WsItem::Message {
+                    data,
+                    compressed: true,
+                    ..
+                }) = item
+                else {
+                    panic!("n={n}: {item:?}");
+                };
+                let text = inflater
+                    .inflate(data.as_bytes().to_vec(), 1 << 20)
+                    .expect("inflates");
+                assert_eq!(text, json_payload(seen % 262, 1000), "n={n} message {seen}");
+                seen += 1;
+            }
+            assert_eq!(seen, n as usize);
+        }
+        assert_eq!(json_payload(7, 30), br#"{"seq":7,"pad":"xxxxxxxxxxxx"}"#);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - [`sse`]: `/sse`, `/chat` and `/inspect`, the Server-Sent Events endpoints;
 //! - [`ws`]: the WebSocket handshake plus `/ws` and `/echo`;
 //! - [`firehose`]: `/firehose/sse` and `/firehose/ws`, precomputed bulk streams;
+//! - [`llm`]: `/llm/<format>/...`, mock LLM completions in each provider's wire format;
 //! - [`plain`]: `/`, `/status/{code}` and the 404 reply;
 //! - [`scenario`]: `/scenario/...`, fault injection with hand-written bytes (outside hyper);
 //! - [`body`] and [`query`]: the response body type and query-string parsing they all use.
@@ -20,6 +21,7 @@ mod body;
 mod feed;
 mod firehose;
 mod h2;
+mod llm;
 mod plain;
 mod query;
 pub mod replay;
@@ -250,7 +252,35 @@ where
     }
 }
 
+/// Routes a request, and gzips an event stream for a client that accepts gzip.
 async fn route(req: Request<Incoming>, state: Arc<State>) -> Response<Body> {
+    let gzip = req
+        .headers()
+        .get_all(hyper::header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(body::accepts_gzip);
+    let response = endpoint(req, state).await;
+    let is_event_stream = response
+        .headers()
+        .get(hyper::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if !(gzip && is_event_stream && response.status().is_success()) {
+        return response;
+    }
+    let (mut parts, inner) = response.into_parts();
+    parts.headers.insert(
+        hyper::header::CONTENT_ENCODING,
+        hyper::header::HeaderValue::from_static("gzip"),
+    );
+    parts.headers.insert(
+        hyper::header::VARY,
+        hyper::header::HeaderValue::from_static("accept-encoding"),
+    );
+    Response::from_parts(parts, body::gzip(inner))
+}
+
+async fn endpoint(req: Request<Incoming>, state: Arc<State>) -> Response<Body> {
     let query = Query::parse(req.uri().query());
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
@@ -266,6 +296,10 @@ async fn route(req: Request<Incoming>, state: Arc<State>) -> Response<Body> {
         "/firehose/sse" if get => firehose::sse(&query, state),
         "/chat" if get || method == Method::POST => sse::chat(req, &query, state).await,
         "/inspect" => sse::inspect(req, state).await,
+        _ if path.starts_with("/llm/") => match llm::format_of(&path) {
+            Some(format) => llm::completion(req, format, &query, state).await,
+            None => plain::not_found(&method, &path),
+        },
         // Any method: a POST stream's redirects (307 keeps the POST, 303 turns it into a GET)
         // are tested against it.
         _ => match path.strip_prefix("/status/") {

@@ -100,6 +100,26 @@ pub fn endpoints(addr: SocketAddr) -> Vec<(String, &'static str)> {
             "LLM-like token stream over SSE (POST a JSON {\"prompt\":..} or text body, or GET ?prompt=), ends with [DONE]",
         ),
         (
+            format!("{http}/llm/openai/v1/chat/completions"),
+            "Mock LLM completion, OpenAI chunks then [DONE] (?tokens=N&ttft_ms=&delay_ms=&jitter_ms=&stall_at=&stall_ms=&error_at=&cut_at=&usage=0&reasoning=N)",
+        ),
+        (
+            format!("{http}/llm/responses/v1/responses"),
+            "Mock LLM completion, OpenAI Responses API events (same knobs)",
+        ),
+        (
+            format!("{http}/llm/anthropic/v1/messages"),
+            "Mock LLM completion, Anthropic Messages events (same knobs)",
+        ),
+        (
+            format!("{http}/llm/gemini/v1beta/models/mock:streamGenerateContent?alt=sse"),
+            "Mock LLM completion, Gemini SSE chunks (same knobs)",
+        ),
+        (
+            format!("{http}/llm/ollama/api/chat"),
+            "Mock LLM completion, Ollama NDJSON (application/x-ndjson; /api/generate too; same knobs)",
+        ),
+        (
             format!("{http}/inspect"),
             "SSE: one `request` event echoing the method, path, headers and body received",
         ),

@@ -305,9 +305,10 @@ fn route(req: Request<Incoming>, streams: &Arc<Vec<Served>>, speed: Speed) -> Re
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             &format!("recorded refusal of stream {index}\n"),
         ),
-        (Proto::Sse, None) => full(StatusCode::NO_CONTENT, ""),
+        // JSON lines are served back as the events they were recorded as.
+        (Proto::Sse | Proto::Jsonl, None) => full(StatusCode::NO_CONTENT, ""),
         (
-            Proto::Sse,
+            Proto::Sse | Proto::Jsonl,
             Some(Attempt::Served {
                 sends,
                 end_us,
@@ -472,12 +473,7 @@ mod tests {
     use crate::testkit::{comment, event, rec};
 
     fn open(ts: i64) -> Record {
-        let open = Kind::Open {
-            status: 200,
-            headers: vec![],
-            handshake_ms: 1.0,
-            conn: None,
-        };
+        let open = Kind::open(200, vec![], 1.0);
         rec(ts, open)
     }
 

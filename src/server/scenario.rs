@@ -20,6 +20,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use super::query::{BadQuery, Query};
 use super::state::State;
+use crate::protocol::deflate::{DeflateParams, Deflater, TAIL};
 use crate::protocol::ws::{FrameHeader, encode_close_payload, encode_frame, encode_header};
 
 /// The prefix that routes a request here.
@@ -171,6 +172,8 @@ async fn dispatch(stream: &mut TcpStream, head: &Head) {
         other => {
             if let Some(code) = other.strip_prefix("ws/close/") {
                 ws_close(stream, head, code).await
+            } else if let Some(variant) = other.strip_prefix("ws/deflate/") {
+                ws_deflate(stream, head, variant).await
             } else {
                 let body = format!("no scenario {name:?}; see docs/server.md\n");
                 put(stream, plain_reply(404, "Not Found", &body).as_bytes()).await;
@@ -572,6 +575,96 @@ async fn ws_non_minimal(stream: &mut TcpStream, head: &Head) -> Result<(), BadQu
         },
     );
     out.extend_from_slice(b"hi");
+    out.extend_from_slice(&frame(
+        true,
+        0,
+        OP_CLOSE,
+        &encode_close_payload(1000, "done"),
+    ));
+    if put(stream, &out).await {
+        await_close_reply(stream).await;
+    }
+    Ok(())
+}
+
+/// The frames of `ws/deflate/{variant}` after a 101 that answers `Sec-WebSocket-Extensions` with
+/// the returned value: each message compressed (RSV1), then Close 1000.
+fn deflate_variant(variant: &str, q: &Query) -> Result<(String, Vec<Vec<u8>>), BadQuery> {
+    let n = usize::try_from(q.number("n", 1, 10_000)?.unwrap_or(5)).unwrap_or(5);
+    let text = |i: usize| format!("{{\"seq\":{i},\"text\":\"compressed compressed compressed\"}}");
+    let compressed = |params: &DeflateParams| {
+        let mut d = Deflater::new(params);
+        (0..n)
+            .map(|i| d.compress(text(i).as_bytes(), false))
+            .collect::<Vec<_>>()
+    };
+    Ok(match variant {
+        "no-context" => {
+            let params = DeflateParams {
+                server_no_context_takeover: true,
+                ..DeflateParams::default()
+            };
+            (params.to_string(), compressed(&params))
+        }
+        "small-window" => {
+            let bits = q.number("bits", 8, 15)?.unwrap_or(9) as u8;
+            let params = DeflateParams {
+                server_max_window_bits: Some(bits),
+                ..DeflateParams::default()
+            };
+            (params.to_string(), compressed(&params))
+        }
+        // RFC 7692 section 7.2.3: "Hello"; "Hello" in a block with BFINAL set, which ends the
+        // DEFLATE stream; then "Hello" as a back reference into the window of the ended stream.
+        "final-block" => (
+            "permessage-deflate".to_owned(),
+            vec![
+                DEFLATED_HELLO.to_vec(),
+                vec![0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00],
+                vec![0xf2, 0x00, 0x11, 0x00, 0x00],
+            ],
+        ),
+        "unoffered" => (
+            q.get("ext").unwrap_or("x-webkit-deflate-frame").to_owned(),
+            vec![DEFLATED_HELLO.to_vec()],
+        ),
+        "bomb" => {
+            let mib = usize::try_from(q.number("mib", 1, 4096)?.unwrap_or(100)).unwrap_or(100);
+            // One MiB of zeros compresses to about a kilobyte; a sync-flushed piece refers only
+            // to itself, so the pieces chain into one stream of `mib` MiB.
+            let mut piece =
+                Deflater::new(&DeflateParams::default()).compress(&vec![0; 1 << 20], false);
+            piece.extend_from_slice(&TAIL);
+            let mut bomb = piece.repeat(mib);
+            bomb.truncate(bomb.len() - TAIL.len());
+            ("permessage-deflate".to_owned(), vec![bomb])
+        }
+        // A good message, then one whose first block has the reserved type 11.
+        "corrupt" => (
+            "permessage-deflate".to_owned(),
+            vec![DEFLATED_HELLO.to_vec(), vec![0xff, 0xff, 0xff]],
+        ),
+        other => {
+            return Err(BadQuery::new(format!(
+                "no deflate scenario {other:?}: no-context, small-window, final-block, \
+                 unoffered, bomb or corrupt"
+            )));
+        }
+    })
+}
+
+/// `ws/deflate/{variant}`: permessage-deflate accepted (whether offered or not) with the
+/// variant's parameters, its compressed messages, then Close 1000.
+async fn ws_deflate(stream: &mut TcpStream, head: &Head, variant: &str) -> Result<(), BadQuery> {
+    let (answer, messages) = deflate_variant(variant, &head.query)?;
+    let extra = format!("Sec-WebSocket-Extensions: {answer}\r\n");
+    if !ws_handshake(stream, head, &extra).await {
+        return Ok(());
+    }
+    let mut out = Vec::new();
+    for m in &messages {
+        encode_frame(&mut out, true, 0b100, OP_TEXT, None, m);
+    }
     out.extend_from_slice(&frame(
         true,
         0,

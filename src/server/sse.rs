@@ -193,7 +193,7 @@ fn joined(headers: &HeaderMap, name: &HeaderName) -> String {
 }
 
 /// Reads a request body up to [`MAX_REQUEST_BODY`]; too big or broken becomes the reply.
-async fn read_body(incoming: Incoming) -> Result<Bytes, Response<Body>> {
+pub(super) async fn read_body(incoming: Incoming) -> Result<Bytes, Response<Body>> {
     match Limited::new(incoming, MAX_REQUEST_BODY).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(body::text(

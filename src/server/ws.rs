@@ -6,7 +6,11 @@
 //!
 //! Subprotocols: the first protocol offered in `Sec-WebSocket-Protocol` is echoed back, unless the
 //! query has `subprotocol=none`, which lets a test see a server that picks none.
-//! `Sec-WebSocket-Extensions` is never answered: tungstenite supports no extension.
+//!
+//! Compression: a `permessage-deflate` offer is accepted, as Python's `websockets` does by default,
+//! unless the query has `deflate=off`. tungstenite supports no extension, so the data frames of a
+//! compressed connection are compressed ([`Deflater`]) and framed here and written to the socket
+//! under it; tungstenite still reads, answers pings and closes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +23,7 @@ use hyper::header::{
 };
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use tokio::io::AsyncWriteExt as _;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -32,6 +37,8 @@ use super::firehose;
 use super::query::{BadQuery, Query};
 use super::socket::{self, Socket};
 use super::state::State;
+use crate::protocol::deflate::{self, DeflateParams, Deflater};
+use crate::protocol::ws::encode_frame;
 
 /// Which WebSocket endpoint an upgrade is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +91,17 @@ pub(super) fn upgrade(
     } else {
         first_protocol(req.headers())
     };
+    let deflate = if query.get("deflate") == Some("off") {
+        None
+    } else {
+        let offers: Vec<&str> = req
+            .headers()
+            .get_all("sec-websocket-extensions")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        deflate::answer_offer(&offers, DeflateParams::default())
+    };
 
     tokio::spawn(async move {
         // Resolves once hyper has sent the 101 and let go of the socket.
@@ -91,8 +109,9 @@ pub(super) fn upgrade(
             return;
         };
         let socket = TokioIo::new(upgraded);
+        let deflater = deflate.as_ref().map(Deflater::new);
         tokio::select! {
-            () = task.run(socket, &state) => {}
+            () = task.run(socket, &state, deflater) => {}
             // Dropping the socket ends the connection; no close frame on shutdown.
             () = state.stopped() => {}
         }
@@ -113,6 +132,11 @@ pub(super) fn upgrade(
     // RFC 8441: a 200 answers the extended CONNECT; the stream is the WebSocket.
     if let Some(protocol) = protocol {
         headers.insert(SEC_WEBSOCKET_PROTOCOL, protocol);
+    }
+    if let Some(params) = deflate
+        && let Ok(value) = HeaderValue::from_str(&params.to_string())
+    {
+        headers.insert("sec-websocket-extensions", value);
     }
     response
 }
@@ -168,23 +192,62 @@ impl Task {
         })
     }
 
-    async fn run(self, socket: Socket, state: &State) {
+    async fn run(self, socket: Socket, state: &State, deflater: Option<Deflater>) {
+        let mut out = Sender { deflater };
         match self {
             Self::Feed(feed) => {
                 let ws = WebSocketStream::from_raw_socket(socket, Role::Server, None).await;
-                run_feed(ws, feed, state.config.heartbeat).await;
+                run_feed(ws, feed, state.config.heartbeat, &mut out).await;
             }
             Self::Echo => {
                 let ws = WebSocketStream::from_raw_socket(socket, Role::Server, None).await;
-                run_echo(ws).await;
+                run_echo(ws, &mut out).await;
             }
-            Self::Firehose(plan) => firehose::ws(socket, &plan).await,
+            Self::Firehose(plan) => firehose::ws(socket, &plan, out.deflater).await,
         }
     }
 }
 
+/// Sends data messages: through tungstenite, or, on a compressed connection, compressed and framed
+/// here and written to the socket under it (whole frames, so tungstenite's own writes, pongs and
+/// the close, still fall between frames).
+struct Sender {
+    deflater: Option<Deflater>,
+}
+
+impl Sender {
+    async fn send(
+        &mut self,
+        ws: &mut WebSocketStream<Socket>,
+        message: Message,
+    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        let Some(deflater) = self.deflater.as_mut() else {
+            return ws.send(message).await;
+        };
+        let (opcode, data) = match &message {
+            Message::Text(t) => (0x1, t.as_bytes()),
+            Message::Binary(b) => (0x2, &b[..]),
+            _ => return ws.send(message).await,
+        };
+        let compressed = deflater.compress(data, false);
+        let mut frame = Vec::with_capacity(compressed.len() + 10);
+        encode_frame(&mut frame, true, 0b100, opcode, None, &compressed);
+        // Anything tungstenite queued (a pong) goes first, then our frame, whole.
+        ws.flush().await?;
+        let socket = ws.get_mut();
+        socket.write_all(&frame).await?;
+        socket.flush().await?;
+        Ok(())
+    }
+}
+
 /// `/ws`: ticks as text messages, a ping every heartbeat, close 1000 "done" after `count`.
-async fn run_feed(mut ws: WebSocketStream<Socket>, mut feed: Feed, heartbeat: Duration) {
+async fn run_feed(
+    mut ws: WebSocketStream<Socket>,
+    mut feed: Feed,
+    heartbeat: Duration,
+    out: &mut Sender,
+) {
     let mut pings = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
     pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut ping_seq: u64 = 0;
@@ -203,7 +266,7 @@ async fn run_feed(mut ws: WebSocketStream<Socket>, mut feed: Feed, heartbeat: Du
                 Some(Err(_)) | None => return,
             },
         };
-        if ws.send(message).await.is_err() {
+        if out.send(&mut ws, message).await.is_err() {
             return;
         }
     }
@@ -212,7 +275,7 @@ async fn run_feed(mut ws: WebSocketStream<Socket>, mut feed: Feed, heartbeat: Du
 
 /// `/echo`: every text or binary message goes back unchanged. Tungstenite itself answers pings
 /// and echoes the peer's close frame (same code and reason) when it reads one.
-async fn run_echo(mut ws: WebSocketStream<Socket>) {
+async fn run_echo(mut ws: WebSocketStream<Socket>, out: &mut Sender) {
     while let Some(incoming) = ws.next().await {
         let reply = match incoming {
             Ok(message @ (Message::Text(_) | Message::Binary(_))) => message,
@@ -220,7 +283,7 @@ async fn run_echo(mut ws: WebSocketStream<Socket>) {
             Ok(_) => continue,
             Err(_) => return,
         };
-        if ws.send(reply).await.is_err() {
+        if out.send(&mut ws, reply).await.is_err() {
             return;
         }
     }

@@ -29,6 +29,8 @@ pub enum Action {
     Bottom,
     /// Open the detail of the selected record.
     OpenDetail,
+    /// Switch a pane between the LLM view (the answer and its timing) and the raw records.
+    ToggleLlm,
     /// Close the innermost overlay (detail, help), or cancel input.
     Back,
     /// Switch between following the newest record and paused.
@@ -53,6 +55,16 @@ pub enum Action {
     InputSubmit,
     /// The terminal was resized (redraw).
     Resize,
+    /// Show the overview of all streams, or go back to the panes.
+    ToggleOverview,
+    /// Overview: sort by the next column.
+    SortNext,
+    /// Overview: sort by the previous column.
+    SortPrev,
+    /// Overview: reverse the order.
+    SortReverse,
+    /// Overview: mark (or unmark) the selected stream as the one to compare with.
+    Mark,
 }
 
 /// Whether keys go to the input line (filter or send) or are commands.
@@ -281,17 +293,31 @@ pub(crate) const KEY_TABLE: &[KeyRow] = &[
             action: Action::OpenDetail,
             chords: &[normal(code(KeyCode::Enter))],
         }],
-        help: "detail of the selected record",
+        help: "detail of the selected record; overview: open the stream",
         doc: "detail of the selected record (all fields, headers of an `open`, JSON \
-              pretty-printed, binary as hex)",
+              pretty-printed, binary as hex); in the overview, open the selected stream in the \
+              two panes, against the marked stream (`m`), else the one compared last, else the \
+              next row",
+    },
+    KeyRow {
+        bindings: &[Binding {
+            action: Action::ToggleLlm,
+            chords: &[normal(ch('l'))],
+        }],
+        help: "LLM view / raw records",
+        doc: "on an LLM completion stream: switch the pane between the LLM view (the answer as it \
+              grows, time to first token, inter-token latency, tokens/s, a strip of the \
+              inter-token gaps with stalls standing out) and its raw records; moving through \
+              records also shows them",
     },
     KeyRow {
         bindings: &[Binding {
             action: Action::Back,
             chords: &[always(code(KeyCode::Esc))],
         }],
-        help: "close detail or help, cancel input",
-        doc: "close the detail or help view; in an input line, cancel",
+        help: "close detail or help, cancel input, overview",
+        doc: "close the detail or help view; in an input line, cancel; in the panes of more \
+              than two streams, back to the overview",
     },
     KeyRow {
         bindings: &[Binding {
@@ -360,6 +386,48 @@ pub(crate) const KEY_TABLE: &[KeyRow] = &[
         ],
         help: "scroll",
         doc: "move three records (scrolls the detail view when it is open)",
+    },
+    KeyRow {
+        bindings: &[Binding {
+            action: Action::ToggleOverview,
+            chords: &[normal(ch('o'))],
+        }],
+        help: "overview of all streams / the panes",
+        doc: "the overview: one row per stream (state, protocol, rate, age of the last record, \
+              gap p99, reconnects, sequence gaps, lints, bytes); the dashboard opens on it with \
+              more than two streams; `o` again goes back to the panes",
+    },
+    KeyRow {
+        bindings: &[
+            Binding {
+                action: Action::SortPrev,
+                chords: &[normal(ch('<'))],
+            },
+            Binding {
+                action: Action::SortNext,
+                chords: &[normal(ch('>'))],
+            },
+        ],
+        help: "overview: sort by another column",
+        doc: "overview: sort by the previous / next column; each sorts the worst first (failed \
+              before open, slowest, stalest, most reconnects…), the first column in stream order",
+    },
+    KeyRow {
+        bindings: &[Binding {
+            action: Action::SortReverse,
+            chords: &[normal(ch('i'))],
+        }],
+        help: "overview: reverse the order",
+        doc: "overview: reverse the order",
+    },
+    KeyRow {
+        bindings: &[Binding {
+            action: Action::Mark,
+            chords: &[normal(ch('m'))],
+        }],
+        help: "overview: mark the stream to compare with",
+        doc: "overview: mark the selected stream (★) as the one `Enter` compares others with; \
+              again to unmark",
     },
     KeyRow {
         bindings: &[Binding {
@@ -583,7 +651,7 @@ mod tests {
             assert!(!row.help.is_empty() && !row.doc.is_empty());
         }
         assert_eq!(KEY_TABLE[2].key_groups(), ["↑ ↓", "k j"]);
-        assert_eq!(KEY_TABLE[15].key_groups(), ["mouse wheel"]);
+        assert_eq!(KEY_TABLE[16].key_groups(), ["mouse wheel"]);
     }
 
     const DOC_BEGIN: &str = "<!-- keys:begin";

@@ -7,7 +7,11 @@
 //! per period; an idle dashboard wakes once per second (for the clocks) and draws one frame.
 
 pub(crate) mod keymap;
+pub(crate) mod llm_view;
+pub mod overview;
+pub mod overview_table;
 pub mod render;
+pub(crate) mod text;
 pub(crate) mod theme;
 pub(crate) mod view;
 
@@ -45,6 +49,8 @@ pub struct DashboardConfig {
     pub replay: Option<crate::replay::ReplayClock>,
     /// The `--match` key, shown with the pairing figures in the comparison strip.
     pub match_key: Option<String>,
+    /// `--llm` per stream (streams not listed: `auto`).
+    pub llm: Vec<crate::protocol::llm::Mode>,
 }
 
 impl DashboardConfig {
@@ -57,7 +63,17 @@ impl DashboardConfig {
             theme: Theme::default(),
             replay: None,
             match_key: None,
+            llm: Vec::new(),
         }
+    }
+}
+
+/// Draws one frame: the overview of all streams, or the panes.
+pub fn draw(frame: &mut ratatui::Frame<'_>, store: &Store, app: &App, theme: &Theme, now_us: i64) {
+    if app.overview_open {
+        overview_table::draw(frame, store, app, theme, now_us);
+    } else {
+        render::draw(frame, store, app, theme, now_us);
     }
 }
 
@@ -110,6 +126,7 @@ where
 {
     let mut store = Store::new(config.streams, config.history);
     store.set_match_key(config.match_key);
+    store.set_llm_modes(&config.llm);
     let replay = config.replay;
     let mut app = App::new(store.streams().len());
     if let Some(clock) = &replay {
@@ -147,12 +164,17 @@ where
                 let second = now_us.div_euclid(1_000_000);
                 if dirty || second != last_second {
                     app.sync_filter(&store);
+                    if app.overview_open {
+                        app.overview.page_rows =
+                            overview_table::table_rows(terminal.get_frame().area());
+                        app.overview.sync(&store, now_us);
+                    }
                     terminal
-                        .draw(|f| render::draw(f, &store, &app, &theme, now_us))
+                        .draw(|f| draw(f, &store, &app, &theme, now_us))
                         .map_err(std::io::Error::other)?;
                     app.page_rows = render::list_rows(
                         terminal.get_frame().area(),
-                        store.streams().len(),
+                        app.shown.len(),
                     );
                     dirty = false;
                     last_second = second;

@@ -14,7 +14,7 @@
 //! │ timeline 2m ▲──────┄───↻▲────────────────────────────────────     ││                         │
 //! └───────────────────────────────────────── FOLLOW ─────────────────┘└─────────────────────────┘
 //! ┌ compare ───────────────────────────────────────────────────────────────────────────────────┐
-//! │        records  rec/s  payload  overhead  gap p50  gap p99  gap max  rtt  handshake        │
+//! │        records  rec/s  payload  overhead  compress  gap p50  gap p99  gap max  rtt  handshk │
 //! │ #0 / #1 / Δ rows                                                                           │
 //! └────────────────────────────────────────────────────────────────────────────────────────────┘
 //!  q quit  Tab pane  ↑↓ move  space pause  Enter detail  / filter  ? help        (status)
@@ -36,8 +36,11 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Sparkline, Table};
 
 use crate::protocol::ws::close_code_meaning;
 use crate::record::kinds::KINDS;
-use crate::record::{Dir, Kind, Payload, Proto, Record};
+use crate::record::{Dir, Kind, LlmSummary, Payload, Proto, Record};
 use crate::store::{ConnState, Entry, Matching, Store, StreamState, StreamStats};
+
+use super::text::cut_spans;
+pub use super::text::{cut, fmt_ms};
 
 use super::keymap::{KEY_TABLE, KeyRow};
 use super::theme::Theme;
@@ -119,26 +122,39 @@ pub fn list_rows(area: Rect, streams: usize) -> usize {
 /// Draws one frame.
 pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_us: i64) {
     let area = frame.area();
-    let lay = layout(area, store.streams().len());
-    for (i, (s, rect)) in store.streams().iter().zip(&lay.panes).enumerate() {
+    // The streams on screen: all of them with one or two, the chosen two of more.
+    let shown: Vec<(usize, &StreamState)> = app
+        .shown
+        .iter()
+        .filter_map(|&pos| store.stream(pos).map(|s| (pos, s)))
+        .collect();
+    let lay = layout(area, shown.len());
+    for (&(pos, s), rect) in shown.iter().zip(&lay.panes) {
         let pane = Pane {
-            index: i,
-            http: http_label(store.streams(), i),
+            index: pos,
+            http: http_label(store.streams(), pos),
         };
         draw_pane(frame, *rect, &pane, s, app, theme, now_us);
     }
-    if let (Some(rect), [a, b]) = (lay.compare, store.streams()) {
+    if let (Some(rect), [(pa, a), (pb, b)]) = (lay.compare, shown.as_slice()) {
+        // `--match` pairs the first two streams; other pairs have no figures here.
         let pairing = store
             .matching
             .as_ref()
+            .filter(|_| (*pa, *pb) == (0, 1))
             .map(|m| match_line(m, store.streams()));
-        let labels = [
-            http_label(store.streams(), 0).unwrap_or_default(),
-            http_label(store.streams(), 1).unwrap_or_default(),
-        ];
-        draw_compare(frame, rect, [a, b], &labels, theme, now_us, pairing);
+        if let (Some(fa), Some(fb)) = (a.llm_figures(now_us), b.llm_figures(now_us)) {
+            crate::tui::llm_view::draw_compare(frame, rect, [a, b], [&fa, &fb], theme);
+        } else {
+            let labels = [
+                http_label(store.streams(), *pa).unwrap_or_default(),
+                http_label(store.streams(), *pb).unwrap_or_default(),
+            ];
+            draw_compare(frame, rect, [a, b], &labels, theme, now_us, pairing);
+        }
     }
-    draw_footer(frame, lay.footer, app, theme);
+    let any_llm = store.streams().iter().any(|s| s.llm.format().is_some());
+    draw_footer(frame, lay.footer, app, theme, any_llm);
     if let Some(detail) = app.detail {
         let rect = centered(area, 90, 90);
         frame.render_widget(Clear, rect);
@@ -197,10 +213,14 @@ fn draw_pane(
     let focused = app.focus == pane.index;
     let pane_index = pane.index;
     let proto_style = proto_style(s.info.proto, theme);
-    let mut title = vec![
-        Span::styled(format!(" #{} ", s.info.index), theme.header),
-        Span::styled(s.info.proto.as_str().to_uppercase(), proto_style),
-    ];
+    let mut title = vec![Span::styled(format!(" #{} ", s.info.index), theme.header)];
+    if let Some(name) = &s.info.name {
+        title.push(Span::styled(format!("{name} "), theme.accent));
+    }
+    title.extend([Span::styled(
+        s.info.proto.as_str().to_uppercase(),
+        proto_style,
+    )]);
     if let Some(http) = &pane.http {
         // Before the URL, which the state line may cut.
         title.push(Span::styled(
@@ -208,12 +228,22 @@ fn draw_pane(
             theme.accent,
         ));
     }
+    // The request before the URL: on a narrow pane the URL is what gets cut, and two completions
+    // side by side are told apart by their model and prompt.
+    if let Some(request) = &s.info.request {
+        title.push(Span::styled(format!(" {request}"), theme.accent));
+    }
     title.push(Span::styled(
         format!(" {} ", s.info.display_url),
         theme.header,
     ));
     if s.info.insecure {
         title.push(Span::styled("INSECURE ", theme.warn));
+    }
+    if let Some(c) = &s.stats.compression {
+        // The extension or coding without its parameters (the detail of the `open` has them).
+        let name = c.split(';').next().unwrap_or(c).trim();
+        title.push(Span::styled(format!("{name} "), theme.accent));
     }
     let (state_text, state_style) = state_line(&s.state, now_us, theme);
     let view = &app.panes.get(pane_index).cloned().unwrap_or_default();
@@ -248,7 +278,11 @@ fn draw_pane(
     } else {
         view.selected
     };
-    draw_list(frame, list_rect, s, &window, selected, focused, theme);
+    if app.llm_view(pane_index, s) {
+        crate::tui::llm_view::draw(frame, list_rect, s, theme, now_us);
+    } else {
+        draw_list(frame, list_rect, s, &window, selected, focused, theme);
+    }
     if stats_rect.height > 0 {
         draw_stats(frame, stats_rect, s, theme, now_us);
     }
@@ -259,6 +293,50 @@ const COL_GAP: u16 = 8;
 const COL_KIND: u16 = 9;
 const COL_SIZE: u16 = 6;
 
+/// Columns of data the full layout (sizes before the data) must leave; a narrower list shows the
+/// data right after the kind and leaves the sizes out (the detail view and the stats have them).
+const DATA_MIN: u16 = 24;
+
+/// Which columns a record list of a given width shows: the narrow ones first (time, gap,
+/// direction, kind), then the sizes when there is room for them and [`DATA_MIN`] columns of data,
+/// then the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ListColumns {
+    /// The wire and payload sizes are shown.
+    sizes: bool,
+}
+
+impl ListColumns {
+    fn for_width(width: u16) -> Self {
+        // Time, gap, direction and kind with their spaces; the sizes are two columns of six.
+        let narrow = COL_TIME + COL_GAP + 1 + COL_KIND + 4;
+        let sizes = 2 * (COL_SIZE + 1);
+        ListColumns {
+            sizes: width >= narrow + sizes + 1 + DATA_MIN,
+        }
+    }
+
+    /// `narrow` (time, gap, direction, kind), `sizes` (wire, payload) and `data` as this layout
+    /// shows them.
+    fn order<T>(self, narrow: [T; 4], sizes: [T; 2], data: T) -> Vec<T> {
+        let mut out: Vec<T> = narrow.into_iter().collect();
+        if self.sizes {
+            out.extend(sizes);
+        }
+        out.push(data);
+        out
+    }
+
+    /// Columns left for the data, less one so a cut text keeps a space before the border.
+    fn data_width(self, width: u16) -> usize {
+        let mut fixed = COL_TIME + COL_GAP + 1 + COL_KIND + 4 + 1;
+        if self.sizes {
+            fixed += 2 * (COL_SIZE + 1);
+        }
+        usize::from(width.saturating_sub(fixed))
+    }
+}
+
 fn draw_list(
     frame: &mut Frame<'_>,
     rect: Rect,
@@ -268,10 +346,10 @@ fn draw_list(
     focused: bool,
     theme: &Theme,
 ) {
-    // Six columns, five single spaces between them.
-    let fixed = COL_TIME + COL_GAP + 2 + COL_KIND + 2 * COL_SIZE + 6;
-    let preview_w = usize::from(rect.width.saturating_sub(fixed));
+    let cols = ListColumns::for_width(rect.width);
+    let preview_w = cols.data_width(rect.width);
     let threshold = s.info.heartbeat_ms.map(|t| t as f64);
+    let llm = s.llm.format();
     let rows = window.iter().map(|e| {
         let r = &e.rec;
         let gap_style = match (r.gap_ms, threshold) {
@@ -283,49 +361,61 @@ fn draw_list(
             Some(Dir::Out) => Span::styled("→", theme.out),
             None => Span::raw(" "),
         };
-        let row = Row::new(vec![
-            Line::from(Span::styled(clock(r.ts_us), theme.muted)),
-            Line::from(Span::styled(
-                r.gap_ms.map(fmt_ms).unwrap_or_default(),
-                gap_style,
-            ))
-            .right_aligned(),
-            Line::from(dir),
-            Line::from(Span::styled(r.kind.name(), kind_style(r, theme))),
-            Line::from(r.wire_bytes.map(compact).unwrap_or_default()).right_aligned(),
-            Line::from(r.payload_bytes.map(compact).unwrap_or_default()).right_aligned(),
-            Line::from(cut(&preview(r), preview_w)),
-        ]);
+        // On an LLM stream a chunk's text leads its row: it is deep inside the JSON otherwise.
+        let data = match llm.and_then(|f| crate::tui::llm_view::preview(f, r, theme)) {
+            Some(spans) => Line::from(cut_spans(spans, preview_w)),
+            None => Line::from(cut(&preview(r), preview_w)),
+        };
+        let row = Row::new(
+            cols.order(
+                [
+                    Line::from(Span::styled(clock(r.ts_us), theme.muted)),
+                    Line::from(Span::styled(
+                        r.gap_ms.map(fmt_ms).unwrap_or_default(),
+                        gap_style,
+                    ))
+                    .right_aligned(),
+                    Line::from(dir),
+                    Line::from(Span::styled(r.kind.name(), kind_style(r, theme))),
+                ],
+                [
+                    Line::from(r.wire_bytes.map(compact).unwrap_or_default()).right_aligned(),
+                    Line::from(r.payload_bytes.map(compact).unwrap_or_default()).right_aligned(),
+                ],
+                data,
+            ),
+        );
         if Some(e.seq) == selected && focused {
             row.style(theme.selected)
         } else {
             row
         }
     });
-    let header = Row::new([
-        Line::from("time"),
-        Line::from("gap").right_aligned(),
-        Line::from(""),
-        Line::from("kind"),
-        Line::from("wire").right_aligned(),
-        Line::from("pay").right_aligned(),
+    let header = Row::new(cols.order(
+        [
+            Line::from("time"),
+            Line::from("gap").right_aligned(),
+            Line::from(""),
+            Line::from("kind"),
+        ],
+        [
+            Line::from("wire").right_aligned(),
+            Line::from("pay").right_aligned(),
+        ],
         Line::from("data"),
-    ])
+    ))
     .style(theme.muted);
-    let table = Table::new(
-        rows,
+    let widths = cols.order(
         [
             Constraint::Length(COL_TIME),
             Constraint::Length(COL_GAP),
             Constraint::Length(1),
             Constraint::Length(COL_KIND),
-            Constraint::Length(COL_SIZE),
-            Constraint::Length(COL_SIZE),
-            Constraint::Min(0),
         ],
-    )
-    .header(header)
-    .column_spacing(1);
+        [Constraint::Length(COL_SIZE), Constraint::Length(COL_SIZE)],
+        Constraint::Min(0),
+    );
+    let table = Table::new(rows, widths).header(header).column_spacing(1);
     frame.render_widget(table, rect);
     if window.is_empty() {
         let msg = if s.stats.records == 0 {
@@ -369,6 +459,10 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
         line1.push(m("  overhead "));
         line1.push(v(format!("{o:.1}%")));
     }
+    if let Some(r) = st.compression_ratio() {
+        line1.push(m("  compressed "));
+        line1.push(v(format!("{} ({r:.1}×)", fmt_bytes(st.compressed_bytes))));
+    }
     // Counts by kind last: on a narrow pane they are the first thing to be cut.
     for (kind, n) in KINDS.iter().zip(st.by_kind) {
         if n > 0 {
@@ -393,17 +487,12 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
         spark_rect,
     );
 
-    let g = |q: f64| st.gap_ms_at(q).map_or("—".to_owned(), fmt_ms);
-    let line3 = vec![
-        m("gap p50 "),
-        v(g(0.5)),
-        m("  p95 "),
-        v(g(0.95)),
-        m("  p99 "),
-        v(g(0.99)),
-        m("  max "),
-        v(st.gap_max_ms().map_or("—".to_owned(), fmt_ms)),
-    ];
+    // An LLM stream's timing is what matters on it; the gaps of all its records are in the
+    // comparison strip and the list.
+    let line3 = match s.llm_figures(now_us) {
+        Some(f) => crate::tui::llm_view::stats_line(&f, theme),
+        None => gap_line(st, theme),
+    };
     frame.render_widget(Paragraph::new(Line::from(line3)), l3);
 
     let hb = st.last_heartbeat_us.map_or("—".to_owned(), |t| {
@@ -424,6 +513,23 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
         Paragraph::new(timeline_line(st, l5.width, theme, now_us)),
         l5,
     );
+}
+
+/// Gap percentiles of every record of the stream.
+fn gap_line(st: &StreamStats, theme: &Theme) -> Vec<Span<'static>> {
+    let m = |t: &str| Span::styled(t.to_owned(), theme.muted);
+    let v = |t: String| Span::styled(t, theme.text);
+    let g = |q: f64| st.gap_ms_at(q).map_or("—".to_owned(), fmt_ms);
+    vec![
+        m("gap p50 "),
+        v(g(0.5)),
+        m("  p95 "),
+        v(g(0.95)),
+        m("  p99 "),
+        v(g(0.99)),
+        m("  max "),
+        v(st.gap_max_ms().map_or("—".to_owned(), fmt_ms)),
+    ]
 }
 
 /// The connection timeline: the session from its first record to now across the line, one cell a
@@ -477,13 +583,18 @@ fn short_http(label: &str) -> String {
     }
 }
 
-/// The figures the comparison strip shows, as numbers so the difference can be computed.
-fn compare_figures(st: &StreamStats, now_us: i64) -> [Option<f64>; 9] {
+/// Figures in the comparison strip.
+const COMPARE_COLUMNS: usize = 10;
+
+/// The figures the comparison strip shows, as numbers so the difference can be computed. The
+/// compression ratio is decoded / compressed bytes of what arrived compressed.
+fn compare_figures(st: &StreamStats, now_us: i64) -> [Option<f64>; COMPARE_COLUMNS] {
     [
         Some(st.records as f64),
         Some(st.rate_per_sec(now_us)),
         Some(st.payload_bytes as f64),
         st.overhead_pct(),
+        st.compression_ratio(),
         st.gap_ms_at(0.5),
         st.gap_ms_at(0.99),
         st.gap_max_ms(),
@@ -503,6 +614,7 @@ fn fmt_figure(i: usize, v: Option<f64>, signed: bool) -> String {
         2 if v < 0.0 => format!("-{}", fmt_bytes(v.abs() as u64)),
         2 => format!("{sign}{}", fmt_bytes(v as u64)),
         3 => format!("{sign}{v:.1}%"),
+        4 => format!("{sign}{v:.1}×"),
         _ if v < 0.0 => format!("-{}", fmt_ms(v.abs())),
         _ => format!("{sign}{}", fmt_ms(v)),
     }
@@ -542,7 +654,7 @@ fn draw_compare(
     let fb = compare_figures(&b.stats, now_us);
     let row = |label: String, style: Style, f: &dyn Fn(usize) -> String| {
         let mut cells = vec![Line::from(Span::styled(label, style))];
-        cells.extend((0..9).map(|i| Line::from(f(i)).right_aligned()));
+        cells.extend((0..COMPARE_COLUMNS).map(|i| Line::from(f(i)).right_aligned()));
         Row::new(cells)
     };
     let rows = vec![
@@ -567,7 +679,7 @@ fn draw_compare(
             &|i| fmt_figure(i, fb[i], false),
         ),
         row(
-            "Δ #1−#0".to_owned(),
+            format!("Δ #{}−#{}", b.info.index, a.info.index),
             theme.accent,
             &|i| match (fa[i], fb[i]) {
                 (Some(x), Some(y)) => fmt_figure(i, Some(y - x), true),
@@ -577,8 +689,8 @@ fn draw_compare(
     ];
     let header = Row::new(
         [
-            "", "records", "rec/s", "payload", "overhead", "gap p50", "gap p99", "gap max", "rtt",
-            "handshk",
+            "", "records", "rec/s", "payload", "overhead", "compress", "gap p50", "gap p99",
+            "gap max", "rtt", "handshk",
         ]
         .map(|h| Line::from(h).right_aligned()),
     )
@@ -591,7 +703,7 @@ fn draw_compare(
     };
     let mut widths = vec![Constraint::Length(label)];
     // Even shares, so the strip fits a narrow terminal too (figures are right-aligned).
-    widths.extend([Constraint::Fill(1); 9]);
+    widths.extend([Constraint::Fill(1); COMPARE_COLUMNS]);
     let mut block = Block::bordered()
         .border_style(theme.border)
         .title(Span::styled(" compare ", theme.header));
@@ -608,7 +720,13 @@ fn draw_compare(
     );
 }
 
-fn draw_footer(frame: &mut Frame<'_>, rect: Rect, app: &App, theme: &Theme) {
+pub(crate) fn draw_footer(
+    frame: &mut Frame<'_>,
+    rect: Rect,
+    app: &App,
+    theme: &Theme,
+    any_llm: bool,
+) {
     let line = if let Some(input) = &app.input {
         let prompt = match input.kind {
             InputKind::Filter => "filter /",
@@ -626,15 +744,32 @@ fn draw_footer(frame: &mut Frame<'_>, rect: Rect, app: &App, theme: &Theme) {
         Line::from(spans)
     } else {
         let mut spans = Vec::new();
-        for (key, what) in [
-            ("q", "quit"),
-            ("Tab", "pane"),
-            ("↑↓", "move"),
-            ("space", "pause"),
-            ("Enter", "detail"),
-            ("/", "filter"),
-            ("?", "help"),
-        ] {
+        let llm = any_llm.then_some(("l", "llm/raw"));
+        let keys: Vec<(&str, &str)> = if app.overview_open {
+            vec![
+                ("q", "quit"),
+                ("↑↓", "select"),
+                ("Enter", "open"),
+                ("<>", "sort"),
+                ("i", "reverse"),
+                ("m", "mark"),
+                ("o", "panes"),
+                ("?", "help"),
+            ]
+        } else {
+            [
+                ("q", "quit"),
+                ("Tab", "pane"),
+                ("↑↓", "move"),
+                ("space", "pause"),
+                ("Enter", "detail"),
+            ]
+            .into_iter()
+            .chain(llm)
+            .chain([("/", "filter"), ("?", "help")])
+            .collect()
+        };
+        for (key, what) in keys {
             spans.push(Span::styled(format!(" {key}"), theme.accent));
             spans.push(Span::styled(format!(" {what} "), theme.muted));
         }
@@ -672,7 +807,7 @@ fn columns(s: &str) -> usize {
 }
 
 /// The key table as a box sized to its keys and text, centred; cut on screens too small.
-fn draw_help(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+pub(crate) fn draw_help(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let widest_group = KEY_TABLE
         .iter()
         .flat_map(KeyRow::key_groups)
@@ -803,6 +938,9 @@ impl DetailLines<'_> {
         if let Some(n) = r.payload_bytes {
             self.field("payload bytes", &n.to_string());
         }
+        if let Some(n) = r.compressed_bytes {
+            self.field("compressed", &n.to_string());
+        }
         if let Some(g) = r.gap_ms {
             self.field("gap", &fmt_ms(g));
         }
@@ -814,12 +952,7 @@ impl DetailLines<'_> {
     /// The fields of the record's kind (its payload comes after them).
     fn kind_fields(&mut self, r: &Record) {
         match &r.kind {
-            Kind::Open {
-                status,
-                headers,
-                handshake_ms,
-                conn,
-            } => self.open_fields(*status, headers, *handshake_ms, conn.as_deref()),
+            Kind::Open { .. } => self.open_fields(&r.kind),
             Kind::Frame(f) => self.frame_fields(f),
             Kind::Event {
                 event, id, retry, ..
@@ -908,6 +1041,67 @@ impl DetailLines<'_> {
                 self.field("message", message);
             }
             Kind::Match { .. } | Kind::MatchSummary(_) => self.field("pairing", &preview(r)),
+            Kind::LlmSummary(s) => self.llm_fields(s),
+        }
+    }
+
+    /// An `llm_summary`'s figures (its answer text comes after them, as the payload).
+    fn llm_fields(&mut self, s: &LlmSummary) {
+        let ms = |v: Option<f64>| v.map_or("—".to_owned(), fmt_ms);
+        self.field("format", &s.format);
+        self.field("model", s.model.as_deref().unwrap_or("—"));
+        self.field(
+            "complete",
+            if s.complete {
+                "yes"
+            } else {
+                "no: ended before its end marker"
+            },
+        );
+        self.field("finish reason", s.finish_reason.as_deref().unwrap_or("—"));
+        self.field("ttft", &ms(s.ttft_ms));
+        self.field("2nd token", &ms(s.ttst_ms));
+        self.field(
+            "itl",
+            &format!(
+                "p50 {} · p95 {} · p99 {} · max {}",
+                ms(s.itl_p50_ms),
+                ms(s.itl_p95_ms),
+                ms(s.itl_p99_ms),
+                ms(s.itl_max_ms)
+            ),
+        );
+        self.field("tpot", &ms(s.tpot_ms));
+        self.field(
+            "tokens/s",
+            &s.tokens_per_s.map_or("—".to_owned(), |t| format!("{t:.1}")),
+        );
+        if let Some(t) = s.server_tokens_per_s {
+            self.field("server tok/s", &format!("{t:.1}"));
+        }
+        self.field(
+            "output tokens",
+            &format!("{} ({})", s.output_tokens, s.tokens_source.as_str()),
+        );
+        self.field(
+            "input tokens",
+            &s.input_tokens.map_or("—".to_owned(), |n| n.to_string()),
+        );
+        self.field(
+            "chunks",
+            &format!(
+                "{} with output · {} reasoning · {} tool call",
+                s.chunks, s.reasoning_chunks, s.tool_chunks
+            ),
+        );
+        self.field("total", &fmt_ms(s.total_ms));
+        self.field(
+            "stalls",
+            &format!("{} over {}", s.stalls, fmt_ms(s.stall_threshold_ms)),
+        );
+        self.field("errors", &s.errors.to_string());
+        if let Some(e) = &s.error {
+            self.field("first error", e);
         }
     }
 
@@ -942,18 +1136,35 @@ impl DetailLines<'_> {
         }
     }
 
-    fn open_fields(
-        &mut self,
-        status: u16,
-        headers: &[(String, String)],
-        handshake_ms: f64,
-        conn: Option<&crate::record::ConnFacts>,
-    ) {
+    /// An `open`: how the connection was made (HTTP version, TLS), status, handshake, what was
+    /// offered to compress and agreed, the headers.
+    fn open_fields(&mut self, kind: &Kind) {
+        let Kind::Open {
+            status,
+            headers,
+            handshake_ms,
+            conn,
+            compression_offered,
+            compression,
+        } = kind
+        else {
+            return;
+        };
         if let Some(c) = conn {
             self.conn_fields(c);
         }
         self.field("status", &status.to_string());
-        self.field("handshake", &fmt_ms(handshake_ms));
+        self.field("handshake", &fmt_ms(*handshake_ms));
+        if let Some(offered) = compression_offered {
+            self.field("offered", offered);
+            self.field("agreed", compression.as_deref().unwrap_or("none"));
+        } else if let Some(agreed) = compression {
+            self.field("agreed", agreed);
+        }
+        self.open_headers(headers);
+    }
+
+    fn open_headers(&mut self, headers: &[(String, String)]) {
         self.out
             .push(Line::from(Span::styled("       headers", self.theme.muted)));
         for (k, v) in headers {
@@ -975,6 +1186,7 @@ fn payload_of(kind: &Kind) -> Option<Cow<'_, Payload>> {
         Kind::Message { data, .. } | Kind::Ping { data } | Kind::Pong { data, .. } => {
             Some(Cow::Borrowed(data))
         }
+        Kind::LlmSummary(s) => Some(Cow::Owned(Payload::Text(s.text.clone()))),
         Kind::Open { .. }
         | Kind::Frame(_)
         | Kind::Close { .. }
@@ -1164,9 +1376,9 @@ fn centered(area: Rect, pct_w: u16, pct_h: u16) -> Rect {
     )
 }
 
-fn proto_style(proto: Proto, theme: &Theme) -> Style {
+pub(crate) fn proto_style(proto: Proto, theme: &Theme) -> Style {
     match proto {
-        Proto::Sse => theme.sse,
+        Proto::Sse | Proto::Jsonl => theme.sse,
         Proto::Ws => theme.ws,
     }
 }
@@ -1193,6 +1405,8 @@ fn kind_style(r: &Record, theme: &Theme) -> Style {
         | Kind::IdGap { .. }
         | Kind::End { failed: true, .. } => theme.error,
         Kind::End { .. } | Kind::Match { .. } | Kind::MatchSummary(_) => theme.muted,
+        Kind::LlmSummary(s) if s.complete => theme.ok,
+        Kind::LlmSummary(_) => theme.warn,
     }
 }
 
@@ -1241,6 +1455,18 @@ fn state_line(state: &ConnState, now_us: i64, theme: &Theme) -> (String, Style) 
         ConnState::Failed { reason } => (format!("FAILED: {reason}"), theme.error),
         ConnState::Ended { reason } => (format!("ENDED: {reason}"), theme.muted),
     }
+}
+
+/// A `frame` record in the list: `PING #1/0 ACK 3b7c… rtt 0.91 ms`.
+fn frame_line(f: &crate::record::H2Frame) -> String {
+    let mut s = format!("{} #{}/{}", f.frame, f.connection, f.h2_stream);
+    if !f.detail.is_empty() {
+        let _ = write!(s, " {}", one_line(&f.detail));
+    }
+    if let Some(rtt) = f.rtt_ms {
+        let _ = write!(s, " rtt {}", fmt_ms(rtt));
+    }
+    s
 }
 
 /// A one-line summary of a record for the list.
@@ -1334,17 +1560,38 @@ pub fn preview(r: &Record) -> String {
             "{} pairs · won {}/{} · unmatched {}/{}",
             m.pairs, m.won[0], m.won[1], m.unmatched[0], m.unmatched[1]
         ),
-        Kind::Frame(f) => {
-            let mut s = format!("{} #{}/{}", f.frame, f.connection, f.h2_stream);
-            if !f.detail.is_empty() {
-                let _ = write!(s, " {}", one_line(&f.detail));
-            }
-            if let Some(rtt) = f.rtt_ms {
-                let _ = write!(s, " rtt {}", fmt_ms(rtt));
-            }
-            s
-        }
+        Kind::Frame(f) => frame_line(f),
+        Kind::LlmSummary(s) => llm_summary_line(s),
     }
+}
+
+/// An `llm_summary` in one line: format and model, how it ended, the timings, the tokens.
+pub fn llm_summary_line(s: &LlmSummary) -> String {
+    let ms = |v: Option<f64>| v.map_or("—".to_owned(), fmt_ms);
+    let mut line = s.format.clone();
+    if let Some(m) = &s.model {
+        line.push(' ');
+        line.push_str(m);
+    }
+    let state = if s.complete { "complete" } else { "incomplete" };
+    let _ = write!(
+        line,
+        " · {state} {} · ttft {} · itl p50 {} p99 {} · {} tok/s · {} tokens ({})",
+        s.finish_reason.as_deref().unwrap_or("—"),
+        ms(s.ttft_ms),
+        ms(s.itl_p50_ms),
+        ms(s.itl_p99_ms),
+        s.tokens_per_s.map_or("—".to_owned(), |t| format!("{t:.1}")),
+        s.output_tokens,
+        s.tokens_source.as_str(),
+    );
+    if s.stalls > 0 {
+        let _ = write!(line, " · {} stalls", s.stalls);
+    }
+    if s.errors > 0 {
+        let _ = write!(line, " · {} errors", s.errors);
+    }
+    line
 }
 
 /// Previews only look at the start of a payload: no more is ever visible in one row.
@@ -1375,22 +1622,6 @@ fn one_line(s: &str) -> String {
         .collect()
 }
 
-/// Cuts to `width` characters, marking the cut with `…`.
-pub fn cut(s: &str, width: usize) -> String {
-    if width == 0 {
-        return String::new();
-    }
-    let mut chars = s.chars();
-    let head: String = chars.by_ref().take(width).collect();
-    if chars.next().is_some() {
-        let mut head: String = head.chars().take(width - 1).collect();
-        head.push('…');
-        head
-    } else {
-        head
-    }
-}
-
 /// The UTC date (`2026-12-01`) of a timestamp.
 fn clock_date(ts_us: i64) -> String {
     let mut b = Vec::with_capacity(32);
@@ -1408,25 +1639,6 @@ pub fn clock(ts_us: i64) -> String {
         ms_of_day / 1000 % 60,
         ms_of_day % 1000
     )
-}
-
-/// Milliseconds, in the unit that keeps three significant digits readable.
-pub fn fmt_ms(ms: f64) -> String {
-    if !ms.is_finite() {
-        return "—".into();
-    }
-    if ms < 10.0 {
-        format!("{ms:.2} ms")
-    } else if ms < 100.0 {
-        format!("{ms:.1} ms")
-    } else if ms < 1000.0 {
-        format!("{ms:.0} ms")
-    } else if ms < 60_000.0 {
-        format!("{:.2} s", ms / 1000.0)
-    } else {
-        let s = (ms / 1000.0).round() as u64;
-        format!("{}m{:02}s", s / 60, s % 60)
-    }
 }
 
 /// Bytes with binary units.

@@ -22,15 +22,14 @@ fn at(ms: i64) -> i64 {
 }
 
 fn open(stream: usize, proto: Proto, at_ms: i64) -> Record {
-    let open = Kind::Open {
-        status: if proto == Proto::Ws { 101 } else { 200 },
-        headers: vec![
+    let open = Kind::open(
+        if proto == Proto::Ws { 101 } else { 200 },
+        vec![
             ("content-type".into(), "text/event-stream".into()),
             ("cache-control".into(), "no-cache".into()),
         ],
-        handshake_ms: 42.5,
-        conn: None,
-    };
+        42.5,
+    );
     rec(at(at_ms), open).on(stream).proto(proto)
 }
 
@@ -676,6 +675,8 @@ fn h2_open(stream: usize, at_ms: i64, conn: u64) -> Record {
         headers: vec![("content-type".into(), "text/event-stream".into())],
         handshake_ms: 30.0,
         conn: Some(Box::new(facts)),
+        compression_offered: None,
+        compression: None,
     };
     rec(at(at_ms), open).on(stream)
 }
@@ -718,4 +719,200 @@ fn a_shared_http2_connection_is_said_in_the_titles_and_the_strip() {
     ] {
         assert!(text.contains(want), "{want}: {text}");
     }
+}
+
+/// An OpenAI-style completion on stream `stream`: `tokens` words every 40 ms after a 300 ms
+/// TTFT, one 1.5 s stall at the seventh, then `[DONE]`; `summary` adds the `llm_summary` the
+/// connection task would send (from the same tracker, fed the same records).
+fn llm_session(store: &mut Store, stream: usize, tokens: usize, model: &str, summary: bool) {
+    use crate::capture::llm::LlmTracker;
+    use crate::protocol::llm::Mode;
+    let mut tracker = LlmTracker::new(
+        Mode::Auto,
+        "/v1/chat/completions",
+        std::time::Duration::from_millis(1500),
+    );
+    let mut records = vec![open(stream, Proto::Sse, 0)];
+    let words = "Streamscope shows the answer as it grows, with the time to first token and the gaps between tokens beside it, so a stall stands out at once.";
+    let mut t = 300;
+    for (i, word) in words.split(' ').cycle().take(tokens).enumerate() {
+        let word = if i == 0 {
+            word.to_owned()
+        } else {
+            format!(" {word}")
+        };
+        let data = serde_json::json!({
+            "object": "chat.completion.chunk",
+            "model": model,
+            "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": null}],
+        })
+        .to_string();
+        let len = data.len() as u64;
+        records.push(event(at(t), &data).on(stream).traffic(len + 8, len, 40.0));
+        t += if i == 6 { 1600 } else { 40 };
+    }
+    records.push(event(at(t), "[DONE]").on(stream).traffic(14, 6, 40.0));
+    for r in &records {
+        tracker.observe(r);
+    }
+    let end = tracker.finish(at(t + 1)).filter(|_| summary);
+    for r in records {
+        store.apply(r);
+    }
+    if let Some(s) = end {
+        store.apply(rec(at(t + 1), Kind::LlmSummary(Box::new(s))).on(stream));
+    }
+}
+
+#[test]
+fn llm_view_shows_the_answer_beside_its_timing_at_100_columns() {
+    let mut store = Store::new(
+        vec![info(0, Proto::Sse).url("https://api.example.test/v1/chat/completions")],
+        1000,
+    );
+    llm_session(&mut store, 0, 40, "gpt-4o-mini", true);
+    let app = app_for(&store, 100, 30);
+    let term = screen(&store, &app, &Theme::default(), 100, 30);
+    let text = text_of(&term);
+    // The request started 42.5 ms before the open (its handshake): TTFT counts from there.
+    assert!(text.contains("ttft       342 ms"), "{}", term.backend());
+    assert!(text.contains("✓ complete"), "{}", term.backend());
+    insta::assert_snapshot!(term.backend());
+}
+
+#[test]
+fn llm_raw_records_are_one_key_away_with_the_token_text_first() {
+    let mut store = Store::new(
+        vec![info(0, Proto::Sse).url("https://api.example.test/v1/chat/completions")],
+        1000,
+    );
+    llm_session(&mut store, 0, 12, "gpt-4o-mini", false);
+    let mut app = app_for(&store, 100, 30);
+    assert!(app.llm_view(0, &store.streams()[0]));
+    app.handle(&Action::ToggleLlm, &store);
+    assert!(!app.llm_view(0, &store.streams()[0]));
+    let term = screen(&store, &app, &Theme::default(), 100, 30);
+    let text = text_of(&term);
+    // The token leads the row, well inside 100 columns; the end marker says what it is.
+    let row = text
+        .split('│')
+        .find(|cell| cell.contains("\" shows\""))
+        .unwrap_or_else(|| panic!("no row of the second token:\n{}", term.backend()));
+    let col = row.find("\" shows\"").map(|i| row[..i].chars().count());
+    assert!(col.is_some_and(|c| c < 50), "{row}");
+    assert!(text.contains("⏹ end marker"), "{}", term.backend());
+    // Streaming: the stats block has the live figures.
+    assert!(text.contains("ttft 342 ms"), "{}", term.backend());
+    app.handle(&Action::ToggleLlm, &store);
+    assert!(app.llm_view(0, &store.streams()[0]));
+    // Moving through records shows them.
+    app.handle(&Action::Move(-1), &store);
+    assert!(!app.llm_view(0, &store.streams()[0]));
+}
+
+#[test]
+fn two_llm_streams_compare_ttft_itl_and_tokens_per_second() {
+    let mut store = Store::new(
+        vec![
+            info(0, Proto::Sse).url("https://a.example.test/v1/chat/completions"),
+            info(1, Proto::Sse).url("https://b.example.test/v1/chat/completions"),
+        ],
+        1000,
+    );
+    llm_session(&mut store, 0, 30, "model-a", true);
+    llm_session(&mut store, 1, 20, "model-b", true);
+    let app = app_for(&store, 160, 40);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 160, 40).backend());
+}
+
+#[test]
+fn the_dashboard_shows_the_figures_of_the_summary_record() {
+    // Live figures and the final record come from the same tracker over the same records: once
+    // the summary arrives, what the pane shows is the record, field for field.
+    let mut store = Store::new(vec![info(0, Proto::Sse)], 1000);
+    llm_session(&mut store, 0, 10, "m", false);
+    let live = store.streams()[0].llm_figures(at(60_000)).expect("live");
+    llm_session(&mut store, 0, 10, "m", true);
+    let s = &store.streams()[0];
+    let shown = s.llm_figures(at(60_000)).expect("final");
+    assert_eq!(Some(&shown), s.llm_summary.as_ref());
+    assert_eq!(
+        (live.ttft_ms, live.itl_p50_ms, live.itl_max_ms, live.chunks),
+        (
+            shown.ttft_ms,
+            shown.itl_p50_ms,
+            shown.itl_max_ms,
+            shown.chunks
+        )
+    );
+    assert_eq!(live.text, shown.text);
+}
+
+/// A compressed WebSocket (permessage-deflate) beside a gzipped SSE stream, as `streamscope demo`
+/// shows them: the negotiation in each pane's title, the ratio in the stats and the strip.
+fn compressed_store() -> Store {
+    let mut store = Store::new(
+        vec![
+            info(0, Proto::Ws).url("ws://127.0.0.1:8080/ws"),
+            info(1, Proto::Sse).url("http://127.0.0.1:8080/sse"),
+        ],
+        1000,
+    );
+    let open_with = |stream, proto, offered: &str, agreed: &str| {
+        let mut r = open(stream, proto, 0);
+        if let Kind::Open {
+            compression_offered,
+            compression,
+            ..
+        } = &mut r.kind
+        {
+            *compression_offered = Some(offered.to_owned());
+            *compression = Some(agreed.to_owned());
+        }
+        r
+    };
+    store.apply(open_with(
+        0,
+        Proto::Ws,
+        "permessage-deflate; client_max_window_bits",
+        "permessage-deflate; server_max_window_bits=12",
+    ));
+    store.apply(open_with(1, Proto::Sse, "gzip, deflate, br, zstd", "gzip"));
+    for i in 0..12 {
+        let data = format!("{{\"seq\":{i},\"symbol\":\"ACME\",\"price\":100.{i:02}}}");
+        let len = data.len() as u64;
+        let mut m = ws_msg(0, 100 + i * 250, Payload::Text(data.clone()), 250.0);
+        m.wire_bytes = Some(14);
+        m.compressed_bytes = Some(12);
+        store.apply(m);
+        let mut e = sse_event(110 + i * 250, "tick", &data, 250.0).on(1);
+        e.compressed_bytes = Some(30);
+        store.apply(e);
+        assert!(len > 12);
+    }
+    store
+}
+
+#[test]
+fn compression_in_titles_stats_and_comparison() {
+    let store = compressed_store();
+    let app = app_for(&store, 180, 36);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 180, 36).backend());
+}
+
+#[test]
+fn detail_of_open_shows_what_was_offered_and_agreed() {
+    let store = compressed_store();
+    let mut app = app_for(&store, 100, 30);
+    app.handle(&Action::Top, &store);
+    app.handle(&Action::OpenDetail, &store);
+    let text = text_of(&screen(&store, &app, &Theme::default(), 100, 30));
+    assert!(
+        text.contains("offered  permessage-deflate; client_max_window_bits"),
+        "{text}"
+    );
+    assert!(
+        text.contains("agreed  permessage-deflate; server_max_window_bits=12"),
+        "{text}"
+    );
 }

@@ -13,6 +13,7 @@ use crate::record::{Kind, Payload, Proto};
 use crate::store::{Entry, Store, StreamState};
 
 use super::keymap::{Action, InputMode};
+use super::overview::{Overview, OverviewEffect};
 
 /// Per-pane view state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,6 +24,8 @@ pub struct PaneView {
     pub selected: Option<u64>,
     /// Records before this sequence number are hidden (`c`).
     pub cleared_before: u64,
+    /// Show the raw records of an LLM stream rather than its LLM view (`l`).
+    pub raw: bool,
 }
 
 impl PaneView {
@@ -89,6 +92,12 @@ pub struct App {
     pub status: Option<String>,
     /// Rows the record list shows, set from the layout so paging moves one screen.
     pub page_rows: usize,
+    /// The streams the panes show (positions in the store), one or two; `focus` is one of them.
+    pub shown: Vec<usize>,
+    /// The overview of all streams (`o`), where the dashboard opens with more than two.
+    pub overview: Overview,
+    /// The overview is on screen rather than the panes.
+    pub overview_open: bool,
     /// Which stored records match `filter`, kept up to date by [`App::sync_filter`].
     hits: FilterIndex,
 }
@@ -113,9 +122,13 @@ struct StreamHits {
 }
 
 impl App {
-    /// View state for `streams` panes, following, first pane focused.
+    /// View state for `streams` streams, following, the first focused: one or two panes, or the
+    /// overview with more than two.
     pub fn new(streams: usize) -> Self {
         App {
+            shown: (0..streams.min(2)).collect(),
+            overview: Overview::new(streams),
+            overview_open: streams > 2,
             focus: 0,
             panes: vec![PaneView::default(); streams],
             filter: String::new(),
@@ -161,6 +174,12 @@ impl App {
         let h = self.hits.streams.get(pane)?;
         (!self.filter.is_empty() && self.hits.filter == self.filter && h.scanned_to == s.next_seq())
             .then_some(&h.seqs)
+    }
+
+    /// Whether pane `pane` shows the LLM view: its stream is an LLM completion and the raw
+    /// records were not asked for.
+    pub fn llm_view(&self, pane: usize, s: &StreamState) -> bool {
+        s.llm.format().is_some() && !self.panes.get(pane).is_some_and(|p| p.raw)
     }
 
     /// Whether keys go to the input line.
@@ -266,6 +285,9 @@ impl App {
             self.help = false;
             return None;
         }
+        if self.overview_open {
+            return self.handle_overview(action);
+        }
         self.handle_command(action, store)
     }
 
@@ -289,6 +311,24 @@ impl App {
         true
     }
 
+    /// An action in the overview: quitting, help and going back to the panes are the dashboard's;
+    /// the rest is the overview's, and `Enter` opens two streams in the panes.
+    fn handle_overview(&mut self, action: &Action) -> Option<Effect> {
+        match action {
+            Action::Quit => return Some(Effect::Quit),
+            Action::ToggleHelp => self.help = true,
+            Action::ToggleOverview => self.overview_open = false,
+            _ => {
+                if let Some(OverviewEffect::Open(a, b)) = self.overview.handle(action) {
+                    self.shown = vec![a, b];
+                    self.focus = a;
+                    self.overview_open = false;
+                }
+            }
+        }
+        None
+    }
+
     /// An action on the focused pane, with no overlay or input line in the way.
     fn handle_command(&mut self, action: &Action, store: &Store) -> Option<Effect> {
         let pane = self.focus;
@@ -296,16 +336,48 @@ impl App {
         match action {
             Action::Quit => return Some(Effect::Quit),
             Action::FocusNext => {
-                if !self.panes.is_empty() {
-                    self.focus = (self.focus + 1) % self.panes.len();
+                // Through the panes on screen.
+                let at = self
+                    .shown
+                    .iter()
+                    .position(|&s| s == self.focus)
+                    .unwrap_or(0);
+                if let Some(&next) = self.shown.get((at + 1) % self.shown.len().max(1)) {
+                    self.focus = next;
                 }
+            }
+            Action::ToggleOverview => {
+                self.overview.selected = self.focus;
+                self.overview_open = true;
+            }
+            Action::Back if self.panes.len() > 2 => {
+                self.overview.selected = self.focus;
+                self.overview_open = true;
             }
             Action::Move(_)
             | Action::PageUp
             | Action::PageDown
             | Action::Top
             | Action::Bottom
-            | Action::TogglePause => self.navigate(action, pane, stream),
+            | Action::TogglePause => {
+                // Moving through records shows them.
+                if let Some(s) = stream
+                    && self.llm_view(pane, s)
+                    && *action != Action::Bottom
+                {
+                    self.panes[pane].raw = true;
+                }
+                self.navigate(action, pane, stream);
+            }
+            Action::ToggleLlm => match stream {
+                Some(s) if s.llm.format().is_some() => {
+                    let view = &mut self.panes[pane];
+                    view.raw = !view.raw;
+                }
+                _ => {
+                    self.status = Some("no LLM completion recognised on this stream".into());
+                }
+            },
             Action::OpenDetail => {
                 if let Some(s) = stream
                     && let Some(seq) = self.selected_seq(pane, s)
@@ -338,7 +410,11 @@ impl App {
             | Action::InputChar(_)
             | Action::InputBackspace
             | Action::InputSubmit
-            | Action::Resize => {}
+            | Action::Resize
+            | Action::SortNext
+            | Action::SortPrev
+            | Action::SortReverse
+            | Action::Mark => {}
         }
         None
     }
@@ -580,6 +656,11 @@ pub(crate) fn matches_filter(kind: &Kind, filter: &str) -> bool {
         Kind::Lint { rule, message } => rule.contains(filter) || message.contains(filter),
         Kind::Match { key, .. } => key.contains(filter),
         Kind::Frame(f) => f.frame.contains(filter) || f.detail.contains(filter),
+        Kind::LlmSummary(s) => {
+            s.text.contains(filter)
+                || s.model.as_deref().is_some_and(|m| m.contains(filter))
+                || s.error.as_deref().is_some_and(|e| e.contains(filter))
+        }
         Kind::Open { .. } | Kind::Gap { .. } | Kind::IdGap { .. } | Kind::MatchSummary(_) => false,
     }
 }

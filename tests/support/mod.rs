@@ -17,6 +17,7 @@
 )]
 
 pub(crate) mod interop;
+pub(crate) mod prometheus;
 pub(crate) mod tmux;
 
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::fields::{HANDSHAKE_FIELD, LINTS_FIELD, ms_to_us, secs};
+use super::fields::{COMPRESSION_FIELDS, HANDSHAKE_FIELD, LINTS_FIELD, ms_to_us, secs};
 use crate::ingest::recording::StreamMeta;
 use crate::protocol::sse::{encode_comment, encode_event};
 use crate::record::time::write_rfc3339_micros;
@@ -33,6 +33,8 @@ struct Entry {
     start_us: i64,
     open_us: i64,
     handshake_ms: f64,
+    /// The `open` record's `compression_offered` and `compression`.
+    compression: [Option<String>; 2],
     status: u16,
     headers: Vec<(String, String)>,
     head_bytes: Option<u64>,
@@ -87,6 +89,14 @@ impl Entry {
             start_us: r.ts_us - ms_to_us(handshake_ms),
             open_us: r.ts_us,
             handshake_ms,
+            compression: match &r.kind {
+                Kind::Open {
+                    compression_offered,
+                    compression,
+                    ..
+                } => [compression_offered.clone(), compression.clone()],
+                _ => [None, None],
+            },
             status,
             headers: headers.to_vec(),
             head_bytes: r.wire_bytes,
@@ -187,6 +197,11 @@ impl Entry {
             "_resourceType": resource_type,
         });
         entry[HANDSHAKE_FIELD] = json!(self.handshake_ms);
+        for (field, value) in COMPRESSION_FIELDS.iter().zip(&self.compression) {
+            if let Some(v) = value {
+                entry[*field] = json!(v);
+            }
+        }
         let list = if ws {
             "_webSocketMessages"
         } else {
@@ -359,10 +374,12 @@ mod tests {
     fn meta(index: usize, proto: &str, url: &str) -> StreamMeta {
         StreamMeta {
             index,
+            name: None,
             proto: proto.to_owned(),
             url: url.to_owned(),
             heartbeat_ms: None,
             insecure: false,
+            request: None,
             options: json!({"method": "GET"}),
         }
     }
@@ -380,11 +397,12 @@ mod tests {
         reason = "a test fixture: one literal session, read best as one list"
     )]
     fn session() -> Vec<Record> {
-        let open = |stream, handshake_ms| Kind::Open {
-            status: if stream == 0 { 101 } else { 200 },
-            headers: vec![("content-type".to_owned(), "text/event-stream".to_owned())],
-            handshake_ms,
-            conn: None,
+        let open = |stream, handshake_ms| {
+            Kind::open(
+                if stream == 0 { 101 } else { 200 },
+                vec![("content-type".to_owned(), "text/event-stream".to_owned())],
+                handshake_ms,
+            )
         };
         let msg = |data: Payload| Kind::Message {
             opcode: if matches!(data, Payload::Text(_)) {

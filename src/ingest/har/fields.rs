@@ -15,6 +15,10 @@ pub(super) const LINT_INCOMPLETE: &str = "har-incomplete";
 /// WebSocket that sent or received a message. Written by `--har`, read back by the import.
 pub(super) const HANDSHAKE_FIELD: &str = "_handshakeMs";
 
+/// streamscope's entry fields for the `open` record's `compression_offered` and `compression`
+/// (what was offered to compress, what is in use), written only when set.
+pub(super) const COMPRESSION_FIELDS: [&str; 2] = ["_compressionOffered", "_compression"];
+
 /// streamscope's entry field for the lint records of the entry's connection
 /// (`[{time, rule, message}]`), so a round trip keeps them (and with them what was estimated).
 pub(super) const LINTS_FIELD: &str = "_lints";

@@ -20,7 +20,8 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::fields::{
-    HANDSHAKE_FIELD, LINT_ESTIMATED, LINT_INCOMPLETE, LINTS_FIELD, frame_wire_bytes, ms_to_us,
+    COMPRESSION_FIELDS, HANDSHAKE_FIELD, LINT_ESTIMATED, LINT_INCOMPLETE, LINTS_FIELD,
+    frame_wire_bytes, ms_to_us,
 };
 use crate::ingest::recording::{Header, Loaded, StreamMeta};
 use crate::protocol::sse::{SseItem, SseParser};
@@ -159,6 +160,8 @@ impl Stream {
                 headers: headers_of(&e["response"]["headers"]),
                 handshake_ms,
                 conn: None,
+                compression_offered: e[COMPRESSION_FIELDS[0]].as_str().map(str::to_owned),
+                compression: e[COMPRESSION_FIELDS[1]].as_str().map(str::to_owned),
             },
         );
         open.wire_bytes = e["response"]["headersSize"].as_u64().filter(|n| *n > 0);
@@ -369,10 +372,16 @@ fn meta_of(e: &Value, index: usize, proto: Proto) -> StreamMeta {
     let method = e["request"]["method"].as_str().unwrap_or("GET");
     StreamMeta {
         index,
+        name: None,
         proto: proto.as_str().to_owned(),
         url: display,
         heartbeat_ms: None,
         insecure: false,
+        request: crate::protocol::llm::request_summary(
+            method,
+            e["request"]["postData"]["text"].as_str().map(str::as_bytes),
+            48,
+        ),
         options: json!({ "method": method, "source": "HAR" }),
     }
 }
@@ -391,7 +400,8 @@ fn import_entry(e: &Value, index: usize, proto: Proto) -> Result<Stream, String>
             Some(messages) => devtools_ws(e, messages, index, started, &t, handshake_us),
             None => handshake_only_ws(e, index, started, &t),
         },
-        Proto::Sse => sse(e, index, started, &t, handshake_us),
+        // A HAR entry that is not a WebSocket is read as an event stream.
+        Proto::Sse | Proto::Jsonl => sse(e, index, started, &t, handshake_us),
     };
     stream.carry_lints(e);
     Ok(stream)
