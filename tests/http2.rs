@@ -249,6 +249,115 @@ async fn websocket_over_http2_uses_the_extended_connect() {
     srv.handle.shutdown().await;
 }
 
+/// The body bytes the `DATA` summaries of a run say their frames carried.
+fn data_body_bytes(frames: &[&Value]) -> u64 {
+    frames
+        .iter()
+        .filter(|f| s(f, "frame") == "DATA")
+        .map(|f| {
+            let detail = s(f, "detail");
+            detail
+                .split_once(" carried ")
+                .and_then(|(_, rest)| rest.split(' ').next())
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or_else(|| panic!("no body bytes in {detail:?}"))
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn gzip_sse_over_http2_is_decoded_from_the_data_frames() {
+    let srv = TlsServer::generated("gzip").await;
+    let out = run(&[
+        "--json",
+        "--compressed",
+        "--no-reconnect",
+        "--cacert",
+        srv.cacert(),
+        &srv.https("/firehose/sse?n=500&size=100"),
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let open = out.kind("open")[0];
+    // Both sets of facts on one record: how the connection was made, and the compression.
+    assert_eq!(s(open, "http"), "h2", "{open}");
+    assert_eq!(s(open, "alpn"), "h2", "{open}");
+    assert_eq!(open["headers"]["content-encoding"], "gzip", "{open}");
+    assert_eq!(s(open, "compression_offered"), "gzip, deflate, br, zstd");
+    assert_eq!(s(open, "compression"), "gzip");
+    let events = out.kind("event");
+    assert_eq!(events.len(), 500, "{}", out.stderr);
+    // Decoded: the same sizes as the plain firehose over HTTP/1.1.
+    assert!(
+        events
+            .iter()
+            .all(|e| e["wire_bytes"] == 108 && e["payload_bytes"] == 100),
+        "{:?}",
+        events.first()
+    );
+    let compressed: u64 = events
+        .iter()
+        .filter_map(|e| e["compressed_bytes"].as_u64())
+        .sum();
+    // 54,000 bytes of `data: xxx…` gzip to a few hundred, and they are what the DATA frames
+    // carried (all of it but, at most, the gzip trailer after the last event).
+    assert!(compressed > 0 && compressed * 20 < 54_000, "{compressed}");
+    let body = data_body_bytes(&out.kind("frame"));
+    assert!(
+        compressed <= body && body - compressed <= 32,
+        "records {compressed}, DATA frames {body}"
+    );
+    srv.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn websocket_over_http2_negotiates_permessage_deflate() {
+    let srv = TlsServer::generated("ws-deflate").await;
+    let args = |url: String| {
+        vec![
+            "--json".to_owned(),
+            "--http2".to_owned(),
+            "--cacert".to_owned(),
+            srv.cacert().to_owned(),
+            "--count".to_owned(),
+            "3".to_owned(),
+            url,
+        ]
+    };
+    let deflated = args(srv.wss("/ws?interval_ms=10"));
+    let out = run(&deflated.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let open = out.kind("open")[0];
+    assert_eq!(s(open, "http"), "h2", "{open}");
+    assert_eq!(open["status"].as_u64(), Some(200), "{open}");
+    assert_eq!(
+        s(open, "compression_offered"),
+        "permessage-deflate; client_max_window_bits"
+    );
+    assert!(
+        s(open, "compression").starts_with("permessage-deflate"),
+        "{open}"
+    );
+    let messages = out.kind_dir("message", "in");
+    assert_eq!(messages.len(), 3);
+    for m in &messages {
+        assert_eq!(m["compressed"], true, "{m}");
+        assert!(s(m, "data").starts_with("{\"seq\":"), "{m}");
+        assert!(m["compressed_bytes"].as_u64().is_some(), "{m}");
+    }
+    // A server that declines: the same stream, uncompressed.
+    let plain = args(srv.wss("/ws?interval_ms=10&deflate=off"));
+    let out = run(&plain.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.kind("open")[0].get("compression").is_none());
+    assert!(
+        out.kind_dir("message", "in")
+            .iter()
+            .all(|m| m["compressed"] == false)
+    );
+    srv.handle.shutdown().await;
+}
+
 #[tokio::test]
 async fn goaway_and_rst_stream_codes_become_the_reasons() {
     let srv = TlsServer::generated("faults").await;
