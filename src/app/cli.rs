@@ -227,7 +227,9 @@ pub struct ConnArgs {
     /// Do not verify TLS certificates.
     #[arg(long)]
     pub insecure: bool,
-    /// Trust the CA certificates in this PEM file (besides the system's).
+    /// Trust the CA certificates in this PEM file (besides the system's); a self-signed
+    /// certificate in it that the server presents as its own is trusted too (its name and dates
+    /// are still checked).
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
     /// Client certificate chain (PEM) for mutual TLS; needs --key.
@@ -386,8 +388,10 @@ pub fn long_version() -> &'static str {
     static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
             "{version}\n\
-             protocols: sse (HTTP/1.1, WHATWG parser), ws (RFC 6455, own frame decoder)\n\
-             tls: rustls (ring), system roots, --cacert, client certificates\n\
+             protocols: sse (HTTP/1.1 and HTTP/2, WHATWG parser; gzip, deflate, br, zstd), ws (RFC 6455, own frame decoder; \
+             RFC 8441 over HTTP/2; permessage-deflate), http2 (h2 crate, ALPN, h2c)\n\
+             tls: rustls (ring), system roots, --cacert (a self-signed server certificate too), \
+             client certificates\n\
              outputs: dashboard, json, record, har, replay, match, monitor (Prometheus text and OpenMetrics)\n\
              build: {profile}, {os}-{arch}, allocator mimalloc (binary)",
             version = env!("CARGO_PKG_VERSION"),
