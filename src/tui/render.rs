@@ -130,7 +130,11 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
         .collect();
     let lay = layout(area, shown.len());
     for (&(pos, s), rect) in shown.iter().zip(&lay.panes) {
-        draw_pane(frame, *rect, pos, s, app, theme, now_us);
+        let pane = Pane {
+            index: pos,
+            http: http_label(store.streams(), pos),
+        };
+        draw_pane(frame, *rect, &pane, s, app, theme, now_us);
     }
     if let (Some(rect), [(pa, a), (pb, b)]) = (lay.compare, shown.as_slice()) {
         // `--match` pairs the first two streams; other pairs have no figures here.
@@ -139,11 +143,14 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
             .as_ref()
             .filter(|_| (*pa, *pb) == (0, 1))
             .map(|m| match_line(m, store.streams()));
-        match (a.llm_figures(now_us), b.llm_figures(now_us)) {
-            (Some(fa), Some(fb)) => {
-                crate::tui::llm_view::draw_compare(frame, rect, [a, b], [&fa, &fb], theme);
-            }
-            _ => draw_compare(frame, rect, a, b, theme, now_us, pairing),
+        if let (Some(fa), Some(fb)) = (a.llm_figures(now_us), b.llm_figures(now_us)) {
+            crate::tui::llm_view::draw_compare(frame, rect, [a, b], [&fa, &fb], theme);
+        } else {
+            let labels = [
+                http_label(store.streams(), *pa).unwrap_or_default(),
+                http_label(store.streams(), *pb).unwrap_or_default(),
+            ];
+            draw_compare(frame, rect, [a, b], &labels, theme, now_us, pairing);
         }
     }
     let any_llm = store.streams().iter().any(|s| s.llm.format().is_some());
@@ -171,16 +178,40 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
     }
 }
 
+/// Which pane is drawn, and what its title says about the connection.
+struct Pane {
+    index: usize,
+    /// `h2 · conn #1 shared`, once the stream has opened.
+    http: Option<String>,
+}
+
+/// The HTTP version and connection of stream `i`'s latest `open`: `http/1.1`, `h2 · conn #1`, and
+/// `shared` when another stream of the session is on the same HTTP/2 connection.
+pub fn http_label(streams: &[StreamState], i: usize) -> Option<String> {
+    let conn = streams.get(i)?.stats.conn.as_ref()?;
+    let Some(id) = conn.connection else {
+        return Some(conn.http.clone());
+    };
+    let others = streams.iter().enumerate().any(|(j, s)| {
+        j != i
+            && s.stats.conn.as_ref().and_then(|c| c.connection) == Some(id)
+            && !matches!(s.state, ConnState::Ended { .. } | ConnState::Failed { .. })
+    });
+    let shared = if others || conn.shared { " shared" } else { "" };
+    Some(format!("{} · conn #{id}{shared}", conn.http))
+}
+
 fn draw_pane(
     frame: &mut Frame<'_>,
     rect: Rect,
-    pane: usize,
+    pane: &Pane,
     s: &StreamState,
     app: &App,
     theme: &Theme,
     now_us: i64,
 ) {
-    let focused = app.focus == pane;
+    let focused = app.focus == pane.index;
+    let pane_index = pane.index;
     let proto_style = proto_style(s.info.proto, theme);
     let mut title = vec![Span::styled(format!(" #{} ", s.info.index), theme.header)];
     if let Some(name) = &s.info.name {
@@ -190,6 +221,13 @@ fn draw_pane(
         s.info.proto.as_str().to_uppercase(),
         proto_style,
     )]);
+    if let Some(http) = &pane.http {
+        // Before the URL, which the state line may cut.
+        title.push(Span::styled(
+            format!(" {}", http.replace(" · conn #", " #")),
+            theme.accent,
+        ));
+    }
     // The request before the URL: on a narrow pane the URL is what gets cut, and two completions
     // side by side are told apart by their model and prompt.
     if let Some(request) = &s.info.request {
@@ -208,16 +246,16 @@ fn draw_pane(
         title.push(Span::styled(format!("{name} "), theme.accent));
     }
     let (state_text, state_style) = state_line(&s.state, now_us, theme);
-    let view = &app.panes.get(pane).cloned().unwrap_or_default();
+    let view = &app.panes.get(pane_index).cloned().unwrap_or_default();
     let (list_rect, stats_rect) = pane_parts(rect);
     let rows = usize::from(list_rect.height.saturating_sub(1));
-    let window = app.window(pane, s, rows);
+    let window = app.window(pane_index, s, rows);
     let mut bottom = Vec::new();
     if view.following() {
         bottom.push(Span::styled(" FOLLOW ", theme.ok));
     } else {
         bottom.push(Span::styled(" PAUSED ", theme.warn));
-        let below = app.below(pane, s, rows);
+        let below = app.below(pane_index, s, rows);
         if below > 0 {
             bottom.push(Span::styled(format!("· {below} new below "), theme.warn));
         }
@@ -240,7 +278,7 @@ fn draw_pane(
     } else {
         view.selected
     };
-    if app.llm_view(pane, s) {
+    if app.llm_view(pane_index, s) {
         crate::tui::llm_view::draw(frame, list_rect, s, theme, now_us);
     } else {
         draw_list(frame, list_rect, s, &window, selected, focused, theme);
@@ -529,6 +567,22 @@ pub fn timeline_line(st: &StreamStats, width: u16, theme: &Theme, now_us: i64) -
     Line::from(spans)
 }
 
+/// The comparison strip's short form of [`http_label`]: `h2#1` (`h2#1*` when shared), `h1.1`.
+fn short_http(label: &str) -> String {
+    let mut parts = label.split(" · ");
+    let version = match parts.next().unwrap_or("") {
+        "http/1.1" => "h1.1",
+        other => other,
+    };
+    match parts.next().and_then(|c| c.strip_prefix("conn #")) {
+        Some(conn) => {
+            let (id, shared) = conn.split_once(' ').unwrap_or((conn, ""));
+            format!("{version}#{id}{}", if shared.is_empty() { "" } else { "*" })
+        }
+        None => version.to_owned(),
+    }
+}
+
 /// Figures in the comparison strip.
 const COMPARE_COLUMNS: usize = 10;
 
@@ -590,8 +644,8 @@ pub fn match_line(m: &Matching, streams: &[StreamState]) -> String {
 fn draw_compare(
     frame: &mut Frame<'_>,
     rect: Rect,
-    a: &StreamState,
-    b: &StreamState,
+    [a, b]: [&StreamState; 2],
+    http: &[String; 2],
     theme: &Theme,
     now_us: i64,
     pairing: Option<String>,
@@ -605,12 +659,22 @@ fn draw_compare(
     };
     let rows = vec![
         row(
-            format!("#{} {}", a.info.index, a.info.proto.as_str()),
+            format!(
+                "#{} {} {}",
+                a.info.index,
+                a.info.proto.as_str(),
+                short_http(&http[0])
+            ),
             proto_style(a.info.proto, theme),
             &|i| fmt_figure(i, fa[i], false),
         ),
         row(
-            format!("#{} {}", b.info.index, b.info.proto.as_str()),
+            format!(
+                "#{} {} {}",
+                b.info.index,
+                b.info.proto.as_str(),
+                short_http(&http[1])
+            ),
             proto_style(b.info.proto, theme),
             &|i| fmt_figure(i, fb[i], false),
         ),
@@ -631,7 +695,13 @@ fn draw_compare(
         .map(|h| Line::from(h).right_aligned()),
     )
     .style(theme.muted);
-    let mut widths = vec![Constraint::Length(8)];
+    // Room for `h2#1*` after the stream's name once a connection said its version.
+    let label = if http.iter().all(String::is_empty) {
+        8
+    } else {
+        13
+    };
+    let mut widths = vec![Constraint::Length(label)];
     // Even shares, so the strip fits a narrow terminal too (figures are right-aligned).
     widths.extend([Constraint::Fill(1); COMPARE_COLUMNS]);
     let mut block = Block::bordered()
@@ -883,6 +953,7 @@ impl DetailLines<'_> {
     fn kind_fields(&mut self, r: &Record) {
         match &r.kind {
             Kind::Open { .. } => self.open_fields(&r.kind),
+            Kind::Frame(f) => self.frame_fields(f),
             Kind::Event {
                 event, id, retry, ..
             } => {
@@ -1034,18 +1105,54 @@ impl DetailLines<'_> {
         }
     }
 
-    /// An `open`: status, handshake, what was offered to compress and agreed, the headers.
+    /// An HTTP/2 frame's header and what its payload says.
+    fn frame_fields(&mut self, f: &crate::record::H2Frame) {
+        self.field("frame", &f.frame);
+        self.field("h2 stream", &f.h2_stream.to_string());
+        self.field("flags", &format!("0x{:02x}", f.flags));
+        self.field("connection", &format!("#{}", f.connection));
+        self.field("detail", &f.detail);
+        if let Some(rtt) = f.rtt_ms {
+            self.field("rtt", &fmt_ms(rtt));
+        }
+    }
+
+    /// HTTP version, connection and TLS facts of an `open` record.
+    fn conn_fields(&mut self, c: &crate::record::ConnFacts) {
+        self.field("http", &c.http);
+        if let Some(id) = c.connection {
+            let shared = if c.shared { " (shared)" } else { "" };
+            self.field("connection", &format!("#{id}{shared}"));
+        }
+        let Some(t) = &c.tls else { return };
+        self.field("tls", &format!("{} · {}", t.version, t.cipher));
+        self.field("alpn", t.alpn.as_deref().unwrap_or("none"));
+        self.field("cert subject", &t.cert_subject);
+        self.field("cert issuer", &t.cert_issuer);
+        self.field("cert names", &t.cert_names);
+        if let Some(days) = t.cert_days_left {
+            let until = t.cert_not_after_us.map(clock_date).unwrap_or_default();
+            self.field("cert expires", &format!("{until} ({days} days left)"));
+        }
+    }
+
+    /// An `open`: how the connection was made (HTTP version, TLS), status, handshake, what was
+    /// offered to compress and agreed, the headers.
     fn open_fields(&mut self, kind: &Kind) {
         let Kind::Open {
             status,
             headers,
             handshake_ms,
+            conn,
             compression_offered,
             compression,
         } = kind
         else {
             return;
         };
+        if let Some(c) = conn {
+            self.conn_fields(c);
+        }
         self.field("status", &status.to_string());
         self.field("handshake", &fmt_ms(*handshake_ms));
         if let Some(offered) = compression_offered {
@@ -1081,6 +1188,7 @@ fn payload_of(kind: &Kind) -> Option<Cow<'_, Payload>> {
         }
         Kind::LlmSummary(s) => Some(Cow::Owned(Payload::Text(s.text.clone()))),
         Kind::Open { .. }
+        | Kind::Frame(_)
         | Kind::Close { .. }
         | Kind::Reconnect { .. }
         | Kind::Gap { .. }
@@ -1282,7 +1390,7 @@ fn kind_style(r: &Record, theme: &Theme) -> Style {
     match &r.kind {
         Kind::Event { .. } => theme.sse,
         Kind::Message { .. } => theme.ws,
-        Kind::Comment { .. } | Kind::Ping { .. } | Kind::Pong { .. } => theme.ping,
+        Kind::Comment { .. } | Kind::Ping { .. } | Kind::Pong { .. } | Kind::Frame(_) => theme.ping,
         Kind::Open { .. } => theme.ok,
         Kind::Gap { .. } => theme.gap,
         // A normal close, a lint: worth noticing, not alarming.
@@ -1347,6 +1455,18 @@ fn state_line(state: &ConnState, now_us: i64, theme: &Theme) -> (String, Style) 
         ConnState::Failed { reason } => (format!("FAILED: {reason}"), theme.error),
         ConnState::Ended { reason } => (format!("ENDED: {reason}"), theme.muted),
     }
+}
+
+/// A `frame` record in the list: `PING #1/0 ACK 3b7c… rtt 0.91 ms`.
+fn frame_line(f: &crate::record::H2Frame) -> String {
+    let mut s = format!("{} #{}/{}", f.frame, f.connection, f.h2_stream);
+    if !f.detail.is_empty() {
+        let _ = write!(s, " {}", one_line(&f.detail));
+    }
+    if let Some(rtt) = f.rtt_ms {
+        let _ = write!(s, " rtt {}", fmt_ms(rtt));
+    }
+    s
 }
 
 /// A one-line summary of a record for the list.
@@ -1440,6 +1560,7 @@ pub fn preview(r: &Record) -> String {
             "{} pairs · won {}/{} · unmatched {}/{}",
             m.pairs, m.won[0], m.won[1], m.unmatched[0], m.unmatched[1]
         ),
+        Kind::Frame(f) => frame_line(f),
         Kind::LlmSummary(s) => llm_summary_line(s),
     }
 }
@@ -1499,6 +1620,13 @@ fn one_line(s: &str) -> String {
             c => c,
         })
         .collect()
+}
+
+/// The UTC date (`2026-12-01`) of a timestamp.
+fn clock_date(ts_us: i64) -> String {
+    let mut b = Vec::with_capacity(32);
+    crate::record::time::write_rfc3339_micros(&mut b, ts_us);
+    String::from_utf8_lossy(b.get(..10).unwrap_or(&b)).into_owned()
 }
 
 /// `HH:MM:SS.mmm` in UTC (no time zone database; the detail view shows the full RFC 3339 time).
