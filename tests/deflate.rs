@@ -97,7 +97,7 @@ async fn the_feed_and_echo_negotiate_deflate_unless_turned_off() {
     let sent = out.kind_dir("message", "out");
     assert!(sent.iter().all(|m| m["compressed"] == true), "{sent:?}");
     let size = |m: &Value| m["compressed_bytes"].as_u64().unwrap_or(0);
-    assert!(size(&sent[1]) < size(&sent[0]), "{sent:?}");
+    assert!(size(sent[1]) < size(sent[0]), "{sent:?}");
 }
 
 #[tokio::test]
