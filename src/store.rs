@@ -136,6 +136,8 @@ pub struct StreamStats {
     pub handshake_ms: Option<f64>,
     /// Status and headers of the latest `open`, kept here because the ring may evict the record.
     pub open_headers: Vec<(String, String)>,
+    /// How the latest `open`'s connection was made (HTTP version, sharing, TLS).
+    pub conn: Option<Box<crate::record::ConnFacts>>,
     /// The compression agreed on the latest `open` (extension with parameters, or content coding).
     pub compression: Option<String>,
     /// Sum of `compressed_bytes`: what the compressed records took compressed.
@@ -171,6 +173,7 @@ impl StreamStats {
             last_rtt_ms: None,
             handshake_ms: None,
             open_headers: Vec::new(),
+            conn: None,
             compression: None,
             compressed_bytes: 0,
             decoded_bytes: 0,
@@ -378,10 +381,12 @@ impl StreamState {
                 status,
                 headers,
                 handshake_ms,
+                conn,
                 compression,
                 ..
             } => {
                 st.handshake_ms = Some(*handshake_ms);
+                st.conn.clone_from(conn);
                 st.open_headers.clone_from(headers);
                 // An http(s) stream is SSE or JSON lines, as its response says.
                 if self.info.proto != Proto::Ws {
@@ -400,6 +405,8 @@ impl StreamState {
                     st.last_rtt_ms = *rtt_ms;
                 }
             }
+            // An HTTP/2 PING answered: the connection's round trip, for SSE too.
+            Kind::Frame(f) if f.rtt_ms.is_some() => st.last_rtt_ms = f.rtt_ms,
             Kind::Close { code, reason, by } => {
                 self.state = ConnState::Closed {
                     code: *code,
@@ -447,6 +454,7 @@ impl StreamState {
             | Kind::IdGap { .. }
             | Kind::Lint { .. }
             | Kind::Match { .. }
+            | Kind::Frame(_)
             | Kind::MatchSummary(_)
             | Kind::LlmSummary(_) => {}
         }

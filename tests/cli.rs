@@ -98,3 +98,26 @@ async fn json_is_chosen_when_stdout_is_not_a_terminal() {
     assert!(out.stderr.contains("writing JSON lines"), "{}", out.stderr);
     assert_eq!(out.kinds(), ["error", "end"]);
 }
+
+#[tokio::test]
+async fn bad_deflate_offer() {
+    usage_error(
+        &[
+            "--deflate-offer",
+            "permessage-deflate; mem_level=9",
+            "ws://127.0.0.1:1/",
+        ],
+        "unknown parameter mem_level",
+    )
+    .await;
+    usage_error(
+        &[
+            "--no-deflate",
+            "--deflate-offer",
+            "permessage-deflate",
+            "ws://127.0.0.1:1/",
+        ],
+        "cannot be used with",
+    )
+    .await;
+}

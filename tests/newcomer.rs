@@ -20,12 +20,27 @@ use support::{BIN, TempDir, closed_port, json_lines};
 struct Serve {
     child: std::process::Child,
     port: u16,
+    /// The TLS port, the README's 8443.
+    tls_port: u16,
 }
 
 impl Serve {
-    fn start() -> Serve {
+    /// `streamscope serve --tls` as the README starts it, on free ports, its certificate written to
+    /// `cert` (where the README's examples read it).
+    fn start(cert: &Path) -> Serve {
         let mut child = Command::new(BIN)
-            .args(["serve", "--port", "0", "--tick", "50ms"])
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--tick",
+                "50ms",
+                "--tls",
+                "--tls-port",
+                "0",
+            ])
+            .arg("--cert-out")
+            .arg(cert)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -33,20 +48,34 @@ impl Serve {
             .expect("spawn streamscope serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut reader = BufReader::new(stdout);
-        let mut first = String::new();
-        reader
-            .read_line(&mut first)
-            .expect("the server's first line");
+        // "TLS certificate (...): PATH", "streamscope server on http://127.0.0.1:PORT/ (...)",
+        // "  and on https://127.0.0.1:PORT/ (...)", then the endpoints.
+        let port_in = |line: &str, scheme: &str| -> Option<u16> {
+            line.split(&format!("{scheme}://127.0.0.1:"))
+                .nth(1)
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|p| p.parse().ok())
+        };
+        let (mut port, mut tls_port) = (None, None);
+        let mut seen = Vec::new();
+        while port.is_none() || tls_port.is_none() {
+            let mut line = String::new();
+            let n = reader.read_line(&mut line).expect("the server's stdout");
+            assert!(n > 0, "the server ended before saying its ports: {seen:?}");
+            if line.starts_with("streamscope server on") {
+                port = port_in(&line, "http");
+            } else if line.trim_start().starts_with("and on https") {
+                tls_port = port_in(&line, "https");
+            }
+            seen.push(line);
+        }
         // Keep reading: the server prints its endpoints next, and a closed pipe would stop it.
         std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        // "streamscope server on http://127.0.0.1:PORT/ (Ctrl-C to stop)"
-        let port = first
-            .split("127.0.0.1:")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {first:?}"));
-        Serve { child, port }
+        Serve {
+            child,
+            port: port.unwrap_or_default(),
+            tls_port: tls_port.unwrap_or_default(),
+        }
     }
 }
 
@@ -104,20 +133,22 @@ fn examples() -> Vec<String> {
         .filter(|c| c.starts_with("streamscope ") && !is_synopsis(c))
         .filter(|c| {
             c.contains("127.0.0.1:8080")
+                || c.contains("127.0.0.1:8443")
                 || c.contains("127.0.0.1:9/")
                 || c.starts_with("streamscope replay ")
                 || c.starts_with("streamscope demo")
         })
-        .filter(|c| c != "streamscope serve")
+        .filter(|c| !c.starts_with("streamscope serve"))
         .collect()
 }
 
 /// `cmd` as the test runs it: in `dir`, with the binary under test first on `PATH`, the README's
 /// ports replaced by the test's.
-fn shell_line(cmd: &str, dir: &Path, port: u16, closed: u16) -> String {
+fn shell_line(cmd: &str, dir: &Path, serve: &Serve, closed: u16) -> String {
     let bin_dir = Path::new(BIN).parent().expect("the binary's directory");
     let cmd = cmd
-        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{}", serve.port))
+        .replace("127.0.0.1:8443", &format!("127.0.0.1:{}", serve.tls_port))
         .replace("127.0.0.1:9/", &format!("127.0.0.1:{closed}/"));
     format!(
         "cd '{}' && PATH='{}':\"$PATH\" {cmd}",
@@ -163,17 +194,18 @@ fn the_readme_examples_work_as_written_and_end_as_documented() {
     );
     assert_eq!(all.get(1).map(String::as_str), Some("cargo test"));
     assert!(
-        all.iter().any(|c| c == "streamscope serve"),
+        all.iter()
+            .any(|c| c == "streamscope serve --tls --cert-out cert.pem"),
         "the examples start the embedded server"
     );
     let examples = examples();
     assert!(examples.len() >= 10, "README examples found: {examples:#?}");
-    let serve = Serve::start();
-    let closed = closed_port();
     let dir = TempDir::new("newcomer");
     let dir_path = dir.file("");
+    let serve = Serve::start(&dir.file("cert.pem"));
+    let closed = closed_port();
     for (i, cmd) in examples.iter().enumerate() {
-        let line = shell_line(cmd, &dir_path, serve.port, closed);
+        let line = shell_line(cmd, &dir_path, &serve, closed);
         if cmd.contains("--json") {
             let (code, stdout, stderr) = run_headless(&line);
             let records = json_lines(&stdout);
@@ -347,7 +379,8 @@ fn a_stream_that_cannot_connect_says_how_to_stop_retrying() {
 
 #[test]
 fn two_streams_are_told_apart_on_stderr_and_a_healthy_run_says_nothing() {
-    let serve = Serve::start();
+    let dir = TempDir::new("newcomer-two");
+    let serve = Serve::start(&dir.file("cert.pem"));
     let ok = format!("http://127.0.0.1:{}/sse", serve.port);
     let bad = format!("ws://127.0.0.1:{}/ws", closed_port());
     let (code, _, stderr) = run(&["--json", "--count", "3", "--no-reconnect", &ok, &bad]);

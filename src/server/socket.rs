@@ -6,11 +6,14 @@ use futures_util::StreamExt as _;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
+
+use super::client_inflate::ClientInflate;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-/// The upgraded socket every WebSocket endpoint works on.
-pub(super) type Socket = TokioIo<Upgraded>;
+/// The upgraded socket every WebSocket endpoint works on: what the client sends, its compressed
+/// messages inflated for tungstenite.
+pub(super) type Socket = ClientInflate<TokioIo<Upgraded>>;
 
 /// How long a closing handshake may take before the socket is simply dropped.
 pub(super) const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);

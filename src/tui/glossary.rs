@@ -70,8 +70,8 @@ pub(crate) const FIGURES: &[Figure] = &[
     fig(
         Area::List,
         "kind",
-        "event, message, comment, ping, pong, open, close, reconnect, error, lint, end…; an SSE \
-         `retry:` without data is a lint row (retry-without-event)",
+        "event, message, comment, ping, pong, open, close, reconnect, error, lint, end, frame \
+         (HTTP/2)…; an SSE `retry:` without data is a lint row (retry-without-event)",
     ),
     fig(
         Area::List,
@@ -135,7 +135,8 @@ pub(crate) const FIGURES: &[Figure] = &[
     fig(
         Area::Stats,
         "rtt",
-        "round trip of the last answered ping (p or --ping-interval; WebSocket)",
+        "round trip of the last answered ping (p or --ping-interval; a WebSocket ping, an HTTP/2 \
+         PING)",
     ),
     fig(
         Area::Stats,
@@ -178,7 +179,8 @@ pub(crate) const FIGURES: &[Figure] = &[
     fig(
         Area::Compare,
         "#0, #1, Δ",
-        "each stream's figures, and the second's minus the first's",
+        "each stream's figures, and the second's minus the first's; after the protocol, the HTTP \
+         version and connection (h1.1, h2#1; * when the connection is shared)",
     ),
     fig(
         Area::Compare,

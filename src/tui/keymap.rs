@@ -352,8 +352,9 @@ pub(crate) const KEY_TABLE: &[KeyRow] = &[
             action: Action::Ping,
             chords: &[normal(ch('p'))],
         }],
-        help: "send a ping (WebSocket)",
-        doc: "send a WebSocket ping (its pong shows the round trip time)",
+        help: "send a ping (WebSocket; HTTP/2 PING)",
+        doc: "send a WebSocket ping (its pong shows the round trip time); on an SSE stream over \
+              HTTP/2, a PING frame on its connection (its ACK shows the round trip time)",
     },
     KeyRow {
         bindings: &[Binding {

@@ -131,7 +131,11 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
         .collect();
     let lay = layout(area, shown.len());
     for (&(pos, s), rect) in shown.iter().zip(&lay.panes) {
-        draw_pane(frame, *rect, pos, s, app, theme, now_us);
+        let pane = Pane {
+            index: pos,
+            http: http_label(store.streams(), pos),
+        };
+        draw_pane(frame, *rect, &pane, s, app, theme, now_us);
     }
     if let (Some(rect), [(pa, a), (pb, b)]) = (lay.compare, shown.as_slice()) {
         // `--match` pairs the first two streams; other pairs have no figures here.
@@ -146,11 +150,14 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
                     usize::from(rect.width.saturating_sub(2)),
                 )
             });
-        match (a.llm_figures(now_us), b.llm_figures(now_us)) {
-            (Some(fa), Some(fb)) => {
-                crate::tui::llm_view::draw_compare(frame, rect, [a, b], [&fa, &fb], theme);
-            }
-            _ => draw_compare(frame, rect, a, b, theme, now_us, pairing),
+        if let (Some(fa), Some(fb)) = (a.llm_figures(now_us), b.llm_figures(now_us)) {
+            crate::tui::llm_view::draw_compare(frame, rect, [a, b], [&fa, &fb], theme);
+        } else {
+            let labels = [
+                http_label(store.streams(), *pa).unwrap_or_default(),
+                http_label(store.streams(), *pb).unwrap_or_default(),
+            ];
+            draw_compare(frame, rect, [a, b], &labels, theme, now_us, pairing);
         }
     }
     let any_llm = store.streams().iter().any(|s| s.llm.format().is_some());
@@ -179,27 +186,57 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
     }
 }
 
+/// Which pane is drawn, and what its title says about the connection.
+struct Pane {
+    index: usize,
+    /// `h2 · conn #1 shared`, once the stream has opened.
+    http: Option<String>,
+}
+
+/// The HTTP version and connection of stream `i`'s latest `open`: `http/1.1`, `h2 · conn #1`, and
+/// `shared` when another stream of the session is on the same HTTP/2 connection.
+pub fn http_label(streams: &[StreamState], i: usize) -> Option<String> {
+    let conn = streams.get(i)?.stats.conn.as_ref()?;
+    let Some(id) = conn.connection else {
+        return Some(conn.http.clone());
+    };
+    let others = streams.iter().enumerate().any(|(j, s)| {
+        j != i
+            && s.stats.conn.as_ref().and_then(|c| c.connection) == Some(id)
+            && !matches!(s.state, ConnState::Ended { .. } | ConnState::Failed { .. })
+    });
+    let shared = if others || conn.shared { " shared" } else { "" };
+    Some(format!("{} · conn #{id}{shared}", conn.http))
+}
+
 fn draw_pane(
     frame: &mut Frame<'_>,
     rect: Rect,
-    pane: usize,
+    pane: &Pane,
     s: &StreamState,
     app: &App,
     theme: &Theme,
     now_us: i64,
 ) {
-    let focused = app.focus == pane;
+    let focused = app.focus == pane.index;
+    let pane_index = pane.index;
     let (state_text, state_style) = state_line(&s.state, now_us, theme);
-    let (title, state_text) = pane_title(s, &state_text, usize::from(rect.width), theme);
-    let view = &app.panes.get(pane).cloned().unwrap_or_default();
+    let (title, state_text) = pane_title(
+        s,
+        pane.http.as_deref(),
+        &state_text,
+        usize::from(rect.width),
+        theme,
+    );
+    let view = &app.panes.get(pane_index).cloned().unwrap_or_default();
     let (list_rect, stats_rect) = pane_parts(rect);
     let rows = usize::from(list_rect.height.saturating_sub(1));
-    let window = app.window(pane, s, rows);
+    let window = app.window(pane_index, s, rows);
     let mut bottom = Vec::new();
     let below = if view.following() {
         0
     } else {
-        app.below(pane, s, rows)
+        app.below(pane_index, s, rows)
     };
     if view.following() {
         bottom.push(Span::styled(" FOLLOW ", theme.ok));
@@ -227,7 +264,7 @@ fn draw_pane(
     } else {
         view.selected
     };
-    if app.llm_view(pane, s) {
+    if app.llm_view(pane_index, s) {
         crate::tui::llm_view::draw(frame, list_rect, s, theme, now_us);
     } else {
         // The selection is highlighted in the focused pane only.
@@ -240,11 +277,15 @@ fn draw_pane(
 }
 
 /// A pane's title and its connection state, fitted together into a border `width` columns wide by
-/// priority: the stream's number and protocol, `INSECURE`, the URL (its path kept, the host's
-/// middle shortened), the state (its first word at least), then the name, the compression and the
-/// short request in what is left. Returns the title's spans and the state text to draw on the right.
+/// priority: the stream's number, name and protocol and `INSECURE` always; then the URL (its path
+/// kept, the host's middle shortened) and the state's first word; the HTTP version and connection
+/// (`h2 #1 shared`, or `h2#1*`); the compression's name; the start of the request (method, model
+/// and prompt: two completions side by side differ there); then the URL whole, the state whole,
+/// and the request whole, as far as they fit. Returns the title's spans and the state text to draw
+/// on the right.
 fn pane_title(
     s: &StreamState,
+    http: Option<&str>,
     state: &str,
     width: usize,
     theme: &Theme,
@@ -256,15 +297,42 @@ fn pane_title(
     let proto = s.info.proto.as_str().to_uppercase();
     let insecure = if s.info.insecure { "INSECURE " } else { "" };
     let name = s.info.name.as_ref().map(|n| format!("{n} "));
-    let fixed =
-        count(&head) + name.as_deref().map_or(0, count) + count(&proto) + 2 + count(insecure);
     let state_full = count(state) + 2;
     let first_word = state.split([' ', ':']).next().unwrap_or(state);
     let state_min = state_full.min(count(first_word) + 3);
-    // The state whole (up to 40 columns: a long error is cut) while the URL can keep its path
-    // beside it; the URL whole when there is room for it and the state's first word.
     let url_full = count(&s.info.display_url);
     let url_min = url_min_width(&s.info.display_url).min(url_full);
+    // The spaces around the URL are counted here.
+    let base =
+        count(&head) + name.as_deref().map_or(0, count) + count(&proto) + 2 + count(insecure);
+    let mut spare = room.saturating_sub(base + url_min + state_min);
+    // When even the URL's shortest form does not fit (it is cut from its end then), the short
+    // label still goes in while the URL keeps 16 columns.
+    let short_room = if base + url_min + state_min > room {
+        room.saturating_sub(base + url_min.min(16) + state_min)
+    } else {
+        spare
+    };
+    let http = http.and_then(|h| title_http(h, spare, short_room));
+    spare = spare.saturating_sub(http.as_deref().map_or(0, count));
+    let compression = s.stats.compression.as_ref().map(|c| {
+        // The extension or coding without its parameters (the detail of the `open` has them).
+        format!("{} ", c.split(';').next().unwrap_or(c).trim())
+    });
+    let compression = compression.filter(|c| count(c) <= spare);
+    spare -= compression.as_deref().map_or(0, count);
+    // The request's first 24 columns before the URL and the state grow, at least 12 of them.
+    let request_first = s.info.request.as_ref().and_then(|r| {
+        let whole = count(r) + 1;
+        let w = whole.min(24).min(spare);
+        (w >= 12 || w == whole).then_some(w)
+    });
+    let fixed = base
+        + http.as_deref().map_or(0, count)
+        + compression.as_deref().map_or(0, count)
+        + request_first.unwrap_or(0);
+    // The state whole (up to 40 columns: a long error is cut) while the URL can keep its path
+    // beside it; the URL whole when there is room for it and the state's first word.
     let state_w = if fixed + url_full + state_full <= room {
         state_full
     } else {
@@ -275,8 +343,7 @@ fn pane_title(
             .min(url_full);
         room.saturating_sub(fixed + url_w).max(state_min)
     };
-    let url_room = room.saturating_sub(fixed + state_w);
-    let url = fit_url(&s.info.display_url, url_room);
+    let url = fit_url(&s.info.display_url, room.saturating_sub(fixed + state_w));
     let mut left = room.saturating_sub(fixed + count(&url));
     let state = if state_full <= left {
         format!(" {state} ")
@@ -284,27 +351,18 @@ fn pane_title(
         format!(" {} ", cut(state, left.saturating_sub(2)))
     };
     left = left.saturating_sub(count(&state));
-    let compression = s.stats.compression.as_ref().map(|c| {
-        // The extension or coding without its parameters (the detail of the `open` has them).
-        format!("{} ", c.split(';').next().unwrap_or(c).trim())
+    // The request takes what is left too, cut.
+    let request = request_first.zip(s.info.request.as_ref()).map(|(w, r)| {
+        let w = w + left;
+        format!(" {}", cut(r, w - 1))
     });
-    let compression = compression.filter(|c| count(c) <= left);
-    left -= compression.as_deref().map_or(0, count);
-    // The request before the URL: two completions side by side are told apart by their model and
-    // prompt; it takes what is left, cut.
-    let request = s
-        .info
-        .request
-        .as_ref()
-        .filter(|_| left > 8)
-        .map(|r| format!(" {}", cut(r, left - 1)));
     let mut title = vec![Span::styled(head, theme.header)];
     if let Some(name) = name {
         title.push(Span::styled(name, theme.accent));
     }
     title.push(Span::styled(proto, proto_style(s.info.proto, theme)));
-    if let Some(request) = request {
-        title.push(Span::styled(request, theme.accent));
+    for part in [http, request].into_iter().flatten() {
+        title.push(Span::styled(part, theme.accent));
     }
     title.push(Span::styled(format!(" {url} "), theme.header));
     if !insecure.is_empty() {
@@ -314,6 +372,20 @@ fn pane_title(
         title.push(Span::styled(c, theme.accent));
     }
     (title, state)
+}
+
+/// The pane title's HTTP part (` h2 #1 shared`) when it fits in `spare` columns, or its short form
+/// (` h2#1*`) when that fits in `short_room`.
+fn title_http(label: &str, spare: usize, short_room: usize) -> Option<String> {
+    let full = format!(" {}", label.replace(" · conn #", " #"));
+    let short = format!(" {}", short_http(label));
+    if full.chars().count() <= spare {
+        Some(full)
+    } else if short.chars().count() <= short_room.max(spare) {
+        Some(short)
+    } else {
+        None
+    }
 }
 
 const COL_TIME: u16 = 12;
@@ -622,6 +694,22 @@ pub fn timeline_line(st: &StreamStats, width: u16, theme: &Theme, now_us: i64) -
     Line::from(spans)
 }
 
+/// The comparison strip's short form of [`http_label`]: `h2#1` (`h2#1*` when shared), `h1.1`.
+fn short_http(label: &str) -> String {
+    let mut parts = label.split(" · ");
+    let version = match parts.next().unwrap_or("") {
+        "http/1.1" => "h1.1",
+        other => other,
+    };
+    match parts.next().and_then(|c| c.strip_prefix("conn #")) {
+        Some(conn) => {
+            let (id, shared) = conn.split_once(' ').unwrap_or((conn, ""));
+            format!("{version}#{id}{}", if shared.is_empty() { "" } else { "*" })
+        }
+        None => version.to_owned(),
+    }
+}
+
 /// Figures in the comparison strip.
 const COMPARE_COLUMNS: usize = 10;
 
@@ -711,19 +799,18 @@ const COMPARE_HEADERS: [(&str, u8); COMPARE_COLUMNS] = [
     ("handshake", 7),
 ];
 
-/// Width of the comparison strip's label column (`Δ #1−#0`).
-const COMPARE_LABEL: u16 = 8;
-
-/// Which columns of the strip are shown in `width` columns, given each one's widest text: by
-/// priority, a column with a figure before one with none, each whole or not at all.
+/// Which columns of the strip are shown in `width` columns beside a label column `label` wide, given
+/// each one's widest text: by priority, a column with a figure before one with none, each whole or
+/// not at all.
 fn compare_columns(
     widths: &[usize; COMPARE_COLUMNS],
     empty: &[bool; COMPARE_COLUMNS],
+    label: usize,
     width: usize,
 ) -> Vec<usize> {
     let mut order: Vec<usize> = (0..COMPARE_COLUMNS).collect();
     order.sort_by_key(|&i| (empty[i], COMPARE_HEADERS[i].1));
-    let mut used = usize::from(COMPARE_LABEL);
+    let mut used = label;
     let mut shown = Vec::new();
     for i in order {
         if used + 1 + widths[i] <= width {
@@ -738,8 +825,8 @@ fn compare_columns(
 fn draw_compare(
     frame: &mut Frame<'_>,
     rect: Rect,
-    a: &StreamState,
-    b: &StreamState,
+    [a, b]: [&StreamState; 2],
+    http: &[String; 2],
     theme: &Theme,
     now_us: i64,
     pairing: Option<String>,
@@ -764,21 +851,33 @@ fn draw_compare(
     });
     let empty: [bool; COMPARE_COLUMNS] =
         std::array::from_fn(|i| fa[i].is_none() && fb[i].is_none());
-    let shown = compare_columns(&widths, &empty, usize::from(rect.width.saturating_sub(2)));
+    // `#0 sse h2#1*`: the stream, its protocol and, once a connection said it, its HTTP version.
+    let stream_label = |s: &StreamState, http: &str| {
+        format!(
+            "#{} {} {}",
+            s.info.index,
+            s.info.proto.as_str(),
+            short_http(http)
+        )
+        .trim_end()
+        .to_owned()
+    };
     let labels = [
-        (
-            format!("#{} {}", a.info.index, a.info.proto.as_str()),
-            proto_style(a.info.proto, theme),
-        ),
-        (
-            format!("#{} {}", b.info.index, b.info.proto.as_str()),
-            proto_style(b.info.proto, theme),
-        ),
+        (stream_label(a, &http[0]), proto_style(a.info.proto, theme)),
+        (stream_label(b, &http[1]), proto_style(b.info.proto, theme)),
         (
             format!("Δ #{}−#{}", b.info.index, a.info.index),
             theme.accent,
         ),
     ];
+    // The label column as wide as its widest label, so no label is cut.
+    let label_w = labels.iter().map(|(l, _)| columns(l)).max().unwrap_or(0);
+    let shown = compare_columns(
+        &widths,
+        &empty,
+        label_w,
+        usize::from(rect.width.saturating_sub(2)),
+    );
     let rows = labels.into_iter().zip(&cells).map(|((label, style), row)| {
         let mut out = vec![Line::from(Span::styled(label, style))];
         out.extend(
@@ -795,7 +894,7 @@ fn draw_compare(
             .map(|&i| Line::from(COMPARE_HEADERS[i].0).right_aligned()),
     );
     let header = Row::new(header).style(theme.muted);
-    let mut constraints = vec![Constraint::Length(COMPARE_LABEL)];
+    let mut constraints = vec![Constraint::Length(label_w as u16)];
     constraints.extend(shown.iter().map(|&i| Constraint::Length(widths[i] as u16)));
     let mut block = Block::bordered()
         .border_style(theme.border)
@@ -1132,6 +1231,7 @@ impl DetailLines<'_> {
                 self.field("url", &s.info.display_url);
                 self.open_fields(&r.kind);
             }
+            Kind::Frame(f) => self.frame_fields(f),
             Kind::Event {
                 event, id, retry, ..
             } => {
@@ -1283,18 +1383,54 @@ impl DetailLines<'_> {
         }
     }
 
-    /// An `open`: status, handshake, what was offered to compress and agreed, the headers.
+    /// An HTTP/2 frame's header and what its payload says.
+    fn frame_fields(&mut self, f: &crate::record::H2Frame) {
+        self.field("frame", &f.frame);
+        self.field("h2 stream", &f.h2_stream.to_string());
+        self.field("flags", &format!("0x{:02x}", f.flags));
+        self.field("connection", &format!("#{}", f.connection));
+        self.field("detail", &f.detail);
+        if let Some(rtt) = f.rtt_ms {
+            self.field("rtt", &fmt_ms(rtt));
+        }
+    }
+
+    /// HTTP version, connection and TLS facts of an `open` record.
+    fn conn_fields(&mut self, c: &crate::record::ConnFacts) {
+        self.field("http", &c.http);
+        if let Some(id) = c.connection {
+            let shared = if c.shared { " (shared)" } else { "" };
+            self.field("connection", &format!("#{id}{shared}"));
+        }
+        let Some(t) = &c.tls else { return };
+        self.field("tls", &format!("{} · {}", t.version, t.cipher));
+        self.field("alpn", t.alpn.as_deref().unwrap_or("none"));
+        self.field("cert subject", &t.cert_subject);
+        self.field("cert issuer", &t.cert_issuer);
+        self.field("cert names", &t.cert_names);
+        if let Some(days) = t.cert_days_left {
+            let until = t.cert_not_after_us.map(clock_date).unwrap_or_default();
+            self.field("cert expires", &format!("{until} ({days} days left)"));
+        }
+    }
+
+    /// An `open`: how the connection was made (HTTP version, TLS), status, handshake, what was
+    /// offered to compress and agreed, the headers.
     fn open_fields(&mut self, kind: &Kind) {
         let Kind::Open {
             status,
             headers,
             handshake_ms,
+            conn,
             compression_offered,
             compression,
         } = kind
         else {
             return;
         };
+        if let Some(c) = conn {
+            self.conn_fields(c);
+        }
         self.field("status", &status.to_string());
         self.field("handshake", &fmt_ms(*handshake_ms));
         if let Some(offered) = compression_offered {
@@ -1329,6 +1465,7 @@ fn payload_of(kind: &Kind) -> Option<Cow<'_, Payload>> {
         Kind::Ping { data } | Kind::Pong { data, .. } => Some(control_payload(data)),
         Kind::LlmSummary(s) => Some(Cow::Owned(Payload::Text(s.text.clone()))),
         Kind::Open { .. }
+        | Kind::Frame(_)
         | Kind::Close { .. }
         | Kind::Reconnect { .. }
         | Kind::Gap { .. }
@@ -1541,7 +1678,7 @@ fn kind_style(r: &Record, theme: &Theme) -> Style {
     match &r.kind {
         Kind::Event { .. } => theme.sse,
         Kind::Message { .. } => theme.ws,
-        Kind::Comment { .. } | Kind::Ping { .. } | Kind::Pong { .. } => theme.ping,
+        Kind::Comment { .. } | Kind::Ping { .. } | Kind::Pong { .. } | Kind::Frame(_) => theme.ping,
         Kind::Open { .. } => theme.ok,
         Kind::Gap { .. } => theme.gap,
         // A normal close, a lint: worth noticing, not alarming.
@@ -1606,6 +1743,18 @@ fn state_line(state: &ConnState, now_us: i64, theme: &Theme) -> (String, Style) 
         ConnState::Failed { reason } => (format!("FAILED: {reason}"), theme.error),
         ConnState::Ended { reason } => (format!("ENDED: {reason}"), theme.muted),
     }
+}
+
+/// A `frame` record in the list: `PING #1/0 ACK 3b7c… rtt 0.91 ms`.
+fn frame_line(f: &crate::record::H2Frame) -> String {
+    let mut s = format!("{} #{}/{}", f.frame, f.connection, f.h2_stream);
+    if !f.detail.is_empty() {
+        let _ = write!(s, " {}", one_line(&f.detail));
+    }
+    if let Some(rtt) = f.rtt_ms {
+        let _ = write!(s, " rtt {}", fmt_ms(rtt));
+    }
+    s
 }
 
 /// A one-line summary of a record for the list.
@@ -1704,6 +1853,7 @@ pub fn preview(r: &Record) -> String {
             "{} pairs · won {}/{} · unmatched {}/{}",
             m.pairs, m.won[0], m.won[1], m.unmatched[0], m.unmatched[1]
         ),
+        Kind::Frame(f) => frame_line(f),
         Kind::LlmSummary(s) => llm_summary_line(s),
     }
 }
@@ -1773,6 +1923,13 @@ fn one_line(s: &str) -> String {
             c => c,
         })
         .collect()
+}
+
+/// The UTC date (`2026-12-01`) of a timestamp.
+fn clock_date(ts_us: i64) -> String {
+    let mut b = Vec::with_capacity(32);
+    crate::record::time::write_rfc3339_micros(&mut b, ts_us);
+    String::from_utf8_lossy(b.get(..10).unwrap_or(&b)).into_owned()
 }
 
 /// `HH:MM:SS.mmm` in UTC (no time zone database; the detail view shows the full RFC 3339 time).

@@ -653,6 +653,74 @@ async fn keys_are_handled_while_a_firehose_fills_the_channel() {
     assert!(sent >= store.streams()[0].stats.records);
 }
 
+/// An `open` over HTTP/2 on connection `conn`, with TLS facts.
+fn h2_open(stream: usize, at_ms: i64, conn: u64) -> Record {
+    let facts = crate::record::ConnFacts {
+        http: "h2".into(),
+        connection: Some(conn),
+        shared: false,
+        tls: Some(crate::record::TlsFacts {
+            version: "TLSv1.3".into(),
+            cipher: "TLS13_AES_128_GCM_SHA256".into(),
+            alpn: Some("h2".into()),
+            cert_subject: "CN=example.test".into(),
+            cert_issuer: "CN=Example CA".into(),
+            cert_names: "example.test".into(),
+            cert_not_after_us: Some(at(86_400_000 * 40)),
+            cert_days_left: Some(40),
+        }),
+    };
+    let open = Kind::Open {
+        status: 200,
+        headers: vec![("content-type".into(), "text/event-stream".into())],
+        handshake_ms: 30.0,
+        conn: Some(Box::new(facts)),
+        compression_offered: None,
+        compression: None,
+    };
+    rec(at(at_ms), open).on(stream)
+}
+
+#[test]
+fn a_shared_http2_connection_is_said_in_the_titles_and_the_strip() {
+    let infos = vec![
+        info(0, Proto::Sse).url("https://example.test/a"),
+        info(1, Proto::Sse).url("https://example.test/b"),
+    ];
+    let mut store = Store::new(infos.clone(), 100);
+    store.apply(h2_open(0, 0, 1));
+    store.apply(h2_open(1, 5, 1));
+    let app = app_for(&store, 160, 36);
+    let text = text_of(&screen(&store, &app, &Theme::default(), 160, 36));
+    assert_eq!(
+        text.matches("SSE h2 #1 shared https://example.test/")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(text.matches(" h2#1* ").count(), 2, "{text}");
+    // One connection each: no `shared`.
+    let mut store = Store::new(infos, 100);
+    store.apply(h2_open(0, 0, 1));
+    store.apply(h2_open(1, 5, 2));
+    let text = text_of(&screen(&store, &app, &Theme::default(), 160, 36));
+    assert!(text.contains("SSE h2 #1 https://example.test/a"), "{text}");
+    assert!(text.contains("SSE h2 #2 https://example.test/b"), "{text}");
+    assert!(!text.contains("shared"), "{text}");
+    // The detail view of the open shows the TLS facts.
+    let mut app = app_for(&store, 160, 36);
+    app.handle(&Action::OpenDetail, &store);
+    let text = text_of(&screen(&store, &app, &Theme::default(), 160, 36));
+    for want in [
+        "TLSv1.3 · TLS13_AES_128_GCM_SHA256",
+        "CN=Example CA",
+        "(40 days left)",
+        "#1",
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+}
+
 /// An OpenAI-style completion on stream `stream`: `tokens` words every 40 ms after a 300 ms
 /// TTFT, one 1.5 s stall at the seventh, then `[DONE]`; `summary` adds the `llm_summary` the
 /// connection task would send (from the same tracker, fed the same records).
@@ -975,6 +1043,57 @@ fn nothing_is_cut_mid_word_at_100_120_and_160_columns() {
             "the match line keeps its last figure:\n{text}"
         );
         insta::assert_snapshot!(format!("no_word_cut_{w}_columns"), term.backend());
+    }
+}
+
+/// Every part of a pane title at once: a name, an LLM request, `--insecure`, a shared HTTP/2
+/// connection, compression, a URL with a long path.
+#[test]
+fn a_full_title_keeps_every_part_by_priority_with_no_word_cut() {
+    let mut infos = vec![
+        info(0, Proto::Sse).url("https://api.example.com/v1/chat/completions"),
+        info(1, Proto::Sse).url("https://api.example.com/v1/chat/completions"),
+    ];
+    for i in &mut infos {
+        i.name = Some(format!("gpt{}", i.index));
+        i.insecure = true;
+        i.request = Some("POST gpt-4o \"hello there, how are you\"".into());
+    }
+    let mut store = Store::new(infos, 100);
+    for stream in [0, 1] {
+        let mut open = h2_open(stream, i64::try_from(stream).expect("small"), 1);
+        if let Kind::Open { compression, .. } = &mut open.kind {
+            *compression = Some("gzip".into());
+        }
+        store.apply(open);
+    }
+    for (w, h) in [(100, 40), (120, 40), (160, 40), (320, 40)] {
+        let app = app_for(&store, w, h);
+        let term = screen(&store, &app, &Theme::default(), w, h);
+        let text = text_of(&term);
+        assert_no_label_cut(&text);
+        let title = text.lines().next().unwrap_or_default();
+        // Stacked panes at 100 columns, side by side (60, 80 and 160 wide) above.
+        let pane = if w == 100 { 100 } else { w / 2 };
+        let mut want = vec!["#0 gpt0 SSE h2", "INSECURE", "OPEN"];
+        if pane >= 80 {
+            want.extend(["/v1/chat/completions", "gzip"]);
+        }
+        if pane >= 100 {
+            want.extend(["h2 #1 shared", "POST gpt-4o"]);
+        }
+        if w == 320 {
+            want.extend(["https://api.example.com/v1/chat/completions", "you\" https"]);
+        }
+        for want in want {
+            assert!(title.contains(want), "{w} columns: {want}: {title}");
+        }
+        // The strip's labels, whole.
+        assert_eq!(text.matches("#0 sse h2#1*").count(), 1, "{text}");
+        assert_eq!(text.matches("#1 sse h2#1*").count(), 1, "{text}");
+        if w <= 160 {
+            insta::assert_snapshot!(format!("full_title_{w}_columns"), term.backend());
+        }
     }
 }
 

@@ -530,7 +530,8 @@ impl App {
         }
     }
 
-    /// What goes to the connection: sending and pinging (WebSocket only) and reconnecting. Given
+    /// What goes to the connection: sending (WebSocket only), pinging (WebSocket, or an HTTP/2
+    /// PING) and reconnecting. Given
     /// the other actions, does nothing ([`App::handle_command`] sends it only these).
     fn stream_command(
         &mut self,
@@ -539,6 +540,10 @@ impl App {
         stream: Option<&StreamState>,
     ) -> Option<Effect> {
         let is_ws = stream.is_some_and(|s| s.info.proto == Proto::Ws);
+        // An SSE stream on HTTP/2 can ping its connection (a PING frame, answered with an ACK).
+        let on_h2 = stream
+            .and_then(|s| s.stats.conn.as_ref())
+            .is_some_and(|c| c.connection.is_some());
         match action {
             Action::StartSend if is_ws => {
                 self.input = Some(Input {
@@ -547,11 +552,20 @@ impl App {
                 });
             }
             Action::StartSend => self.status = Some("sending is for WebSocket streams".into()),
-            Action::Ping if is_ws => {
-                self.status = Some("ping sent".into());
+            Action::Ping if is_ws || on_h2 => {
+                self.status = Some(
+                    if is_ws {
+                        "ping sent"
+                    } else {
+                        "HTTP/2 PING sent"
+                    }
+                    .into(),
+                );
                 return Some(Effect::Control(pane, Control::Ping));
             }
-            Action::Ping => self.status = Some("ping is for WebSocket streams".into()),
+            Action::Ping => {
+                self.status = Some("ping is for WebSocket streams and HTTP/2 connections".into());
+            }
             Action::Reconnect => {
                 self.status = Some(RECONNECTING.into());
                 self.reconnect = Some((pane, stream.map_or(0, StreamState::next_seq)));
@@ -715,6 +729,7 @@ pub(crate) fn matches_filter(kind: &Kind, filter: &str) -> bool {
         Kind::Error { message, .. } => message.contains(filter),
         Kind::Lint { rule, message } => rule.contains(filter) || message.contains(filter),
         Kind::Match { key, .. } => key.contains(filter),
+        Kind::Frame(f) => f.frame.contains(filter) || f.detail.contains(filter),
         Kind::LlmSummary(s) => {
             s.text.contains(filter)
                 || s.model.as_deref().is_some_and(|m| m.contains(filter))

@@ -159,6 +159,7 @@ impl Stream {
                 status,
                 headers: headers_of(&e["response"]["headers"]),
                 handshake_ms,
+                conn: None,
                 compression_offered: e[COMPRESSION_FIELDS[0]].as_str().map(str::to_owned),
                 compression: e[COMPRESSION_FIELDS[1]].as_str().map(str::to_owned),
             },
