@@ -1415,7 +1415,7 @@ impl DetailLines<'_> {
     }
 
     /// An `open`: how the connection was made (HTTP version, TLS), status, handshake, what was
-    /// offered to compress and agreed, the headers.
+    /// offered to compress and agreed, the response's headers, then the request as sent.
     fn open_fields(&mut self, kind: &Kind) {
         let Kind::Open {
             status,
@@ -1424,6 +1424,7 @@ impl DetailLines<'_> {
             conn,
             compression_offered,
             compression,
+            request,
         } = kind
         else {
             return;
@@ -1439,12 +1440,18 @@ impl DetailLines<'_> {
         } else if let Some(agreed) = compression {
             self.field("agreed", agreed);
         }
-        self.open_headers(headers);
+        self.open_headers("headers", headers);
+        if let Some(r) = request {
+            self.field("request", &r.method);
+            self.open_headers("sent headers", &r.headers);
+        }
     }
 
-    fn open_headers(&mut self, headers: &[(String, String)]) {
-        self.out
-            .push(Line::from(Span::styled("       headers", self.theme.muted)));
+    fn open_headers(&mut self, title: &str, headers: &[(String, String)]) {
+        self.out.push(Line::from(Span::styled(
+            format!("{title:>14}"),
+            self.theme.muted,
+        )));
         for (k, v) in headers {
             self.out.push(Line::from(vec![
                 Span::raw("    "),

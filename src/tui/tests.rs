@@ -677,6 +677,14 @@ fn h2_open(stream: usize, at_ms: i64, conn: u64) -> Record {
         conn: Some(Box::new(facts)),
         compression_offered: None,
         compression: None,
+        request: Some(Box::new(crate::record::SentRequest {
+            method: "GET".into(),
+            headers: vec![
+                (":method".into(), "GET".into()),
+                (":path".into(), "/a".into()),
+                ("authorization".into(), "Bearer ***".into()),
+            ],
+        })),
     };
     rec(at(at_ms), open).on(stream)
 }
@@ -715,6 +723,9 @@ fn a_shared_http2_connection_is_said_in_the_titles_and_the_strip() {
         "TLSv1.3 · TLS13_AES_128_GCM_SHA256",
         "CN=Example CA",
         "(40 days left)",
+        "sent headers",
+        ":path: /a",
+        "authorization: Bearer ***",
         "#1",
     ] {
         assert!(text.contains(want), "{want}: {text}");
