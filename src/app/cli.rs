@@ -25,7 +25,11 @@ use crate::record::Proto;
                   the name of a stream in the config file.\n\
                   Examples:\n  streamscope demo\n  streamscope --json --count 5 http://127.0.0.1:8080/sse\n  \
                   streamscope wss://example.test/feed https://example.test/events\n  \
-                  streamscope openai anthropic            (names from ~/.config/streamscope/config.toml)"
+                  streamscope openai anthropic            (names from ~/.config/streamscope/config.toml)\n\
+                  Exit codes (the dashboard's and --json's):\n  \
+                  0  the work ended as asked: the streams ended, --count or --duration reached, q, Ctrl-C\n  \
+                  1  a stream failed and will not retry: --no-reconnect, --max-retries used up, a fatal error\n  \
+                  2  a usage error (one line on stderr)"
 )]
 pub struct Cli {
     /// Subcommand (`serve`, `demo`); without one, watch the URLs given.
