@@ -126,8 +126,8 @@ pub struct StreamStats {
     pub wire_bytes: u64,
     /// Inter-arrival gaps in microseconds (from each record's `gap_ms`).
     pub gaps_us: Histogram<u64>,
-    /// Data time of the last SSE comment or WebSocket ping/pong.
-    pub last_heartbeat_us: Option<i64>,
+    /// Data time of the last keepalive: an SSE comment or a WebSocket ping or pong.
+    pub last_keepalive_us: Option<i64>,
     /// Reconnects scheduled (`reconnect` records).
     pub reconnects: u64,
     /// Round trip of the last answered ping.
@@ -168,7 +168,7 @@ impl StreamStats {
             wire_bytes: 0,
             // Auto-resizing 3 significant figures: gaps from microseconds to hours.
             gaps_us: Histogram::new(3).unwrap_or_else(|_| unreachable_histogram()),
-            last_heartbeat_us: None,
+            last_keepalive_us: None,
             reconnects: 0,
             last_rtt_ms: None,
             handshake_ms: None,
@@ -398,9 +398,9 @@ impl StreamState {
                     status: *status,
                 };
             }
-            Kind::Comment { .. } | Kind::Ping { .. } => st.last_heartbeat_us = Some(rec.ts_us),
+            Kind::Comment { .. } | Kind::Ping { .. } => st.last_keepalive_us = Some(rec.ts_us),
             Kind::Pong { rtt_ms, .. } => {
-                st.last_heartbeat_us = Some(rec.ts_us);
+                st.last_keepalive_us = Some(rec.ts_us);
                 if rtt_ms.is_some() {
                     st.last_rtt_ms = *rtt_ms;
                 }
@@ -433,8 +433,11 @@ impl StreamState {
                 self.state = if *failed {
                     ConnState::Failed {
                         // "failed" says nothing the state name does not; the error says why.
+                        // The end's reason is usually the error itself, or the error with
+                        // "; gave up after N retries": said once.
                         reason: match &st.last_error {
                             Some(e) if reason == "failed" => e.clone(),
+                            Some(e) if reason.contains(e.as_str()) => reason.clone(),
                             Some(e) => format!("{reason}: {e}"),
                             None => reason.clone(),
                         },
@@ -782,7 +785,7 @@ mod tests {
         ));
         store.apply(text(9, "x"));
         let stats = &store.streams()[0].stats;
-        assert_eq!(stats.last_heartbeat_us, Some(7));
+        assert_eq!(stats.last_keepalive_us, Some(7));
         assert_eq!(stats.last_rtt_ms, Some(3.25));
         assert_eq!(stats.countable(), 1);
     }

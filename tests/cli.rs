@@ -89,6 +89,26 @@ async fn help_exits_0() {
     ] {
         assert!(text.contains(flag), "--help lists {flag}");
     }
+    // The exit codes --help names are the ones the binary returns.
+    let Some((_, codes)) = text.split_once("Exit codes") else {
+        panic!("--help names the exit codes: {text}");
+    };
+    for said in [
+        "0  the work ended as asked",
+        "1  a stream failed",
+        "2  a usage error",
+    ] {
+        assert!(codes.contains(said), "{said}: {codes}");
+    }
+    let usage = output(&["--count", "many", "http://127.0.0.1:1/"]).await;
+    assert_eq!(usage.status.code(), Some(2));
+    let failed = output(&[
+        "--json",
+        "--no-reconnect",
+        &format!("http://127.0.0.1:{}/", closed_port()),
+    ])
+    .await;
+    assert_eq!(failed.status.code(), Some(1));
 }
 
 #[tokio::test]

@@ -600,3 +600,93 @@ async fn the_openssl_one_liner_certificate_is_trusted_with_cacert() {
     assert!(!msg.contains("CaUsedAsEndEntity"), "{msg}");
     srv.handle.shutdown().await;
 }
+
+/// The `request_headers` of an `open` record as (name, value) pairs.
+fn sent_headers(open: &Value) -> Vec<(String, String)> {
+    open["request_headers"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_open_record_says_the_http2_request_with_its_pseudo_headers() {
+    let srv = TlsServer::generated("request").await;
+    let out = support::output(&[
+        "--json",
+        "--http2",
+        "--cacert",
+        srv.cacert(),
+        "--count",
+        "1",
+        "-H",
+        "Authorization: Bearer s3cret-token",
+        &srv.https("/sse?token=s3cret-query"),
+        &srv.wss("/ws?interval_ms=10"),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        !stdout.contains("s3cret"),
+        "a secret in the output: {stdout}"
+    );
+    let records = support::json_lines(&stdout);
+    let open = |proto: &str| {
+        records
+            .iter()
+            .find(|r| r["kind"] == "open" && r["proto"] == proto)
+            .unwrap_or_else(|| panic!("{proto} open: {stdout}"))
+    };
+    let authority = srv.handle.tls_addr().expect("TLS").to_string();
+    let has = |h: &[(String, String)], name: &str, value: &str| {
+        h.iter().any(|(n, v)| n == name && v == value)
+    };
+    let sse = open("sse");
+    assert_eq!(s(sse, "http"), "h2");
+    assert_eq!(s(sse, "request_method"), "GET");
+    let h = sent_headers(sse);
+    for (name, value) in [
+        (":method", "GET"),
+        (":scheme", "https"),
+        (":authority", authority.as_str()),
+        (":path", "/sse?token=***"),
+        ("accept", "text/event-stream"),
+        ("authorization", "Bearer ***"),
+    ] {
+        assert!(has(&h, name, value), "{name}: {value} in {h:?}");
+    }
+    // HTTP/2 has no Host or connection headers: :authority says the host.
+    assert!(
+        !h.iter().any(|(n, _)| n == "host" || n == "connection"),
+        "{h:?}"
+    );
+    let ws = open("ws");
+    assert_eq!(s(ws, "http"), "h2");
+    assert_eq!(s(ws, "request_method"), "CONNECT");
+    let h = sent_headers(ws);
+    for (name, value) in [
+        (":method", "CONNECT"),
+        (":protocol", "websocket"),
+        (":path", "/ws?interval_ms=10"),
+        ("sec-websocket-version", "13"),
+        (
+            "sec-websocket-extensions",
+            "permessage-deflate; client_max_window_bits",
+        ),
+        ("authorization", "Bearer ***"),
+    ] {
+        assert!(has(&h, name, value), "{name}: {value} in {h:?}");
+    }
+    // RFC 8441: no key, no Upgrade.
+    assert!(
+        !h.iter()
+            .any(|(n, _)| n == "sec-websocket-key" || n == "upgrade"),
+        "{h:?}"
+    );
+    srv.handle.shutdown().await;
+}

@@ -25,7 +25,11 @@ use crate::record::Proto;
                   the name of a stream in the config file.\n\
                   Examples:\n  streamscope demo\n  streamscope --json --count 5 http://127.0.0.1:8080/sse\n  \
                   streamscope wss://example.test/feed https://example.test/events\n  \
-                  streamscope openai anthropic            (names from ~/.config/streamscope/config.toml)"
+                  streamscope openai anthropic            (names from ~/.config/streamscope/config.toml)\n\
+                  Exit codes (the dashboard's and --json's):\n  \
+                  0  the work ended as asked: the streams ended, --count or --duration reached, q, Ctrl-C\n  \
+                  1  a stream failed and will not retry: --no-reconnect, --max-retries used up, a fatal error\n  \
+                  2  a usage error (one line on stderr)"
 )]
 pub struct Cli {
     /// Subcommand (`serve`, `demo`); without one, watch the URLs given.
@@ -363,9 +367,14 @@ pub struct ConnArgs {
 /// Where records go.
 #[derive(Debug, Args, Clone, Default)]
 pub struct OutputArgs {
-    /// Write one JSON record per line to stdout instead of the dashboard.
+    /// Write one JSON record per line to stdout instead of the dashboard. Failures, reconnects
+    /// and give-ups are also said on stderr, one line each (see --quiet).
     #[arg(long)]
     pub json: bool,
+    /// With --json: say nothing on stderr about failures, reconnects and give-ups (the records
+    /// on stdout still have them).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
     /// Dashboard theme: a built-in name (default, light, high-contrast, ansi16) or a TOML file.
     #[arg(long, value_name = "NAME|PATH", default_value = "default")]
     pub theme: String,

@@ -21,7 +21,7 @@ use crate::capture::net::conn::{self, Conn, ConnectError};
 use crate::capture::net::tap::{Tap, TapState};
 use crate::capture::supervise::Failure;
 use crate::record::time::Stamp;
-use crate::record::{ConnFacts, Kind};
+use crate::record::{ConnFacts, Kind, SentRequest};
 
 /// A response head plus what the `open` record needs.
 #[derive(Debug)]
@@ -44,6 +44,8 @@ pub(crate) struct Opened {
     pub h2: Option<H2Attach>,
     /// Lints the exchange found (a stream limit, a flow-control stall), for the session to emit.
     pub lints: Vec<(&'static str, String)>,
+    /// The request as sent, secrets not yet masked.
+    pub sent: SentRequest,
 }
 
 /// Aborts a spawned task when dropped, so a connection never outlives its attempt.
@@ -202,6 +204,7 @@ pub(crate) async fn exchange(
                 facts: opened.facts,
                 h2: Some(opened.attach),
                 lints,
+                sent: opened.sent,
             });
         }
     };
@@ -211,6 +214,7 @@ pub(crate) async fn exchange(
         shared: false,
         tls: conn.tls_facts(),
     };
+    let sent = sent_h1(&request);
     tap.begin_connection();
     let io = TokioIo::new(Tap::new(conn, tap.clone()));
     let work = async {
@@ -240,11 +244,30 @@ pub(crate) async fn exchange(
             facts,
             h2: None,
             lints: Vec::new(),
+            sent,
         })
     };
     match tokio::time::timeout_at(deadline, work).await {
         Ok(r) => r,
         Err(_) => Err(ExchangeError::Timeout(cfg.connect_timeout)),
+    }
+}
+
+/// The request as hyper sends it on HTTP/1.1: its headers, and the `content-length` hyper adds to
+/// a body of known size that has none.
+fn sent_h1(request: &http::Request<Full<Bytes>>) -> SentRequest {
+    let mut headers = header_pairs(request.headers());
+    let len = hyper::body::Body::size_hint(request.body()).exact();
+    let framed = request.headers().contains_key(http::header::CONTENT_LENGTH)
+        || request
+            .headers()
+            .contains_key(http::header::TRANSFER_ENCODING);
+    if let Some(len) = len.filter(|&n| n > 0 && !framed) {
+        headers.push(("content-length".to_owned(), len.to_string()));
+    }
+    SentRequest {
+        method: request.method().as_str().to_owned(),
+        headers,
     }
 }
 
@@ -347,9 +370,14 @@ pub(crate) fn open_kind(
 ) -> Kind {
     let conn = Some(Box::new(opened.facts.clone()));
     let mut headers = header_pairs(opened.response.headers());
+    let mut sent = opened.sent.clone();
     if !show_secrets {
-        for (name, value) in &mut headers {
-            *value = crate::capture::redact::header_value(name, value);
+        for (name, value) in headers.iter_mut().chain(sent.headers.iter_mut()) {
+            *value = if name == ":path" {
+                crate::capture::redact::display_target(value)
+            } else {
+                crate::capture::redact::header_value(name, value)
+            };
         }
     }
     Kind::Open {
@@ -359,6 +387,7 @@ pub(crate) fn open_kind(
         conn,
         compression_offered: compression.offered,
         compression: compression.agreed,
+        request: Some(Box::new(sent)),
     }
 }
 

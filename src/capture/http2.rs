@@ -21,7 +21,7 @@ use crate::capture::emitter::Emitter;
 use crate::capture::net::conn::Conn;
 use crate::capture::net::frames::{FrameHub, FrameTap, SeenFrame};
 use crate::capture::net::tap::{Tap, TapState};
-use crate::record::{ConnFacts, Dir, H2Frame, Kind, TlsFacts};
+use crate::record::{ConnFacts, Dir, H2Frame, Kind, SentRequest, TlsFacts};
 
 /// Receive window per stream: a browser's order of magnitude (Chrome 6 MB, Firefox 12 MB), so a
 /// fast stream is not throttled by `WINDOW_UPDATE` round trips.
@@ -70,6 +70,8 @@ pub(crate) struct H2Opened {
     pub body_task: Option<tokio::task::JoinHandle<()>>,
     /// HTTP version, connection and TLS facts for the `open` record.
     pub facts: ConnFacts,
+    /// The request as sent: pseudo-headers, then the headers.
+    pub sent: SentRequest,
 }
 
 /// A stream's view of the HTTP/2 connection its response came on.
@@ -155,7 +157,15 @@ impl H2Conn {
         request: http::Request<Full<Bytes>>,
         url: &url::Url,
         connect_protocol: bool,
-    ) -> Result<(h2::client::ResponseFuture, H2Attach, Option<Bytes>), String> {
+    ) -> Result<
+        (
+            h2::client::ResponseFuture,
+            H2Attach,
+            Option<Bytes>,
+            SentRequest,
+        ),
+        String,
+    > {
         let (parts, body) = request.into_parts();
         let body = body
             .collect()
@@ -193,6 +203,7 @@ impl H2Conn {
             req.extensions_mut()
                 .insert(h2::ext::Protocol::from_static("websocket"));
         }
+        let sent = sent_h2(&req, connect_protocol);
         let send = self
             .send
             .clone()
@@ -210,7 +221,46 @@ impl H2Conn {
             frames,
             send: Some(tx),
         };
-        Ok((response, attach, (!body.is_empty()).then_some(body)))
+        Ok((response, attach, (!body.is_empty()).then_some(body), sent))
+    }
+}
+
+/// The request as `h2` sends it: the pseudo-headers (`:protocol` for an extended CONNECT), then
+/// the headers.
+fn sent_h2(req: &http::Request<()>, connect_protocol: bool) -> SentRequest {
+    let uri = req.uri();
+    let mut headers = vec![
+        (":method".to_owned(), req.method().as_str().to_owned()),
+        (
+            ":scheme".to_owned(),
+            uri.scheme_str().unwrap_or("https").to_owned(),
+        ),
+        (
+            ":authority".to_owned(),
+            uri.authority().map(ToString::to_string).unwrap_or_default(),
+        ),
+        (
+            ":path".to_owned(),
+            uri.path_and_query()
+                .map_or_else(|| "/".to_owned(), ToString::to_string),
+        ),
+    ];
+    if connect_protocol {
+        headers.push((":protocol".to_owned(), "websocket".to_owned()));
+    }
+    // As `http1::header_pairs` (which this module may not import: http1 imports it).
+    headers.extend(req.headers().keys().map(|k| {
+        let values: Vec<String> = req
+            .headers()
+            .get_all(k)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        (k.as_str().to_owned(), values.join(", "))
+    }));
+    SentRequest {
+        method: req.method().as_str().to_owned(),
+        headers,
     }
 }
 
@@ -240,7 +290,7 @@ pub(crate) async fn exchange(
     lints: &mut Vec<(&'static str, String)>,
 ) -> Result<H2Opened, String> {
     let users_before = conn.hub.users();
-    let (response, mut attach, body) = conn.send(request, url, connect_protocol).await?;
+    let (response, mut attach, body, sent) = conn.send(request, url, connect_protocol).await?;
     let limit = conn.hub.max_streams();
     if users_before >= limit as usize {
         lints.push((
@@ -294,6 +344,7 @@ pub(crate) async fn exchange(
         attach,
         body_task: sender,
         facts,
+        sent,
     })
 }
 

@@ -445,6 +445,10 @@ fn emit_lints(em: &mut Emitter, stamp: crate::record::time::Stamp, lints: Vec<Ss
             ),
             SseLint::UnknownField(f) => ("unknown-field", format!("unknown field {f:?} ignored")),
             SseLint::IdWithNul => ("id-with-nul", "an id containing NUL was ignored".to_owned()),
+            SseLint::RetryWithoutEvent(ms) => (
+                "retry-without-event",
+                format!("retry: {ms} without data: the reconnection time is now {ms} ms"),
+            ),
         };
         em.lint(stamp, rule, message);
     }

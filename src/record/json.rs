@@ -55,11 +55,18 @@ impl Record {
                 conn,
                 compression_offered,
                 compression,
+                request,
             } => {
                 write_open(out, *status, headers, *handshake_ms);
                 write_compression(out, compression_offered.as_deref(), compression.as_deref());
                 if let Some(c) = conn {
                     write_conn_facts(out, c);
+                }
+                if let Some(r) = request {
+                    key!(out, "request_method");
+                    push_str(out, &r.method);
+                    key!(out, "request_headers");
+                    push_headers(out, &r.headers);
                 }
             }
             Kind::Event {
@@ -177,6 +184,13 @@ fn write_open(out: &mut Vec<u8>, status: u16, headers: &[(String, String)], hand
     key!(out, "status");
     push_u64(out, u64::from(status));
     key!(out, "headers");
+    push_headers(out, headers);
+    key!(out, "handshake_ms");
+    push_ms(out, handshake_ms);
+}
+
+/// Headers as a JSON object, in their order.
+fn push_headers(out: &mut Vec<u8>, headers: &[(String, String)]) {
     out.push(b'{');
     for (i, (name, value)) in headers.iter().enumerate() {
         if i > 0 {
@@ -187,8 +201,6 @@ fn write_open(out: &mut Vec<u8>, status: u16, headers: &[(String, String)], hand
         push_str(out, value);
     }
     out.push(b'}');
-    key!(out, "handshake_ms");
-    push_ms(out, handshake_ms);
 }
 
 /// The `open` record's compression fields: each only when set.

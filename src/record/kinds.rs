@@ -173,6 +173,8 @@ pub const KINDS: &[KindInfo] = &[
             optional("cert_names", Str),
             optional("cert_not_after", Timestamp),
             optional("cert_days_left", Int),
+            optional("request_method", Str),
+            optional("request_headers", Headers),
         ],
     ),
     kind(

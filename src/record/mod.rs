@@ -171,6 +171,8 @@ pub enum Kind {
         /// The compression in use: the extension the server agreed to, parameters included
         /// (WebSocket), or the `Content-Encoding` being decoded (SSE); `None` for none.
         compression: Option<String>,
+        /// The request streamscope sent; `None` when not known (a HAR import, an older recording).
+        request: Option<Box<SentRequest>>,
     },
     /// A dispatched SSE event, or one JSON text of a streamed JSON body ([`Proto::Jsonl`]).
     Event {
@@ -299,6 +301,18 @@ pub enum Kind {
     /// tokens and answer, emitted by the connection task just before the stream's next `reconnect`
     /// or its `end`.
     LlmSummary(Box<LlmSummary>),
+}
+
+/// The request behind an `open` record, as streamscope sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SentRequest {
+    /// `GET`, `POST`…; `CONNECT` for WebSocket over HTTP/2 (RFC 8441).
+    pub method: String,
+    /// The headers sent, names lower-case, in the order sent (a repeated one joined by `, `); on
+    /// HTTP/2 the pseudo-headers first (`:method`, `:scheme`, `:authority`, `:path`, and
+    /// `:protocol` for WebSocket). Secret values and query values are masked unless
+    /// `--show-secrets`.
+    pub headers: Vec<(String, String)>,
 }
 
 /// How the connection behind an `open` record was made.
@@ -463,6 +477,7 @@ impl Kind {
             conn: None,
             compression_offered: None,
             compression: None,
+            request: None,
         }
     }
 

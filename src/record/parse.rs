@@ -13,7 +13,7 @@ use serde::de::{MapAccess, Visitor};
 use crate::record::kinds::KindTag;
 use crate::record::{
     ConnFacts, DataOpcode, Dir, H2Frame, Kind, LlmSummary, MatchSummary, Payload, Proto, Record,
-    Side, TlsFacts, TokensSource,
+    SentRequest, Side, TlsFacts, TokensSource,
 };
 
 /// Response headers in the order they were written (a JSON object, read without reordering, since
@@ -59,6 +59,8 @@ struct Raw {
     handshake_ms: Option<f64>,
     compression_offered: Option<String>,
     compression: Option<String>,
+    request_method: Option<String>,
+    request_headers: Option<OrderedHeaders>,
     event: Option<String>,
     data: Option<String>,
     data_base64: Option<String>,
@@ -180,6 +182,12 @@ fn open_kind(mut raw: Raw) -> Result<Kind, String> {
         conn,
         compression_offered: raw.compression_offered,
         compression: raw.compression,
+        request: raw.request_method.map(|method| {
+            Box::new(SentRequest {
+                method,
+                headers: raw.request_headers.map(|h| h.0).unwrap_or_default(),
+            })
+        }),
     })
 }
 

@@ -26,6 +26,14 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
         conn: None,
         compression_offered: Some("gzip, deflate, br, zstd".into()),
         compression: Some("gzip".into()),
+        request: Some(Box::new(crate::record::SentRequest {
+            method: "POST".into(),
+            headers: vec![
+                ("host".into(), "127.0.0.1:8080".into()),
+                ("authorization".into(), "Bearer ***".into()),
+                ("content-length".into(), "12".into()),
+            ],
+        })),
     };
     let open_h2 = Kind::Open {
         status: 200,
@@ -49,6 +57,14 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
         // HTTP/2 and a Content-Encoding together: both sets of facts on one record.
         compression_offered: Some("gzip, deflate, br, zstd".into()),
         compression: Some("gzip".into()),
+        request: Some(Box::new(crate::record::SentRequest {
+            method: "GET".into(),
+            headers: vec![
+                (":method".into(), "GET".into()),
+                (":path".into(), "/sse?token=***".into()),
+                ("accept".into(), "text/event-stream".into()),
+            ],
+        })),
     };
     let frame = Kind::Frame(Box::new(crate::record::H2Frame {
         frame: "GOAWAY".into(),

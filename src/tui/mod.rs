@@ -6,6 +6,7 @@
 //! redrawn after something changed, at most once per frame period, so a firehose costs one frame
 //! per period; an idle dashboard wakes once per second (for the clocks) and draws one frame.
 
+pub(crate) mod glossary;
 pub(crate) mod keymap;
 pub(crate) mod llm_view;
 pub mod overview;
@@ -51,6 +52,8 @@ pub struct DashboardConfig {
     pub match_key: Option<String>,
     /// `--llm` per stream (streams not listed: `auto`).
     pub llm: Vec<crate::protocol::llm::Mode>,
+    /// The `--record` file being written, shown with its size in the footer.
+    pub recording: Option<std::path::PathBuf>,
 }
 
 impl DashboardConfig {
@@ -64,6 +67,7 @@ impl DashboardConfig {
             replay: None,
             match_key: None,
             llm: Vec::new(),
+            recording: None,
         }
     }
 }
@@ -75,6 +79,15 @@ pub fn draw(frame: &mut ratatui::Frame<'_>, store: &Store, app: &App, theme: &Th
     } else {
         render::draw(frame, store, app, theme, now_us);
     }
+}
+
+/// The `--record` file and its size now, for the footer (read once a second: it grows as records
+/// are written).
+fn recording_size(path: Option<&std::path::Path>) -> Option<(String, u64)> {
+    path.map(|p| {
+        let size = std::fs::metadata(p).map_or(0, |m| m.len());
+        (p.display().to_string(), size)
+    })
 }
 
 /// Runs the dashboard until the user quits; then asks every stream to shut down and restores the
@@ -128,6 +141,7 @@ where
     store.set_match_key(config.match_key);
     store.set_llm_modes(&config.llm);
     let replay = config.replay;
+    let recording = config.recording;
     let mut app = App::new(store.streams().len());
     if let Some(clock) = &replay {
         // Say it is not live (the status line is replaced by the next action's message).
@@ -163,7 +177,11 @@ where
                 // Clocks ("heartbeat 3 s ago", reconnect countdown) move once a second when idle.
                 let second = now_us.div_euclid(1_000_000);
                 if dirty || second != last_second {
+                    if second != last_second {
+                        app.recording = recording_size(recording.as_deref());
+                    }
                     app.sync_filter(&store);
+                    app.sync_status(&store);
                     if app.overview_open {
                         app.overview.page_rows =
                             overview_table::table_rows(terminal.get_frame().area());
