@@ -22,12 +22,17 @@
 # ceiling), the bare counting client (SSE and WS), the tokio-tungstenite counting client (WS),
 # Node + eventsource-parser (SSE), websocat -t --no-close (WS, only when installed: it is not
 # installed by this script because `cargo install websocat --locked` takes minutes of every core).
+# The SSE firehose is also read over TLS from `serve --tls`: HTTP/2 (`-h2`: streamscope, curl
+# --http2, Node's http2 client + eventsource-parser) and HTTP/1.1 (`-h1tls`: streamscope --http1.1,
+# curl --http1.1, Node fetch + eventsource-parser), so h2 is compared with HTTP/1.1 on the same
+# TLS, and each against its byte-copy ceiling and the Node peer on the same connection type.
 #
 # Environment:
 #   CASES="1000000:100 100000:1000"   N:S pairs
 #   BASELINE=/path/to/streamscope      also run another streamscope binary (e.g. a build of the
 #                                      previous commit) as "base", for before/after ratios
 #   RUN_TIMEOUT=60                     seconds allowed for any one run
+#   CLIENTS="streamscope-h2 curl-h2 ..."  the clients to run (default: all of them)
 #
 # Every run is bounded by `timeout`; the server is killed on exit. Absolute figures depend on the
 # machine and its load: compare ratios from one session, not times across sessions.
@@ -73,6 +78,26 @@ const dec = new TextDecoder();
 for await (const chunk of res.body) parser.feed(dec.decode(chunk, { stream: true }));
 console.log(n);
 EOF
+  cat >"$NODE_DIR/count-h2.mjs" <<'EOF'
+// Counts SSE events over HTTP/2: Node's http2 client -> eventsource-parser. The stream window is
+// 4 MiB, as streamscope's (Node's default, 64 KiB, would throttle it on WINDOW_UPDATE round trips).
+import http2 from 'node:http2';
+import fs from 'node:fs';
+import { createParser } from 'eventsource-parser';
+const url = new URL(process.argv[2]);
+let n = 0;
+const parser = createParser({ onEvent() { n++; } });
+const session = http2.connect(url.origin, {
+  ca: fs.readFileSync(process.argv[3]),
+  settings: { initialWindowSize: 4 << 20 },
+});
+session.on('connect', () => session.setLocalWindowSize(8 << 20));
+const req = session.request({ ':path': url.pathname + url.search, accept: 'text/event-stream' });
+req.setEncoding('utf8');
+req.on('data', (chunk) => parser.feed(chunk));
+req.on('end', () => { console.log(n); session.close(); });
+req.on('error', (e) => { console.error(e); process.exit(1); });
+EOF
   HAVE_NODE=1
 else
   echo "note: node/npm not found, skipping Node + eventsource-parser" >&2
@@ -90,12 +115,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$SS" serve --port 0 >"$WORK/serve.out" 2>&1 &
+"$SS" serve --port 0 --tls --tls-port 0 --cert-out "$WORK/cert.pem" >"$WORK/serve.out" 2>&1 &
 SERVER_PID=$!
 ADDR=
+TLS=
+CERT=$WORK/cert.pem
 for _ in $(seq 100); do
   ADDR=$(sed -n 's#.*http://\(127\.0\.0\.1:[0-9]*\)/.*#\1#p' "$WORK/serve.out" | head -1)
-  [ -n "$ADDR" ] && break
+  TLS=$(sed -n 's#.*https://\(127\.0\.0\.1:[0-9]*\)/.*#\1#p' "$WORK/serve.out" | head -1)
+  [ -n "$ADDR" ] && [ -n "$TLS" ] && break
   sleep 0.1
 done
 [ -n "$ADDR" ] || { echo "e2e.sh: the server did not start:" >&2; cat "$WORK/serve.out" >&2; exit 1; }
@@ -108,7 +136,14 @@ client_cmd() {
   # streamscope offers, so every client reads the same plain frames (benches/deflate.sh measures
   # the compressed one).
   local sse="http://$ADDR/firehose/sse?n=$n&size=$s" ws="ws://$ADDR/firehose/ws?n=$n&size=$s&deflate=off"
+  local tls="https://$TLS/firehose/sse?n=$n&size=$s"
   case $c in
+    streamscope-h2) echo "$SS --json --count $n --no-reconnect --cacert $CERT $tls" ;;
+    curl-h2) echo "curl --http2 -sN --cacert $CERT $tls" ;;
+    node-h2) [ "$HAVE_NODE" = 1 ] && echo "node $NODE_DIR/count-h2.mjs $tls $CERT" ;;
+    streamscope-h1tls) echo "$SS --json --count $n --no-reconnect --http1.1 --cacert $CERT $tls" ;;
+    curl-h1tls) echo "curl --http1.1 -sN --cacert $CERT $tls" ;;
+    node-h1tls) [ "$HAVE_NODE" = 1 ] && echo "env NODE_EXTRA_CA_CERTS=$CERT node $NODE_DIR/count.mjs $tls" ;;
     streamscope-sse) echo "$SS --json --count $n --no-reconnect $sse" ;;
     streamscope-ws) echo "$SS --json --count $n --no-reconnect $ws" ;;
     base-sse) [ -n "${BASELINE:-}" ] && echo "$BASELINE --json --count $n --no-reconnect $sse" ;;
@@ -122,7 +157,7 @@ client_cmd() {
   esac
   return 0
 }
-CLIENTS="streamscope-sse curl-sse bare-sse node-sse base-sse streamscope-ws bare-ws tungstenite-ws websocat-ws base-ws"
+CLIENTS=${CLIENTS:-"streamscope-sse curl-sse bare-sse node-sse base-sse streamscope-ws bare-ws tungstenite-ws websocat-ws base-ws streamscope-h2 curl-h2 node-h2 streamscope-h1tls curl-h1tls node-h1tls"}
 
 # Message count a client reports in its output file $2 (client $1).
 count_of() {

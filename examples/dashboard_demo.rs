@@ -41,13 +41,11 @@ async fn main() -> std::io::Result<()> {
     tokio::spawn(async move {
         let now = || unix_micros(SystemTime::now());
         for (i, proto) in [Proto::Sse, Proto::Ws].into_iter().enumerate() {
-            let open = Kind::Open {
-                status: if proto == Proto::Ws { 101 } else { 200 },
-                headers: vec![("server".into(), "demo".into())],
-                handshake_ms: 12.0 + i as f64,
-                compression_offered: None,
-                compression: None,
-            };
+            let open = Kind::open(
+                if proto == Proto::Ws { 101 } else { 200 },
+                vec![("server".into(), "demo".into())],
+                12.0 + i as f64,
+            );
             let _ = rec_tx.send(vec![Record::new(now(), i, proto, open)].into());
         }
         let mut n = 0u64;

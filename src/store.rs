@@ -126,8 +126,8 @@ pub struct StreamStats {
     pub wire_bytes: u64,
     /// Inter-arrival gaps in microseconds (from each record's `gap_ms`).
     pub gaps_us: Histogram<u64>,
-    /// Data time of the last SSE comment or WebSocket ping/pong.
-    pub last_heartbeat_us: Option<i64>,
+    /// Data time of the last keepalive: an SSE comment or a WebSocket ping or pong.
+    pub last_keepalive_us: Option<i64>,
     /// Reconnects scheduled (`reconnect` records).
     pub reconnects: u64,
     /// Round trip of the last answered ping.
@@ -136,6 +136,8 @@ pub struct StreamStats {
     pub handshake_ms: Option<f64>,
     /// Status and headers of the latest `open`, kept here because the ring may evict the record.
     pub open_headers: Vec<(String, String)>,
+    /// How the latest `open`'s connection was made (HTTP version, sharing, TLS).
+    pub conn: Option<Box<crate::record::ConnFacts>>,
     /// The compression agreed on the latest `open` (extension with parameters, or content coding).
     pub compression: Option<String>,
     /// Sum of `compressed_bytes`: what the compressed records took compressed.
@@ -169,11 +171,12 @@ impl StreamStats {
             wire_bytes: 0,
             // Auto-resizing 3 significant figures: gaps from microseconds to hours.
             gaps_us: Histogram::new(3).unwrap_or_else(|_| unreachable_histogram()),
-            last_heartbeat_us: None,
+            last_keepalive_us: None,
             reconnects: 0,
             last_rtt_ms: None,
             handshake_ms: None,
             open_headers: Vec::new(),
+            conn: None,
             compression: None,
             compressed_bytes: 0,
             decoded_bytes: 0,
@@ -442,10 +445,12 @@ impl StreamState {
                 status,
                 headers,
                 handshake_ms,
+                conn,
                 compression,
                 ..
             } => {
                 st.handshake_ms = Some(*handshake_ms);
+                st.conn.clone_from(conn);
                 st.open_headers.clone_from(headers);
                 // An http(s) stream is SSE or JSON lines, as its response says.
                 if self.info.proto != Proto::Ws {
@@ -457,21 +462,23 @@ impl StreamState {
                     status: *status,
                 };
             }
-            Kind::Comment { .. } | Kind::Ping { .. } => st.last_heartbeat_us = Some(rec.ts_us),
+            Kind::Comment { .. } | Kind::Ping { .. } => st.last_keepalive_us = Some(rec.ts_us),
             Kind::Message {
                 decoded: Some(d), ..
             } => {
                 if d.heartbeat {
-                    st.last_heartbeat_us = Some(rec.ts_us);
+                    st.last_keepalive_us = Some(rec.ts_us);
                 }
                 st.decoded.count(d);
             }
             Kind::Pong { rtt_ms, .. } => {
-                st.last_heartbeat_us = Some(rec.ts_us);
+                st.last_keepalive_us = Some(rec.ts_us);
                 if rtt_ms.is_some() {
                     st.last_rtt_ms = *rtt_ms;
                 }
             }
+            // An HTTP/2 PING answered: the connection's round trip, for SSE too.
+            Kind::Frame(f) if f.rtt_ms.is_some() => st.last_rtt_ms = f.rtt_ms,
             Kind::Close { code, reason, by } => {
                 self.state = ConnState::Closed {
                     code: *code,
@@ -498,8 +505,11 @@ impl StreamState {
                 self.state = if *failed {
                     ConnState::Failed {
                         // "failed" says nothing the state name does not; the error says why.
+                        // The end's reason is usually the error itself, or the error with
+                        // "; gave up after N retries": said once.
                         reason: match &st.last_error {
                             Some(e) if reason == "failed" => e.clone(),
+                            Some(e) if reason.contains(e.as_str()) => reason.clone(),
                             Some(e) => format!("{reason}: {e}"),
                             None => reason.clone(),
                         },
@@ -516,6 +526,7 @@ impl StreamState {
             | Kind::IdGap { .. }
             | Kind::Lint { .. }
             | Kind::Match { .. }
+            | Kind::Frame(_)
             | Kind::MatchSummary(_)
             | Kind::LlmSummary(_) => {}
         }
@@ -846,7 +857,7 @@ mod tests {
         ));
         store.apply(text(9, "x"));
         let stats = &store.streams()[0].stats;
-        assert_eq!(stats.last_heartbeat_us, Some(7));
+        assert_eq!(stats.last_keepalive_us, Some(7));
         assert_eq!(stats.last_rtt_ms, Some(3.25));
         assert_eq!(stats.countable(), 1);
     }
@@ -881,7 +892,7 @@ mod tests {
         );
         assert_eq!(stats.decoded.heartbeats, 1);
         assert_eq!(stats.countable(), 3);
-        assert_eq!(stats.last_heartbeat_us, Some(4));
+        assert_eq!(stats.last_keepalive_us, Some(4));
         assert_eq!(stats.sparkline(4)[59], 3, "a heartbeat is not in the rate");
     }
 

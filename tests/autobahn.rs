@@ -25,6 +25,9 @@ const SELECTED: u64 = 349;
 /// client, after that).
 const RUN_LIMIT_SECS: u32 = 300;
 
+/// The permessage-deflate offer for sections 12 and 13.
+const OFFER: &str = "permessage-deflate; client_no_context_takeover; client_max_window_bits";
+
 /// Verdicts that pass: Autobahn's NON-STRICT is allowed behaviour, INFORMATIONAL has no right
 /// answer (7.1.6, 7.13.x).
 fn passes(verdict: &str) -> bool {
@@ -64,6 +67,9 @@ fn autobahn_client_cases_pass() {
         .env("OUTDIR", &outdir)
         .env("VENV", interop::dir().join("venv"))
         .env("CASE_TIMEOUT", "60")
+        // One offer every 13.x subsection can accept (13.2, 13.5 and 13.6 need the client's
+        // promise of no context takeover; 13.3 to 13.6 a client_max_window_bits).
+        .env("DEFLATE_ARGS", format!("--deflate-offer\n{OFFER}"))
         .env("QUIET", "1")
         .stdin(Stdio::null())
         .output()

@@ -89,6 +89,26 @@ async fn help_exits_0() {
     ] {
         assert!(text.contains(flag), "--help lists {flag}");
     }
+    // The exit codes --help names are the ones the binary returns.
+    let Some((_, codes)) = text.split_once("Exit codes") else {
+        panic!("--help names the exit codes: {text}");
+    };
+    for said in [
+        "0  the work ended as asked",
+        "1  a stream failed",
+        "2  a usage error",
+    ] {
+        assert!(codes.contains(said), "{said}: {codes}");
+    }
+    let usage = output(&["--count", "many", "http://127.0.0.1:1/"]).await;
+    assert_eq!(usage.status.code(), Some(2));
+    let failed = output(&[
+        "--json",
+        "--no-reconnect",
+        &format!("http://127.0.0.1:{}/", closed_port()),
+    ])
+    .await;
+    assert_eq!(failed.status.code(), Some(1));
 }
 
 #[tokio::test]
@@ -97,4 +117,27 @@ async fn json_is_chosen_when_stdout_is_not_a_terminal() {
     let out = run(&["--no-reconnect", &format!("http://127.0.0.1:{port}/")]).await;
     assert!(out.stderr.contains("writing JSON lines"), "{}", out.stderr);
     assert_eq!(out.kinds(), ["error", "end"]);
+}
+
+#[tokio::test]
+async fn bad_deflate_offer() {
+    usage_error(
+        &[
+            "--deflate-offer",
+            "permessage-deflate; mem_level=9",
+            "ws://127.0.0.1:1/",
+        ],
+        "unknown parameter mem_level",
+    )
+    .await;
+    usage_error(
+        &[
+            "--no-deflate",
+            "--deflate-offer",
+            "permessage-deflate",
+            "ws://127.0.0.1:1/",
+        ],
+        "cannot be used with",
+    )
+    .await;
 }

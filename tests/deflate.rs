@@ -92,6 +92,12 @@ async fn the_feed_and_echo_negotiate_deflate_unless_turned_off() {
     assert_eq!(echoed.len(), 2, "{:?}", out.records);
     assert!(echoed.iter().all(|m| m["data"] == "echo echo echo echo"));
     all_compressed_and_exact(&out);
+    // What streamscope sent went compressed too (the server inflated it to echo it), the second
+    // smaller than the first under context takeover.
+    let sent = out.kind_dir("message", "out");
+    assert!(sent.iter().all(|m| m["compressed"] == true), "{sent:?}");
+    let size = |m: &Value| m["compressed_bytes"].as_u64().unwrap_or(0);
+    assert!(size(sent[1]) < size(sent[0]), "{sent:?}");
 }
 
 #[tokio::test]

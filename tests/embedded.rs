@@ -177,3 +177,101 @@ async fn heartbeat_comments_and_pings_are_records() {
     );
     assert!(closes.iter().any(|c| c["dir"] == "in"));
 }
+
+/// The `request_headers` of an `open` record, in order.
+fn sent_headers(open: &serde_json::Value) -> Vec<(String, String)> {
+    open["request_headers"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn the_open_record_says_the_request_it_sent_with_secrets_masked() {
+    let srv = embedded_server(SERVER).await;
+    let a = srv.local_addr();
+    let urls = [format!("http://{a}/sse"), format!("ws://{a}/ws")];
+    let args = |show: bool| {
+        let mut args = vec![
+            "--json",
+            "--count",
+            "2",
+            "-H",
+            "Authorization: Bearer s3cret-token",
+            "-H",
+            "Cookie: sid=s3cret-cookie",
+            "-H",
+            "X-Trace: t1",
+            "--subprotocol",
+            "v1",
+            "--subprotocol",
+            "v2",
+        ];
+        if show {
+            args.push("--show-secrets");
+        }
+        args.extend(urls.iter().map(String::as_str));
+        args
+    };
+    let out = support::output(&args(false)).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        !stdout.contains("s3cret"),
+        "a secret in the output: {stdout}"
+    );
+    let records = support::json_lines(&stdout);
+    let opens: Vec<_> = records.iter().filter(|r| r["kind"] == "open").collect();
+    assert_eq!(opens.len(), 2, "{stdout}");
+    let host = a.to_string();
+    for open in &opens {
+        assert_eq!(open["request_method"], "GET", "{open}");
+        let h = sent_headers(open);
+        assert_eq!(header(&h, "host"), Some(host.as_str()), "{h:?}");
+        assert_eq!(header(&h, "authorization"), Some("Bearer ***"), "{h:?}");
+        assert_eq!(header(&h, "cookie"), Some("sid=***"), "{h:?}");
+        assert_eq!(header(&h, "x-trace"), Some("t1"), "{h:?}");
+    }
+    let sse = sent_headers(
+        opens
+            .iter()
+            .find(|r| r["proto"] == "sse")
+            .expect("sse open"),
+    );
+    assert_eq!(header(&sse, "accept"), Some("text/event-stream"));
+    assert_eq!(header(&sse, "cache-control"), Some("no-cache"));
+    assert_eq!(header(&sse, "sec-websocket-protocol"), None);
+    let ws_open = opens.iter().find(|r| r["proto"] == "ws").expect("ws open");
+    let ws = sent_headers(ws_open);
+    assert_eq!(header(&ws, "upgrade"), Some("websocket"), "{ws:?}");
+    assert_eq!(header(&ws, "sec-websocket-version"), Some("13"));
+    assert_eq!(header(&ws, "sec-websocket-key").map(str::len), Some(24));
+    assert_eq!(header(&ws, "sec-websocket-protocol"), Some("v1, v2"));
+    // The extensions offered, as the compression_offered field says.
+    assert_eq!(
+        header(&ws, "sec-websocket-extensions"),
+        Some("permessage-deflate; client_max_window_bits")
+    );
+    assert_eq!(
+        header(&ws, "sec-websocket-extensions"),
+        ws_open["compression_offered"].as_str()
+    );
+    // --show-secrets shows them as sent.
+    let shown = support::run(&args(true)).await;
+    for open in shown.kind("open") {
+        let h = sent_headers(open);
+        assert_eq!(header(&h, "authorization"), Some("Bearer s3cret-token"));
+        assert_eq!(header(&h, "cookie"), Some("sid=s3cret-cookie"));
+    }
+}

@@ -115,6 +115,52 @@ async fn python_websockets_without_context_takeover_and_with_small_windows() {
     }
 }
 
+/// What streamscope sends is compressed as agreed: Python `websockets` inflates it (with the
+/// 12-bit client window it asks for) and echoes the text back unchanged.
+#[tokio::test]
+async fn python_websockets_inflates_what_streamscope_sends() {
+    let peer = Peer::python("ws_deflate_server.py", &["--echo"]).await;
+    let url = peer.url("ws", "/echo");
+    // 8 KB without short-range repeats, sent twice: the second could refer back 8 KB to the
+    // first, further than the 4 KiB client window websockets asks for.
+    let mut x: u32 = 12345;
+    let big: String = (0..8000)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            char::from(b'a' + ((x >> 16) % 26) as u8)
+        })
+        .collect();
+    let small = "hello";
+    let out = run(&[
+        "--json", "--send", &big, "--send", small, "--send", &big, "--count", "3", &url,
+    ])
+    .await;
+    peer.stop().await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let messages = out.kind("message");
+    let (sent, echoed): (Vec<_>, Vec<_>) = messages.iter().partition(|m| m["dir"] == "out");
+    let texts = |v: &[&serde_json::Value]| -> Vec<String> {
+        v.iter()
+            .map(|m| m["data"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    assert_eq!(texts(&sent), [big.as_str(), small, big.as_str()]);
+    assert_eq!(texts(&echoed), texts(&sent));
+    for m in &sent {
+        assert_eq!(m["compressed"], true, "{m}");
+        let compressed = m["compressed_bytes"].as_u64().unwrap_or(0);
+        let header = if compressed < 126 { 2 } else { 4 };
+        // Masked: the 4-byte key follows the header.
+        assert_eq!(
+            m["wire_bytes"].as_u64(),
+            Some(compressed + header + 4),
+            "{m}"
+        );
+    }
+    // Python's zlib fails a match that reaches past the agreed window ("invalid distance too
+    // far back", close 1007), so the echo of the third message proves the window was kept.
+}
+
 #[tokio::test]
 async fn no_deflate_offers_nothing_and_python_websockets_does_not_compress() {
     let peer = Peer::python("ws_deflate_server.py", &["--count", "10"]).await;

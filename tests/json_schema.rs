@@ -138,6 +138,16 @@ async fn every_kind_matches_the_schema() {
             "--no-reconnect".into(),
             format!("http://{a}/scenario/sse/lint"),
         ],
+        // HTTP/2 frames, and the open record's HTTP version and connection (h2c) beside its
+        // compression fields (a gzip body)
+        vec![
+            "--json".into(),
+            "--http2-prior-knowledge".into(),
+            "--compressed".into(),
+            "--count".into(),
+            "2".into(),
+            format!("http://{a}/sse?interval_ms=10"),
+        ],
         // llm_summary (with reasoning, usage, and an in-stream error), on SSE and JSON lines
         vec![
             "--json".into(),

@@ -358,8 +358,9 @@ async fn har_export_round_trips() {
     assert_eq!(back.code, 0, "{}", back.stderr);
     // Every record a HAR can hold comes back as it was: the opens (time, handshake, headers),
     // each message, event, ping, pong and close with its time, direction, payload and sizes, and
-    // the ends' times. Not kept: socket read numbers, a pong's RTT, why a stream ended; gaps are
-    // computed again from `ts`.
+    // the ends' times. Not kept: socket read numbers, a pong's RTT, why a stream ended, how the
+    // connection was made (the open's `http` and TLS fields), the request streamscope sent (the
+    // HAR's request is the command line's); gaps are computed again from `ts`.
     let comparable = |o: &support::RunOutput| -> Vec<Value> {
         let mut rs: Vec<Value> = o
             .records
@@ -368,7 +369,16 @@ async fn har_export_round_trips() {
             .cloned()
             .map(|mut r| {
                 let m = r.as_object_mut().expect("object");
-                for k in ["read", "rtt_ms", "reason"] {
+                for k in [
+                    "read",
+                    "rtt_ms",
+                    "reason",
+                    "http",
+                    "connection",
+                    "shared",
+                    "request_method",
+                    "request_headers",
+                ] {
                     m.remove(k);
                 }
                 r

@@ -347,3 +347,55 @@ async fn max_retries_gives_up() {
         "{end}"
     );
 }
+
+/// A POST's `open` record lists the request's headers as the server read them, in order, the
+/// `content-length` hyper adds included.
+#[tokio::test]
+async fn the_open_record_lists_the_headers_the_server_received() {
+    let srv = RawServer::start(|_, mut sock, log| async move {
+        read_request(&mut sock, &log).await;
+        let head =
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 8\r\n\r\n";
+        let _ = sock.write_all(head.as_bytes()).await;
+        let _ = sock.write_all(b"data: x\n").await;
+    })
+    .await;
+    let body = r#"{"prompt":"hello there"}"#;
+    let out = support::output(&[
+        "--json",
+        "--show-secrets",
+        "--no-reconnect",
+        "-X",
+        "POST",
+        "-d",
+        body,
+        "-H",
+        "Authorization: Bearer abc",
+        &srv.url("http", "/chat"),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let records = support::json_lines(&stdout);
+    let open: Vec<_> = records.iter().filter(|r| r["kind"] == "open").collect();
+    assert_eq!(open.len(), 1, "{stdout}");
+    assert_eq!(open[0]["request_method"], "POST");
+    let request = srv.request(0);
+    let head = request.split("\r\n\r\n").next().unwrap_or_default();
+    let mut lines = head.lines();
+    assert_eq!(lines.next(), Some("POST /chat HTTP/1.1"), "{head}");
+    let received: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.to_owned()))
+        .collect();
+    assert!(
+        received.contains(&("content-length".to_owned(), body.len().to_string())),
+        "{head}"
+    );
+    // The record's object, in the order the server read the headers.
+    let object: Vec<String> = received
+        .iter()
+        .map(|(n, v)| format!("{}:{}", serde_json::json!(n), serde_json::json!(v)))
+        .collect();
+    let want = format!("\"request_headers\":{{{}}}", object.join(","));
+    assert!(stdout.contains(&want), "{want}\n{stdout}");
+}

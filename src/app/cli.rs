@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use url::Url;
 
 use crate::capture::config::Target;
+use crate::protocol::deflate;
 use crate::record::Proto;
 
 /// See, decode and measure what crosses the wire on a live SSE or WebSocket stream.
@@ -24,7 +25,11 @@ use crate::record::Proto;
                   the name of a stream in the config file.\n\
                   Examples:\n  streamscope demo\n  streamscope --json --count 5 http://127.0.0.1:8080/sse\n  \
                   streamscope wss://example.test/feed https://example.test/events\n  \
-                  streamscope openai anthropic            (names from ~/.config/streamscope/config.toml)"
+                  streamscope openai anthropic            (names from ~/.config/streamscope/config.toml)\n\
+                  Exit codes (the dashboard's and --json's):\n  \
+                  0  the work ended as asked: the streams ended, --count or --duration reached, q, Ctrl-C\n  \
+                  1  a stream failed and will not retry: --no-reconnect, --max-retries used up, a fatal error\n  \
+                  2  a usage error (one line on stderr)"
 )]
 pub struct Cli {
     /// Subcommand (`serve`, `demo`); without one, watch the URLs given.
@@ -180,6 +185,23 @@ pub struct ServeArgs {
     /// With --replay: pace of the replay, a factor of the original or `max`.
     #[arg(long, value_name = "FACTOR|max", value_parser = crate::replay::parse_speed, default_value = "1", requires = "replay")]
     pub speed: crate::replay::Speed,
+    /// Also serve the endpoints over TLS (HTTP/2 or HTTP/1.1 by ALPN) on --tls-port, with a
+    /// certificate generated at start (written to --cert-out) unless --cert/--key are given.
+    #[arg(long, conflicts_with = "replay")]
+    pub tls: bool,
+    /// Port of the TLS listener (0 picks a free one).
+    #[arg(long, value_name = "PORT", default_value_t = 8443, requires = "tls")]
+    pub tls_port: u16,
+    /// Server certificate chain (PEM) for --tls; needs --key.
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "key"])]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Where the generated certificate is written, for a client's --cacert (default: a file in
+    /// the temporary directory, printed at start).
+    #[arg(long, value_name = "FILE", requires = "tls", conflicts_with = "cert")]
+    pub cert_out: Option<PathBuf>,
 }
 
 /// `streamscope demo`.
@@ -210,7 +232,9 @@ pub struct ConnArgs {
     /// Do not verify TLS certificates.
     #[arg(long)]
     pub insecure: bool,
-    /// Trust the CA certificates in this PEM file (besides the system's).
+    /// Trust the CA certificates in this PEM file (besides the system's); a self-signed
+    /// certificate in it that the server presents as its own is trusted too (its name and dates
+    /// are still checked).
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
     /// Client certificate chain (PEM) for mutual TLS; needs --key.
@@ -219,6 +243,19 @@ pub struct ConnArgs {
     /// Private key (PEM) for --cert.
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
+    /// HTTP/1.1 only (no `h2` in the TLS ALPN offer).
+    #[arg(long = "http1.1", conflicts_with_all = ["http2", "http2_prior_knowledge"])]
+    pub http1_1: bool,
+    /// HTTP/2: on https:// as by default (ALPN h2, else HTTP/1.1); on wss://, WebSocket over
+    /// HTTP/2 (RFC 8441) when the server allows it.
+    #[arg(long, conflicts_with = "http2_prior_knowledge")]
+    pub http2: bool,
+    /// HTTP/2 without negotiation: h2c on http:// and ws://, ALPN h2 only on TLS.
+    #[arg(long)]
+    pub http2_prior_knowledge: bool,
+    /// One HTTP/2 connection per URL, instead of one shared by the URLs of an origin.
+    #[arg(long)]
+    pub no_share: bool,
     /// HTTP proxy (CONNECT) for every URL; otherwise `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` apply.
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
@@ -301,7 +338,7 @@ pub struct ConnArgs {
         default_value = "auto"
     )]
     pub decode: crate::protocol::decode::Choice,
-    /// WebSocket: send a ping this often and measure the round trip.
+    /// WebSocket (and SSE over HTTP/2): send a ping this often and measure the round trip.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub ping_interval: Option<Duration>,
     /// Records queued for the output before reading pauses (bounds memory when the output is
@@ -326,6 +363,11 @@ pub struct ConnArgs {
     /// browsers do, and inflates what the server compresses).
     #[arg(long)]
     pub no_deflate: bool,
+    /// WebSocket: the permessage-deflate offer to send instead of the browsers'
+    /// (`permessage-deflate; client_max_window_bits`), e.g. with `client_no_context_takeover`
+    /// or `server_max_window_bits=10`. Messages streamscope sends are compressed as agreed.
+    #[arg(long, value_name = "OFFER", value_parser = parse_deflate_offer, conflicts_with = "no_deflate")]
+    pub deflate_offer: Option<String>,
     /// SSE: ask for a compressed body (Accept-Encoding: gzip, deflate, br, zstd) and decode it
     /// as it streams. A body the server compresses unasked is decoded too.
     #[arg(long)]
@@ -339,9 +381,14 @@ pub struct ConnArgs {
 /// Where records go.
 #[derive(Debug, Args, Clone, Default)]
 pub struct OutputArgs {
-    /// Write one JSON record per line to stdout instead of the dashboard.
+    /// Write one JSON record per line to stdout instead of the dashboard. Failures, reconnects
+    /// and give-ups are also said on stderr, one line each (see --quiet).
     #[arg(long)]
     pub json: bool,
+    /// With --json: say nothing on stderr about failures, reconnects and give-ups (the records
+    /// on stdout still have them).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
     /// Dashboard theme: a built-in name (default, light, high-contrast, ansi16) or a TOML file.
     #[arg(long, value_name = "NAME|PATH", default_value = "default")]
     pub theme: String,
@@ -375,8 +422,10 @@ pub fn long_version() -> &'static str {
     static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
             "{version}\n\
-             protocols: sse (HTTP/1.1, WHATWG parser), ws (RFC 6455, own frame decoder)\n\
-             tls: rustls (ring), system roots, --cacert, client certificates\n\
+             protocols: sse (HTTP/1.1 and HTTP/2, WHATWG parser; gzip, deflate, br, zstd), ws (RFC 6455, own frame decoder; \
+             RFC 8441 over HTTP/2; permessage-deflate), http2 (h2 crate, ALPN, h2c)\n\
+             tls: rustls (ring), system roots, --cacert (a self-signed server certificate too), \
+             client certificates\n\
              outputs: dashboard, json, record, har, replay, match, monitor (Prometheus text and OpenMetrics)\n\
              build: {profile}, {os}-{arch}, allocator mimalloc (binary)",
             version = env!("CARGO_PKG_VERSION"),
@@ -405,6 +454,11 @@ pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
     Err(format!(
         "'{s}' is not an address to listen on (e.g. 127.0.0.1:9464)"
     ))
+}
+
+/// A `--deflate-offer`: one `permessage-deflate` offer with parameters RFC 7692 defines.
+fn parse_deflate_offer(s: &str) -> Result<String, String> {
+    deflate::check_offer(s).map(|()| s.trim().to_owned())
 }
 
 /// Parses `500ms`, `2s`, `1m30s` (humantime syntax).

@@ -39,15 +39,55 @@ pub async fn serve(args: &ServeArgs) -> u8 {
             return 1;
         }
     };
+    let server = if args.tls {
+        match with_tls(server, args).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("streamscope: {e}");
+                return 1;
+            }
+        }
+    } else {
+        server
+    };
     let local = server.local_addr();
     let handle = server.spawn();
-    println!("streamscope server on http://{local}/ (Ctrl-C to stop)");
+    println!(
+        "streamscope server on http://{local}/ (HTTP/1.1, and h2c with prior knowledge; Ctrl-C to stop)"
+    );
+    if let Some(tls) = handle.tls_addr() {
+        println!("  and on https://{tls}/ (HTTP/2 or HTTP/1.1 by ALPN)");
+    }
     for (url, what) in endpoints(local) {
         println!("  {url:<48} {what}");
     }
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await;
     0
+}
+
+/// The TLS listener of `serve --tls`: the user's certificate, or one generated and written out.
+async fn with_tls(server: Server, args: &ServeArgs) -> Result<Server, String> {
+    let tls = if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        crate::server::ServerTls::from_files(cert, key)?
+    } else {
+        let tls = crate::server::ServerTls::generate()?;
+        let path = args.cert_out.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("streamscope-serve-{}.pem", std::process::id()))
+        });
+        std::fs::write(&path, &tls.cert_pem)
+            .map_err(|e| format!("cannot write the certificate to {}: {e}", path.display()))?;
+        println!(
+            "TLS certificate (for localhost and 127.0.0.1): {} (pass it with --cacert)",
+            path.display()
+        );
+        tls
+    };
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.tls_port));
+    server
+        .with_tls(addr, tls)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))
 }
 
 /// `streamscope serve --replay FILE`: the recording's streams as endpoints, until Ctrl-C.

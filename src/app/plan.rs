@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::cli::ConnArgs;
-use crate::capture::config::{StreamConfig, Target};
+use crate::capture::config::{HttpMode, StreamConfig, Target};
 use crate::capture::net::tls::TlsSettings;
+use crate::protocol::deflate;
 use crate::record::{Proto, StreamInfo};
 
 /// The streams to run, checked and ready.
@@ -43,6 +44,16 @@ impl Plan {
         if http::Method::from_bytes(conn.method.as_bytes()).is_err() {
             return Err(format!("invalid HTTP method '{}'", conn.method));
         }
+        let pool = crate::capture::pool::Pool::new(!conn.no_share);
+        let http = if conn.http1_1 {
+            HttpMode::Http1
+        } else if conn.http2_prior_knowledge {
+            HttpMode::PriorKnowledge
+        } else if conn.http2 {
+            HttpMode::Http2
+        } else {
+            HttpMode::Auto
+        };
         let method = conn.method.to_ascii_uppercase();
         let streams = targets
             .into_iter()
@@ -85,7 +96,13 @@ impl Plan {
                     echo: conn.echo,
                     decode: conn.decode,
                     seq_pointer: conn.seq.clone(),
-                    deflate: !conn.no_deflate,
+                    http,
+                    pool: pool.clone(),
+                    deflate_offer: (!conn.no_deflate).then(|| {
+                        conn.deflate_offer
+                            .clone()
+                            .unwrap_or_else(|| deflate::OFFER.to_owned())
+                    }),
                     compressed: conn.compressed,
                 })
             })

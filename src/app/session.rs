@@ -10,6 +10,7 @@ use crate::app::cli::OutputArgs;
 use crate::app::plan::Plan;
 use crate::capture::spawn::{Running, shutdown, spawn_streams};
 use crate::ingest::matcher::{KeySpec, Matcher};
+use crate::ingest::output::Notes;
 use crate::ingest::pipeline::Ingest;
 use crate::ingest::recording::{Header, Loaded};
 use crate::record::batch::RecordBatch;
@@ -80,26 +81,16 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
         Source::Live(plan) => plan.streams.len(),
         Source::Replay { loaded, .. } => loaded.header.streams.len(),
     };
-    let spec = match output.match_key.as_deref() {
-        None | Some("none") => None,
-        Some(k) => match KeySpec::parse(k) {
-            // With more than two streams it pairs the first two (config pairs, the overview).
-            Ok(_) if streams < 2 => {
-                eprintln!("streamscope: --match compares two streams; {streams} given");
-                return 2;
-            }
-            Ok(spec) => Some(spec),
-            Err(e) => {
-                eprintln!("streamscope: {e}");
-                return 2;
-            }
-        },
+    let spec = match match_spec(output.match_key.as_deref(), streams)
+        .and_then(|spec| check_filter(output.filter.as_deref()).map(|()| spec))
+    {
+        Ok(spec) => spec,
+        Err(e) => {
+            eprintln!("streamscope: {e}");
+            return 2;
+        }
     };
     let json = output.json || !std::io::stdout().is_terminal();
-    if let Err(e) = check_filter(output.filter.as_deref()) {
-        eprintln!("streamscope: {e}");
-        return 2;
-    }
     let header = source.header(spec.as_ref().map(|s| s.as_str().to_owned()));
     let mut ingest = match Ingest::open(
         &header,
@@ -118,7 +109,7 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
     if json {
         ingest.filter.clone_from(&output.filter);
     }
-    if json && !output.json {
+    if json && !output.json && !output.quiet {
         eprintln!("streamscope: stdout is not a terminal, writing JSON lines (--json)");
     }
     let theme = if json {
@@ -137,10 +128,11 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
         Source::Live(plan) => plan.streams.iter().map(|s| s.llm).collect(),
         Source::Replay { .. } => Vec::new(),
     };
+    let notes = stderr_notes(&source, &header, output);
     let (running, rx, clock) = source.spawn();
     let (rx, stage) = crate::ingest::pipeline::spawn(ingest, rx);
     let code = if json {
-        run_json_on(running, rx, duration).await as u8
+        run_json_on(running, rx, duration, notes).await as u8
     } else {
         let config = DashboardConfig {
             streams: header.stream_infos(),
@@ -151,6 +143,7 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
             match_key: header.match_key.clone(),
             llm,
             filter: output.filter.clone(),
+            recording: output.record.clone(),
         };
         dashboard(config, running, rx, duration).await
     };
@@ -179,9 +172,44 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
     }
 }
 
+/// `--match`: the key to pair records by, which needs two streams; the error is one line.
+fn match_spec(key: Option<&str>, streams: usize) -> Result<Option<KeySpec>, String> {
+    match key {
+        None | Some("none") => Ok(None),
+        Some(k) => match KeySpec::parse(k) {
+            // With more than two streams it pairs the first two (config pairs, the overview).
+            Ok(_) if streams < 2 => Err(format!("--match compares two streams; {streams} given")),
+            Ok(spec) => Ok(Some(spec)),
+            Err(e) => Err(e),
+        },
+    }
+}
+
 /// `--filter`: an expression that compiles; the error is one line.
 fn check_filter(expr: Option<&str>) -> Result<(), String> {
     expr.map_or(Ok(()), |e| crate::ingest::jq::JqFilter::new(e).map(|_| ()))
+}
+
+/// What `--json` says on stderr: live streams' failures, reconnects and give-ups, unless `-q` (a
+/// replay's errors are the recording's, not news).
+fn stderr_notes(source: &Source, header: &Header, output: &OutputArgs) -> Option<Notes> {
+    let Source::Live(plan) = source else {
+        return None;
+    };
+    if output.quiet {
+        return None;
+    }
+    let urls: Vec<String> = header
+        .stream_infos()
+        .into_iter()
+        .map(|i| i.display_url)
+        .collect();
+    // The way out of endless retries is worth saying only where they are endless.
+    let hint = plan
+        .streams
+        .iter()
+        .any(|s| s.reconnect && s.max_retries.is_none());
+    Some(Notes::new(&urls, hint, Box::new(std::io::stderr())))
 }
 
 /// The dashboard on running streams. Returns the exit code.
@@ -206,11 +234,15 @@ async fn dashboard(
     }
     shutdown(&controls);
     // Give the streams a moment to close cleanly (WebSocket closing handshakes, the final `end`
-    // records for --record). Whether one failed does not decide the exit code here: the user saw
-    // it on screen and chose to quit; only a terminal failure does.
-    let _closed_in_time = tokio::time::timeout(Duration::from_secs(3), done).await;
+    // records for --record). The exit code is --json's: 1 when a stream failed or gave up before
+    // the user quit (shown FAILED on screen), so `streamscope URL && next` behaves the same in
+    // both modes; a stream still reconnecting when the user quits was stopped, not failed.
+    let failed = matches!(
+        tokio::time::timeout(Duration::from_secs(3), done).await,
+        Ok(Ok(true) | Err(_))
+    );
     match result {
-        Ok(()) => 0,
+        Ok(()) => u8::from(failed),
         Err(e) => {
             eprintln!("streamscope: terminal error: {e}");
             1
@@ -219,14 +251,15 @@ async fn dashboard(
 }
 
 /// Writes JSON lines for whatever source feeds `rx` (live streams, a replay) until it ends, Ctrl-C,
-/// or `duration`; returns the exit code.
+/// or `duration`, and `notes` on stderr; returns the exit code.
 pub(crate) async fn run_json_on(
     running: Running,
     rx: UnboundedReceiver<RecordBatch>,
     duration: Option<Duration>,
+    notes: Option<Notes>,
 ) -> i32 {
     let Running { mut done, controls } = running;
-    let sink = crate::ingest::output::spawn_json_sink(rx, std::io::stdout());
+    let sink = crate::ingest::output::spawn_json_sink_with_notes(rx, std::io::stdout(), notes);
     let deadline = async {
         match duration {
             Some(d) => tokio::time::sleep(d).await,

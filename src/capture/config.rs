@@ -20,6 +20,34 @@ pub struct Target {
     pub proto: Proto,
 }
 
+/// Which HTTP version to use, as curl's flags name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpMode {
+    /// SSE on `https`: offer `h2` and `http/1.1` by ALPN (as browsers and curl do); `http`:
+    /// HTTP/1.1. WebSocket: the HTTP/1.1 upgrade.
+    #[default]
+    Auto,
+    /// `--http1.1`: HTTP/1.1 only.
+    Http1,
+    /// `--http2`: as `Auto` for SSE; WebSocket over HTTP/2 (RFC 8441) on `wss` when the server
+    /// negotiates `h2`.
+    Http2,
+    /// `--http2-prior-knowledge`: HTTP/2 without asking: h2c on `http`/`ws`, ALPN `h2` only on TLS.
+    PriorKnowledge,
+}
+
+impl HttpMode {
+    /// The ALPN protocols a TLS connection offers for `proto`, best first.
+    pub(crate) fn alpn(self, proto: Proto) -> &'static [&'static [u8]] {
+        const BOTH: &[&[u8]] = &[b"h2", b"http/1.1"];
+        match (self, proto) {
+            (HttpMode::Http1, _) | (HttpMode::Auto, Proto::Ws) => &[b"http/1.1"],
+            (HttpMode::PriorKnowledge, _) => &[b"h2"],
+            (HttpMode::Auto | HttpMode::Http2, _) => BOTH,
+        }
+    }
+}
+
 /// Everything a connection task needs to know, decided once from the command line.
 #[expect(
     clippy::struct_excessive_bools,
@@ -85,8 +113,14 @@ pub struct StreamConfig {
     pub decode: crate::protocol::decode::Choice,
     /// JSON pointer to a sequence number in each event's or message's data (`--seq`).
     pub seq_pointer: Option<String>,
-    /// WebSocket: offer permessage-deflate (off with `--no-deflate`).
-    pub deflate: bool,
+    /// HTTP version (`--http1.1`, `--http2`, `--http2-prior-knowledge`).
+    pub http: HttpMode,
+    /// The session's HTTP/2 connections, shared by the streams of one origin (unless
+    /// `--no-share`).
+    pub pool: std::sync::Arc<crate::capture::pool::Pool>,
+    /// WebSocket: the permessage-deflate offer sent (`--deflate-offer`, by default the browsers'
+    /// offer; `None` with `--no-deflate`).
+    pub deflate_offer: Option<String>,
     /// SSE: ask for a compressed body (`--compressed`).
     pub compressed: bool,
 }
@@ -120,5 +154,21 @@ impl StreamConfig {
                 ),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alpn_offers_follow_curls_flags() {
+        let h2_first: &[&[u8]] = &[b"h2", b"http/1.1"];
+        assert_eq!(HttpMode::Auto.alpn(Proto::Sse), h2_first);
+        // The WebSocket upgrade stays HTTP/1.1 unless asked.
+        assert_eq!(HttpMode::Auto.alpn(Proto::Ws), [b"http/1.1".as_slice()]);
+        assert_eq!(HttpMode::Http2.alpn(Proto::Ws), h2_first);
+        assert_eq!(HttpMode::Http1.alpn(Proto::Sse), [b"http/1.1".as_slice()]);
+        assert_eq!(HttpMode::PriorKnowledge.alpn(Proto::Ws), [b"h2".as_slice()]);
     }
 }

@@ -371,12 +371,38 @@ impl Emitter {
         self.batch.push(r);
     }
 
-    /// Something streamscope sent.
-    pub fn tx(&mut self, stamp: Stamp, kind: Kind, wire_bytes: u64, payload_bytes: u64) {
+    /// An HTTP/2 frame (a `frame` record): traffic fields, but the connection's, not the stream's
+    /// content, so it changes neither the stream's gaps nor its counts.
+    pub fn frame(
+        &mut self,
+        mark: ReadMark,
+        dir: Dir,
+        kind: Kind,
+        wire_bytes: u64,
+        payload_bytes: u64,
+    ) {
+        let mut r = self.record(mark.stamp, kind);
+        r.dir = Some(dir);
+        r.wire_bytes = Some(wire_bytes);
+        r.payload_bytes = Some(payload_bytes);
+        r.read = (mark.read > 0).then_some(mark.read);
+        self.batch.push(r);
+    }
+
+    /// Something streamscope sent; `compressed_bytes` as for [`rx_compressed`](Self::rx_compressed).
+    pub fn tx(
+        &mut self,
+        stamp: Stamp,
+        kind: Kind,
+        wire_bytes: u64,
+        payload_bytes: u64,
+        compressed_bytes: Option<u64>,
+    ) {
         let mut r = self.record(stamp, kind);
         r.dir = Some(Dir::Out);
         r.wire_bytes = Some(wire_bytes);
         r.payload_bytes = Some(payload_bytes);
+        r.compressed_bytes = compressed_bytes;
         self.batch.push(r);
     }
 

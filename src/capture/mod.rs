@@ -4,13 +4,16 @@
 //! [`emitter::Emitter`] that turns what they decode into stamped records.
 
 pub(crate) mod backoff;
+pub(crate) mod body;
 pub(crate) mod config;
 pub mod control;
 pub(crate) mod detect;
 pub mod emitter;
 pub(crate) mod http1;
+pub(crate) mod http2;
 pub mod llm;
 pub mod net;
+pub mod pool;
 pub(crate) mod redact;
 pub(crate) mod spawn;
 pub(crate) mod sse;

@@ -50,6 +50,16 @@ pub(crate) fn display_url(url: &Url) -> String {
     u.to_string().replace("%2A%2A%2A", MASK)
 }
 
+/// A request target (`/path?query`, an HTTP/2 `:path`) with its secret-looking query values
+/// masked, as [`display_url`] masks them.
+pub(crate) fn display_target(target: &str) -> String {
+    let Ok(url) = Url::parse(&format!("http://x{target}")) else {
+        return target.to_owned();
+    };
+    let shown = display_url(&url);
+    shown.strip_prefix("http://x").unwrap_or(&shown).to_owned()
+}
+
 /// Header names whose values are secrets.
 const SECRET_HEADERS: &[&str] = &[
     "authorization",

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use http_body_util::{BodyExt, Full};
 use url::Url;
 
@@ -34,6 +35,25 @@ use crate::protocol::content::{self, Coding, ContentDecoder};
 use crate::protocol::jsonl::{JsonLine, JsonlLint, JsonlParser};
 use crate::protocol::sse::{SseItem, SseLint, SseParser};
 use crate::record::{Kind, Proto};
+
+/// Body bytes already buffered that are taken in one go before the records are handed on: about
+/// one large socket read's worth (HTTP/2 gives 16 KB chunks, one per DATA frame).
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// How often an HTTP/2 stream's DATA frames are summed up in a `frame` record (and once at its end).
+const DATA_SUMMARY_EVERY: Duration = Duration::from_secs(1);
+
+/// The next frame for an HTTP/2 stream; never for HTTP/1.1.
+async fn recv_frame(
+    frames: Option<
+        &mut tokio::sync::mpsc::UnboundedReceiver<crate::capture::net::frames::SeenFrame>,
+    >,
+) -> Option<crate::capture::net::frames::SeenFrame> {
+    match frames {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
 
 /// EventSource's usual reconnection time when the server sent no `retry:`.
 pub(crate) const DEFAULT_RETRY: Duration = Duration::from_secs(3);
@@ -66,6 +86,8 @@ struct BodyDecoding {
     decoded: Vec<u8>,
     /// Encoded bytes received and not yet attributed to a record.
     pending: u64,
+    /// The tap of the connection the body comes on (HTTP/2: the shared connection's).
+    tap: Option<Arc<TapState>>,
 }
 
 impl SseSession {
@@ -381,7 +403,7 @@ impl SseSession {
                 self.line_items.push(line);
                 let mark = crate::capture::net::tap::ReadMark {
                     stamp,
-                    ..self.tap.last_read()
+                    ..self.body.tap.as_ref().unwrap_or(&self.tap).last_read()
                 };
                 self.emit_lines(em, mark);
             }
@@ -423,6 +445,10 @@ fn emit_lints(em: &mut Emitter, stamp: crate::record::time::Stamp, lints: Vec<Ss
             ),
             SseLint::UnknownField(f) => ("unknown-field", format!("unknown field {f:?} ignored")),
             SseLint::IdWithNul => ("id-with-nul", "an id containing NUL was ignored".to_owned()),
+            SseLint::RetryWithoutEvent(ms) => (
+                "retry-without-event",
+                format!("retry: {ms} without data: the reconnection time is now {ms} ms"),
+            ),
         };
         em.lint(stamp, rule, message);
     }
@@ -552,7 +578,103 @@ impl SseSession {
         ctl: &mut ControlRx,
         mut opened: Opened,
     ) -> Outcome {
+        let tap = opened.tap.clone();
+        let mut h2 = opened.h2.take();
+        let outcome = self
+            .read_frames(em, ctl, &mut opened, &tap, h2.as_mut())
+            .await;
+        if let Some(attach) = &mut h2 {
+            // Frames already read (a GOAWAY, an RST_STREAM) before the stream's DATA summary.
+            while let Ok(seen) = attach.frames.try_recv() {
+                crate::capture::http2::emit_frame(em, attach.conn.id, &seen);
+            }
+            crate::capture::http2::emit_data_summary(em, &attach.conn, attach.stream_id);
+            em.flush();
+            if let (Outcome::Closed(reason) | Outcome::Failed { reason, .. }, Some(why)) = (
+                &mut outcome.clone(),
+                crate::capture::http2::goaway_reason(attach),
+            ) {
+                let _ = write!(reason, " ({why})");
+                return match outcome {
+                    Outcome::Closed(_) => Outcome::Closed(reason.clone()),
+                    Outcome::Failed {
+                        retry, retry_after, ..
+                    } => Outcome::Failed {
+                        reason: reason.clone(),
+                        retry,
+                        retry_after,
+                    },
+                    other => other,
+                };
+            }
+        }
+        outcome
+    }
+
+    /// One body chunk (or the body's end or error): events to records. `Some` ends the attempt.
+    fn take_frame(
+        &mut self,
+        em: &mut Emitter,
+        frame: Option<Result<hyper::body::Frame<Bytes>, crate::capture::body::BodyError>>,
+        mark: crate::capture::net::tap::ReadMark,
+    ) -> Option<Outcome> {
+        match frame {
+            Some(Ok(frame)) => {
+                let data = frame.into_data().ok()?;
+                match self.feed(&data, em, mark) {
+                    Ok(false) => None,
+                    Ok(true) => {
+                        em.flush();
+                        Some(Outcome::CountReached)
+                    }
+                    Err(msg) => {
+                        self.finish_body(em);
+                        Some(Failure::retryable(format!("stream broke: {msg}")).report(em))
+                    }
+                }
+            }
+            Some(Err(e)) => {
+                self.finish_body(em);
+                let msg = if is_reset(&e) {
+                    format!("connection reset by peer: {}", http1::error_chain(&e))
+                } else {
+                    format!("stream broke: {}", http1::error_chain(&e))
+                };
+                Some(Failure::retryable(msg).report(em))
+            }
+            None => {
+                self.finish_body(em);
+                em.flush();
+                if em.llm_completed() {
+                    return Some(Outcome::Complete(completed("the server closed the stream")));
+                }
+                Some(Outcome::Closed("server closed the stream".to_owned()))
+            }
+        }
+    }
+
+    /// The body's loop: data to the parser, HTTP/2 frames to records, controls, timers.
+    async fn read_frames(
+        &mut self,
+        em: &mut Emitter,
+        ctl: &mut ControlRx,
+        opened: &mut Opened,
+        tap: &TapState,
+        h2: Option<&mut crate::capture::http2::H2Attach>,
+    ) -> Outcome {
         let body = opened.response.body_mut();
+        let (conn, stream_id, mut frames) = match h2 {
+            Some(a) => (Some(a.conn.clone()), a.stream_id, Some(&mut a.frames)),
+            None => (None, 0, None),
+        };
+        let mut ping_timer = match (&conn, self.cfg.ping_interval) {
+            (Some(_), Some(d)) => {
+                Some(tokio::time::interval_at(tokio::time::Instant::now() + d, d))
+            }
+            _ => None,
+        };
+        let every = DATA_SUMMARY_EVERY.as_nanos() as u64;
+        let mut summary_due = crate::record::time::mono_ns() + every;
         // Set once an LLM end marker arrived: the body is read a little longer, then closed.
         let mut end_deadline: Option<tokio::time::Instant> = None;
         loop {
@@ -564,51 +686,57 @@ impl SseSession {
                 c = recv_control(ctl) => match c {
                     Control::Shutdown => return Outcome::Shutdown,
                     Control::ReconnectNow => return Outcome::ReconnectNow,
+                    Control::Ping if conn.is_some() => {
+                        if let Some(c) = &conn { c.ping(); }
+                    }
                     Control::Send(_) | Control::Ping => {
-                        em.error("sending is only possible on WebSocket streams", None, None);
+                        em.error("sending is only possible on WebSocket streams (and PING on HTTP/2)", None, None);
                         em.flush();
                     }
                 },
+                Some(seen) = recv_frame(frames.as_deref_mut()) => {
+                    if let Some(c) = &conn {
+                        crate::capture::http2::emit_frame(em, c.id, &seen);
+                        em.flush();
+                    }
+                }
+                () = crate::capture::ws::tick(ping_timer.as_mut()) => {
+                    if let Some(c) = &conn { c.ping(); }
+                }
                 () = em.wait_for_room(), if paused => {}
-                frame = body.frame(), if !paused => match frame {
-                    Some(Ok(frame)) => {
-                        let Ok(data) = frame.into_data() else { continue };
-                        let mark = self.tap.last_read();
-                        let done = match self.feed(&data, em, mark) {
-                            Ok(done) => done,
-                            Err(msg) => {
-                                self.finish_body(em);
-                                return Failure::retryable(format!("stream broke: {msg}")).report(em);
-                            }
-                        };
-                        if !em.flush() {
-                            return Outcome::Shutdown;
+                frame = body.frame(), if !paused => {
+                    let mut frame = frame;
+                    let mut taken = 0;
+                    loop {
+                        taken += frame
+                            .as_ref()
+                            .and_then(|f| f.as_ref().ok())
+                            .and_then(|f| f.data_ref())
+                            .map_or(0, bytes::Bytes::len);
+                        let mark = tap.last_read();
+                        if let Some(c) = &conn
+                            && mark.stamp.mono_ns >= summary_due
+                        {
+                            summary_due = mark.stamp.mono_ns + every;
+                            crate::capture::http2::emit_data_summary(em, c, stream_id);
                         }
-                        if done {
-                            return Outcome::CountReached;
+                        if let Some(outcome) = self.take_frame(em, frame, mark) {
+                            return outcome;
                         }
-                        if end_deadline.is_none() && em.llm_completed() {
-                            end_deadline = Some(tokio::time::Instant::now() + END_GRACE);
+                        // Chunks already buffered (HTTP/2 gives one per DATA frame) go out as one
+                        // batch: one hand-off to the consumer instead of one per chunk.
+                        match (taken < BATCH_BYTES).then(|| body.frame().now_or_never()).flatten() {
+                            Some(next) => frame = next,
+                            None => break,
                         }
                     }
-                    Some(Err(e)) => {
-                        self.finish_body(em);
-                        let msg = if is_reset(&e) {
-                            format!("connection reset by peer: {}", http1::error_chain(&e))
-                        } else {
-                            format!("stream broke: {}", http1::error_chain(&e))
-                        };
-                        return Failure::retryable(msg).report(em);
+                    if !em.flush() {
+                        return Outcome::Shutdown;
                     }
-                    None => {
-                        self.finish_body(em);
-                        em.flush();
-                        if em.llm_completed() {
-                            return Outcome::Complete(completed("the server closed the stream"));
-                        }
-                        return Outcome::Closed("server closed the stream".to_owned());
+                    if end_deadline.is_none() && em.llm_completed() {
+                        end_deadline = Some(tokio::time::Instant::now() + END_GRACE);
                     }
-                },
+                }
                 () = sleep_until_opt(end_deadline) => {
                     em.lint(
                         crate::record::time::Stamp::now(),
@@ -655,7 +783,7 @@ impl Session for SseSession {
             offered: self.cfg.compressed.then(|| content::ACCEPT.to_owned()),
             agreed: coding.map(|c| c.as_str().to_owned()),
         };
-        let mark = http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets, compression);
+        let mark = http1::emit_open(em, &opened, self.cfg.show_secrets, compression);
         if let Some(c) = coding
             && !self.cfg.compressed
         {
@@ -671,6 +799,7 @@ impl Session for SseSession {
         }
         self.body = BodyDecoding {
             decoder: coding.map(ContentDecoder::new),
+            tap: Some(opened.tap.clone()),
             ..BodyDecoding::default()
         };
         self.opened = true;

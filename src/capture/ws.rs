@@ -21,11 +21,13 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_accept_key};
 
+use crate::capture::body::Body;
 use crate::capture::config::StreamConfig;
 use crate::capture::control::Control;
 use crate::capture::emitter::Emitter;
 use crate::capture::http1;
 use crate::capture::http1::Opened;
+use crate::capture::http2::{H2Io, WsIo};
 use crate::capture::net::conn::Conn;
 use crate::capture::net::tap::{ReadMark, Tap, TapState};
 use crate::capture::supervise::{
@@ -33,7 +35,7 @@ use crate::capture::supervise::{
     wait_shutdown,
 };
 use crate::protocol::decode::{self, socketio};
-use crate::protocol::deflate::{self, DeflateLint, DeflateParams, Inflater};
+use crate::protocol::deflate::{self, DeflateLint, DeflateParams, Deflater, Inflater};
 use crate::protocol::ws::{self as codec, Decoder, WsItem, WsLint};
 use crate::record::decoded::Decoded;
 use crate::record::time::Stamp;
@@ -69,7 +71,7 @@ pub(crate) struct WsSession {
 
 /// A live upgraded connection.
 struct Live<'a> {
-    io: Tap<Conn>,
+    io: WsIo,
     decoder: Decoder,
     em: &'a mut Emitter,
     out: Vec<u8>,
@@ -84,6 +86,9 @@ struct Live<'a> {
     echo: bool,
     /// permessage-deflate agreed: inflates the compressed messages.
     inflater: Option<Inflater>,
+    /// permessage-deflate agreed: compresses the messages streamscope sends (echoes, `--send`),
+    /// as browsers do once it is agreed.
+    deflater: Option<Deflater>,
     /// The application protocol's reading of each message (`--decode`).
     app: decode::Session,
     /// Engine.IO's own heartbeat: the server's pings this connection has not answered.
@@ -188,8 +193,8 @@ impl WsSession {
 
 impl WsSession {
     /// The `Sec-WebSocket-Extensions` streamscope sends, `None` with `--no-deflate`.
-    fn offer(&self) -> Option<&'static str> {
-        self.cfg.deflate.then_some(deflate::OFFER)
+    fn offer(&self) -> Option<&str> {
+        self.cfg.deflate_offer.as_deref()
     }
 
     /// Sends the upgrade request and checks the answer: the 101 response and the permessage-deflate
@@ -211,6 +216,22 @@ impl WsSession {
             c = wait_shutdown(ctl) => return Err(c),
         };
         let mut opened = opened.map_err(|e| e.failure().report(em))?;
+        if opened.h2.is_some() {
+            // RFC 8441: a 2xx answers the extended CONNECT; there is no accept key.
+            if !opened.response.status().is_success() {
+                let refused =
+                    http1::refusal(&mut opened.response, "WebSocket over HTTP/2 refused: ").await;
+                return Err(refused.report(em));
+            }
+            let headers = opened.response.headers();
+            return match self
+                .check_subprotocol(headers)
+                .and_then(|()| self.agreed(headers))
+            {
+                Ok(params) => Ok((opened, params)),
+                Err(msg) => Err(Failure::fatal(msg).close_code(1002).report(em)),
+            };
+        }
         if opened.response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
             let refused = http1::refusal(&mut opened.response, "WebSocket upgrade refused: ").await;
             return Err(refused.report(em));
@@ -222,15 +243,21 @@ impl WsSession {
         if let Err(msg) = self.check_handshake(&key, headers) {
             return Err(fail(msg, em));
         }
+        match self.agreed(headers) {
+            Ok(params) => Ok((opened, params)),
+            Err(msg) => Err(fail(msg, em)),
+        }
+    }
+
+    /// The permessage-deflate parameters the server's answer agreed to (the 101, or on HTTP/2
+    /// the 2xx to the extended CONNECT), checked against what was offered.
+    fn agreed(&self, headers: &http::HeaderMap) -> Result<Option<DeflateParams>, String> {
         let answers: Vec<String> = headers
             .get_all("sec-websocket-extensions")
             .iter()
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .collect();
-        match deflate::accept_response(self.offer(), &answers) {
-            Ok(params) => Ok((opened, params)),
-            Err(msg) => Err(fail(msg, em)),
-        }
+        deflate::accept_response(self.offer(), &answers)
     }
 
     /// What the `open` record says about compression.
@@ -253,6 +280,11 @@ impl WsSession {
                 "handshake failed: Sec-WebSocket-Accept does not match the key sent".to_owned(),
             );
         }
+        self.check_subprotocol(headers)
+    }
+
+    /// A subprotocol chosen only among those offered.
+    fn check_subprotocol(&self, headers: &http::HeaderMap) -> Result<(), String> {
         if let Some(p) = headers.get("sec-websocket-protocol") {
             let p = String::from_utf8_lossy(p.as_bytes());
             if !self.subprotocols.iter().any(|o| o == p.trim()) {
@@ -272,6 +304,24 @@ impl WsSession {
         opened: &mut Opened,
         params: Option<DeflateParams>,
     ) -> Result<(Live<'a>, bool), Outcome> {
+        let app = self.app_session(opened.response.headers());
+        if let Some(attach) = opened.h2.as_mut() {
+            // The connection's frames up to the open become records; the WebSocket's own frames
+            // are decoded from the stream's bytes as after an upgrade, and the connection's later
+            // frames are not followed (nobody would read them).
+            while let Ok(seen) = attach.frames.try_recv() {
+                crate::capture::http2::emit_frame(em, attach.conn.id, &seen);
+            }
+            attach.frames.close();
+            let body = std::mem::replace(opened.response.body_mut(), Body::Taken);
+            let Body::H2(recv) = body else {
+                return Err(Failure::fatal("WebSocket over HTTP/2: no stream").report(em));
+            };
+            let Some(io) = H2Io::new(recv, attach) else {
+                return Err(Failure::fatal("WebSocket over HTTP/2: no stream").report(em));
+            };
+            return Ok((self.live(WsIo::H2(Box::new(io)), em, params, app), false));
+        }
         let upgraded = match hyper::upgrade::on(&mut opened.response).await {
             Ok(u) => u,
             Err(e) => {
@@ -282,9 +332,15 @@ impl WsSession {
         let Ok(parts) = upgraded.downcast::<TokioIo<Tap<Conn>>>() else {
             return Err(Failure::fatal("upgrade failed: socket not recoverable").report(em));
         };
-        let subprotocol = opened
-            .response
-            .headers()
+        let mut live = self.live(WsIo::H1(parts.io.into_inner()), em, params, app);
+        live.decoder.feed(&parts.read_buf);
+        Ok((live, !parts.read_buf.is_empty()))
+    }
+
+    /// The application protocol's reader (`--decode`), from the subprotocol the server chose
+    /// (the 101, or the 2xx to an HTTP/2 extended CONNECT) and the URL's path and query.
+    fn app_session(&self, headers: &http::HeaderMap) -> decode::Session {
+        let subprotocol = headers
             .get("sec-websocket-protocol")
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let url = &self.cfg.target.url;
@@ -292,8 +348,20 @@ impl WsSession {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_owned(),
         };
+        decode::Session::new(self.cfg.decode, subprotocol.as_deref(), &path_and_query)
+    }
+
+    /// The live connection over `io`, inflating what `params` agreed to and reading messages
+    /// with `app`.
+    fn live<'a>(
+        &self,
+        io: WsIo,
+        em: &'a mut Emitter,
+        params: Option<DeflateParams>,
+        app: decode::Session,
+    ) -> Live<'a> {
         let mut live = Live {
-            io: parts.io.into_inner(),
+            io,
             decoder: Decoder::new(self.cfg.max_message),
             em,
             out: Vec::with_capacity(256),
@@ -303,15 +371,20 @@ impl WsSession {
             auto_pong: self.cfg.auto_pong,
             echo: self.cfg.echo,
             inflater: params.as_ref().map(Inflater::new),
-            app: decode::Session::new(self.cfg.decode, subprotocol.as_deref(), &path_and_query),
+            deflater: params.as_ref().map(|p| {
+                let promised = self
+                    .offer()
+                    .is_some_and(|o| o.contains("client_no_context_takeover"));
+                Deflater::client(p, promised)
+            }),
+            app,
             eio: EioHeartbeat::default(),
             held: None,
         };
         // RSV1 marks a compressed message only once permessage-deflate was agreed; otherwise the
         // decoder fails the connection on it (1002).
         live.decoder.set_allow_rsv1(params.is_some());
-        live.decoder.feed(&parts.read_buf);
-        Ok((live, !parts.read_buf.is_empty()))
+        live
     }
 
     /// Reads frames until the connection ends, answering controls, sending pings on the
@@ -374,7 +447,7 @@ impl Session for WsSession {
             Err(outcome) => return outcome,
         };
         let compression = self.compression(params.as_ref());
-        let mark = http1::emit_open(em, &self.tap, &opened, self.cfg.show_secrets, compression);
+        let mark = http1::emit_open(em, &opened, self.cfg.show_secrets, compression);
         self.opened = true;
         let (mut live, early_bytes) = match self.take_socket(em, &mut opened, params).await {
             Ok(l) => l,
@@ -403,7 +476,7 @@ impl Session for WsSession {
     }
 }
 
-async fn tick(timer: Option<&mut tokio::time::Interval>) {
+pub(crate) async fn tick(timer: Option<&mut tokio::time::Interval>) {
     match timer {
         Some(t) => {
             t.tick().await;
@@ -748,18 +821,25 @@ impl Live<'_> {
 
     /// Writes one frame and records it as sent.
     async fn send_frame(&mut self, opcode: u8, payload: &[u8], kind: Kind) -> Result<(), Outcome> {
-        let (stamp, wire_bytes) = self.write_frame(opcode, payload).await?;
-        self.em.tx(stamp, kind, wire_bytes, payload.len() as u64);
+        let (stamp, wire_bytes) = self.write_frame(opcode, 0, payload).await?;
+        self.em
+            .tx(stamp, kind, wire_bytes, payload.len() as u64, None);
         Ok(())
     }
 
-    /// Writes one masked frame: when the write began and the frame's size.
-    async fn write_frame(&mut self, opcode: u8, payload: &[u8]) -> Result<(Stamp, u64), Outcome> {
+    /// Writes one masked frame (`rsv`: its reserved bits, RSV1 for a compressed message): when
+    /// the write began and the frame's size.
+    async fn write_frame(
+        &mut self,
+        opcode: u8,
+        rsv: u8,
+        payload: &[u8],
+    ) -> Result<(Stamp, u64), Outcome> {
         self.out.clear();
         codec::encode_frame(
             &mut self.out,
             true,
-            0,
+            rsv,
             opcode,
             Some(rand::random()),
             payload,
@@ -815,20 +895,29 @@ impl Live<'_> {
         } else {
             OP_BINARY
         };
-        let (stamp, wire_bytes) = self.write_frame(op, data.as_bytes()).await?;
+        let compressed = self
+            .deflater
+            .as_mut()
+            .map(|d| d.compress(data.as_bytes(), false));
+        let (stamp, wire_bytes) = match &compressed {
+            Some(bytes) => self.write_frame(op, codec::RSV1, bytes).await?,
+            None => self.write_frame(op, 0, data.as_bytes()).await?,
+        };
         let payload = data.len() as u64;
         let decoded = self.app.decode(opcode, &data);
         if decoded.as_ref().is_some_and(socketio::is_pong) {
             self.eio.unanswered = 0;
         }
+        let compressed_bytes = compressed.as_ref().map(|c| c.len() as u64);
         let kind = Kind::Message {
             opcode,
             data,
             frames: 1,
-            compressed: false,
+            compressed: compressed.is_some(),
             decoded: decoded.map(Box::new),
         };
-        self.em.tx(stamp, kind, wire_bytes, payload);
+        self.em
+            .tx(stamp, kind, wire_bytes, payload, compressed_bytes);
         Ok(())
     }
 

@@ -273,6 +273,44 @@ fn params_of(ext: &Extension, offered_client_bits: bool) -> Result<DeflateParams
     Ok(p)
 }
 
+/// Checks a client offer (`--deflate-offer`): one `permessage-deflate` with only the parameters
+/// RFC 7692 section 7.1 defines, each once and with a valid value.
+pub fn check_offer(offer: &str) -> Result<(), String> {
+    let extensions = parse_extensions(&[offer])?;
+    let [ext] = extensions.as_slice() else {
+        return Err(format!(
+            "expected one {EXTENSION} offer, got {}",
+            extensions.len()
+        ));
+    };
+    if !ext.name.eq_ignore_ascii_case(EXTENSION) {
+        return Err(format!("{} is not {EXTENSION}", ext.name));
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for (name, value) in &ext.params {
+        let lower = name.to_ascii_lowercase();
+        if seen.contains(&lower) {
+            return Err(format!("parameter {name} appears twice"));
+        }
+        match lower.as_str() {
+            "server_no_context_takeover" | "client_no_context_takeover" => {
+                if let Some(v) = value {
+                    return Err(format!("{name}={v}: this parameter takes no value"));
+                }
+            }
+            // Without a value, client_max_window_bits says the client takes any window the
+            // server picks.
+            "client_max_window_bits" if value.is_none() => {}
+            "server_max_window_bits" | "client_max_window_bits" => {
+                window_bits(name, value.as_deref())?;
+            }
+            _ => return Err(format!("unknown parameter {name}")),
+        }
+        seen.push(lower);
+    }
+    Ok(())
+}
+
 /// The embedded server's side: the first acceptable `permessage-deflate` offer among the client's
 /// `Sec-WebSocket-Extensions` values, answered with `wanted` (what the server prefers: no context
 /// takeover, a smaller window). `None` when nothing acceptable was offered.
@@ -531,10 +569,38 @@ impl fmt::Debug for Deflater {
 impl Deflater {
     /// A compressor honouring the parameters agreed for the server's messages.
     pub fn new(params: &DeflateParams) -> Self {
+        Self::with(
+            params.server_no_context_takeover,
+            params.server_max_window_bits,
+        )
+    }
+
+    /// A compressor for the client's messages: the parameters agreed for them
+    /// (`client_no_context_takeover`, `client_max_window_bits`), and no context takeover also
+    /// when the client promised it in its offer (RFC 7692 section 7.1.1.2: the offer's
+    /// `client_no_context_takeover` is a hint the client then keeps).
+    pub fn client(params: &DeflateParams, offered_no_context_takeover: bool) -> Self {
+        Self::with(
+            params.client_no_context_takeover || offered_no_context_takeover,
+            params.client_max_window_bits,
+        )
+    }
+
+    fn with(reset_each: bool, window_bits: Option<u8>) -> Self {
+        let bits = window_bits.unwrap_or(15);
+        // zlib compresses within the agreed window from 9 bits up. It cannot do a 256-byte
+        // window for raw deflate (it quietly uses 512), so for 8 bits a full-window compressor
+        // is restarted before its matches could reach further, and bigger messages are stored.
+        let (c, window) = if bits >= 9 {
+            let c = Compress::new_with_window_bits(Compression::fast(), false, bits);
+            (c, WINDOW)
+        } else {
+            (Compress::new(Compression::fast(), false), 1 << bits)
+        };
         Deflater {
-            c: Compress::new(Compression::fast(), false),
-            reset_each: params.server_no_context_takeover,
-            window: 1 << params.server_max_window_bits.unwrap_or(15),
+            c,
+            reset_each,
+            window,
             since_reset: 0,
         }
     }
@@ -886,6 +952,70 @@ mod tests {
             .inflate(d.compress(b"0123456789", false), 3)
             .expect_err("over");
         assert_eq!(e.close_code, 1009);
+    }
+
+    #[test]
+    fn offers_are_checked_as_rfc_7692_defines_them() {
+        for ok in [
+            OFFER,
+            "permessage-deflate",
+            "permessage-deflate; client_no_context_takeover; client_max_window_bits",
+            "permessage-deflate; server_max_window_bits=10; client_max_window_bits=9",
+            "Permessage-Deflate; Server_No_Context_Takeover",
+        ] {
+            assert_eq!(check_offer(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("x-webkit-deflate-frame", "is not permessage-deflate"),
+            ("permessage-deflate, permessage-deflate", "expected one"),
+            ("permessage-deflate; server_max_window_bits", "has no value"),
+            (
+                "permessage-deflate; server_max_window_bits=16",
+                "outside 8..15",
+            ),
+            (
+                "permessage-deflate; client_max_window_bits=07",
+                "outside 8..15",
+            ),
+            (
+                "permessage-deflate; client_no_context_takeover=1",
+                "takes no value",
+            ),
+            (
+                "permessage-deflate; mem_level=9",
+                "unknown parameter mem_level",
+            ),
+            (
+                "permessage-deflate; client_no_context_takeover; client_no_context_takeover",
+                "appears twice",
+            ),
+        ] {
+            let e = check_offer(bad).expect_err(bad);
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_client_keeps_its_window_and_its_promise() {
+        let agreed = DeflateParams {
+            client_max_window_bits: Some(9),
+            ..DeflateParams::default()
+        };
+        // Promised in the offer: every message starts afresh, so the same text costs the same.
+        let mut d = Deflater::client(&agreed, true);
+        let text = b"the same text, twice over the same connection";
+        assert_eq!(d.compress(text, false), d.compress(text, false));
+        // Not promised: the second refers back to the first and is smaller.
+        let mut d = Deflater::client(&agreed, false);
+        let first = d.compress(text, false);
+        assert!(d.compress(text, false).len() < first.len());
+        // Asked for by the server's answer.
+        let nct = DeflateParams {
+            client_no_context_takeover: true,
+            ..DeflateParams::default()
+        };
+        let mut d = Deflater::client(&nct, false);
+        assert_eq!(d.compress(text, false), d.compress(text, false));
     }
 
     #[test]

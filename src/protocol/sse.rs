@@ -98,6 +98,9 @@ pub enum SseLint {
     /// An `id` field whose value contained U+0000 NUL (the field was
     /// ignored).
     IdWithNul,
+    /// A block with a valid `retry` field and no data: the reconnection
+    /// time changed without an event to carry it. Carries the value (ms).
+    RetryWithoutEvent(u64),
 }
 
 /// Incremental Server-Sent Events parser. See the module docs.
@@ -367,6 +370,11 @@ impl SseParser {
         let retry = self.block_retry.take();
         if self.data.is_empty() {
             self.event_type.clear();
+            if let Some(ms) = retry {
+                // Nothing is dispatched, but the reconnection time changed: say so now rather
+                // than only at the next reconnect.
+                self.push_lint(SseLint::RetryWithoutEvent(ms));
+            }
             return;
         }
         // The data buffer keeps its capacity (handing it over makes large events slower: each
@@ -967,8 +975,26 @@ mod tests {
             let items = feed_chunks(&mut p, &[stream.as_bytes()]);
             assert_eq!(plain(&items), vec![msg("x")], "{value:?}");
             assert_eq!(p.retry_ms(), Some(10), "{value:?}");
-            assert_eq!(p.take_lints(), vec![SseLint::InvalidRetry(value.into())]);
+            assert_eq!(
+                p.take_lints(),
+                vec![
+                    SseLint::RetryWithoutEvent(10),
+                    SseLint::InvalidRetry(value.into())
+                ]
+            );
         }
+    }
+
+    #[test]
+    fn retry_without_data_is_reported() {
+        let mut p = SseParser::new();
+        let items = feed_chunks(&mut p, &[b"retry: 5000\n\ndata: x\n\n"]);
+        assert_eq!(items.len(), 1);
+        assert_eq!(p.retry_ms(), Some(5000));
+        assert_eq!(p.take_lints(), vec![SseLint::RetryWithoutEvent(5000)]);
+        // With data, the event carries it: no lint.
+        feed_chunks(&mut p, &[b"retry: 10\ndata: y\n\n"]);
+        assert!(p.take_lints().is_empty());
     }
 
     #[test]

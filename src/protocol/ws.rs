@@ -32,6 +32,10 @@ pub const OP_PING: u8 = 0x9;
 /// Opcode of a pong frame.
 pub const OP_PONG: u8 = 0xA;
 
+/// The reserved bits of a frame header (`rsv` in [`encode_frame`]) that mark a message
+/// compressed under permessage-deflate (RSV1).
+pub const RSV1: u8 = 0b100;
+
 /// Largest payload a control frame (close, ping, pong) may carry.
 pub const MAX_CONTROL_PAYLOAD: usize = 125;
 /// The app's default limit on an assembled message, 64 MiB.

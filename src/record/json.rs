@@ -6,7 +6,8 @@ use base64::Engine as _;
 
 use crate::record::time::{DIGIT_PAIRS, write_rfc3339_micros};
 use crate::record::{
-    DataOpcode, Dir, Kind, LlmSummary, MatchSummary, Payload, Proto, Record, Side,
+    ConnFacts, DataOpcode, Dir, H2Frame, Kind, LlmSummary, MatchSummary, Payload, Proto, Record,
+    Side,
 };
 
 /// Appends `,"name":` as one copy (the literal is put together at compile time).
@@ -51,17 +52,18 @@ impl Record {
                 status,
                 headers,
                 handshake_ms,
+                conn,
                 compression_offered,
                 compression,
+                request,
             } => {
                 write_open(out, *status, headers, *handshake_ms);
-                if let Some(offered) = compression_offered {
-                    key!(out, "compression_offered");
-                    push_str(out, offered);
+                write_compression(out, compression_offered.as_deref(), compression.as_deref());
+                if let Some(c) = conn {
+                    write_conn_facts(out, c);
                 }
-                if let Some(agreed) = compression {
-                    key!(out, "compression");
-                    push_str(out, agreed);
+                if let Some(r) = request {
+                    write_request(out, r);
                 }
             }
             Kind::Event {
@@ -80,13 +82,13 @@ impl Record {
                 frames,
                 compressed,
                 decoded,
-            } => {
-                write_message(out, *opcode, data, *frames, *compressed);
-                if let Some(d) = decoded {
-                    key!(out, "decoded");
-                    d.write_json(out);
-                }
-            }
+            } => write_message(
+                out,
+                *opcode,
+                data,
+                (*frames, *compressed),
+                decoded.as_deref(),
+            ),
             Kind::Ping { data } => push_payload(out, data),
             Kind::Pong { data, rtt_ms } => write_pong(out, data, *rtt_ms),
             Kind::Close { code, reason, by } => write_close(out, *code, reason, *by),
@@ -139,6 +141,7 @@ impl Record {
             } => write_match(out, key, first.map(|f| f as u64), *lead_ms),
             Kind::MatchSummary(m) => write_match_summary(out, m),
             Kind::LlmSummary(s) => write_llm_summary(out, s),
+            Kind::Frame(f) => write_frame(out, f),
         }
         out.extend_from_slice(b"}\n");
     }
@@ -185,6 +188,13 @@ fn write_open(out: &mut Vec<u8>, status: u16, headers: &[(String, String)], hand
     key!(out, "status");
     push_u64(out, u64::from(status));
     key!(out, "headers");
+    push_headers(out, headers);
+    key!(out, "handshake_ms");
+    push_ms(out, handshake_ms);
+}
+
+/// Headers as a JSON object, in their order.
+fn push_headers(out: &mut Vec<u8>, headers: &[(String, String)]) {
     out.push(b'{');
     for (i, (name, value)) in headers.iter().enumerate() {
         if i > 0 {
@@ -195,8 +205,79 @@ fn write_open(out: &mut Vec<u8>, status: u16, headers: &[(String, String)], hand
         push_str(out, value);
     }
     out.push(b'}');
-    key!(out, "handshake_ms");
-    push_ms(out, handshake_ms);
+}
+
+/// The `open` record's compression fields: each only when set.
+fn write_compression(out: &mut Vec<u8>, offered: Option<&str>, agreed: Option<&str>) {
+    if let Some(offered) = offered {
+        key!(out, "compression_offered");
+        push_str(out, offered);
+    }
+    if let Some(agreed) = agreed {
+        key!(out, "compression");
+        push_str(out, agreed);
+    }
+}
+
+/// The `open` record's connection facts: each only when known.
+fn write_conn_facts(out: &mut Vec<u8>, c: &ConnFacts) {
+    key!(out, "http");
+    push_str(out, &c.http);
+    if let Some(id) = c.connection {
+        key!(out, "connection");
+        push_u64(out, id);
+        key!(out, "shared");
+        push_bool(out, c.shared);
+    }
+    let Some(t) = &c.tls else { return };
+    key!(out, "tls_version");
+    push_str(out, &t.version);
+    key!(out, "tls_cipher");
+    push_str(out, &t.cipher);
+    if let Some(alpn) = &t.alpn {
+        key!(out, "alpn");
+        push_str(out, alpn);
+    }
+    key!(out, "cert_subject");
+    push_str(out, &t.cert_subject);
+    key!(out, "cert_issuer");
+    push_str(out, &t.cert_issuer);
+    key!(out, "cert_names");
+    push_str(out, &t.cert_names);
+    if let Some(us) = t.cert_not_after_us {
+        key!(out, "cert_not_after");
+        out.push(b'"');
+        write_rfc3339_micros(out, us);
+        out.push(b'"');
+    }
+    if let Some(days) = t.cert_days_left {
+        key!(out, "cert_days_left");
+        if days < 0 {
+            out.push(b'-');
+        }
+        push_u64(out, days.unsigned_abs());
+    }
+}
+
+fn write_frame(out: &mut Vec<u8>, f: &H2Frame) {
+    key!(out, "frame");
+    push_str(out, &f.frame);
+    key!(out, "h2_stream");
+    push_u64(out, u64::from(f.h2_stream));
+    key!(out, "flags");
+    push_u64(out, u64::from(f.flags));
+    key!(out, "connection");
+    push_u64(out, f.connection);
+    key!(out, "detail");
+    push_str(out, &f.detail);
+    if let Some(code) = f.error_code {
+        key!(out, "error_code");
+        push_u64(out, u64::from(code));
+    }
+    if let Some(ms) = f.rtt_ms {
+        key!(out, "rtt_ms");
+        push_ms(out, ms);
+    }
 }
 
 fn write_close(out: &mut Vec<u8>, code: Option<u16>, reason: &str, by: Side) {
@@ -259,8 +340,8 @@ fn write_message(
     out: &mut Vec<u8>,
     opcode: DataOpcode,
     data: &Payload,
-    frames: u32,
-    compressed: bool,
+    (frames, compressed): (u32, bool),
+    decoded: Option<&crate::record::decoded::Decoded>,
 ) {
     key!(out, "opcode");
     push_str(out, opcode.as_str());
@@ -269,6 +350,18 @@ fn write_message(
     push_u64(out, u64::from(frames));
     key!(out, "compressed");
     push_bool(out, compressed);
+    if let Some(d) = decoded {
+        key!(out, "decoded");
+        d.write_json(out);
+    }
+}
+
+/// The request streamscope sent, on an `open`: `request_method`, `request_headers`.
+fn write_request(out: &mut Vec<u8>, r: &crate::record::SentRequest) {
+    key!(out, "request_method");
+    push_str(out, &r.method);
+    key!(out, "request_headers");
+    push_headers(out, &r.headers);
 }
 
 /// `rtt_ms` only on a pong that answers one of our pings.

@@ -9,7 +9,8 @@
 
 use crate::record::{DataOpcode, Dir, Kind, Proto, Side, TokensSource};
 use FieldType::{
-    Bool, Decoded, Enum, Headers, KebabCase, KindName, Ms, Pair, Rate, Str, Timestamp, Unsigned,
+    Bool, Decoded, Enum, Headers, Int, KebabCase, KindName, Ms, Pair, Rate, Str, Timestamp,
+    Unsigned,
 };
 
 /// A [`Kind`] without its data. The discriminant is the kind's index in [`KINDS`], which is the
@@ -32,6 +33,7 @@ pub(crate) enum KindTag {
     Match,
     MatchSummary,
     LlmSummary,
+    Frame,
 }
 
 /// One kind of record: its JSON name and what it carries besides [`COMMON`] and [`TRAFFIC`].
@@ -75,6 +77,8 @@ pub enum FieldType {
     Timestamp,
     /// A non-negative integer.
     Unsigned,
+    /// An integer, possibly negative.
+    Int,
     /// Milliseconds: a non-negative number (microsecond precision, so up to three decimals).
     Ms,
     /// A rate per second: a non-negative number (up to three decimals).
@@ -162,6 +166,19 @@ pub const KINDS: &[KindInfo] = &[
             field("handshake_ms", Ms),
             optional("compression_offered", Str),
             optional("compression", Str),
+            optional("http", Enum(&["http/1.1", "h2", "h2c"])),
+            optional("connection", Unsigned),
+            optional("shared", Bool),
+            optional("tls_version", Str),
+            optional("tls_cipher", Str),
+            optional("alpn", Str),
+            optional("cert_subject", Str),
+            optional("cert_issuer", Str),
+            optional("cert_names", Str),
+            optional("cert_not_after", Timestamp),
+            optional("cert_days_left", Int),
+            optional("request_method", Str),
+            optional("request_headers", Headers),
         ],
     ),
     kind(
@@ -316,6 +333,19 @@ pub const KINDS: &[KindInfo] = &[
             field("text", Str),
         ],
     ),
+    kind(
+        KindTag::Frame,
+        "frame",
+        &[
+            field("frame", Str),
+            field("h2_stream", Unsigned),
+            field("flags", Unsigned),
+            field("connection", Unsigned),
+            field("detail", Str),
+            optional("error_code", Unsigned),
+            optional("rtt_ms", Ms),
+        ],
+    ),
 ];
 
 /// The LLM formats an `llm_summary` names (`protocol::llm::Format`'s names; a test there keeps
@@ -367,6 +397,7 @@ impl Kind {
             Kind::Match { .. } => KindTag::Match,
             Kind::MatchSummary(_) => KindTag::MatchSummary,
             Kind::LlmSummary(_) => KindTag::LlmSummary,
+            Kind::Frame(_) => KindTag::Frame,
         }
     }
 
@@ -432,6 +463,7 @@ mod tests {
                 "match",
                 "match_summary",
                 "llm_summary",
+                "frame",
             ]
         );
     }

@@ -163,12 +163,17 @@ pub enum Kind {
         headers: Vec<(String, String)>,
         /// From the start of the connection attempt (DNS, TCP, TLS, request) to the response head.
         handshake_ms: f64,
+        /// How the connection was made (HTTP version, sharing, TLS); `None` when not known (a
+        /// HAR import, an older recording).
+        conn: Option<Box<ConnFacts>>,
         /// What streamscope offered to compress: the `Sec-WebSocket-Extensions` (WebSocket) or
         /// `Accept-Encoding` (SSE, `--compressed`) value it sent; `None` when it offered nothing.
         compression_offered: Option<String>,
         /// The compression in use: the extension the server agreed to, parameters included
         /// (WebSocket), or the `Content-Encoding` being decoded (SSE); `None` for none.
         compression: Option<String>,
+        /// The request streamscope sent; `None` when not known (a HAR import, an older recording).
+        request: Option<Box<SentRequest>>,
     },
     /// A dispatched SSE event, or one JSON text of a streamed JSON body ([`Proto::Jsonl`]).
     Event {
@@ -292,10 +297,78 @@ pub enum Kind {
     },
     /// `--match`: the session's pairing figures, once, after every stream has ended.
     MatchSummary(MatchSummary),
+    /// An HTTP/2 frame other than DATA and HEADERS (SETTINGS, PING, GOAWAY, `RST_STREAM`,
+    /// `WINDOW_UPDATE`, ...), or the DATA frames of one HTTP/2 stream summed up when it ends.
+    Frame(Box<H2Frame>),
     /// An LLM completion ended (end marker, body closed, connection lost or stopped): its timing,
     /// tokens and answer, emitted by the connection task just before the stream's next `reconnect`
     /// or its `end`.
     LlmSummary(Box<LlmSummary>),
+}
+
+/// The request behind an `open` record, as streamscope sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SentRequest {
+    /// `GET`, `POST`…; `CONNECT` for WebSocket over HTTP/2 (RFC 8441).
+    pub method: String,
+    /// The headers sent, names lower-case, in the order sent (a repeated one joined by `, `); on
+    /// HTTP/2 the pseudo-headers first (`:method`, `:scheme`, `:authority`, `:path`, and
+    /// `:protocol` for WebSocket). Secret values and query values are masked unless
+    /// `--show-secrets`.
+    pub headers: Vec<(String, String)>,
+}
+
+/// How the connection behind an `open` record was made.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConnFacts {
+    /// `http/1.1`, `h2` (HTTP/2 over TLS) or `h2c` (HTTP/2 over plain TCP).
+    pub http: String,
+    /// The HTTP/2 connection's number in the session (streams that share one have the same).
+    pub connection: Option<u64>,
+    /// Another stream of the session uses the same connection.
+    pub shared: bool,
+    /// TLS facts, for `https`/`wss`.
+    pub tls: Option<TlsFacts>,
+}
+
+/// What the TLS handshake settled and the server's certificate says.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsFacts {
+    /// `TLSv1.3`.
+    pub version: String,
+    /// `TLS13_AES_256_GCM_SHA384`.
+    pub cipher: String,
+    /// The ALPN protocol the server chose, `None` when it chose none.
+    pub alpn: Option<String>,
+    /// The certificate's subject (`CN=…, O=…`).
+    pub cert_subject: String,
+    /// The certificate's issuer.
+    pub cert_issuer: String,
+    /// Its subjectAltName DNS names and IP addresses, joined with `, `.
+    pub cert_names: String,
+    /// End of validity, microseconds since the Unix epoch.
+    pub cert_not_after_us: Option<i64>,
+    /// Whole days from the handshake to the end of validity (negative once expired).
+    pub cert_days_left: Option<i64>,
+}
+
+/// One HTTP/2 frame, or the summed DATA frames of an HTTP/2 stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct H2Frame {
+    /// The frame type: `SETTINGS`, `PING`, `GOAWAY`, ... (`DATA` for the summary).
+    pub frame: String,
+    /// The HTTP/2 stream id (0: the connection).
+    pub h2_stream: u32,
+    /// The flags byte.
+    pub flags: u8,
+    /// The connection's number in the session (as in the `open` record).
+    pub connection: u64,
+    /// What the payload says (`MAX_CONCURRENT_STREAMS=100`, `increment 65535`, `ACK`).
+    pub detail: String,
+    /// GOAWAY and `RST_STREAM`: the error code.
+    pub error_code: Option<u32>,
+    /// PING ACK answering our PING: the round trip.
+    pub rtt_ms: Option<f64>,
 }
 
 /// Where an `llm_summary`'s output token count comes from.
@@ -398,14 +471,16 @@ pub struct MatchSummary {
 
 impl Kind {
     /// An `open` with what every connection has (status, response headers, handshake time) and
-    /// none of the optional facts (compression), which the caller sets when they apply.
+    /// none of the optional facts (connection and TLS, compression), which the caller sets when they apply.
     pub fn open(status: u16, headers: Vec<(String, String)>, handshake_ms: f64) -> Kind {
         Kind::Open {
             status,
             headers,
             handshake_ms,
+            conn: None,
             compression_offered: None,
             compression: None,
+            request: None,
         }
     }
 

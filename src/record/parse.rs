@@ -13,7 +13,8 @@ use serde::de::{MapAccess, Visitor};
 use crate::record::decoded::Decoded;
 use crate::record::kinds::KindTag;
 use crate::record::{
-    DataOpcode, Dir, Kind, LlmSummary, MatchSummary, Payload, Proto, Record, Side, TokensSource,
+    ConnFacts, DataOpcode, Dir, H2Frame, Kind, LlmSummary, MatchSummary, Payload, Proto, Record,
+    SentRequest, Side, TlsFacts, TokensSource,
 };
 
 /// Response headers in the order they were written (a JSON object, read without reordering, since
@@ -59,6 +60,8 @@ struct Raw {
     handshake_ms: Option<f64>,
     compression_offered: Option<String>,
     compression: Option<String>,
+    request_method: Option<String>,
+    request_headers: Option<OrderedHeaders>,
     event: Option<String>,
     data: Option<String>,
     data_base64: Option<String>,
@@ -98,6 +101,22 @@ struct Raw {
     repeated: Option<u64>,
     count: Option<u64>,
     rule: Option<String>,
+    http: Option<String>,
+    connection: Option<u64>,
+    shared: Option<bool>,
+    tls_version: Option<String>,
+    tls_cipher: Option<String>,
+    alpn: Option<String>,
+    cert_subject: Option<String>,
+    cert_issuer: Option<String>,
+    cert_names: Option<String>,
+    cert_not_after: Option<String>,
+    cert_days_left: Option<i64>,
+    frame: Option<String>,
+    h2_stream: Option<u32>,
+    flags: Option<u8>,
+    detail: Option<String>,
+    error_code: Option<u32>,
     format: Option<String>,
     model: Option<String>,
     complete: Option<bool>,
@@ -155,14 +174,22 @@ fn payload(raw_data: Option<String>, raw_b64: Option<String>) -> Result<Payload,
     }
 }
 
-fn open_kind(raw: Raw) -> Result<Kind, String> {
+fn open_kind(mut raw: Raw) -> Result<Kind, String> {
+    let conn = conn_facts(&mut raw)?;
     let k = raw.kind.as_str();
     Ok(Kind::Open {
         status: need(raw.status, k, "status")?,
         headers: need(raw.headers, k, "headers")?.0,
         handshake_ms: need(raw.handshake_ms, k, "handshake_ms")?,
+        conn,
         compression_offered: raw.compression_offered,
         compression: raw.compression,
+        request: raw.request_method.map(|method| {
+            Box::new(SentRequest {
+                method,
+                headers: raw.request_headers.map(|h| h.0).unwrap_or_default(),
+            })
+        }),
     })
 }
 
@@ -213,6 +240,50 @@ fn match_summary_kind(raw: &Raw) -> Result<Kind, String> {
         lead_max_ms: raw.lead_max_ms,
         unmatched: need(raw.unmatched, k, "unmatched")?,
     }))
+}
+
+fn frame_kind(raw: Raw) -> Result<Kind, String> {
+    let k = "frame";
+    Ok(Kind::Frame(Box::new(H2Frame {
+        frame: need(raw.frame, k, "frame")?,
+        h2_stream: need(raw.h2_stream, k, "h2_stream")?,
+        flags: need(raw.flags, k, "flags")?,
+        connection: need(raw.connection, k, "connection")?,
+        detail: need(raw.detail, k, "detail")?,
+        error_code: raw.error_code,
+        rtt_ms: raw.rtt_ms,
+    })))
+}
+
+/// The `open` record's connection facts, when it has them (`http` says it does).
+fn conn_facts(raw: &mut Raw) -> Result<Option<Box<ConnFacts>>, String> {
+    let Some(http) = raw.http.take() else {
+        return Ok(None);
+    };
+    let tls = match raw.tls_version.take() {
+        None => None,
+        Some(version) => Some(TlsFacts {
+            version,
+            cipher: raw.tls_cipher.take().unwrap_or_default(),
+            alpn: raw.alpn.take(),
+            cert_subject: raw.cert_subject.take().unwrap_or_default(),
+            cert_issuer: raw.cert_issuer.take().unwrap_or_default(),
+            cert_names: raw.cert_names.take().unwrap_or_default(),
+            cert_not_after_us: raw
+                .cert_not_after
+                .as_deref()
+                .map(parse_ts)
+                .transpose()
+                .map_err(|e| format!("bad cert_not_after: {e}"))?,
+            cert_days_left: raw.cert_days_left,
+        }),
+    };
+    Ok(Some(Box::new(ConnFacts {
+        http,
+        connection: raw.connection,
+        shared: raw.shared.unwrap_or(false),
+        tls,
+    })))
 }
 
 fn llm_summary_kind(raw: Raw) -> Result<Kind, String> {
@@ -336,6 +407,7 @@ fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
             lead_ms: need(raw.lead_ms, k, "lead_ms")?,
         },
         KindTag::MatchSummary => match_summary_kind(&raw)?,
+        KindTag::Frame => frame_kind(raw)?,
         KindTag::LlmSummary => llm_summary_kind(raw)?,
     };
     Ok(Record {

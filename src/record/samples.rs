@@ -24,11 +24,62 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
             ("alpha".into(), "a, b".into()),
         ],
         handshake_ms: 1.952,
+        conn: None,
         compression_offered: Some("gzip, deflate, br, zstd".into()),
         compression: Some("gzip".into()),
+        request: Some(Box::new(crate::record::SentRequest {
+            method: "POST".into(),
+            headers: vec![
+                ("host".into(), "127.0.0.1:8080".into()),
+                ("authorization".into(), "Bearer ***".into()),
+                ("content-length".into(), "12".into()),
+            ],
+        })),
     };
+    let open_h2 = Kind::Open {
+        status: 200,
+        headers: vec![("content-type".into(), "text/event-stream".into())],
+        handshake_ms: 3.5,
+        conn: Some(Box::new(crate::record::ConnFacts {
+            http: "h2".into(),
+            connection: Some(1),
+            shared: true,
+            tls: Some(crate::record::TlsFacts {
+                version: "TLSv1.3".into(),
+                cipher: "TLS13_AES_256_GCM_SHA384".into(),
+                alpn: Some("h2".into()),
+                cert_subject: "CN=127.0.0.1".into(),
+                cert_issuer: "CN=127.0.0.1".into(),
+                cert_names: "127.0.0.1".into(),
+                cert_not_after_us: Some(1_800_000_000_000_000),
+                cert_days_left: Some(-3),
+            }),
+        })),
+        // HTTP/2 and a Content-Encoding together: both sets of facts on one record.
+        compression_offered: Some("gzip, deflate, br, zstd".into()),
+        compression: Some("gzip".into()),
+        request: Some(Box::new(crate::record::SentRequest {
+            method: "GET".into(),
+            headers: vec![
+                (":method".into(), "GET".into()),
+                (":path".into(), "/sse?token=***".into()),
+                ("accept".into(), "text/event-stream".into()),
+            ],
+        })),
+    };
+    let frame = Kind::Frame(Box::new(crate::record::H2Frame {
+        frame: "GOAWAY".into(),
+        h2_stream: 0,
+        flags: 0,
+        connection: 1,
+        detail: "ENHANCE_YOUR_CALM, last stream 1".into(),
+        error_code: Some(11),
+        rtt_ms: Some(1.25),
+    }));
     let kinds = vec![
         rec(ts, open).wire(142).read(1),
+        rec(ts, open_h2).wire(40).read(2),
+        traffic(rec(ts + 1, frame), Dir::In),
         traffic(
             event(ts + 1, "{\"seq\":1}\nline \"2\"")
                 .named("tick")

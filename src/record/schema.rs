@@ -109,6 +109,7 @@ fn field_schema(f: &Field) -> Node {
         FieldType::KebabCase => def("kebab_case"),
         FieldType::Timestamp => def("timestamp"),
         FieldType::Unsigned => def("unsigned"),
+        FieldType::Int => obj([("type", text("integer"))]),
         FieldType::Ms => def("ms"),
         FieldType::Rate => def("per_second"),
         FieldType::Bool => obj([("type", text("boolean"))]),

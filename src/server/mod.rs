@@ -1,12 +1,15 @@
 //! The embedded demo and test server behind `streamscope serve`.
 //!
-//! This module owns the listener, the connection lifecycle (accept, serve, shut down) and the
-//! routing table. One port serves everything over HTTP/1.1 with hyper; WebSocket endpoints are
-//! upgrades of the same connections. Each endpoint family lives in its own file:
+//! This module owns the listeners, the connection lifecycle (accept, serve, shut down) and the
+//! routing table. One port serves everything over HTTP/1.1 with hyper, and HTTP/2 with prior
+//! knowledge (h2c) on the same port; `serve --tls` adds a TLS port that offers HTTP/2 and
+//! HTTP/1.1 by ALPN ([`tls`], [`h2`]). WebSocket endpoints are upgrades of the same connections
+//! (RFC 8441 extended CONNECT on HTTP/2). Each endpoint family lives in its own file:
 //!
 //! - [`feed`]: the clock-driven demo feed shared by `/sse` and `/ws` (seq, price, timestamps);
 //! - [`sse`]: `/sse`, `/chat` and `/inspect`, the Server-Sent Events endpoints;
-//! - [`ws`]: the WebSocket handshake plus `/ws` and `/echo`;
+//! - [`ws`]: the WebSocket handshake plus `/ws` and `/echo`; [`client_inflate`] reads what a client
+//!   compresses for tungstenite;
 //! - [`firehose`]: `/firehose/sse` and `/firehose/ws`, precomputed bulk streams;
 //! - [`llm`]: `/llm/<format>/...`, mock LLM completions in each provider's wire format;
 //! - [`plain`]: `/`, `/status/{code}` and the 404 reply;
@@ -17,8 +20,10 @@
 
 mod apps;
 mod body;
+mod client_inflate;
 mod feed;
 mod firehose;
+mod h2;
 mod llm;
 mod plain;
 mod query;
@@ -27,10 +32,12 @@ mod scenario;
 mod socket;
 mod sse;
 mod state;
+mod tls;
 mod ws;
 
 pub use plain::endpoints;
 pub use state::ServerConfig;
+pub use tls::ServerTls;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -57,6 +64,7 @@ pub struct Server {
     local_addr: SocketAddr,
     config: ServerConfig,
     start: Instant,
+    tls: Option<(TcpListener, SocketAddr, ServerTls)>,
 }
 
 impl Server {
@@ -70,12 +78,27 @@ impl Server {
             config: sanitize(config),
             // The feed clock starts here, so seq numbers are the same for every client.
             start: Instant::now(),
+            tls: None,
         })
+    }
+
+    /// Adds a TLS listener on `addr` (port 0 picks a free one) serving the same endpoints over
+    /// HTTP/2 or HTTP/1.1, as the client chooses by ALPN.
+    pub async fn with_tls(mut self, addr: SocketAddr, tls: ServerTls) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        self.tls = Some((listener, local, tls));
+        Ok(self)
     }
 
     /// The address the listener is bound to.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address of the TLS listener, with `--tls`.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls.as_ref().map(|(_, addr, _)| *addr)
     }
 
     /// Starts serving on the current tokio runtime.
@@ -84,6 +107,7 @@ impl Server {
     ///
     /// Panics when called outside a tokio runtime.
     pub fn spawn(self) -> ServerHandle {
+        let tls_addr = self.tls_addr();
         let (stop_tx, stop_rx) = watch::channel(false);
         let (alive_tx, alive_rx) = mpsc::channel(1);
         let state = Arc::new(State {
@@ -93,9 +117,13 @@ impl Server {
             stop: stop_rx,
             _alive: alive_tx,
         });
+        if let Some((listener, _, tls)) = self.tls {
+            tokio::spawn(accept_tls(listener, tls, Arc::clone(&state)));
+        }
         tokio::spawn(accept_loop(self.listener, state));
         ServerHandle {
             local_addr: self.local_addr,
+            tls_addr,
             stop: stop_tx,
             alive: alive_rx,
         }
@@ -106,6 +134,7 @@ impl Server {
 #[derive(Debug)]
 pub struct ServerHandle {
     local_addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
     // Dropping this sender is itself the stop signal: every task waits on it.
     stop: watch::Sender<bool>,
     // Never receives a value; `recv` returns `None` once every task has dropped its `State`.
@@ -116,6 +145,11 @@ impl ServerHandle {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address of the TLS listener, with `--tls`.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
     }
 
     /// Stops accepting, ends every open connection (streams are cut, not drained) and waits,
@@ -152,10 +186,36 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
     }
 }
 
+/// Accepts TLS connections: HTTP/2 or HTTP/1.1 as ALPN decides.
+async fn accept_tls(listener: TcpListener, tls: ServerTls, state: Arc<State>) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = state.stopped() => return,
+        };
+        let Ok((stream, _peer)) = accepted else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let (acceptor, state) = (acceptor.clone(), Arc::clone(&state));
+        tokio::spawn(async move {
+            let handshake = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
+            let Ok(Ok(tls)) = handshake.await else { return };
+            if tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice()) {
+                h2::serve(tls, state, route).await;
+            } else {
+                serve_http1(tls, state).await;
+            }
+        });
+    }
+}
+
 async fn serve_connection(stream: TcpStream, state: Arc<State>) {
     // Fault scenarios write bytes hyper would refuse to, so they bypass it (see `scenario`).
-    let is_scenario = tokio::select! {
-        is = scenario::is_scenario(&stream) => is,
+    let (is_scenario, is_h2c) = tokio::select! {
+        is = scenario::is_scenario(&stream) => (is, !is && scenario::starts_with(&stream, h2::PREFACE).await),
         // A silent client must not keep a stopping server waiting.
         () = state.stopped() => return,
     };
@@ -165,6 +225,18 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) {
     }
     // Small writes (SSE events) should leave at once, not wait for Nagle.
     let _ = stream.set_nodelay(true);
+    if is_h2c {
+        h2::serve(stream, state, route).await;
+        return;
+    }
+    serve_http1(stream, state).await;
+}
+
+/// HTTP/1.1 with hyper, upgrades (WebSocket) allowed.
+async fn serve_http1<S>(stream: S, state: Arc<State>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service_state = Arc::clone(&state);
     let service = service_fn(move |req| {
         let state = Arc::clone(&service_state);
@@ -216,12 +288,14 @@ async fn endpoint(req: Request<Incoming>, state: Arc<State>) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
     let get = method == Method::GET || method == Method::HEAD;
+    // WebSocket: a GET upgrade, or on HTTP/2 an extended CONNECT (RFC 8441).
+    let ws = get || ws::is_extended_connect(&req);
     match path.as_str() {
         "/" if get => plain::index(state.local_addr),
         "/sse" if get => sse::feed(&req, &query, state),
-        "/ws" if get => ws::upgrade(req, &query, state, ws::Endpoint::Feed),
-        "/echo" if get => ws::upgrade(req, &query, state, ws::Endpoint::Echo),
-        "/firehose/ws" if get => ws::upgrade(req, &query, state, ws::Endpoint::Firehose),
+        "/ws" if ws => ws::upgrade(req, &query, state, ws::Endpoint::Feed),
+        "/echo" if ws => ws::upgrade(req, &query, state, ws::Endpoint::Echo),
+        "/firehose/ws" if ws => ws::upgrade(req, &query, state, ws::Endpoint::Firehose),
         "/firehose/sse" if get => firehose::sse(&query, state),
         "/socket.io/" | "/socket.io" if get => {
             ws::upgrade(req, &query, state, ws::Endpoint::SocketIo)

@@ -42,20 +42,28 @@ const OP_PING: u8 = 0x9;
 pub(super) async fn is_scenario(stream: &TcpStream) -> bool {
     // A client that connects and says nothing is hyper's business (its header timeout): give up
     // on the check after a while rather than hold the connection here.
-    tokio::time::timeout(HEAD_TIMEOUT, peek_prefix(stream))
+    tokio::time::timeout(HEAD_TIMEOUT, peek_prefix(stream, PREFIX))
         .await
         .unwrap_or(false)
 }
 
-async fn peek_prefix(stream: &TcpStream) -> bool {
-    let mut buf = [0u8; PREFIX.len()];
+/// True when the connection's first bytes are `prefix` (peeked, not consumed).
+pub(super) async fn starts_with(stream: &TcpStream, prefix: &[u8]) -> bool {
+    tokio::time::timeout(HEAD_TIMEOUT, peek_prefix(stream, prefix))
+        .await
+        .unwrap_or(false)
+}
+
+async fn peek_prefix(stream: &TcpStream, prefix: &[u8]) -> bool {
+    let mut buf = [0u8; 32];
+    let buf = &mut buf[..prefix.len().min(32)];
     // A request line normally arrives in one segment; polling briefly covers a client that sends
     // it in pieces, and the bound keeps a trickling client from holding the check forever.
     for _ in 0..200 {
-        match stream.peek(&mut buf).await {
+        match stream.peek(buf).await {
             Ok(0) | Err(_) => return false,
-            Ok(n) if n >= PREFIX.len() || !PREFIX.starts_with(&buf[..n]) => {
-                return buf[..n] == *PREFIX;
+            Ok(n) if n >= buf.len() || !prefix.starts_with(&buf[..n]) => {
+                return buf[..n] == *prefix;
             }
             Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
         }

@@ -8,15 +8,18 @@ use tokio::io::AsyncWriteExt as _;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::protocol::deflate::Deflater;
-use crate::protocol::ws::encode_frame;
+use crate::protocol::ws::{RSV1, encode_frame};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
+
+use super::client_inflate::ClientInflate;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-/// The upgraded socket every WebSocket endpoint works on.
-pub(super) type Socket = TokioIo<Upgraded>;
+/// The upgraded socket every WebSocket endpoint works on: what the client sends, its compressed
+/// messages inflated for tungstenite.
+pub(super) type Socket = ClientInflate<TokioIo<Upgraded>>;
 
 /// How long a closing handshake may take before the socket is simply dropped.
 pub(super) const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -65,7 +68,7 @@ impl Sender {
         };
         let compressed = deflater.compress(data, false);
         let mut frame = Vec::with_capacity(compressed.len() + 10);
-        encode_frame(&mut frame, true, 0b100, opcode, None, &compressed);
+        encode_frame(&mut frame, true, RSV1, opcode, None, &compressed);
         // Anything tungstenite queued (a pong) goes first, then our frame, whole.
         ws.flush().await?;
         let socket = ws.get_mut();

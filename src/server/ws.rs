@@ -10,7 +10,8 @@
 //! Compression: a `permessage-deflate` offer is accepted, as Python's `websockets` does by default,
 //! unless the query has `deflate=off`. tungstenite supports no extension, so the data frames of a
 //! compressed connection are compressed ([`Deflater`]) and framed here and written to the socket
-//! under it; tungstenite still reads, answers pings and closes.
+//! under it, and what the client compresses is inflated under it
+//! ([`ClientInflate`]); tungstenite still reads, answers pings and closes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::apps;
 use super::body::{self, Body};
+use super::client_inflate::ClientInflate;
 use super::feed::Feed;
 use super::firehose;
 use super::query::{BadQuery, Query};
@@ -58,6 +60,15 @@ pub(super) enum Endpoint {
     Cbor,
 }
 
+/// An HTTP/2 extended CONNECT for WebSocket (RFC 8441).
+pub(super) fn is_extended_connect(req: &Request<Incoming>) -> bool {
+    req.method() == hyper::Method::CONNECT
+        && req
+            .extensions()
+            .get::<hyper::ext::Protocol>()
+            .is_some_and(|p| p.as_str() == "websocket")
+}
+
 /// Answers a WebSocket upgrade on one of the endpoints, or explains why it cannot.
 pub(super) fn upgrade(
     req: Request<Incoming>,
@@ -65,7 +76,9 @@ pub(super) fn upgrade(
     state: Arc<State>,
     endpoint: Endpoint,
 ) -> Response<Body> {
-    let Some(key) = upgrade_key(req.headers()) else {
+    let over_h2 = is_extended_connect(&req);
+    let key = upgrade_key(req.headers());
+    if key.is_none() && !over_h2 {
         let mut response = body::text(
             StatusCode::UPGRADE_REQUIRED,
             "this endpoint speaks WebSocket: send a GET with Upgrade: websocket, \
@@ -75,7 +88,7 @@ pub(super) fn upgrade(
             .headers_mut()
             .insert(UPGRADE, HeaderValue::from_static("websocket"));
         return response;
-    };
+    }
     // Check the query before answering 101: afterwards there is no way to report an error but
     // a close frame.
     let task = match Task::from_query(endpoint, query, &state) {
@@ -104,7 +117,7 @@ pub(super) fn upgrade(
         let Ok(upgraded) = hyper::upgrade::on(req).await else {
             return;
         };
-        let socket = TokioIo::new(upgraded);
+        let socket = ClientInflate::new(TokioIo::new(upgraded), deflate.as_ref());
         let deflater = deflate.as_ref().map(Deflater::new);
         tokio::select! {
             () = task.run(socket, &state, deflater) => {}
@@ -114,13 +127,18 @@ pub(super) fn upgrade(
     });
 
     let mut response = Response::new(body::full(""));
-    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    let headers = response.headers_mut();
-    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
-    if let Ok(accept) = HeaderValue::from_str(&derive_accept_key(key.as_bytes())) {
-        headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+    if key.is_some() {
+        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     }
+    let headers = response.headers_mut();
+    if let Some(key) = key {
+        headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+        if let Ok(accept) = HeaderValue::from_str(&derive_accept_key(key.as_bytes())) {
+            headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+        }
+    }
+    // RFC 8441: a 200 answers the extended CONNECT; the stream is the WebSocket.
     if let Some(protocol) = protocol {
         headers.insert(SEC_WEBSOCKET_PROTOCOL, protocol);
     }

@@ -354,8 +354,9 @@ pub(crate) const KEY_TABLE: &[KeyRow] = &[
             action: Action::Ping,
             chords: &[normal(ch('p'))],
         }],
-        help: "send a ping (WebSocket)",
-        doc: "send a WebSocket ping (its pong shows the round trip time)",
+        help: "send a ping (WebSocket; HTTP/2 PING)",
+        doc: "send a WebSocket ping (its pong shows the round trip time); on an SSE stream over \
+              HTTP/2, a PING frame on its connection (its ACK shows the round trip time)",
     },
     KeyRow {
         bindings: &[Binding {
@@ -370,8 +371,10 @@ pub(crate) const KEY_TABLE: &[KeyRow] = &[
             action: Action::ToggleHelp,
             chords: &[normal(ch('?')), normal(code(KeyCode::F(1)))],
         }],
-        help: "this help",
-        doc: "key help; any key closes it",
+        help: "this help: what each figure means, and the keys",
+        doc: "help: what every column and figure of the part of the screen it was pressed in \
+              means (record list, stats, comparison strip, LLM view, overview: see Figures \
+              below), then every key; `↑ ↓` and `PgUp PgDn` scroll it, any other key closes it",
     },
     // `Always`, as the wheel has always been mapped: in an input line the view ignores it.
     KeyRow {

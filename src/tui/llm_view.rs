@@ -260,22 +260,35 @@ fn compact_lines(f: &LlmSummary, streaming: bool, theme: &Theme) -> Vec<Line<'st
 
 /// The stats block's LLM line: time to first token, the ITL percentiles, tokens/s, tokens.
 pub(crate) fn stats_line(f: &LlmSummary, theme: &Theme) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    for (i, group) in stats_groups(f, theme).into_iter().enumerate() {
+        if i > 0 {
+            out.push(Span::styled("  ", theme.muted));
+        }
+        out.extend(group);
+    }
+    out
+}
+
+/// [`stats_line`] in groups, by priority, for a line that leaves out what it cannot hold.
+pub(crate) fn stats_groups(f: &LlmSummary, theme: &Theme) -> Vec<Vec<Span<'static>>> {
     let m = |t: &str| Span::styled(t.to_owned(), theme.muted);
     let v = |t: String| Span::styled(t, theme.text);
     vec![
-        m("ttft "),
-        v(opt_ms(f.ttft_ms)),
-        m("  itl p50 "),
-        v(opt_ms(f.itl_p50_ms)),
-        m(" p95 "),
-        v(opt_ms(f.itl_p95_ms)),
-        m(" p99 "),
-        v(opt_ms(f.itl_p99_ms)),
-        m("  "),
-        v(per_s(f.tokens_per_s)),
-        m(" tok/s  "),
-        v(f.output_tokens.to_string()),
-        m(&format!(" tokens ({})", f.tokens_source.as_str())),
+        vec![m("ttft "), v(opt_ms(f.ttft_ms))],
+        vec![
+            m("itl p50 "),
+            v(opt_ms(f.itl_p50_ms)),
+            m(" p95 "),
+            v(opt_ms(f.itl_p95_ms)),
+            m(" p99 "),
+            v(opt_ms(f.itl_p99_ms)),
+        ],
+        vec![v(per_s(f.tokens_per_s)), m(" tok/s")],
+        vec![
+            v(f.output_tokens.to_string()),
+            m(&format!(" tokens ({})", f.tokens_source.as_str())),
+        ],
     ]
 }
 

@@ -6,6 +6,7 @@
 //! redrawn after something changed, at most once per frame period, so a firehose costs one frame
 //! per period; an idle dashboard wakes once per second (for the clocks) and draws one frame.
 
+pub(crate) mod glossary;
 pub(crate) mod keymap;
 pub(crate) mod llm_view;
 pub mod overview;
@@ -53,6 +54,8 @@ pub struct DashboardConfig {
     pub llm: Vec<crate::protocol::llm::Mode>,
     /// `--filter`: the dashboard opens with it as its `/` filter.
     pub filter: Option<String>,
+    /// The `--record` file being written, shown with its size in the footer.
+    pub recording: Option<std::path::PathBuf>,
 }
 
 impl DashboardConfig {
@@ -67,6 +70,7 @@ impl DashboardConfig {
             match_key: None,
             llm: Vec::new(),
             filter: None,
+            recording: None,
         }
     }
 }
@@ -78,6 +82,15 @@ pub fn draw(frame: &mut ratatui::Frame<'_>, store: &Store, app: &App, theme: &Th
     } else {
         render::draw(frame, store, app, theme, now_us);
     }
+}
+
+/// The `--record` file and its size now, for the footer (read once a second: it grows as records
+/// are written).
+fn recording_size(path: Option<&std::path::Path>) -> Option<(String, u64)> {
+    path.map(|p| {
+        let size = std::fs::metadata(p).map_or(0, |m| m.len());
+        (p.display().to_string(), size)
+    })
 }
 
 /// Runs the dashboard until the user quits; then asks every stream to shut down and restores the
@@ -113,12 +126,29 @@ pub async fn run(
     result
 }
 
+/// The store and the view the loop starts from: the streams with `--match` and `--llm`, the view
+/// opened on `--filter`, and a replay said to be one.
+fn initial_state(config: &mut DashboardConfig) -> (Store, App) {
+    let mut store = Store::new(std::mem::take(&mut config.streams), config.history);
+    store.set_match_key(config.match_key.take());
+    store.set_llm_modes(&config.llm);
+    let mut app = App::new(store.streams().len());
+    if let Some(f) = &config.filter {
+        app.set_filter(f);
+    }
+    if let Some(clock) = &config.replay {
+        // Say it is not live (the status line is replaced by the next action's message).
+        app.status = Some(format!("REPLAY at speed {}", clock.speed));
+    }
+    (store, app)
+}
+
 /// The loop itself, generic over the backend and the event source so tests can drive it with a
 /// `TestBackend` and scripted events. Returns the final state for inspection.
 async fn event_loop<B, E>(
     terminal: &mut ratatui::Terminal<B>,
     mut events: E,
-    config: DashboardConfig,
+    mut config: DashboardConfig,
     mut records: UnboundedReceiver<RecordBatch>,
     controls: &[UnboundedSender<Control>],
 ) -> std::io::Result<(Store, App)>
@@ -127,18 +157,9 @@ where
     B::Error: Send + Sync + 'static,
     E: futures_util::Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin,
 {
-    let mut store = Store::new(config.streams, config.history);
-    store.set_match_key(config.match_key);
-    store.set_llm_modes(&config.llm);
+    let (mut store, mut app) = initial_state(&mut config);
     let replay = config.replay;
-    let mut app = App::new(store.streams().len());
-    if let Some(f) = &config.filter {
-        app.set_filter(f);
-    }
-    if let Some(clock) = &replay {
-        // Say it is not live (the status line is replaced by the next action's message).
-        app.status = Some(format!("REPLAY at speed {}", clock.speed));
-    }
+    let recording = config.recording;
     let theme = config.theme;
     let period = Duration::from_secs(1) / config.fps.clamp(1, 240);
     // Frames are at least a period apart. Idle, the loop sleeps until the wall clock's next
@@ -169,7 +190,11 @@ where
                 // Clocks ("heartbeat 3 s ago", reconnect countdown) move once a second when idle.
                 let second = now_us.div_euclid(1_000_000);
                 if dirty || second != last_second {
+                    if second != last_second {
+                        app.recording = recording_size(recording.as_deref());
+                    }
                     app.sync_filter(&store);
+                    app.sync_status(&store);
                     if app.overview_open {
                         app.overview.page_rows =
                             overview_table::table_rows(terminal.get_frame().area());

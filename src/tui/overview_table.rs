@@ -38,7 +38,13 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
     draw_table(frame, body, store, &app.overview, theme, now_us);
     super::render::draw_footer(frame, footer, app, theme, false);
     if app.help {
-        super::render::draw_help(frame, frame.area(), theme);
+        super::render::draw_help(
+            frame,
+            frame.area(),
+            theme,
+            &[super::glossary::Area::Overview],
+            app.help_scroll,
+        );
     }
 }
 

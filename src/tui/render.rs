@@ -31,7 +31,7 @@ use std::fmt::Write as _;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span, Text};
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Sparkline, Table};
 
 use crate::protocol::ws::close_code_meaning;
@@ -39,9 +39,10 @@ use crate::record::kinds::KINDS;
 use crate::record::{Dir, Kind, LlmSummary, Payload, Proto, Record};
 use crate::store::{ConnState, Entry, Matching, Store, StreamState, StreamStats};
 
-use super::text::cut_spans;
 pub use super::text::{cut, fmt_ms};
+use super::text::{cut_spans, fit_groups, fit_ranked, fit_url, url_min_width};
 
+use super::glossary::{self, Area};
 use super::keymap::{KEY_TABLE, KeyRow};
 use super::theme::Theme;
 use super::view::{App, InputKind};
@@ -130,7 +131,11 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
         .collect();
     let lay = layout(area, shown.len());
     for (&(pos, s), rect) in shown.iter().zip(&lay.panes) {
-        draw_pane(frame, *rect, pos, s, app, theme, now_us);
+        let pane = Pane {
+            index: pos,
+            http: http_label(store.streams(), pos),
+        };
+        draw_pane(frame, *rect, &pane, s, app, theme, now_us);
     }
     if let (Some(rect), [(pa, a), (pb, b)]) = (lay.compare, shown.as_slice()) {
         // `--match` pairs the first two streams; other pairs have no figures here.
@@ -138,12 +143,21 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
             .matching
             .as_ref()
             .filter(|_| (*pa, *pb) == (0, 1))
-            .map(|m| match_line(m, store.streams()));
-        match (a.llm_figures(now_us), b.llm_figures(now_us)) {
-            (Some(fa), Some(fb)) => {
-                crate::tui::llm_view::draw_compare(frame, rect, [a, b], [&fa, &fb], theme);
-            }
-            _ => draw_compare(frame, rect, a, b, theme, now_us, pairing),
+            .map(|m| {
+                match_line(
+                    m,
+                    store.streams(),
+                    usize::from(rect.width.saturating_sub(2)),
+                )
+            });
+        if let (Some(fa), Some(fb)) = (a.llm_figures(now_us), b.llm_figures(now_us)) {
+            crate::tui::llm_view::draw_compare(frame, rect, [a, b], [&fa, &fb], theme);
+        } else {
+            let labels = [
+                http_label(store.streams(), *pa).unwrap_or_default(),
+                http_label(store.streams(), *pb).unwrap_or_default(),
+            ];
+            draw_compare(frame, rect, [a, b], &labels, theme, now_us, pairing);
         }
     }
     let any_llm = store.streams().iter().any(|s| s.llm.format().is_some());
@@ -167,57 +181,67 @@ pub fn draw(frame: &mut Frame<'_>, store: &Store, app: &App, theme: &Theme, now_
         }
     }
     if app.help {
-        draw_help(frame, area, theme);
+        let areas = help_areas(store, app, area, now_us);
+        draw_help(frame, area, theme, &areas, app.help_scroll);
     }
+}
+
+/// Which pane is drawn, and what its title says about the connection.
+struct Pane {
+    index: usize,
+    /// `h2 · conn #1 shared`, once the stream has opened.
+    http: Option<String>,
+}
+
+/// The HTTP version and connection of stream `i`'s latest `open`: `http/1.1`, `h2 · conn #1`, and
+/// `shared` when another stream of the session is on the same HTTP/2 connection.
+pub fn http_label(streams: &[StreamState], i: usize) -> Option<String> {
+    let conn = streams.get(i)?.stats.conn.as_ref()?;
+    let Some(id) = conn.connection else {
+        return Some(conn.http.clone());
+    };
+    let others = streams.iter().enumerate().any(|(j, s)| {
+        j != i
+            && s.stats.conn.as_ref().and_then(|c| c.connection) == Some(id)
+            && !matches!(s.state, ConnState::Ended { .. } | ConnState::Failed { .. })
+    });
+    let shared = if others || conn.shared { " shared" } else { "" };
+    Some(format!("{} · conn #{id}{shared}", conn.http))
 }
 
 fn draw_pane(
     frame: &mut Frame<'_>,
     rect: Rect,
-    pane: usize,
+    pane: &Pane,
     s: &StreamState,
     app: &App,
     theme: &Theme,
     now_us: i64,
 ) {
-    let focused = app.focus == pane;
-    let proto_style = proto_style(s.info.proto, theme);
-    let mut title = vec![Span::styled(format!(" #{} ", s.info.index), theme.header)];
-    if let Some(name) = &s.info.name {
-        title.push(Span::styled(format!("{name} "), theme.accent));
-    }
-    title.extend([Span::styled(
-        s.info.proto.as_str().to_uppercase(),
-        proto_style,
-    )]);
-    // The request before the URL: on a narrow pane the URL is what gets cut, and two completions
-    // side by side are told apart by their model and prompt.
-    if let Some(request) = &s.info.request {
-        title.push(Span::styled(format!(" {request}"), theme.accent));
-    }
-    title.push(Span::styled(
-        format!(" {} ", s.info.display_url),
-        theme.header,
-    ));
-    if s.info.insecure {
-        title.push(Span::styled("INSECURE ", theme.warn));
-    }
-    if let Some(c) = &s.stats.compression {
-        // The extension or coding without its parameters (the detail of the `open` has them).
-        let name = c.split(';').next().unwrap_or(c).trim();
-        title.push(Span::styled(format!("{name} "), theme.accent));
-    }
+    let focused = app.focus == pane.index;
+    let pane_index = pane.index;
     let (state_text, state_style) = state_line(&s.state, now_us, theme);
-    let view = &app.panes.get(pane).cloned().unwrap_or_default();
+    let (title, state_text) = pane_title(
+        s,
+        pane.http.as_deref(),
+        &state_text,
+        usize::from(rect.width),
+        theme,
+    );
+    let view = &app.panes.get(pane_index).cloned().unwrap_or_default();
     let (list_rect, stats_rect) = pane_parts(rect);
     let rows = usize::from(list_rect.height.saturating_sub(1));
-    let window = app.window(pane, s, rows);
+    let window = app.window(pane_index, s, rows);
     let mut bottom = Vec::new();
+    let below = if view.following() {
+        0
+    } else {
+        app.below(pane_index, s, rows)
+    };
     if view.following() {
         bottom.push(Span::styled(" FOLLOW ", theme.ok));
     } else {
         bottom.push(Span::styled(" PAUSED ", theme.warn));
-        let below = app.below(pane, s, rows);
         if below > 0 {
             bottom.push(Span::styled(format!("· {below} new below "), theme.warn));
         }
@@ -231,7 +255,7 @@ fn draw_pane(
     let block = Block::bordered()
         .border_style(if focused { theme.accent } else { theme.border })
         .title(Line::from(title))
-        .title(Line::from(Span::styled(format!(" {state_text} "), state_style)).right_aligned())
+        .title(Line::from(Span::styled(state_text, state_style)).right_aligned())
         .title_bottom(Line::from(bottom).right_aligned());
     frame.render_widget(block, rect);
 
@@ -240,13 +264,127 @@ fn draw_pane(
     } else {
         view.selected
     };
-    if app.llm_view(pane, s) {
+    if app.llm_view(pane_index, s) {
         crate::tui::llm_view::draw(frame, list_rect, s, theme, now_us);
     } else {
-        draw_list(frame, list_rect, s, &window, selected, focused, theme);
+        // The selection is highlighted in the focused pane only.
+        let selected = selected.filter(|_| focused);
+        draw_list(frame, list_rect, s, &window, selected, below, theme);
     }
     if stats_rect.height > 0 {
         draw_stats(frame, stats_rect, s, theme, now_us);
+    }
+}
+
+/// A pane's title and its connection state, fitted together into a border `width` columns wide by
+/// priority: the stream's number, name and protocol and `INSECURE` always; then the URL (its path
+/// kept, the host's middle shortened) and the state's first word; the HTTP version and connection
+/// (`h2 #1 shared`, or `h2#1*`); the compression's name; the start of the request (method, model
+/// and prompt: two completions side by side differ there); then the URL whole, the state whole,
+/// and the request whole, as far as they fit. Returns the title's spans and the state text to draw
+/// on the right.
+fn pane_title(
+    s: &StreamState,
+    http: Option<&str>,
+    state: &str,
+    width: usize,
+    theme: &Theme,
+) -> (Vec<Span<'static>>, String) {
+    let count = |t: &str| t.chars().count();
+    // The corners, and a space between the title and the state.
+    let room = width.saturating_sub(3);
+    let head = format!(" #{} ", s.info.index);
+    let proto = s.info.proto.as_str().to_uppercase();
+    let insecure = if s.info.insecure { "INSECURE " } else { "" };
+    let name = s.info.name.as_ref().map(|n| format!("{n} "));
+    let state_full = count(state) + 2;
+    let first_word = state.split([' ', ':']).next().unwrap_or(state);
+    let state_min = state_full.min(count(first_word) + 3);
+    let url_full = count(&s.info.display_url);
+    let url_min = url_min_width(&s.info.display_url).min(url_full);
+    // The spaces around the URL are counted here.
+    let base =
+        count(&head) + name.as_deref().map_or(0, count) + count(&proto) + 2 + count(insecure);
+    let mut spare = room.saturating_sub(base + url_min + state_min);
+    // When even the URL's shortest form does not fit (it is cut from its end then), the short
+    // label still goes in while the URL keeps 16 columns.
+    let short_room = if base + url_min + state_min > room {
+        room.saturating_sub(base + url_min.min(16) + state_min)
+    } else {
+        spare
+    };
+    let http = http.and_then(|h| title_http(h, spare, short_room));
+    spare = spare.saturating_sub(http.as_deref().map_or(0, count));
+    let compression = s.stats.compression.as_ref().map(|c| {
+        // The extension or coding without its parameters (the detail of the `open` has them).
+        format!("{} ", c.split(';').next().unwrap_or(c).trim())
+    });
+    let compression = compression.filter(|c| count(c) <= spare);
+    spare -= compression.as_deref().map_or(0, count);
+    // The request's first 24 columns before the URL and the state grow, at least 12 of them.
+    let request_first = s.info.request.as_ref().and_then(|r| {
+        let whole = count(r) + 1;
+        let w = whole.min(24).min(spare);
+        (w >= 12 || w == whole).then_some(w)
+    });
+    let fixed = base
+        + http.as_deref().map_or(0, count)
+        + compression.as_deref().map_or(0, count)
+        + request_first.unwrap_or(0);
+    // The state whole (up to 40 columns: a long error is cut) while the URL can keep its path
+    // beside it; the URL whole when there is room for it and the state's first word.
+    let state_w = if fixed + url_full + state_full <= room {
+        state_full
+    } else {
+        let target = state_full.min(40).max(state_min);
+        let url_w = room
+            .saturating_sub(fixed + target)
+            .max(url_min)
+            .min(url_full);
+        room.saturating_sub(fixed + url_w).max(state_min)
+    };
+    let url = fit_url(&s.info.display_url, room.saturating_sub(fixed + state_w));
+    let mut left = room.saturating_sub(fixed + count(&url));
+    let state = if state_full <= left {
+        format!(" {state} ")
+    } else {
+        format!(" {} ", cut(state, left.saturating_sub(2)))
+    };
+    left = left.saturating_sub(count(&state));
+    // The request takes what is left too, cut.
+    let request = request_first.zip(s.info.request.as_ref()).map(|(w, r)| {
+        let w = w + left;
+        format!(" {}", cut(r, w - 1))
+    });
+    let mut title = vec![Span::styled(head, theme.header)];
+    if let Some(name) = name {
+        title.push(Span::styled(name, theme.accent));
+    }
+    title.push(Span::styled(proto, proto_style(s.info.proto, theme)));
+    for part in [http, request].into_iter().flatten() {
+        title.push(Span::styled(part, theme.accent));
+    }
+    title.push(Span::styled(format!(" {url} "), theme.header));
+    if !insecure.is_empty() {
+        title.push(Span::styled(insecure, theme.warn));
+    }
+    if let Some(c) = compression {
+        title.push(Span::styled(c, theme.accent));
+    }
+    (title, state)
+}
+
+/// The pane title's HTTP part (` h2 #1 shared`) when it fits in `spare` columns, or its short form
+/// (` h2#1*`) when that fits in `short_room`.
+fn title_http(label: &str, spare: usize, short_room: usize) -> Option<String> {
+    let full = format!(" {}", label.replace(" · conn #", " #"));
+    let short = format!(" {}", short_http(label));
+    if full.chars().count() <= spare {
+        Some(full)
+    } else if short.chars().count() <= short_room.max(spare) {
+        Some(short)
+    } else {
+        None
     }
 }
 
@@ -305,7 +443,7 @@ fn draw_list(
     s: &StreamState,
     window: &[&Entry],
     selected: Option<u64>,
-    focused: bool,
+    below: u64,
     theme: &Theme,
 ) {
     let cols = ListColumns::for_width(rect.width);
@@ -347,7 +485,7 @@ fn draw_list(
                 data,
             ),
         );
-        if Some(e.seq) == selected && focused {
+        if Some(e.seq) == selected {
             row.style(theme.selected)
         } else {
             row
@@ -381,9 +519,12 @@ fn draw_list(
     frame.render_widget(table, rect);
     if window.is_empty() {
         let msg = if s.stats.records == 0 {
-            "waiting for records…"
+            "waiting for records…".to_owned()
+        } else if below > 0 {
+            // Paused above records that arrived since: the matches are further down.
+            format!("none here; {below} below (G or End: newest)")
         } else {
-            "no records match"
+            "no records match".to_owned()
         };
         let y = rect
             .y
@@ -408,30 +549,30 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
     );
     let m = |t: &str| Span::styled(t.to_owned(), theme.muted);
     let v = |t: String| Span::styled(t, theme.text);
+    let sep = m("  ");
+    // By priority: what a line cannot hold is left out whole, never cut mid-word.
     let mut line1 = vec![
-        v(st.records.to_string()),
-        m(" records  "),
-        v(format!("{:.1}", st.rate_per_sec(now_us))),
-        m(" rec/s  payload "),
-        v(fmt_bytes(st.payload_bytes)),
-        m("  wire "),
-        v(fmt_bytes(st.wire_bytes)),
+        vec![v(st.records.to_string()), m(" records")],
+        vec![v(format!("{:.1}", st.rate_per_sec(now_us))), m(" rec/s")],
+        vec![m("payload "), v(fmt_bytes(st.payload_bytes))],
+        vec![m("wire "), v(fmt_bytes(st.wire_bytes))],
     ];
     if let Some(o) = st.overhead_pct() {
-        line1.push(m("  overhead "));
-        line1.push(v(format!("{o:.1}%")));
+        line1.push(vec![m("overhead "), v(format!("{o:.1}%"))]);
     }
     if let Some(r) = st.compression_ratio() {
-        line1.push(m("  compressed "));
-        line1.push(v(format!("{} ({r:.1}×)", fmt_bytes(st.compressed_bytes))));
+        line1.push(vec![
+            m("compressed "),
+            v(format!("{} ({r:.1}×)", fmt_bytes(st.compressed_bytes))),
+        ]);
     }
-    // Counts by kind last: on a narrow pane they are the first thing to be cut.
+    // Counts by kind last: on a narrow pane they are the first thing left out.
     for (kind, n) in KINDS.iter().zip(st.by_kind) {
         if n > 0 {
-            line1.push(m(&format!("  {} ", kind.name)));
-            line1.push(v(n.to_string()));
+            line1.push(vec![m(&format!("{} ", kind.name)), v(n.to_string())]);
         }
     }
+    let line1 = fit_groups(line1, &sep, usize::from(l1.width));
     frame.render_widget(Paragraph::new(Line::from(line1)), l1);
 
     let label = "60s ";
@@ -452,26 +593,23 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
     // An LLM stream's timing is what matters on it; the gaps of all its records are in the
     // comparison strip and the list.
     let line3 = match s.llm_figures(now_us) {
-        Some(f) => crate::tui::llm_view::stats_line(&f, theme),
-        None => gap_line(st, theme),
+        Some(f) => crate::tui::llm_view::stats_groups(&f, theme),
+        None => gap_groups(st, theme),
     };
+    let line3 = fit_groups(line3, &sep, usize::from(l3.width));
     frame.render_widget(Paragraph::new(Line::from(line3)), l3);
 
-    let hb = st.last_heartbeat_us.map_or("—".to_owned(), |t| {
-        format!("{} ago", fmt_ms((now_us - t).max(0) as f64 / 1000.0))
-    });
-    let line4 = vec![
-        m("heartbeat "),
-        v(hb),
-        m("  reconnects "),
-        v(st.reconnects.to_string()),
-        m("  rtt "),
-        v(st.last_rtt_ms.map_or("—".to_owned(), fmt_ms)),
-        m("  handshake "),
-        v(st.handshake_ms.map_or("—".to_owned(), fmt_ms)),
+    let mut groups = vec![
+        keepalive(s, now_us, theme),
+        vec![m("reconnects "), v(st.reconnects.to_string())],
+        vec![m("rtt "), v(st.last_rtt_ms.map_or("—".to_owned(), fmt_ms))],
+        vec![
+            m("handshake "),
+            v(st.handshake_ms.map_or("—".to_owned(), fmt_ms)),
+        ],
     ];
-    let mut line4 = line4;
-    line4.extend(decoded_spans(st, theme));
+    groups.extend(decoded_groups(st, theme));
+    let line4 = fit_groups(groups, &sep, usize::from(l4.width));
     frame.render_widget(Paragraph::new(Line::from(line4)), l4);
     frame.render_widget(
         Paragraph::new(timeline_line(st, l5.width, theme, now_us)),
@@ -479,45 +617,74 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
     );
 }
 
-/// The decoded protocol (`--decode`), its heartbeats and the messages of each sub-stream (or,
-/// without sub-streams, of each event name), first seen first; a narrow pane cuts the tail.
-fn decoded_spans(st: &StreamStats, theme: &Theme) -> Vec<Span<'static>> {
+/// The decoded protocol (`--decode`) with its heartbeats, then the messages of each sub-stream
+/// (or, without sub-streams, of each event name), first seen first: after the connection's
+/// figures, so a narrow pane leaves them out first.
+fn decoded_groups(st: &StreamStats, theme: &Theme) -> Vec<Vec<Span<'static>>> {
     let d = &st.decoded;
     let Some(protocol) = &d.protocol else {
         return Vec::new();
     };
     let m = |t: String| Span::styled(t, theme.muted);
     let v = |t: String| Span::styled(t, theme.text);
-    let mut out = vec![m(format!("  {protocol} hb ")), v(d.heartbeats.to_string())];
+    let mut out = vec![vec![
+        m(format!("{protocol} hb ")),
+        v(d.heartbeats.to_string()),
+    ]];
     let (label, list, prefix) = if d.substreams.is_empty() {
-        ("  events", &d.events, "")
+        ("events", &d.events, "")
     } else {
-        ("  sub-streams", &d.substreams, "#")
+        ("sub-streams", &d.substreams, "#")
     };
     if !list.is_empty() {
-        out.push(m(format!("{label} {}:", list.len())));
+        out.push(vec![m(format!("{label} ")), v(list.len().to_string())]);
         for (k, n) in list.iter().take(12) {
-            out.push(m(format!(" {prefix}{} ", cut(k, 16))));
-            out.push(v(n.to_string()));
+            out.push(vec![
+                m(format!("{prefix}{} ", cut(k, 16))),
+                v(n.to_string()),
+            ]);
         }
     }
     out
 }
 
+/// The age of the last keepalive (SSE comment, WebSocket ping or pong): how long ago the server
+/// last showed it is alive without sending data. Not `--heartbeat`, which flags silences of any
+/// kind. It stops counting when the stream has ended.
+fn keepalive(s: &StreamState, now_us: i64, theme: &Theme) -> Vec<Span<'static>> {
+    let label = if s.info.proto == Proto::Ws {
+        "last ping/pong "
+    } else {
+        "last comment "
+    };
+    let ended = matches!(s.state, ConnState::Ended { .. } | ConnState::Failed { .. });
+    let value = match s.stats.last_keepalive_us {
+        None => "none".to_owned(),
+        Some(t) if ended => {
+            let end = s.stats.last_ts_us.unwrap_or(t);
+            format!(
+                "{} before the end",
+                fmt_ms((end - t).max(0) as f64 / 1000.0)
+            )
+        }
+        Some(t) => format!("{} ago", fmt_ms((now_us - t).max(0) as f64 / 1000.0)),
+    };
+    vec![
+        Span::styled(label, theme.muted),
+        Span::styled(value, theme.text),
+    ]
+}
+
 /// Gap percentiles of every record of the stream.
-fn gap_line(st: &StreamStats, theme: &Theme) -> Vec<Span<'static>> {
+fn gap_groups(st: &StreamStats, theme: &Theme) -> Vec<Vec<Span<'static>>> {
     let m = |t: &str| Span::styled(t.to_owned(), theme.muted);
     let v = |t: String| Span::styled(t, theme.text);
     let g = |q: f64| st.gap_ms_at(q).map_or("—".to_owned(), fmt_ms);
     vec![
-        m("gap p50 "),
-        v(g(0.5)),
-        m("  p95 "),
-        v(g(0.95)),
-        m("  p99 "),
-        v(g(0.99)),
-        m("  max "),
-        v(st.gap_max_ms().map_or("—".to_owned(), fmt_ms)),
+        vec![m("gap p50 "), v(g(0.5))],
+        vec![m("p95 "), v(g(0.95))],
+        vec![m("p99 "), v(g(0.99))],
+        vec![m("max "), v(st.gap_max_ms().map_or("—".to_owned(), fmt_ms))],
     ]
 }
 
@@ -554,6 +721,22 @@ pub fn timeline_line(st: &StreamStats, width: u16, theme: &Theme, now_us: i64) -
         });
     }
     Line::from(spans)
+}
+
+/// The comparison strip's short form of [`http_label`]: `h2#1` (`h2#1*` when shared), `h1.1`.
+fn short_http(label: &str) -> String {
+    let mut parts = label.split(" · ");
+    let version = match parts.next().unwrap_or("") {
+        "http/1.1" => "h1.1",
+        other => other,
+    };
+    match parts.next().and_then(|c| c.strip_prefix("conn #")) {
+        Some(conn) => {
+            let (id, shared) = conn.split_once(' ').unwrap_or((conn, ""));
+            format!("{version}#{id}{}", if shared.is_empty() { "" } else { "*" })
+        }
+        None => version.to_owned(),
+    }
 }
 
 /// Figures in the comparison strip.
@@ -593,74 +776,155 @@ fn fmt_figure(i: usize, v: Option<f64>, signed: bool) -> String {
     }
 }
 
-/// The `--match` figures in one line: who delivers first, by how much, and what never paired.
-pub fn match_line(m: &Matching, streams: &[StreamState]) -> String {
+/// The `--match` figures in one line of at most `width` columns: who delivers first, by how much,
+/// and what never paired, by priority (what does not fit is left out whole).
+pub fn match_line(m: &Matching, streams: &[StreamState], width: usize) -> String {
     let key = m.key.as_deref().unwrap_or("key");
     let st = &m.stats;
     let [u0, u1] = m.unpaired(streams);
-    if st.pairs == 0 {
-        return format!(" match {key}: no pairs yet · unpaired #0 {u0} #1 {u1} ");
+    // (priority, text): the lead's tail percentiles give way before what never paired.
+    let groups: Vec<(u8, String)> = if st.pairs == 0 {
+        vec![
+            (0, format!("match {key}: no pairs yet")),
+            (1, format!("unpaired #0 {u0} #1 {u1}")),
+        ]
+    } else {
+        let pct = |s| st.won_pct(s).map_or("—".to_owned(), |p| format!("{p:.0}%"));
+        let lead = |q| st.lead_ms_at(q).map_or("—".to_owned(), fmt_ms);
+        vec![
+            (0, format!("match {key}: {} pairs", st.pairs)),
+            (1, format!("first #0 {} #1 {}", pct(0), pct(1))),
+            (2, format!("lead p50 {}", lead(0.5))),
+            (4, format!("p95 {}", lead(0.95))),
+            (5, format!("p99 {}", lead(0.99))),
+            (3, format!("unpaired #0 {u0} #1 {u1}")),
+        ]
+    };
+    // Room for a space at each end, on the border.
+    let spans = fit_ranked(
+        groups
+            .into_iter()
+            .map(|(rank, g)| (rank, vec![Span::raw(g)]))
+            .collect(),
+        &Span::raw(" · "),
+        width.saturating_sub(2),
+    );
+    let text: String = spans.iter().map(|s| s.content.as_ref()).collect();
+    format!(" {text} ")
+}
+
+/// The comparison strip's columns: header, and the order in which they give way when the strip is
+/// too narrow for all of them (0 goes last).
+const COMPARE_HEADERS: [(&str, u8); COMPARE_COLUMNS] = [
+    ("records", 0),
+    ("rec/s", 1),
+    ("payload", 3),
+    ("overhead", 4),
+    ("compression", 8),
+    ("gap p50", 5),
+    ("gap p99", 2),
+    ("gap max", 6),
+    ("rtt", 9),
+    ("handshake", 7),
+];
+
+/// Which columns of the strip are shown in `width` columns beside a label column `label` wide, given
+/// each one's widest text: by priority, a column with a figure before one with none, each whole or
+/// not at all.
+fn compare_columns(
+    widths: &[usize; COMPARE_COLUMNS],
+    empty: &[bool; COMPARE_COLUMNS],
+    label: usize,
+    width: usize,
+) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..COMPARE_COLUMNS).collect();
+    order.sort_by_key(|&i| (empty[i], COMPARE_HEADERS[i].1));
+    let mut used = label;
+    let mut shown = Vec::new();
+    for i in order {
+        if used + 1 + widths[i] <= width {
+            used += 1 + widths[i];
+            shown.push(i);
+        }
     }
-    let pct = |s| st.won_pct(s).map_or("—".to_owned(), |p| format!("{p:.0}%"));
-    let lead = |q| st.lead_ms_at(q).map_or("—".to_owned(), fmt_ms);
-    format!(
-        " match {key}: {} pairs · first #0 {} #1 {} · lead p50 {} p95 {} p99 {} · unpaired #0 {u0} #1 {u1} ",
-        st.pairs,
-        pct(0),
-        pct(1),
-        lead(0.5),
-        lead(0.95),
-        lead(0.99),
-    )
+    shown.sort_unstable();
+    shown
 }
 
 fn draw_compare(
     frame: &mut Frame<'_>,
     rect: Rect,
-    a: &StreamState,
-    b: &StreamState,
+    [a, b]: [&StreamState; 2],
+    http: &[String; 2],
     theme: &Theme,
     now_us: i64,
     pairing: Option<String>,
 ) {
     let fa = compare_figures(&a.stats, now_us);
     let fb = compare_figures(&b.stats, now_us);
-    let row = |label: String, style: Style, f: &dyn Fn(usize) -> String| {
-        let mut cells = vec![Line::from(Span::styled(label, style))];
-        cells.extend((0..COMPARE_COLUMNS).map(|i| Line::from(f(i)).right_aligned()));
-        Row::new(cells)
+    let cells: [[String; COMPARE_COLUMNS]; 3] = [
+        std::array::from_fn(|i| fmt_figure(i, fa[i], false)),
+        std::array::from_fn(|i| fmt_figure(i, fb[i], false)),
+        std::array::from_fn(|i| match (fa[i], fb[i]) {
+            (Some(x), Some(y)) => fmt_figure(i, Some(y - x), true),
+            _ => "—".to_owned(),
+        }),
+    ];
+    let widths: [usize; COMPARE_COLUMNS] = std::array::from_fn(|i| {
+        cells
+            .iter()
+            .map(|row| columns(&row[i]))
+            .chain([columns(COMPARE_HEADERS[i].0)])
+            .max()
+            .unwrap_or(0)
+    });
+    let empty: [bool; COMPARE_COLUMNS] =
+        std::array::from_fn(|i| fa[i].is_none() && fb[i].is_none());
+    // `#0 sse h2#1*`: the stream, its protocol and, once a connection said it, its HTTP version.
+    let stream_label = |s: &StreamState, http: &str| {
+        format!(
+            "#{} {} {}",
+            s.info.index,
+            s.info.proto.as_str(),
+            short_http(http)
+        )
+        .trim_end()
+        .to_owned()
     };
-    let rows = vec![
-        row(
-            format!("#{} {}", a.info.index, a.info.proto.as_str()),
-            proto_style(a.info.proto, theme),
-            &|i| fmt_figure(i, fa[i], false),
-        ),
-        row(
-            format!("#{} {}", b.info.index, b.info.proto.as_str()),
-            proto_style(b.info.proto, theme),
-            &|i| fmt_figure(i, fb[i], false),
-        ),
-        row(
+    let labels = [
+        (stream_label(a, &http[0]), proto_style(a.info.proto, theme)),
+        (stream_label(b, &http[1]), proto_style(b.info.proto, theme)),
+        (
             format!("Δ #{}−#{}", b.info.index, a.info.index),
             theme.accent,
-            &|i| match (fa[i], fb[i]) {
-                (Some(x), Some(y)) => fmt_figure(i, Some(y - x), true),
-                _ => "—".to_owned(),
-            },
         ),
     ];
-    let header = Row::new(
-        [
-            "", "records", "rec/s", "payload", "overhead", "compress", "gap p50", "gap p99",
-            "gap max", "rtt", "handshk",
-        ]
-        .map(|h| Line::from(h).right_aligned()),
-    )
-    .style(theme.muted);
-    let mut widths = vec![Constraint::Length(8)];
-    // Even shares, so the strip fits a narrow terminal too (figures are right-aligned).
-    widths.extend([Constraint::Fill(1); COMPARE_COLUMNS]);
+    // The label column as wide as its widest label, so no label is cut.
+    let label_w = labels.iter().map(|(l, _)| columns(l)).max().unwrap_or(0);
+    let shown = compare_columns(
+        &widths,
+        &empty,
+        label_w,
+        usize::from(rect.width.saturating_sub(2)),
+    );
+    let rows = labels.into_iter().zip(&cells).map(|((label, style), row)| {
+        let mut out = vec![Line::from(Span::styled(label, style))];
+        out.extend(
+            shown
+                .iter()
+                .map(|&i| Line::from(row[i].clone()).right_aligned()),
+        );
+        Row::new(out)
+    });
+    let mut header = vec![Line::from("")];
+    header.extend(
+        shown
+            .iter()
+            .map(|&i| Line::from(COMPARE_HEADERS[i].0).right_aligned()),
+    );
+    let header = Row::new(header).style(theme.muted);
+    let mut constraints = vec![Constraint::Length(label_w as u16)];
+    constraints.extend(shown.iter().map(|&i| Constraint::Length(widths[i] as u16)));
     let mut block = Block::bordered()
         .border_style(theme.border)
         .title(Span::styled(" compare ", theme.header));
@@ -669,9 +933,10 @@ fn draw_compare(
         block = block.title_bottom(Span::styled(line, theme.accent));
     }
     frame.render_widget(
-        Table::new(rows, widths)
+        Table::new(rows, constraints)
             .header(header)
             .column_spacing(1)
+            .flex(ratatui::layout::Flex::SpaceBetween)
             .block(block),
         rect,
     );
@@ -726,13 +991,31 @@ pub(crate) fn draw_footer(
             .chain([("/", "filter"), ("?", "help")])
             .collect()
         };
-        for (key, what) in keys {
-            spans.push(Span::styled(format!(" {key}"), theme.accent));
-            spans.push(Span::styled(format!(" {what} "), theme.muted));
+        // The recording and the status first; the keys take the room left, each whole or not
+        // at all (`?` lists them all).
+        let mut right = Vec::new();
+        if let Some((file, size)) = &app.recording {
+            right.push(Span::styled(" │ ● rec ", theme.error));
+            right.push(Span::styled(
+                format!("{file} {}", fmt_bytes(*size)),
+                theme.text,
+            ));
         }
         if let Some(status) = &app.status {
-            spans.push(Span::styled(format!(" │ {status}"), theme.text));
+            right.push(Span::styled(format!(" │ {status}"), theme.text));
         }
+        let groups = keys
+            .into_iter()
+            .map(|(key, what)| {
+                vec![
+                    Span::styled(format!(" {key}"), theme.accent),
+                    Span::styled(format!(" {what} "), theme.muted),
+                ]
+            })
+            .collect();
+        let room = usize::from(rect.width).saturating_sub(super::text::spans_width(&right));
+        spans.extend(fit_groups(groups, &Span::raw(""), room));
+        spans.extend(right);
         Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line), rect);
@@ -763,58 +1046,121 @@ fn columns(s: &str) -> usize {
     Span::raw(s).width()
 }
 
-/// The key table as a box sized to its keys and text, centred; cut on screens too small.
-pub(crate) fn draw_help(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let widest_group = KEY_TABLE
+/// The parts of the screen `?` explains: the focused pane's list (or LLM view) and stats, and the
+/// comparison strip under two streams; the overview's columns when it is open.
+pub(crate) fn help_areas(store: &Store, app: &App, area: Rect, now_us: i64) -> Vec<Area> {
+    if app.overview_open {
+        return vec![Area::Overview];
+    }
+    let focused = store.stream(app.focus);
+    let llm = focused.is_some_and(|s| app.llm_view(app.focus, s));
+    let mut areas = if llm {
+        vec![Area::Llm, Area::Stats]
+    } else {
+        vec![Area::List, Area::Stats]
+    };
+    let shown: Vec<&StreamState> = app.shown.iter().filter_map(|&p| store.stream(p)).collect();
+    if layout(area, shown.len()).compare.is_some()
+        && let [a, b] = shown.as_slice()
+    {
+        areas.push(
+            if a.llm_figures(now_us).is_some() && b.llm_figures(now_us).is_some() {
+                Area::LlmCompare
+            } else {
+                Area::Compare
+            },
+        );
+    }
+    areas
+}
+
+/// The `?` overlay: what every column and figure of `areas` means (from
+/// [`super::glossary::FIGURES`]), then every key (from [`KEY_TABLE`]), in a centred box that
+/// scrolls (`scroll` lines down) when the screen is too small for it.
+pub(crate) fn draw_help(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+    areas: &[Area],
+    scroll: u16,
+) {
+    let lines = help_lines(
+        areas,
+        usize::from(area.width.saturating_sub(2)).min(110),
+        theme,
+    );
+    let width = lines
         .iter()
-        .flat_map(KeyRow::key_groups)
-        .map(|g| columns(&g))
+        .map(Line::width)
         .max()
-        .unwrap_or(0);
-    let keys_w = HELP_KEYS_WIDTH.max(widest_group);
-    let rows: Vec<(Vec<String>, &str)> = KEY_TABLE
-        .iter()
-        .map(|row| (help_key_lines(row.key_groups(), keys_w), row.help))
-        .collect();
-    let help_w = rows.iter().map(|(_, h)| columns(h)).max().unwrap_or(0);
-    let lines: usize = rows.iter().map(|(k, _)| k.len()).sum();
-    // Borders, the two columns and the space between them.
-    let width = (keys_w + 1 + help_w + 2).min(usize::from(area.width)) as u16;
-    let height = (lines + 2).min(usize::from(area.height)) as u16;
+        .unwrap_or(0)
+        .saturating_add(2)
+        .min(usize::from(area.width)) as u16;
+    let height = (lines.len() + 2).min(usize::from(area.height)) as u16;
     let rect = Rect::new(
         area.x + (area.width - width) / 2,
         area.y + (area.height - height) / 2,
         width,
         height,
     );
+    let more = lines.len() + 2 > usize::from(height);
     frame.render_widget(Clear, rect);
-    let rows = rows.into_iter().map(|(keys, what)| {
-        let height = keys.len() as u16;
-        let keys: Vec<Line<'static>> = keys
-            .into_iter()
-            .map(|k| Line::from(Span::styled(k, theme.accent)))
-            .collect();
-        Row::new(vec![
-            Text::from(keys),
-            Text::from(Span::styled(what, theme.text)),
-        ])
-        .height(height)
-    });
     frame.render_widget(
-        Table::new(
-            rows,
-            [Constraint::Length(keys_w as u16), Constraint::Min(0)],
-        )
-        .block(
+        Paragraph::new(lines).scroll((scroll, 0)).block(
             Block::bordered()
                 .border_style(theme.accent)
-                .title(Span::styled(" keys ", theme.header))
+                .title(Span::styled(" what you see, and the keys ", theme.header))
                 .title_bottom(
-                    Line::from(Span::styled(" any key closes ", theme.muted)).right_aligned(),
+                    Line::from(Span::styled(
+                        if more {
+                            " ↑↓ PgUp PgDn scroll · any other key closes "
+                        } else {
+                            " any key closes "
+                        },
+                        theme.muted,
+                    ))
+                    .right_aligned(),
                 ),
         ),
         rect,
     );
+}
+
+/// The overlay's lines in at most `width` columns: a section per area, then the keys.
+fn help_lines(areas: &[Area], width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let widest_group = KEY_TABLE
+        .iter()
+        .flat_map(KeyRow::key_groups)
+        .map(|g| columns(&g))
+        .max()
+        .unwrap_or(0);
+    let name_w = HELP_KEYS_WIDTH.max(widest_group);
+    let text_w = width.saturating_sub(name_w + 1).max(20);
+    let mut out = Vec::new();
+    let entry = |out: &mut Vec<Line<'static>>, names: Vec<String>, text: &str| {
+        let wrapped = crate::tui::llm_view::wrap(text, text_w);
+        for i in 0..names.len().max(wrapped.len()) {
+            let name = names.get(i).cloned().unwrap_or_default();
+            let pad = name_w.saturating_sub(columns(&name));
+            out.push(Line::from(vec![
+                Span::styled(format!("{name}{} ", " ".repeat(pad)), theme.accent),
+                Span::styled(wrapped.get(i).cloned().unwrap_or_default(), theme.text),
+            ]));
+        }
+    };
+    for &a in areas {
+        out.push(Line::from(Span::styled(a.title().to_owned(), theme.header)));
+        for f in glossary::of(a) {
+            let names = crate::tui::llm_view::wrap(f.name, name_w);
+            entry(&mut out, names, f.help);
+        }
+        out.push(Line::from(""));
+    }
+    out.push(Line::from(Span::styled("keys", theme.header)));
+    for row in KEY_TABLE {
+        entry(&mut out, help_key_lines(row.key_groups(), name_w), row.help);
+    }
+    out
 }
 
 fn draw_detail(
@@ -854,7 +1200,7 @@ pub fn detail_lines(s: &StreamState, r: &Record, theme: &Theme) -> Vec<Line<'sta
         theme,
     };
     lines.record_fields(s, r);
-    lines.kind_fields(r);
+    lines.kind_fields(s, r);
     if let Some(d) = r.kind.decoded() {
         lines.decoded(s, d);
     }
@@ -927,9 +1273,14 @@ impl DetailLines<'_> {
     }
 
     /// The fields of the record's kind (its payload comes after them).
-    fn kind_fields(&mut self, r: &Record) {
+    fn kind_fields(&mut self, s: &StreamState, r: &Record) {
         match &r.kind {
-            Kind::Open { .. } => self.open_fields(&r.kind),
+            Kind::Open { .. } => {
+                // In full here (secrets masked): the pane title shortens it.
+                self.field("url", &s.info.display_url);
+                self.open_fields(&r.kind);
+            }
+            Kind::Frame(f) => self.frame_fields(f),
             Kind::Event {
                 event, id, retry, ..
             } => {
@@ -1081,18 +1432,55 @@ impl DetailLines<'_> {
         }
     }
 
-    /// An `open`: status, handshake, what was offered to compress and agreed, the headers.
+    /// An HTTP/2 frame's header and what its payload says.
+    fn frame_fields(&mut self, f: &crate::record::H2Frame) {
+        self.field("frame", &f.frame);
+        self.field("h2 stream", &f.h2_stream.to_string());
+        self.field("flags", &format!("0x{:02x}", f.flags));
+        self.field("connection", &format!("#{}", f.connection));
+        self.field("detail", &f.detail);
+        if let Some(rtt) = f.rtt_ms {
+            self.field("rtt", &fmt_ms(rtt));
+        }
+    }
+
+    /// HTTP version, connection and TLS facts of an `open` record.
+    fn conn_fields(&mut self, c: &crate::record::ConnFacts) {
+        self.field("http", &c.http);
+        if let Some(id) = c.connection {
+            let shared = if c.shared { " (shared)" } else { "" };
+            self.field("connection", &format!("#{id}{shared}"));
+        }
+        let Some(t) = &c.tls else { return };
+        self.field("tls", &format!("{} · {}", t.version, t.cipher));
+        self.field("alpn", t.alpn.as_deref().unwrap_or("none"));
+        self.field("cert subject", &t.cert_subject);
+        self.field("cert issuer", &t.cert_issuer);
+        self.field("cert names", &t.cert_names);
+        if let Some(days) = t.cert_days_left {
+            let until = t.cert_not_after_us.map(clock_date).unwrap_or_default();
+            self.field("cert expires", &format!("{until} ({days} days left)"));
+        }
+    }
+
+    /// An `open`: how the connection was made (HTTP version, TLS), status, handshake, what was
+    /// offered to compress and agreed, the response's headers, then the request as sent.
     fn open_fields(&mut self, kind: &Kind) {
         let Kind::Open {
             status,
             headers,
             handshake_ms,
+            conn,
             compression_offered,
             compression,
+            request,
         } = kind
         else {
             return;
         };
+        if let Some(c) = conn {
+            self.conn_fields(c);
+        }
         self.field("status", &status.to_string());
         self.field("handshake", &fmt_ms(*handshake_ms));
         if let Some(offered) = compression_offered {
@@ -1101,12 +1489,18 @@ impl DetailLines<'_> {
         } else if let Some(agreed) = compression {
             self.field("agreed", agreed);
         }
-        self.open_headers(headers);
+        self.open_headers("headers", headers);
+        if let Some(r) = request {
+            self.field("request", &r.method);
+            self.open_headers("sent headers", &r.headers);
+        }
     }
 
-    fn open_headers(&mut self, headers: &[(String, String)]) {
-        self.out
-            .push(Line::from(Span::styled("       headers", self.theme.muted)));
+    fn open_headers(&mut self, title: &str, headers: &[(String, String)]) {
+        self.out.push(Line::from(Span::styled(
+            format!("{title:>14}"),
+            self.theme.muted,
+        )));
         for (k, v) in headers {
             self.out.push(Line::from(vec![
                 Span::raw("    "),
@@ -1123,11 +1517,11 @@ fn payload_of(kind: &Kind) -> Option<Cow<'_, Payload>> {
         Kind::Event { data: text, .. } | Kind::Comment { text } => {
             Some(Cow::Owned(Payload::Text(text.clone())))
         }
-        Kind::Message { data, .. } | Kind::Ping { data } | Kind::Pong { data, .. } => {
-            Some(Cow::Borrowed(data))
-        }
+        Kind::Message { data, .. } => Some(Cow::Borrowed(data)),
+        Kind::Ping { data } | Kind::Pong { data, .. } => Some(control_payload(data)),
         Kind::LlmSummary(s) => Some(Cow::Owned(Payload::Text(s.text.clone()))),
         Kind::Open { .. }
+        | Kind::Frame(_)
         | Kind::Close { .. }
         | Kind::Reconnect { .. }
         | Kind::Gap { .. }
@@ -1137,6 +1531,17 @@ fn payload_of(kind: &Kind) -> Option<Cow<'_, Payload>> {
         | Kind::Lint { .. }
         | Kind::Match { .. }
         | Kind::MatchSummary(_) => None,
+    }
+}
+
+/// A ping's or pong's payload as it is best read: as hex when it is not printable text (a counter
+/// or a timestamp in binary is valid UTF-8 made of control characters, which would read `····`).
+fn control_payload(data: &Payload) -> Cow<'_, Payload> {
+    match data {
+        Payload::Text(t) if t.chars().any(char::is_control) => {
+            Cow::Owned(Payload::Binary(t.as_bytes().to_vec()))
+        }
+        _ => Cow::Borrowed(data),
     }
 }
 
@@ -1329,7 +1734,7 @@ fn kind_style(r: &Record, theme: &Theme) -> Style {
     match &r.kind {
         Kind::Event { .. } => theme.sse,
         Kind::Message { .. } => theme.ws,
-        Kind::Comment { .. } | Kind::Ping { .. } | Kind::Pong { .. } => theme.ping,
+        Kind::Comment { .. } | Kind::Ping { .. } | Kind::Pong { .. } | Kind::Frame(_) => theme.ping,
         Kind::Open { .. } => theme.ok,
         Kind::Gap { .. } => theme.gap,
         // A normal close, a lint: worth noticing, not alarming.
@@ -1419,6 +1824,18 @@ fn message_preview(
     }
 }
 
+/// A `frame` record in the list: `PING #1/0 ACK 3b7c… rtt 0.91 ms`.
+fn frame_line(f: &crate::record::H2Frame) -> String {
+    let mut s = format!("{} #{}/{}", f.frame, f.connection, f.h2_stream);
+    if !f.detail.is_empty() {
+        let _ = write!(s, " {}", one_line(&f.detail));
+    }
+    if let Some(rtt) = f.rtt_ms {
+        let _ = write!(s, " rtt {}", fmt_ms(rtt));
+    }
+    s
+}
+
 /// A one-line summary of a record for the list.
 pub fn preview(r: &Record) -> String {
     match &r.kind {
@@ -1427,8 +1844,9 @@ pub fn preview(r: &Record) -> String {
             handshake_ms,
             ..
         } => format!("{status} in {}", fmt_ms(*handshake_ms)),
-        Kind::Event { event, data, .. } if event == "message" => one_line(data),
-        Kind::Event { event, data, .. } => format!("{event}: {}", one_line(data)),
+        Kind::Event {
+            event, data, id, ..
+        } => event_preview(event, data, id.as_deref()),
         Kind::Comment { text } => format!(": {}", one_line(text)),
         Kind::Message {
             data,
@@ -1436,10 +1854,14 @@ pub fn preview(r: &Record) -> String {
             decoded,
             ..
         } => message_preview(data, *frames, decoded.as_deref()),
-        Kind::Ping { data } => payload_preview(data),
+        Kind::Ping { data } => payload_preview(&control_payload(data)),
         Kind::Pong { data, rtt_ms } => match rtt_ms {
-            Some(rtt) => format!("rtt {} {}", fmt_ms(*rtt), payload_preview(data)),
-            None => payload_preview(data),
+            Some(rtt) => format!(
+                "rtt {} {}",
+                fmt_ms(*rtt),
+                payload_preview(&control_payload(data))
+            ),
+            None => payload_preview(&control_payload(data)),
         },
         Kind::Close { code, reason, by } => format!(
             "{} by {}{}",
@@ -1508,7 +1930,18 @@ pub fn preview(r: &Record) -> String {
             "{} pairs · won {}/{} · unmatched {}/{}",
             m.pairs, m.won[0], m.won[1], m.unmatched[0], m.unmatched[1]
         ),
+        Kind::Frame(f) => frame_line(f),
         Kind::LlmSummary(s) => llm_summary_line(s),
+    }
+}
+
+/// An event's row: its id first (what a reconnect resumes from), its type unless `message`.
+fn event_preview(event: &str, data: &str, id: Option<&str>) -> String {
+    let id = id.map_or(String::new(), |id| format!("[{}] ", one_line(id)));
+    if event == "message" {
+        format!("{id}{}", one_line(data))
+    } else {
+        format!("{id}{event}: {}", one_line(data))
     }
 }
 
@@ -1567,6 +2000,13 @@ fn one_line(s: &str) -> String {
             c => c,
         })
         .collect()
+}
+
+/// The UTC date (`2026-12-01`) of a timestamp.
+fn clock_date(ts_us: i64) -> String {
+    let mut b = Vec::with_capacity(32);
+    crate::record::time::write_rfc3339_micros(&mut b, ts_us);
+    String::from_utf8_lossy(b.get(..10).unwrap_or(&b)).into_owned()
 }
 
 /// `HH:MM:SS.mmm` in UTC (no time zone database; the detail view shows the full RFC 3339 time).

@@ -213,8 +213,9 @@ fn detail_of_cbor_message_reads_as_json() {
     insta::assert_snapshot!(shown.backend());
 }
 
-#[test]
-fn graphql_sub_streams_in_the_list_and_the_stats() {
+/// A graphql-transport-ws stream with three sub-streams (1 three times, 2 twice, 3 once) and a
+/// ping.
+fn graphql_store() -> Store {
     let mut store = Store::new(
         vec![info(0, Proto::Ws).url("wss://example.test/graphql")],
         100,
@@ -233,9 +234,31 @@ fn graphql_sub_streams_in_the_list_and_the_stats() {
         Payload::Text(r#"{"type":"ping"}"#.into()),
         ping,
     ));
+    store
+}
+
+#[test]
+fn graphql_sub_streams_in_the_list_and_the_stats() {
+    let store = graphql_store();
     assert_eq!(store.streams()[0].stats.decoded.substream("1"), 3);
     let app = app_for(&store, 120, 20);
     insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 120, 20).backend());
+}
+
+#[test]
+fn help_explains_the_decoded_figures() {
+    // The stats line of a decoded stream has figures of its own; `?` explains each of them.
+    let store = graphql_store();
+    let mut app = app_for(&store, 160, 80);
+    let stats = text_of(&screen(&store, &app, &Theme::default(), 160, 80));
+    for shown in ["graphql-transport-ws hb 1", "sub-streams 3", "#1 3"] {
+        assert!(stats.contains(shown), "{shown} on the stats line:\n{stats}");
+    }
+    app.handle(&Action::ToggleHelp, &store);
+    let text = text_of(&screen(&store, &app, &Theme::default(), 160, 80));
+    for name in ["<protocol> hb", "sub-streams", "per event name"] {
+        assert!(text.contains(name), "{name} explained:\n{text}");
+    }
 }
 
 #[test]
@@ -706,6 +729,85 @@ async fn keys_are_handled_while_a_firehose_fills_the_channel() {
     assert!(sent >= store.streams()[0].stats.records);
 }
 
+/// An `open` over HTTP/2 on connection `conn`, with TLS facts.
+fn h2_open(stream: usize, at_ms: i64, conn: u64) -> Record {
+    let facts = crate::record::ConnFacts {
+        http: "h2".into(),
+        connection: Some(conn),
+        shared: false,
+        tls: Some(crate::record::TlsFacts {
+            version: "TLSv1.3".into(),
+            cipher: "TLS13_AES_128_GCM_SHA256".into(),
+            alpn: Some("h2".into()),
+            cert_subject: "CN=example.test".into(),
+            cert_issuer: "CN=Example CA".into(),
+            cert_names: "example.test".into(),
+            cert_not_after_us: Some(at(86_400_000 * 40)),
+            cert_days_left: Some(40),
+        }),
+    };
+    let open = Kind::Open {
+        status: 200,
+        headers: vec![("content-type".into(), "text/event-stream".into())],
+        handshake_ms: 30.0,
+        conn: Some(Box::new(facts)),
+        compression_offered: None,
+        compression: None,
+        request: Some(Box::new(crate::record::SentRequest {
+            method: "GET".into(),
+            headers: vec![
+                (":method".into(), "GET".into()),
+                (":path".into(), "/a".into()),
+                ("authorization".into(), "Bearer ***".into()),
+            ],
+        })),
+    };
+    rec(at(at_ms), open).on(stream)
+}
+
+#[test]
+fn a_shared_http2_connection_is_said_in_the_titles_and_the_strip() {
+    let infos = vec![
+        info(0, Proto::Sse).url("https://example.test/a"),
+        info(1, Proto::Sse).url("https://example.test/b"),
+    ];
+    let mut store = Store::new(infos.clone(), 100);
+    store.apply(h2_open(0, 0, 1));
+    store.apply(h2_open(1, 5, 1));
+    let app = app_for(&store, 160, 36);
+    let text = text_of(&screen(&store, &app, &Theme::default(), 160, 36));
+    assert_eq!(
+        text.matches("SSE h2 #1 shared https://example.test/")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(text.matches(" h2#1* ").count(), 2, "{text}");
+    // One connection each: no `shared`.
+    let mut store = Store::new(infos, 100);
+    store.apply(h2_open(0, 0, 1));
+    store.apply(h2_open(1, 5, 2));
+    let text = text_of(&screen(&store, &app, &Theme::default(), 160, 36));
+    assert!(text.contains("SSE h2 #1 https://example.test/a"), "{text}");
+    assert!(text.contains("SSE h2 #2 https://example.test/b"), "{text}");
+    assert!(!text.contains("shared"), "{text}");
+    // The detail view of the open shows the TLS facts.
+    let mut app = app_for(&store, 160, 36);
+    app.handle(&Action::OpenDetail, &store);
+    let text = text_of(&screen(&store, &app, &Theme::default(), 160, 36));
+    for want in [
+        "TLSv1.3 · TLS13_AES_128_GCM_SHA256",
+        "CN=Example CA",
+        "(40 days left)",
+        "sent headers",
+        ":path: /a",
+        "authorization: Bearer ***",
+        "#1",
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+}
+
 /// An OpenAI-style completion on stream `stream`: `tokens` words every 40 ms after a 300 ms
 /// TTFT, one 1.5 s stall at the seventh, then `[DONE]`; `summary` adds the `llm_summary` the
 /// connection task would send (from the same tracker, fed the same records).
@@ -898,6 +1000,380 @@ fn detail_of_open_shows_what_was_offered_and_agreed() {
     );
     assert!(
         text.contains("agreed  permessage-deflate; server_max_window_bits=12"),
+        "{text}"
+    );
+}
+
+/// Words the dashboard writes as labels; a word on screen that is a strict prefix of one, at the
+/// end of a box's line or before a `…`, is a label cut mid-word.
+fn labels() -> Vec<&'static str> {
+    let mut out = vec![
+        "records",
+        "rec/s",
+        "payload",
+        "wire",
+        "overhead",
+        "compressed",
+        "compression",
+        "comment",
+        "ping/pong",
+        "reconnects",
+        "handshake",
+        "timeline",
+        "match",
+        "pairs",
+        "first",
+        "lead",
+        "unpaired",
+        "INSECURE",
+        "FOLLOW",
+        "PAUSED",
+        "filter",
+        "detail",
+        "pause",
+        "help",
+        "quit",
+        "pane",
+        "move",
+    ];
+    out.extend(crate::record::kinds::KINDS.iter().map(|k| k.name));
+    out
+}
+
+/// Fails on a label cut mid-word anywhere on `text` (one screen row per line).
+fn assert_no_label_cut(text: &str) {
+    let labels = labels();
+    for line in text.lines() {
+        // The pieces of a row between box-drawing characters: a pane, a title, a border label.
+        for piece in line.split(|c: char| ('\u{2500}'..='\u{257f}').contains(&c)) {
+            let piece = piece.trim_end();
+            let Some(last) = piece.split_whitespace().last() else {
+                continue;
+            };
+            let word = last.trim_end_matches('…');
+            let cut = labels
+                .iter()
+                .any(|l| l.len() > word.len() && word.len() >= 2 && l.starts_with(word));
+            assert!(
+                !cut || labels.contains(&word),
+                "label cut mid-word: {word:?} in {line:?}"
+            );
+        }
+    }
+}
+
+/// Two streams with everything the stats and the strip can show: compression, kinds, pairs.
+fn busy_two_stream_store() -> Store {
+    let mut store = Store::new(
+        vec![
+            info(0, Proto::Sse).url("https://stream-backend.prod.example.com:8443/sse/ticks?n=1"),
+            info(1, Proto::Ws).url("wss://stream-backend.prod.example.com:8443/ws/ticks"),
+        ],
+        1000,
+    );
+    store.set_match_key(Some("/seq".into()));
+    sse_session(&mut store);
+    ws_session(&mut store, 1);
+    for (i, (first, lead)) in [(Some(0), 1.5), (Some(0), 2.0), (Some(1), 0.5)]
+        .into_iter()
+        .enumerate()
+    {
+        store.apply(
+            rec(
+                T0 + 5_000_000 + i64::try_from(i).expect("small"),
+                Kind::Match {
+                    key: i.to_string(),
+                    first,
+                    lead_ms: lead,
+                },
+            )
+            .on(1)
+            .proto(Proto::Ws),
+        );
+    }
+    for (stream, proto) in [(0, Proto::Sse), (1, Proto::Ws)] {
+        store.apply(
+            rec(
+                at(8900),
+                Kind::Lint {
+                    rule: "buffered-burst".into(),
+                    message: "x".into(),
+                },
+            )
+            .on(stream)
+            .proto(proto),
+        );
+    }
+    store
+}
+
+#[test]
+fn nothing_is_cut_mid_word_at_100_120_and_160_columns() {
+    let store = busy_two_stream_store();
+    for (w, h) in [(100, 60), (120, 40), (160, 40)] {
+        let app = app_for(&store, w, h);
+        let term = screen(&store, &app, &Theme::default(), w, h);
+        let rows: Vec<String> = term
+            .backend()
+            .buffer()
+            .content()
+            .chunks(usize::from(w))
+            .map(|row| row.iter().map(ratatui::buffer::Cell::symbol).collect())
+            .collect();
+        let text = rows.join("\n");
+        assert_no_label_cut(&text);
+        // The pane titles keep the URL's port and path.
+        assert!(text.contains(":8443/sse/ticks"), "{text}");
+        assert!(text.contains(":8443/ws/ticks"), "{text}");
+        assert!(
+            text.contains("unpaired"),
+            "the match line keeps its last figure:\n{text}"
+        );
+        insta::assert_snapshot!(format!("no_word_cut_{w}_columns"), term.backend());
+    }
+}
+
+/// Every part of a pane title at once: a name, an LLM request, `--insecure`, a shared HTTP/2
+/// connection, compression, a URL with a long path.
+#[test]
+fn a_full_title_keeps_every_part_by_priority_with_no_word_cut() {
+    let mut infos = vec![
+        info(0, Proto::Sse).url("https://api.example.com/v1/chat/completions"),
+        info(1, Proto::Sse).url("https://api.example.com/v1/chat/completions"),
+    ];
+    for i in &mut infos {
+        i.name = Some(format!("gpt{}", i.index));
+        i.insecure = true;
+        i.request = Some("POST gpt-4o \"hello there, how are you\"".into());
+    }
+    let mut store = Store::new(infos, 100);
+    for stream in [0, 1] {
+        let mut open = h2_open(stream, i64::try_from(stream).expect("small"), 1);
+        if let Kind::Open { compression, .. } = &mut open.kind {
+            *compression = Some("gzip".into());
+        }
+        store.apply(open);
+    }
+    for (w, h) in [(100, 40), (120, 40), (160, 40), (320, 40)] {
+        let app = app_for(&store, w, h);
+        let term = screen(&store, &app, &Theme::default(), w, h);
+        let text = text_of(&term);
+        assert_no_label_cut(&text);
+        let title = text.lines().next().unwrap_or_default();
+        // Stacked panes at 100 columns, side by side (60, 80 and 160 wide) above.
+        let pane = if w == 100 { 100 } else { w / 2 };
+        let mut want = vec!["#0 gpt0 SSE h2", "INSECURE", "OPEN"];
+        if pane >= 80 {
+            want.extend(["/v1/chat/completions", "gzip"]);
+        }
+        if pane >= 100 {
+            want.extend(["h2 #1 shared", "POST gpt-4o"]);
+        }
+        if w == 320 {
+            want.extend(["https://api.example.com/v1/chat/completions", "you\" https"]);
+        }
+        for want in want {
+            assert!(title.contains(want), "{w} columns: {want}: {title}");
+        }
+        // The strip's labels, whole.
+        assert_eq!(text.matches("#0 sse h2#1*").count(), 1, "{text}");
+        assert_eq!(text.matches("#1 sse h2#1*").count(), 1, "{text}");
+        if w <= 160 {
+            insta::assert_snapshot!(format!("full_title_{w}_columns"), term.backend());
+        }
+    }
+}
+
+#[test]
+fn the_label_check_catches_a_cut() {
+    let result =
+        std::panic::catch_unwind(|| assert_no_label_cut("│ 3 records  overhead 30.8%  op│"));
+    assert!(result.is_err(), "`op` is `open` cut");
+    let result = std::panic::catch_unwind(|| assert_no_label_cut("┌ gap max  rtt  handsh… ┐"));
+    assert!(result.is_err(), "`handsh…` is `handshake` cut");
+    assert_no_label_cut("│ 3 records  overhead 30.8%  open 1│");
+}
+
+#[test]
+fn help_explains_the_figures_of_the_focused_pane() {
+    let store = busy_two_stream_store();
+    // Tall enough for the figures of the list, stats (with --decode's) and compare strip, then keys.
+    let mut app = app_for(&store, 160, 64);
+    app.handle(&Action::ToggleHelp, &store);
+    let text = text_of(&screen(&store, &app, &Theme::default(), 160, 64));
+    for name in [
+        "pay",
+        "overhead",
+        "handshake",
+        "last comment",
+        "columns",
+        "match",
+    ] {
+        assert!(text.contains(name), "{name} explained:\n{text}");
+    }
+    assert!(text.contains("payload bytes: the decoded data"), "{text}");
+    // The keys follow the figures.
+    assert!(text.contains("reconnect now"), "{text}");
+    // A move scrolls the help rather than closing it; another key closes it.
+    app.handle(&Action::Move(3), &store);
+    assert!(app.help);
+    assert_eq!(app.help_scroll, 3);
+    app.handle(&Action::TogglePause, &store);
+    assert!(!app.help);
+}
+
+#[test]
+fn keepalive_age_is_named_and_stops_at_the_end() {
+    let mut store = Store::new(
+        vec![info(0, Proto::Sse).url("https://example.test/prices")],
+        1000,
+    );
+    sse_session(&mut store);
+    let app = app_for(&store, 110, 30);
+    let live = text_of(&screen(&store, &app, &Theme::default(), 110, 30));
+    assert!(live.contains("last comment 2.35 s ago"), "{live}");
+    assert!(!live.contains("heartbeat"), "{live}");
+    store.apply(rec(
+        at(8645),
+        Kind::End {
+            reason: "server closed".into(),
+            failed: false,
+        },
+    ));
+    let ended = text_of(&screen(&store, &app, &Theme::default(), 110, 30));
+    assert!(
+        ended.contains("last comment 2.00 s before the end"),
+        "{ended}"
+    );
+    // A WebSocket stream with no ping or pong says so.
+    let mut ws = Store::new(vec![info(0, Proto::Ws).url("wss://example.test/ws")], 100);
+    ws.apply(open(0, Proto::Ws, 0));
+    let text = text_of(&screen(
+        &ws,
+        &app_for(&ws, 110, 30),
+        &Theme::default(),
+        110,
+        30,
+    ));
+    assert!(text.contains("last ping/pong none"), "{text}");
+}
+
+#[test]
+fn a_failed_streams_header_says_the_error_once_and_keeps_the_port() {
+    let mut store = Store::new(vec![info(0, Proto::Ws).url("ws://127.0.0.1:41234/ws")], 100);
+    let msg = "connect failed: 127.0.0.1:41234: Connection refused (os error 111)";
+    store.apply(
+        rec(
+            at(10),
+            Kind::Error {
+                message: msg.into(),
+                status: None,
+                close_code: None,
+            },
+        )
+        .proto(Proto::Ws),
+    );
+    store.apply(
+        rec(
+            at(11),
+            Kind::End {
+                reason: format!("{msg}; gave up after 2 retries"),
+                failed: true,
+            },
+        )
+        .proto(Proto::Ws),
+    );
+    for w in [100, 160] {
+        let text = text_of(&screen(
+            &store,
+            &app_for(&store, w, 24),
+            &Theme::default(),
+            w,
+            24,
+        ));
+        let title: String = text.chars().take(usize::from(w)).collect();
+        assert!(title.contains("ws://127.0.0.1:41234/ws"), "{title}");
+        assert!(title.contains("FAILED"), "{title}");
+        assert_eq!(
+            title.matches("connect failed").count(),
+            1,
+            "said once: {title}"
+        );
+    }
+}
+
+#[test]
+fn sse_ids_lead_their_rows_and_binary_pings_are_hex() {
+    let r = sse_event(10, "message", "{\"a\":1}", 1.0);
+    assert_eq!(render::preview(&r), "[10] {\"a\":1}");
+    let ping = rec(
+        at(1),
+        Kind::Ping {
+            data: Payload::Text("\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}]".into()),
+        },
+    );
+    assert_eq!(
+        render::preview(&ping).trim_end(),
+        "<8 bytes> 00 00 00 00 00 00 00 5d"
+    );
+}
+
+#[test]
+fn after_r_the_status_says_what_came_of_it() {
+    let mut store = Store::new(
+        vec![info(0, Proto::Sse).url("https://example.test/sse")],
+        100,
+    );
+    sse_session(&mut store);
+    let mut app = app_for(&store, 110, 30);
+    app.handle(&Action::Reconnect, &store);
+    assert_eq!(app.status.as_deref(), Some("reconnecting"));
+    app.sync_status(&store);
+    assert_eq!(
+        app.status.as_deref(),
+        Some("reconnecting"),
+        "nothing new yet"
+    );
+    store.apply(open(0, Proto::Sse, 9000));
+    app.sync_status(&store);
+    assert_eq!(app.status.as_deref(), Some("reconnected: open again"));
+}
+
+#[test]
+fn a_paused_filter_counts_only_the_matches_below() {
+    let mut store = Store::new(
+        vec![info(0, Proto::Sse).url("https://example.test/sse")],
+        1000,
+    );
+    sse_session(&mut store);
+    let mut app = app_for(&store, 110, 24);
+    app.handle(&Action::TogglePause, &store);
+    // 30 matches, each after a record that does not match.
+    for i in 0..30 {
+        store.apply(sse_event(9000 + 2 * i, "message", "{\"other\":1}", 1.0));
+        store.apply(sse_event(
+            9001 + 2 * i,
+            "message",
+            "{\"late\":\"needle\"}",
+            1.0,
+        ));
+    }
+    app.handle(&Action::StartFilter, &store);
+    for c in "needle".chars() {
+        app.handle(&Action::InputChar(c), &store);
+    }
+    app.handle(&Action::InputSubmit, &store);
+    let s = &store.streams()[0];
+    let shown = app.window(0, s, app.page_rows).len() as u64;
+    assert!(shown > 0 && shown < 30, "{shown}");
+    assert_eq!(
+        app.below(0, s, app.page_rows),
+        30 - shown,
+        "the matches below, not every record"
+    );
+    let text = text_of(&screen(&store, &app, &Theme::default(), 110, 24));
+    assert!(
+        text.contains(&format!("{} new below", 30 - shown)),
         "{text}"
     );
 }

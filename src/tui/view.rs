@@ -90,6 +90,8 @@ pub struct App {
     pub detail: Option<Detail>,
     /// Help overlay.
     pub help: bool,
+    /// Lines the help overlay is scrolled down.
+    pub help_scroll: u16,
     /// Input line, while editing.
     pub input: Option<Input>,
     /// A one-line message for the footer (feedback on the last action).
@@ -104,7 +106,15 @@ pub struct App {
     pub overview_open: bool,
     /// Which stored records match `filter`, kept up to date by [`App::sync_filter`].
     hits: FilterIndex,
+    /// The `--record` file and its size, shown in the footer.
+    pub recording: Option<(String, u64)>,
+    /// After `r`: the stream asked to reconnect and its first record number since, until its
+    /// connection is open again ([`App::sync_status`]).
+    reconnect: Option<(usize, u64)>,
 }
+
+/// The status line after `r`, until the stream is open again.
+const RECONNECTING: &str = "reconnecting";
 
 /// The sequence numbers of the records that match a filter, per stream, so a frame finds the
 /// visible matches without walking the whole history: a filter that matches rarely would
@@ -139,10 +149,13 @@ impl App {
             jq: None,
             detail: None,
             help: false,
+            help_scroll: 0,
             input: None,
             status: None,
             page_rows: 10,
             hits: FilterIndex::default(),
+            reconnect: None,
+            recording: None,
         }
     }
 
@@ -171,6 +184,38 @@ impl App {
                 }
             }
             h.scanned_to = s.next_seq();
+        }
+    }
+
+    /// Brings the status line up to date with the store: "reconnecting" (after `r`) gives way to
+    /// what came of it once the stream opened again or ended. The run loop calls it before each
+    /// frame.
+    pub fn sync_status(&mut self, store: &Store) {
+        let Some((pane, from)) = self.reconnect else {
+            return;
+        };
+        if self.status.as_deref() != Some(RECONNECTING) {
+            // Another message replaced it: nothing to update.
+            self.reconnect = None;
+            return;
+        }
+        let Some(s) = store.stream(pane) else {
+            self.reconnect = None;
+            return;
+        };
+        let since = s.index_of(from.max(s.first_seq()));
+        let outcome = s
+            .ring()
+            .range(since..)
+            .filter(|e| e.seq >= from)
+            .find_map(|e| match &e.rec.kind {
+                Kind::Open { .. } => Some("reconnected: open again".to_owned()),
+                Kind::End { reason, .. } => Some(format!("the stream ended: {reason}")),
+                _ => None,
+            });
+        if let Some(text) = outcome {
+            self.status = Some(text);
+            self.reconnect = None;
         }
     }
 
@@ -266,14 +311,30 @@ impl App {
         }
     }
 
-    /// Records that arrived after the last row shown (the "new below" counter of a paused pane).
+    /// Records that arrived after the last row shown (the "new below" counter of a paused pane):
+    /// with a filter, only those that match it.
     pub fn below(&self, pane: usize, s: &StreamState, rows: usize) -> u64 {
-        let last_shown = self.window(pane, s, rows).last().map(|e| e.seq);
-        match (last_shown, s.last_seq()) {
-            (Some(shown), Some(last)) => last - shown,
-            (None, Some(_)) => s.next_seq() - self.panes.get(pane).map_or(0, |p| p.top),
-            _ => 0,
+        let Some(view) = self.panes.get(pane) else {
+            return 0;
+        };
+        let after = match self.window(pane, s, rows).last() {
+            Some(e) => e.seq + 1,
+            None => view.top.max(view.cleared_before),
+        };
+        if after >= s.next_seq() {
+            return 0;
         }
+        if self.filter.is_empty() {
+            return s.next_seq() - after;
+        }
+        if let Some(seqs) = self.current_hits(pane, s) {
+            return (seqs.len() - seqs.partition_point(|&seq| seq < after)) as u64;
+        }
+        let from = s.index_of(after.max(s.first_seq()));
+        s.ring()
+            .range(from..)
+            .filter(|e| e.seq >= after && self.shows(pane, e))
+            .count() as u64
     }
 
     /// Applies an action; returns what the run loop must do, if anything. The innermost thing open
@@ -287,7 +348,19 @@ impl App {
             return None;
         }
         if self.help && !matches!(action, Action::Quit | Action::Resize) {
-            self.help = false;
+            // Moves scroll the help (it may be taller than the screen); any other key closes it.
+            match action {
+                Action::Move(n) => {
+                    let to = i64::from(self.help_scroll) + n;
+                    self.help_scroll = to.clamp(0, i64::from(u16::MAX)) as u16;
+                }
+                Action::PageDown => self.help_scroll = self.help_scroll.saturating_add(10),
+                Action::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
+                _ => {
+                    self.help = false;
+                    self.help_scroll = 0;
+                }
+            }
             return None;
         }
         if self.overview_open {
@@ -462,7 +535,8 @@ impl App {
         }
     }
 
-    /// What goes to the connection: sending and pinging (WebSocket only) and reconnecting. Given
+    /// What goes to the connection: sending (WebSocket only), pinging (WebSocket, or an HTTP/2
+    /// PING) and reconnecting. Given
     /// the other actions, does nothing ([`App::handle_command`] sends it only these).
     fn stream_command(
         &mut self,
@@ -471,6 +545,10 @@ impl App {
         stream: Option<&StreamState>,
     ) -> Option<Effect> {
         let is_ws = stream.is_some_and(|s| s.info.proto == Proto::Ws);
+        // An SSE stream on HTTP/2 can ping its connection (a PING frame, answered with an ACK).
+        let on_h2 = stream
+            .and_then(|s| s.stats.conn.as_ref())
+            .is_some_and(|c| c.connection.is_some());
         match action {
             Action::StartSend if is_ws => {
                 self.input = Some(Input {
@@ -479,13 +557,23 @@ impl App {
                 });
             }
             Action::StartSend => self.status = Some("sending is for WebSocket streams".into()),
-            Action::Ping if is_ws => {
-                self.status = Some("ping sent".into());
+            Action::Ping if is_ws || on_h2 => {
+                self.status = Some(
+                    if is_ws {
+                        "ping sent"
+                    } else {
+                        "HTTP/2 PING sent"
+                    }
+                    .into(),
+                );
                 return Some(Effect::Control(pane, Control::Ping));
             }
-            Action::Ping => self.status = Some("ping is for WebSocket streams".into()),
+            Action::Ping => {
+                self.status = Some("ping is for WebSocket streams and HTTP/2 connections".into());
+            }
             Action::Reconnect => {
-                self.status = Some("reconnecting".into());
+                self.status = Some(RECONNECTING.into());
+                self.reconnect = Some((pane, stream.map_or(0, StreamState::next_seq)));
                 return Some(Effect::Control(pane, Control::ReconnectNow));
             }
             _ => {}
@@ -697,6 +785,7 @@ pub(crate) fn matches_filter(kind: &Kind, filter: &str) -> bool {
         Kind::Error { message, .. } => message.contains(filter),
         Kind::Lint { rule, message } => rule.contains(filter) || message.contains(filter),
         Kind::Match { key, .. } => key.contains(filter),
+        Kind::Frame(f) => f.frame.contains(filter) || f.detail.contains(filter),
         Kind::LlmSummary(s) => {
             s.text.contains(filter)
                 || s.model.as_deref().is_some_and(|m| m.contains(filter))

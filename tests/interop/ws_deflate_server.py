@@ -17,6 +17,9 @@ Each connection (any path) gets the same feed:
     no-context   server_no_context_takeover + server_max_window_bits=9
     small-window server_max_window_bits=9 (context takeover kept)
     off          compression=None: extension never negotiated
+
+--echo: instead of the feed, every message received is sent back unchanged
+(the client's compressed messages must inflate for that to work).
 """
 import argparse
 import asyncio
@@ -43,6 +46,7 @@ def main() -> None:
     ap.add_argument("--interval-ms", type=float, default=0.0)
     ap.add_argument("--mode", default="default",
                     choices=["default", "no-context", "small-window", "off"])
+    ap.add_argument("--echo", action="store_true")
     args = ap.parse_args()
 
     kwargs = {}
@@ -65,8 +69,12 @@ def main() -> None:
                 await asyncio.sleep(args.interval_ms / 1000)
         await ws.close(1000, "done")
 
+    async def echo(ws):
+        async for msg in ws:
+            await ws.send(msg)
+
     async def run():
-        async with serve(feed, "127.0.0.1", 0, **kwargs) as server:
+        async with serve(echo if args.echo else feed, "127.0.0.1", 0, **kwargs) as server:
             port = server.sockets[0].getsockname()[1]
             print(port, flush=True)
             await server.serve_forever()

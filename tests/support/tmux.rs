@@ -67,32 +67,58 @@ pub(crate) struct Session {
 impl Session {
     /// Starts `streamscope ARGS` in a 200×50 tmux pane; `tag` keeps sessions of one test run apart.
     pub(crate) fn start(tag: &str, args: &str) -> Session {
+        Session::start_script(tag, &format!("{} {args}", super::BIN), 200, 50)
+    }
+
+    /// Runs the shell command line `script` in a `width`×`height` tmux pane (as a user types it),
+    /// its exit code kept for [`Session::exit_code`].
+    pub(crate) fn start_script(tag: &str, script: &str, width: u16, height: u16) -> Session {
         let dir = TempDir::new(&format!("e2e-{tag}"));
         let tmux = Tmux {
             socket: format!("streamscope-e2e-{tag}-{}", std::process::id()),
         };
         let status_file = dir.file("exit");
-        let script = format!(
-            "{} {args}; echo $? > {}; sleep 30",
-            super::BIN,
-            status_file.display()
-        );
-        tmux.cmd(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "200",
-            "-y",
-            "50",
-            &script,
-        ]);
+        let script = format!("{script}; echo $? > {}; sleep 30", status_file.display());
+        let (w, h) = (width.to_string(), height.to_string());
+        tmux.cmd(&["new-session", "-d", "-s", "t", "-x", &w, "-y", &h, &script]);
         Session {
             tmux,
             _dir: dir,
             status_file,
         }
+    }
+
+    /// The exit code once the command has ended; fails the test after `timeout`.
+    pub(crate) fn exit_code(&self, timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            if let Ok(s) = std::fs::read_to_string(&self.status_file)
+                && !s.trim().is_empty()
+            {
+                return s.trim().to_owned();
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "did not exit; screen:\n{}",
+                self.tmux.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Sends `q`; returns the exit code once the dashboard has ended, after checking the terminal
+    /// was restored (main screen, cursor shown).
+    pub(crate) fn quit(&self) -> String {
+        assert_eq!(
+            self.pane_flag("#{alternate_on}"),
+            "1",
+            "dashboard on the alternate screen"
+        );
+        self.tmux.cmd(&["send-keys", "-t", "t", "q"]);
+        let code = self.exit_code(Duration::from_secs(10));
+        assert_eq!(self.pane_flag("#{alternate_on}"), "0");
+        assert_eq!(self.pane_flag("#{cursor_flag}"), "1");
+        code
     }
 
     fn pane_flag(&self, flag: &str) -> String {
@@ -104,27 +130,6 @@ impl Session {
 
     /// Sends `q`; checks the exit code is 0 and the terminal restored (main screen, cursor shown).
     pub(crate) fn quit_cleanly(&self) {
-        assert_eq!(
-            self.pane_flag("#{alternate_on}"),
-            "1",
-            "dashboard on the alternate screen"
-        );
-        self.tmux.cmd(&["send-keys", "-t", "t", "q"]);
-        let start = Instant::now();
-        let code = loop {
-            if let Ok(s) = std::fs::read_to_string(&self.status_file)
-                && !s.trim().is_empty()
-            {
-                break s.trim().to_owned();
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "did not exit after q"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        };
-        assert_eq!(code, "0");
-        assert_eq!(self.pane_flag("#{alternate_on}"), "0");
-        assert_eq!(self.pane_flag("#{cursor_flag}"), "1");
+        assert_eq!(self.quit(), "0");
     }
 }

@@ -96,13 +96,32 @@ impl fmt::Display for ConnectError {
 
 impl std::error::Error for ConnectError {}
 
-/// Opens TCP (through an HTTP CONNECT proxy when one is given) and TLS for `https`/`wss`, all
-/// within `timeout`.
+impl Conn {
+    /// The ALPN protocol the server chose (`h2`, `http/1.1`), `None` on plain TCP or without ALPN.
+    pub(crate) fn alpn(&self) -> Option<&[u8]> {
+        match self {
+            Conn::Plain(_) => None,
+            Conn::Tls(s) => s.get_ref().1.alpn_protocol(),
+        }
+    }
+
+    /// What the TLS handshake settled, `None` on plain TCP.
+    pub(crate) fn tls_facts(&self) -> Option<crate::record::TlsFacts> {
+        match self {
+            Conn::Plain(_) => None,
+            Conn::Tls(s) => Some(crate::capture::net::tls::facts(s.get_ref().1)),
+        }
+    }
+}
+
+/// Opens TCP (through an HTTP CONNECT proxy when one is given) and TLS for `https`/`wss` offering
+/// `alpn`, all within `timeout`.
 pub(crate) async fn connect(
     url: &Url,
     tls: &TlsSettings,
     timeout: Duration,
     proxy: Option<&Url>,
+    alpn: &[&[u8]],
 ) -> Result<Conn, ConnectError> {
     let work = async {
         let (host, port) = host_port(url).map_err(ConnectError::Io)?;
@@ -121,10 +140,10 @@ pub(crate) async fn connect(
         }
         let name = ServerName::try_from(host.clone())
             .map_err(|e| ConnectError::Tls(format!("bad server name {host}: {e}")))?;
-        let stream = TlsConnector::from(tls.config())
+        let stream = TlsConnector::from(tls.config_with_alpn(alpn))
             .connect(name, tcp)
             .await
-            .map_err(|e| ConnectError::Tls(tls_error_text(&e)))?;
+            .map_err(|e| ConnectError::Tls(tls_error_text(&e, alpn)))?;
         Ok(Conn::Tls(Box::new(stream)))
     };
     match tokio::time::timeout(timeout, work).await {
@@ -133,9 +152,12 @@ pub(crate) async fn connect(
     }
 }
 
-fn tls_error_text(e: &io::Error) -> String {
+fn tls_error_text(e: &io::Error, alpn: &[&[u8]]) -> String {
     match e.get_ref() {
-        Some(inner) => inner.to_string(),
+        Some(inner) => match inner.downcast_ref::<rustls::Error>() {
+            Some(tls) => crate::capture::net::tls::handshake_error(tls, alpn),
+            None => inner.to_string(),
+        },
         None => e.to_string(),
     }
 }

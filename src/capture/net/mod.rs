@@ -6,7 +6,9 @@
 //! both protocols.
 
 pub(crate) mod address;
+pub(crate) mod cert;
 pub(crate) mod conn;
+pub(crate) mod frames;
 pub(crate) mod proxy;
 pub mod tap;
 pub(crate) mod tls;

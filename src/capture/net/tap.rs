@@ -20,7 +20,7 @@ use crate::record::time::Stamp;
 /// keeps counting across reconnects, so `read` numbers are unique on a stream.
 #[derive(Debug, Default)]
 pub struct TapState {
-    reads: AtomicU64,
+    reads: Arc<AtomicU64>,
     bytes_in: AtomicU64,
     bytes_out: AtomicU64,
     last_wall_us: AtomicI64,
@@ -44,6 +44,18 @@ impl TapState {
     /// A new shared state.
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
+    }
+
+    /// The state of an HTTP/2 connection: no HTTP/1.1 head to look for, and read numbers taken
+    /// from `reads`, which every HTTP/2 connection of the session shares, so that a stream's read
+    /// numbers keep growing when it moves to another connection or shares one.
+    pub(crate) fn binary(reads: Arc<AtomicU64>) -> Arc<Self> {
+        let state = TapState {
+            reads,
+            ..TapState::default()
+        };
+        state.head_done.store(true, Ordering::Relaxed);
+        Arc::new(state)
     }
 
     /// Starts a new connection: the next bytes read begin an HTTP response head.
@@ -117,17 +129,39 @@ impl TapState {
     }
 }
 
+/// Sees every byte a [`Tap`] reads and writes, in order (the HTTP/2 frame scanner).
+pub(crate) trait WireHook: Send + Sync + std::fmt::Debug {
+    /// Bytes read, delivered by read `mark`.
+    fn read(&mut self, bytes: &[u8], mark: ReadMark);
+    /// Bytes written.
+    fn wrote(&mut self, bytes: &[u8]);
+}
+
 /// An `AsyncRead + AsyncWrite` that reports to a [`TapState`].
 #[derive(Debug)]
 pub struct Tap<S> {
     inner: S,
     state: Arc<TapState>,
+    hook: Option<Box<dyn WireHook>>,
 }
 
 impl<S> Tap<S> {
     /// Wraps `inner`, reporting to `state`.
     pub fn new(inner: S, state: Arc<TapState>) -> Self {
-        Tap { inner, state }
+        Tap {
+            inner,
+            state,
+            hook: None,
+        }
+    }
+
+    /// Wraps `inner`, reporting to `state` and showing every byte to `hook`.
+    pub(crate) fn with_hook(inner: S, state: Arc<TapState>, hook: Box<dyn WireHook>) -> Self {
+        Tap {
+            inner,
+            state,
+            hook: Some(hook),
+        }
     }
 
     /// The shared counters.
@@ -147,7 +181,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
         if let Poll::Ready(Ok(())) = res {
             let new = &buf.filled()[before..];
             if !new.is_empty() {
-                self.state.note_read(new);
+                let mark = self.state.note_read(new);
+                if let Some(hook) = self.hook.as_mut() {
+                    hook.read(new, mark);
+                }
             }
         }
         res
@@ -163,6 +200,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
         let res = Pin::new(&mut self.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = res {
             self.state.bytes_out.fetch_add(n as u64, Ordering::Relaxed);
+            if let Some(hook) = self.hook.as_mut() {
+                hook.wrote(&buf[..n]);
+            }
         }
         res
     }

@@ -159,8 +159,11 @@ impl Stream {
                 status,
                 headers: headers_of(&e["response"]["headers"]),
                 handshake_ms,
+                conn: None,
                 compression_offered: e[COMPRESSION_FIELDS[0]].as_str().map(str::to_owned),
                 compression: e[COMPRESSION_FIELDS[1]].as_str().map(str::to_owned),
+                // The browser's request, not streamscope's: the HAR keeps it in its own place.
+                request: None,
             },
         );
         open.wire_bytes = e["response"]["headersSize"].as_u64().filter(|n| *n > 0);
