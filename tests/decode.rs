@@ -1,14 +1,16 @@
 //! `--decode` end to end against the embedded server's application-protocol endpoints
 //! (`/socket.io/`, `/graphql`, `/msgpack`, `/cbor`): what `--json` says each message means, the
-//! Engine.IO heartbeat answered, GraphQL sub-streams, binary payloads as JSON, and `--decode raw`.
+//! Engine.IO heartbeat answered, GraphQL sub-streams, binary payloads as JSON, and `--decode raw`;
+//! what streamscope sends for a protocol compressed once permessage-deflate is agreed, and
+//! WebSocket over HTTP/2 decoded as over HTTP/1.1.
 
 mod support;
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use streamscope::server::ServerConfig;
-use support::{RunOutput, embedded_server, run};
+use streamscope::server::{Server, ServerConfig, ServerTls};
+use support::{RunOutput, TempDir, embedded_server, run};
 
 const SERVER: ServerConfig = ServerConfig {
     tick: Duration::from_millis(20),
@@ -244,4 +246,135 @@ async fn a_jq_filter_keeps_matching_records_in_json_the_recording_and_replay() {
         "{stderr}"
     );
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+}
+
+#[tokio::test]
+async fn protocol_answers_and_graphql_sends_are_compressed_once_deflate_is_agreed() {
+    let srv = embedded_server(SERVER).await;
+    let a = srv.local_addr();
+    let sio = format!("ws://{a}/socket.io/?EIO=4&transport=websocket&ping_ms=100&timeout_ms=200");
+    let gql = format!("ws://{a}/graphql?count=2");
+    for deflate in [true, false] {
+        let flag = if deflate { "--quiet" } else { "--no-deflate" };
+        let out = run(&[
+            "--json",
+            flag,
+            "--duration",
+            "500ms",
+            "--send",
+            "40/chat,",
+            &sio,
+        ])
+        .await;
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let agreed = out.kind("open")[0].get("compression").is_some();
+        assert_eq!(agreed, deflate, "{}", out.kind("open")[0]);
+        let pongs: Vec<_> = out
+            .kind_dir("message", "out")
+            .into_iter()
+            .filter(|m| m["decoded"]["type"] == "pong" && m["data"] == "3")
+            .collect();
+        assert!(pongs.len() >= 2, "{} pongs", pongs.len());
+        for p in &pongs {
+            assert_eq!(p["compressed"], deflate, "{p}");
+            assert_eq!(p["compressed_bytes"].is_u64(), deflate, "{p}");
+        }
+        // connection_ack + 2 next + complete.
+        let out = run(&[
+            "--json",
+            flag,
+            "--count",
+            "4",
+            "--send",
+            "subscription { ticks }",
+            &gql,
+        ])
+        .await;
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let sent: Vec<_> = out.kind_dir("message", "out");
+        let types: Vec<_> = sent
+            .iter()
+            .map(|m| m["decoded"]["type"].as_str().unwrap_or("?"))
+            .collect();
+        assert_eq!(types, ["connection_init", "subscribe"], "{sent:?}");
+        assert!(sent.iter().all(|m| m["compressed"] == deflate), "{sent:?}");
+    }
+}
+
+#[tokio::test]
+async fn websocket_over_http2_is_decoded_and_answered() {
+    let dir = TempDir::new("decode-h2");
+    let tls = ServerTls::generate().expect("certificate");
+    let cert = dir.file("cert.pem");
+    std::fs::write(&cert, &tls.cert_pem).expect("write the certificate");
+    let any = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let handle = Server::bind(any, SERVER)
+        .await
+        .expect("bind")
+        .with_tls(any, tls)
+        .await
+        .expect("bind TLS")
+        .spawn();
+    let addr = handle.tls_addr().expect("TLS listener");
+    let cacert = cert.to_str().expect("UTF-8 path");
+    let gql = format!("wss://{addr}/graphql?count=3");
+    let out = run(&[
+        "--json",
+        "--http2",
+        "--cacert",
+        cacert,
+        "--count",
+        "5",
+        "--send",
+        "subscription { ticks }",
+        &gql,
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let open = out.kind("open")[0];
+    assert_eq!(open["http"], "h2", "{open}");
+    // The subprotocol offered for the GraphQL document, and chosen, over the extended CONNECT.
+    assert_eq!(
+        open["headers"]["sec-websocket-protocol"], "graphql-transport-ws",
+        "{open}"
+    );
+    let kinds: Vec<_> = decoded_in(&out)
+        .iter()
+        .map(|d| format!("{} {}", d["type"].as_str().unwrap_or("?"), d["substream"]))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "connection_ack null",
+            "next \"1\"",
+            "next \"1\"",
+            "next \"1\"",
+            "complete \"1\""
+        ]
+    );
+    // Engine.IO over HTTP/2: pings answered, compressed as agreed.
+    let sio =
+        format!("wss://{addr}/socket.io/?EIO=4&transport=websocket&ping_ms=100&timeout_ms=200");
+    let out = run(&[
+        "--json",
+        "--http2",
+        "--cacert",
+        cacert,
+        "--duration",
+        "500ms",
+        "--send",
+        "40/chat,",
+        &sio,
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.kind("end")[0]["reason"], "shutdown");
+    let pongs: Vec<_> = out
+        .kind_dir("message", "out")
+        .into_iter()
+        .filter(|m| m["decoded"]["type"] == "pong")
+        .collect();
+    assert!(pongs.len() >= 2, "{} pongs", pongs.len());
+    assert!(pongs.iter().all(|p| p["compressed"] == true), "{pongs:?}");
+    handle.shutdown().await;
 }
