@@ -181,6 +181,7 @@ fn ws_record() -> Record {
             ),
             frames: 1,
             compressed: false,
+            decoded: None,
         },
     );
     r.dir = Some(streamscope::record::Dir::In);

@@ -51,6 +51,7 @@ fn record(i: usize, stream: usize) -> Record {
             data: Payload::Text(data),
             frames: 1,
             compressed: false,
+            decoded: None,
         }
     };
     let mut r = Record::new(

@@ -77,6 +77,7 @@ async fn main() -> std::io::Result<()> {
                     },
                     frames: 1,
                     compressed: false,
+                    decoded: None,
                 }
             };
             let (stream, proto) = if n.is_multiple_of(2) {

@@ -154,6 +154,9 @@ pub struct StreamStats {
     /// Connection events (opens, closes, reconnects, gaps, errors, ends) for the timeline, newest
     /// last, bounded to [`TIMELINE_CAP`] (older ones fall off; the counters stay exact).
     pub timeline: VecDeque<(i64, Mark)>,
+    /// What the decoded messages (`--decode`) carried: per sub-stream and per event counts, and
+    /// the application protocol's heartbeats.
+    pub decoded: DecodedStats,
     /// Countable records (events, messages) per second of data time, ring indexed by `sec % 60`;
     /// each slot remembers its second so stale slots read as zero without a sweep.
     buckets: [(i64, u64); RATE_WINDOW_SECS],
@@ -181,6 +184,7 @@ impl StreamStats {
             last_ts_us: None,
             first_ts_us: None,
             timeline: VecDeque::new(),
+            decoded: DecodedStats::default(),
             buckets: [(i64::MIN, 0); RATE_WINDOW_SECS],
         }
     }
@@ -237,9 +241,69 @@ impl StreamStats {
         (!self.gaps_us.is_empty()).then(|| self.gaps_us.max() as f64 / 1000.0)
     }
 
-    /// Countable records (events and messages).
+    /// Countable records (events and messages, not the application protocol's heartbeats).
     pub fn countable(&self) -> u64 {
-        self.by_kind[KindTag::Event as usize] + self.by_kind[KindTag::Message as usize]
+        (self.by_kind[KindTag::Event as usize] + self.by_kind[KindTag::Message as usize])
+            .saturating_sub(self.decoded.heartbeats)
+    }
+}
+
+/// Distinct sub-streams and event names counted per stream; beyond it, they count as `other`, so
+/// a protocol that puts a fresh id on every message cannot grow the store without bound.
+pub const DECODED_KEYS_CAP: usize = 256;
+
+/// The decoded messages of a stream, counted at ingest.
+#[derive(Debug, Clone, Default)]
+pub struct DecodedStats {
+    /// The protocol of the latest decoded message.
+    pub protocol: Option<String>,
+    /// Decoded messages, heartbeats included.
+    pub messages: u64,
+    /// Of those, the protocol's heartbeats (Engine.IO ping/pong, GraphQL ka, ...).
+    pub heartbeats: u64,
+    /// Messages per sub-stream (GraphQL operation id, subscription id, topic), in first-seen order.
+    pub substreams: Vec<(String, u64)>,
+    /// Messages per event name, in first-seen order.
+    pub events: Vec<(String, u64)>,
+    /// Sub-streams or events beyond [`DECODED_KEYS_CAP`].
+    pub other: u64,
+}
+
+impl DecodedStats {
+    fn count(&mut self, d: &crate::record::decoded::Decoded) {
+        self.messages += 1;
+        if self.protocol.as_deref() != Some(d.protocol.as_str()) {
+            self.protocol = Some(d.protocol.clone());
+        }
+        if d.heartbeat {
+            self.heartbeats += 1;
+            return;
+        }
+        let mut other = 0;
+        let mut bump = |list: &mut Vec<(String, u64)>, key: &str| {
+            if let Some(e) = list.iter_mut().find(|(k, _)| k == key) {
+                e.1 += 1;
+            } else if list.len() < DECODED_KEYS_CAP {
+                list.push((key.to_owned(), 1));
+            } else {
+                other += 1;
+            }
+        };
+        if let Some(s) = &d.substream {
+            bump(&mut self.substreams, s);
+        }
+        if let Some(e) = &d.event {
+            bump(&mut self.events, e);
+        }
+        self.other += other;
+    }
+
+    /// Messages of sub-stream `key`.
+    pub fn substream(&self, key: &str) -> u64 {
+        self.substreams
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(0, |e| e.1)
     }
 }
 
@@ -399,6 +463,14 @@ impl StreamState {
                 };
             }
             Kind::Comment { .. } | Kind::Ping { .. } => st.last_keepalive_us = Some(rec.ts_us),
+            Kind::Message {
+                decoded: Some(d), ..
+            } => {
+                if d.heartbeat {
+                    st.last_keepalive_us = Some(rec.ts_us);
+                }
+                st.decoded.count(d);
+            }
             Kind::Pong { rtt_ms, .. } => {
                 st.last_keepalive_us = Some(rec.ts_us);
                 if rtt_ms.is_some() {
@@ -788,6 +860,40 @@ mod tests {
         assert_eq!(stats.last_keepalive_us, Some(7));
         assert_eq!(stats.last_rtt_ms, Some(3.25));
         assert_eq!(stats.countable(), 1);
+    }
+
+    #[test]
+    fn decoded_messages_count_per_sub_stream_and_heartbeats_are_not_data() {
+        use crate::record::decoded::Decoded;
+        let mut store = Store::new(vec![info(0, Proto::Ws)], 10);
+        let msg = |ts, d: Decoded| {
+            let mut r = text(ts, "x");
+            if let Kind::Message { decoded, .. } = &mut r.kind {
+                *decoded = Some(Box::new(d));
+            }
+            r
+        };
+        let next = |id: &str| Decoded {
+            substream: Some(id.into()),
+            ..Decoded::new("graphql-transport-ws", "next")
+        };
+        store.apply(msg(1, next("1")));
+        store.apply(msg(2, next("2")));
+        store.apply(msg(3, next("1")));
+        store.apply(msg(
+            4,
+            Decoded::new("graphql-transport-ws", "ping").heartbeat(),
+        ));
+        let stats = &store.streams()[0].stats;
+        assert_eq!(stats.decoded.substreams, [("1".into(), 2), ("2".into(), 1)]);
+        assert_eq!(
+            (stats.decoded.substream("2"), stats.decoded.substream("9")),
+            (1, 0)
+        );
+        assert_eq!(stats.decoded.heartbeats, 1);
+        assert_eq!(stats.countable(), 3);
+        assert_eq!(stats.last_keepalive_us, Some(4));
+        assert_eq!(stats.sparkline(4)[59], 3, "a heartbeat is not in the rate");
     }
 
     #[test]

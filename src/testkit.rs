@@ -65,6 +65,7 @@ pub(crate) fn message(ts_us: i64, data: Payload) -> Record {
             data,
             frames: 1,
             compressed: false,
+            decoded: None,
         },
     )
 }

@@ -118,7 +118,7 @@ async fn a_bad_config_is_one_line_with_its_line_and_exit_2() {
              `method`, `headers`, `body`, `body-file`, `last-event-id`, `subprotocols`, `send`, \
              `ping-interval`, `max-message`, `auto-pong`, `reconnect`, `max-retries`, \
              `max-backoff`, `max-redirects`, `connect-timeout`, `idle-timeout`, `heartbeat`, \
-             `count`, `seq`, `match`, `match-with`, `insecure`, `cacert`, `proxy`, `theme`",
+             `count`, `seq`, `decode`, `match`, `match-with`, `insecure`, `cacert`, `proxy`, `theme`",
             config.display()
         )
     );

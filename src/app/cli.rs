@@ -322,9 +322,22 @@ pub struct ConnArgs {
     /// WebSocket: offer this subprotocol (repeatable).
     #[arg(long, value_name = "P")]
     pub subprotocol: Vec<String>,
-    /// WebSocket: send this text message after the connection opens (repeatable).
+    /// WebSocket: send this text message after the connection opens (repeatable). A GraphQL
+    /// document (`subscription { ... }`) is sent as graphql-transport-ws: `connection_init`,
+    /// then, after the server's `connection_ack`, one `subscribe` per document (ids 1, 2, ...);
+    /// that subprotocol is offered when no --subprotocol is given.
     #[arg(long, value_name = "TEXT")]
     pub send: Vec<String>,
+    /// WebSocket: read messages as this application protocol, shown as a `decoded` object of
+    /// fields (docs/decoders.md). `auto` decides from the negotiated subprotocol, the URL
+    /// (`/socket.io/`, `EIO=4`) and the first messages; `raw` decodes nothing.
+    #[arg(
+        long,
+        value_name = "auto|socketio|graphql-ws|stomp|phoenix|jsonrpc|msgpack|cbor|raw",
+        value_parser = crate::protocol::decode::Choice::parse,
+        default_value = "auto"
+    )]
+    pub decode: crate::protocol::decode::Choice,
     /// WebSocket (and SSE over HTTP/2): send a ping this often and measure the round trip.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub ping_interval: Option<Duration>,
@@ -338,7 +351,8 @@ pub struct ConnArgs {
     /// Fail the connection (and reconnect per policy) when nothing arrives for this long.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub idle_timeout: Option<Duration>,
-    /// WebSocket: do not answer server pings automatically.
+    /// WebSocket: do not answer server pings automatically (neither WebSocket pings nor
+    /// Engine.IO's ping `2`).
     #[arg(long)]
     pub no_auto_pong: bool,
     /// WebSocket: send every received text or binary message back unchanged, as an echo client
@@ -396,6 +410,11 @@ pub struct OutputArgs {
     /// the demo's default (/seq).
     #[arg(long = "match", value_name = "KEY")]
     pub match_key: Option<String>,
+    /// Keep only the records for which this jq expression is true, run on each record's JSON line
+    /// (e.g. '.decoded.event == "tick"', '.data | fromjson | .symbol == "ACME"'): with --json, in
+    /// the output and its --record file; in the dashboard, as the opening `/` filter.
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 /// `streamscope --version`: the version, then what this build contains.

@@ -101,6 +101,8 @@ pub struct StreamSettings {
     pub count: Option<u64>,
     /// `seq`: JSON pointer to a sequence number (`--seq`).
     pub seq: Option<String>,
+    /// `decode` (WebSocket): the application protocol messages are read as.
+    pub decode: Option<crate::protocol::decode::Choice>,
     /// `match`: the key pairing this stream's records with another's (`--match`).
     pub match_key: Option<String>,
     /// `match-with`: the stream it is paired with.
@@ -160,6 +162,7 @@ struct RawStream {
     heartbeat: Option<Spanned<String>>,
     count: Option<u64>,
     seq: Option<Spanned<String>>,
+    decode: Option<Spanned<String>>,
     #[serde(rename = "match")]
     match_key: Option<Spanned<String>>,
     match_with: Option<Spanned<String>>,
@@ -492,6 +495,14 @@ impl Locator<'_> {
         };
         let headers = self.headers(&raw.headers, prefix, env)?;
         let body = self.body(&raw, prefix, dir, env)?;
+        let decode = raw
+            .decode
+            .as_ref()
+            .map(|d| {
+                crate::protocol::decode::Choice::parse(d.get_ref())
+                    .map_err(|e| self.error(d.span(), &k("decode"), &e))
+            })
+            .transpose()?;
         let match_key = match &raw.match_key {
             Some(m) => {
                 crate::ingest::matcher::KeySpec::parse(m.get_ref())
@@ -508,6 +519,7 @@ impl Locator<'_> {
             last_event_id: opt_text(&raw.last_event_id, "last-event-id")?,
             subprotocols: list(&raw.subprotocols, "subprotocols")?,
             send: list(&raw.send, "send")?,
+            decode,
             ping_interval: opt_duration(&raw.ping_interval, "ping-interval")?,
             max_message: raw.max_message,
             auto_pong: raw.auto_pong,
@@ -806,6 +818,7 @@ fn apply(
         s.seq.as_ref().map(|v| Some(v.clone())).as_ref(),
         g("seq"),
     );
+    set(&mut cfg.decode, s.decode.as_ref(), g("decode"));
     apply_network(s, cfg, conn, given)
 }
 

@@ -94,6 +94,7 @@ impl Plan {
                     idle_timeout: conn.idle_timeout,
                     auto_pong: !conn.no_auto_pong,
                     echo: conn.echo,
+                    decode: conn.decode,
                     seq_pointer: conn.seq.clone(),
                     http,
                     pool: pool.clone(),

@@ -81,23 +81,18 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
         Source::Live(plan) => plan.streams.len(),
         Source::Replay { loaded, .. } => loaded.header.streams.len(),
     };
-    let spec = match output.match_key.as_deref() {
-        None | Some("none") => None,
-        Some(k) => match KeySpec::parse(k) {
-            // With more than two streams it pairs the first two (config pairs, the overview).
-            Ok(_) if streams < 2 => {
-                eprintln!("streamscope: --match compares two streams; {streams} given");
-                return 2;
-            }
-            Ok(spec) => Some(spec),
-            Err(e) => {
-                eprintln!("streamscope: {e}");
-                return 2;
-            }
-        },
+    let spec = match match_spec(output.match_key.as_deref(), streams)
+        .and_then(|spec| check_filter(output.filter.as_deref()).map(|()| spec))
+    {
+        Ok(spec) => spec,
+        Err(e) => {
+            eprintln!("streamscope: {e}");
+            return 2;
+        }
     };
+    let json = output.json || !std::io::stdout().is_terminal();
     let header = source.header(spec.as_ref().map(|s| s.as_str().to_owned()));
-    let ingest = match Ingest::open(
+    let mut ingest = match Ingest::open(
         &header,
         spec.map(Matcher::new),
         output.record.as_deref(),
@@ -109,7 +104,11 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
             return 2;
         }
     };
-    let json = output.json || !std::io::stdout().is_terminal();
+    // With JSON output the stage drops what does not pass (the output and --record); the dashboard
+    // keeps every record and opens with the expression as its `/` filter.
+    if json {
+        ingest.filter.clone_from(&output.filter);
+    }
     if json && !output.json && !output.quiet {
         eprintln!("streamscope: stdout is not a terminal, writing JSON lines (--json)");
     }
@@ -143,6 +142,7 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
             replay: clock,
             match_key: header.match_key.clone(),
             llm,
+            filter: output.filter.clone(),
             recording: output.record.clone(),
         };
         dashboard(config, running, rx, duration).await
@@ -170,6 +170,24 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
             code
         }
     }
+}
+
+/// `--match`: the key to pair records by, which needs two streams; the error is one line.
+fn match_spec(key: Option<&str>, streams: usize) -> Result<Option<KeySpec>, String> {
+    match key {
+        None | Some("none") => Ok(None),
+        Some(k) => match KeySpec::parse(k) {
+            // With more than two streams it pairs the first two (config pairs, the overview).
+            Ok(_) if streams < 2 => Err(format!("--match compares two streams; {streams} given")),
+            Ok(spec) => Ok(Some(spec)),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// `--filter`: an expression that compiles; the error is one line.
+fn check_filter(expr: Option<&str>) -> Result<(), String> {
+    expr.map_or(Ok(()), |e| crate::ingest::jq::JqFilter::new(e).map(|_| ()))
 }
 
 /// What `--json` says on stderr: live streams' failures, reconnects and give-ups, unless `-q` (a

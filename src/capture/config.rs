@@ -109,6 +109,8 @@ pub struct StreamConfig {
     pub auto_pong: bool,
     /// WebSocket: send every received data message back (`--echo`).
     pub echo: bool,
+    /// WebSocket: how messages are decoded (`--decode`).
+    pub decode: crate::protocol::decode::Choice,
     /// JSON pointer to a sequence number in each event's or message's data (`--seq`).
     pub seq_pointer: Option<String>,
     /// HTTP version (`--http1.1`, `--http2`, `--http2-prior-knowledge`).

@@ -34,8 +34,10 @@ use crate::capture::supervise::{
     ControlRx, Failure, Outcome, Session, idle_timeout, recv_control, sleep_until_opt,
     wait_shutdown,
 };
+use crate::protocol::decode::{self, socketio};
 use crate::protocol::deflate::{self, DeflateLint, DeflateParams, Deflater, Inflater};
 use crate::protocol::ws::{self as codec, Decoder, WsItem, WsLint};
+use crate::record::decoded::Decoded;
 use crate::record::time::Stamp;
 use crate::record::{DataOpcode, Kind, Payload, Side};
 
@@ -59,6 +61,12 @@ pub(crate) struct WsSession {
     tap: Arc<TapState>,
     opened: bool,
     ping_seq: u64,
+    /// The subprotocols offered: `--subprotocol`, or `graphql-transport-ws` when `--send` wraps
+    /// GraphQL documents and none was given.
+    subprotocols: Vec<String>,
+    /// The messages sent after each open: `--send`, GraphQL documents wrapped
+    /// ([`decode::graphql::expand_send`]).
+    send: Vec<String>,
 }
 
 /// A live upgraded connection.
@@ -81,6 +89,44 @@ struct Live<'a> {
     /// permessage-deflate agreed: compresses the messages streamscope sends (echoes, `--send`),
     /// as browsers do once it is agreed.
     deflater: Option<Deflater>,
+    /// The application protocol's reading of each message (`--decode`).
+    app: decode::Session,
+    /// Engine.IO's own heartbeat: the server's pings this connection has not answered.
+    eio: EioHeartbeat,
+    /// `--send` messages held until the server acknowledges a GraphQL `connection_init` (a
+    /// graphql-transport-ws server closes 4401 on a `subscribe` before its `connection_ack`).
+    held: Option<VecDeque<Payload>>,
+}
+
+/// Engine.IO v4 heartbeat: the server pings every `pingInterval` and drops a client whose pong
+/// does not come within `pingTimeout`. Followed so that a session ended that way says so.
+#[derive(Debug, Default)]
+struct EioHeartbeat {
+    /// `pingInterval` and `pingTimeout` from the open packet, in milliseconds.
+    timing: Option<(u64, u64)>,
+    /// Pings received since the last pong sent.
+    unanswered: u32,
+}
+
+impl EioHeartbeat {
+    /// Why the server probably ended the session, when pings went unanswered.
+    fn explain(&self) -> Option<String> {
+        if self.unanswered == 0 {
+            return None;
+        }
+        let timing = match self.timing {
+            Some((interval, timeout)) => format!(
+                " within pingTimeout ({timeout} ms; it pings every pingInterval, {interval} ms)"
+            ),
+            None => String::new(),
+        };
+        Some(format!(
+            "{} Engine.IO ping(s) went unanswered: a Socket.IO server closes a session whose \
+             client does not answer its ping `2` with `3`{timing}; streamscope answers them \
+             unless --no-auto-pong",
+            self.unanswered
+        ))
+    }
 }
 
 /// What reading one batch of items led to.
@@ -93,11 +139,16 @@ enum Step {
 impl WsSession {
     /// A session for `cfg`.
     pub(crate) fn new(cfg: Arc<StreamConfig>) -> Self {
+        let (send, offer) = decode::graphql::expand_send(&cfg.send, &cfg.subprotocols);
+        let mut subprotocols = cfg.subprotocols.clone();
+        subprotocols.extend(offer.map(str::to_owned));
         WsSession {
             cfg,
             tap: TapState::new(),
             opened: false,
             ping_seq: 0,
+            subprotocols,
+            send,
         }
     }
 
@@ -114,8 +165,8 @@ impl WsSession {
             .header(http::header::UPGRADE, "websocket")
             .header("sec-websocket-version", "13")
             .header("sec-websocket-key", key);
-        if !self.cfg.subprotocols.is_empty() {
-            b = b.header("sec-websocket-protocol", self.cfg.subprotocols.join(", "));
+        if !self.subprotocols.is_empty() {
+            b = b.header("sec-websocket-protocol", self.subprotocols.join(", "));
         }
         if let Some(offer) = self.offer() {
             b = b.header("sec-websocket-extensions", offer);
@@ -236,7 +287,7 @@ impl WsSession {
     fn check_subprotocol(&self, headers: &http::HeaderMap) -> Result<(), String> {
         if let Some(p) = headers.get("sec-websocket-protocol") {
             let p = String::from_utf8_lossy(p.as_bytes());
-            if !self.cfg.subprotocols.iter().any(|o| o == p.trim()) {
+            if !self.subprotocols.iter().any(|o| o == p.trim()) {
                 return Err(format!(
                     "handshake failed: server chose subprotocol '{p}', which was not offered"
                 ));
@@ -253,6 +304,7 @@ impl WsSession {
         opened: &mut Opened,
         params: Option<DeflateParams>,
     ) -> Result<(Live<'a>, bool), Outcome> {
+        let app = self.app_session(opened.response.headers());
         if let Some(attach) = opened.h2.as_mut() {
             // The connection's frames up to the open become records; the WebSocket's own frames
             // are decoded from the stream's bytes as after an upgrade, and the connection's later
@@ -268,7 +320,7 @@ impl WsSession {
             let Some(io) = H2Io::new(recv, attach) else {
                 return Err(Failure::fatal("WebSocket over HTTP/2: no stream").report(em));
             };
-            return Ok((self.live(WsIo::H2(Box::new(io)), em, params), false));
+            return Ok((self.live(WsIo::H2(Box::new(io)), em, params, app), false));
         }
         let upgraded = match hyper::upgrade::on(&mut opened.response).await {
             Ok(u) => u,
@@ -280,13 +332,34 @@ impl WsSession {
         let Ok(parts) = upgraded.downcast::<TokioIo<Tap<Conn>>>() else {
             return Err(Failure::fatal("upgrade failed: socket not recoverable").report(em));
         };
-        let mut live = self.live(WsIo::H1(parts.io.into_inner()), em, params);
+        let mut live = self.live(WsIo::H1(parts.io.into_inner()), em, params, app);
         live.decoder.feed(&parts.read_buf);
         Ok((live, !parts.read_buf.is_empty()))
     }
 
-    /// The live connection over `io`, inflating what `params` agreed to.
-    fn live<'a>(&self, io: WsIo, em: &'a mut Emitter, params: Option<DeflateParams>) -> Live<'a> {
+    /// The application protocol's reader (`--decode`), from the subprotocol the server chose
+    /// (the 101, or the 2xx to an HTTP/2 extended CONNECT) and the URL's path and query.
+    fn app_session(&self, headers: &http::HeaderMap) -> decode::Session {
+        let subprotocol = headers
+            .get("sec-websocket-protocol")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let url = &self.cfg.target.url;
+        let path_and_query = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        decode::Session::new(self.cfg.decode, subprotocol.as_deref(), &path_and_query)
+    }
+
+    /// The live connection over `io`, inflating what `params` agreed to and reading messages
+    /// with `app`.
+    fn live<'a>(
+        &self,
+        io: WsIo,
+        em: &'a mut Emitter,
+        params: Option<DeflateParams>,
+        app: decode::Session,
+    ) -> Live<'a> {
         let mut live = Live {
             io,
             decoder: Decoder::new(self.cfg.max_message),
@@ -304,6 +377,9 @@ impl WsSession {
                     .is_some_and(|o| o.contains("client_no_context_takeover"));
                 Deflater::client(p, promised)
             }),
+            app,
+            eio: EioHeartbeat::default(),
+            held: None,
         };
         // RSV1 marks a compressed message only once permessage-deflate was agreed; otherwise the
         // decoder fails the connection on it (1002).
@@ -380,10 +456,8 @@ impl Session for WsSession {
         if early_bytes && let Step::Done(o) = live.drain(mark).await {
             return o;
         }
-        for text in &self.cfg.send {
-            if let Err(o) = live.send_data(Payload::Text(text.clone())).await {
-                return o;
-            }
+        if let Err(o) = live.send_opening(&self.send).await {
+            return o;
         }
         live.em.flush();
         self.run(&mut live, ctl).await
@@ -497,6 +571,11 @@ impl Live<'_> {
                     // The echo is the message as decoded (one frame, uncompressed, which RFC 6455
                     // and RFC 7692 both allow for any message), sent after its `in` record.
                     let echo = (self.echo && !self.closing).then(|| data.clone());
+                    let decoded = self.app.decode(opcode, &data);
+                    let mut answers = decoded
+                        .as_ref()
+                        .map(|d| self.app_answer(d))
+                        .unwrap_or_default();
                     self.em.rx_compressed(
                         mark,
                         Kind::Message {
@@ -504,15 +583,17 @@ impl Live<'_> {
                             data,
                             frames,
                             compressed,
+                            decoded: decoded.map(Box::new),
                         },
                         wire_bytes,
                         payload,
                         compressed_bytes,
                     );
-                    if let Some(data) = echo
-                        && let Err(o) = self.send_data(data).await
-                    {
-                        return Step::Done(o);
+                    answers.extend(echo);
+                    for data in answers {
+                        if let Err(o) = self.send_data(data).await {
+                            return Step::Done(o);
+                        }
                     }
                     if self.em.count_reached() && !self.closing {
                         self.em.flush();
@@ -558,6 +639,45 @@ impl Live<'_> {
             }
         }
         Step::Continue
+    }
+
+    /// What the application protocol asks of the client on `d`: the pong to an Engine.IO ping
+    /// (unless `--no-auto-pong`), the `--send` messages held for a GraphQL `connection_ack`.
+    /// Also follows Engine.IO's heartbeat timing.
+    fn app_answer(&mut self, d: &Decoded) -> Vec<Payload> {
+        if let Some(timing) = socketio::heartbeat_timing(d) {
+            self.eio.timing = Some(timing);
+        }
+        if d.kind == "connection_ack" && d.protocol.starts_with("graphql") {
+            return self.held.take().map(Vec::from).unwrap_or_default();
+        }
+        if !socketio::is_ping(d) {
+            return Vec::new();
+        }
+        self.eio.unanswered += 1;
+        if self.auto_pong && !self.closing {
+            vec![Payload::Text(socketio::pong_for(d))]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Sends the `--send` messages, holding those after a GraphQL `connection_init` until the
+    /// server's `connection_ack` (see [`Live::app_answer`]).
+    async fn send_opening(&mut self, sends: &[String]) -> Result<(), Outcome> {
+        for (i, text) in sends.iter().enumerate() {
+            let data = Payload::Text(text.clone());
+            let init = self
+                .app
+                .decode(DataOpcode::Text, &data)
+                .is_some_and(|d| d.kind == "connection_init" && d.protocol.starts_with("graphql"));
+            self.send_data(data).await?;
+            if init && i + 1 < sends.len() {
+                self.held = Some(sends[i + 1..].iter().cloned().map(Payload::Text).collect());
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// A compressed message's payload inflated (and its compressed size), any other as it came.
@@ -649,10 +769,19 @@ impl Live<'_> {
             .await;
         self.em.flush();
         let _ = tokio::time::timeout(CLOSE_WAIT, self.drain_to_eof()).await;
-        let text = match code {
-            Some(c) => format!("server closed: {c} {}", codec::close_code_meaning(c)),
+        let mut text = match code {
+            Some(c) => format!(
+                "server closed: {c} {}",
+                decode::close_code_meaning(self.app.protocol(), c)
+                    .unwrap_or_else(|| codec::close_code_meaning(c))
+            ),
             None => "server closed (no status)".to_owned(),
         };
+        if let Some(why) = self.eio.explain() {
+            text = format!("{text}; {why}");
+            self.em.lint(mark.stamp, "engineio-ping-unanswered", why);
+            self.em.flush();
+        }
         Step::Done(match code {
             None | Some(1000 | 1001) => Outcome::Closed(text),
             // The Close record already says why.
@@ -775,12 +904,17 @@ impl Live<'_> {
             None => self.write_frame(op, 0, data.as_bytes()).await?,
         };
         let payload = data.len() as u64;
+        let decoded = self.app.decode(opcode, &data);
+        if decoded.as_ref().is_some_and(socketio::is_pong) {
+            self.eio.unanswered = 0;
+        }
         let compressed_bytes = compressed.as_ref().map(|c| c.len() as u64);
         let kind = Kind::Message {
             opcode,
             data,
             frames: 1,
             compressed: compressed.is_some(),
+            decoded: decoded.map(Box::new),
         };
         self.em
             .tx(stamp, kind, wire_bytes, payload, compressed_bytes);
@@ -850,10 +984,13 @@ impl Live<'_> {
     }
 
     fn eof(&mut self) -> Outcome {
-        let (msg, code) = match self.decoder.at_eof() {
+        let (mut msg, code) = match self.decoder.at_eof() {
             Some(e) => (e.message, e.close_code),
             None => ("connection closed without a Close frame".to_owned(), 1006),
         };
+        if let Some(why) = self.eio.explain() {
+            msg = format!("{msg}; {why}");
+        }
         Failure::retryable(msg).close_code(code).report(self.em)
     }
 }

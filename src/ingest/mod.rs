@@ -4,6 +4,7 @@
 //! Prometheus metrics sink of `streamscope monitor` ([`metrics`]).
 
 pub(crate) mod har;
+pub mod jq;
 pub(crate) mod matcher;
 pub(crate) mod metrics;
 pub mod output;

@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 
 use crate::ingest::har::Export;
+use crate::ingest::jq::JqFilter;
 use crate::ingest::matcher::Matcher;
 use crate::ingest::recording::{Header, Writer};
 use crate::record::batch::RecordBatch;
@@ -28,6 +29,9 @@ pub(crate) struct Ingest {
     pub har: Option<(PathBuf, Export)>,
     /// Protocol of stream 0, for the summary record.
     pub proto0: Option<Proto>,
+    /// `--filter`: the jq expression records must pass (already checked to compile), compiled
+    /// on the stage's own thread.
+    pub filter: Option<String>,
 }
 
 impl Ingest {
@@ -51,6 +55,7 @@ impl Ingest {
             matcher,
             recording,
             har,
+            filter: None,
             proto0: header
                 .streams
                 .first()
@@ -59,8 +64,19 @@ impl Ingest {
     }
 
     /// Applies the stage to one batch: match records are inserted after the record that completed
-    /// the pair.
-    fn process(&mut self, mut batch: RecordBatch) -> RecordBatch {
+    /// the pair; with `--filter`, the records that do not pass are dropped (after the HAR export,
+    /// which needs the whole connection).
+    fn process(&mut self, batch: RecordBatch, jq: Option<&JqFilter>) -> RecordBatch {
+        let mut batch = self.pair_and_export(batch);
+        if let Some(jq) = jq {
+            let input = batch.replace(Vec::new());
+            let kept: Vec<Record> = input.into_iter().filter(|r| jq.matches(r)).collect();
+            batch.replace(kept);
+        }
+        batch
+    }
+
+    fn pair_and_export(&mut self, mut batch: RecordBatch) -> RecordBatch {
         let batch = match &mut self.matcher {
             Some(m) => {
                 let mut out = Vec::with_capacity(batch.len());
@@ -99,6 +115,8 @@ pub(crate) fn spawn(
 ) {
     let (tx, out_rx) = mpsc::unbounded_channel();
     let handle = std::thread::spawn(move || {
+        // The expression compiled when the command line was read; compiling cannot fail here.
+        let jq = ingest.filter.as_deref().and_then(|e| JqFilter::new(e).ok());
         let mut last_ts = None;
         let mut record_err: Option<String> = None;
         // After the first failure the recording is abandoned (reported at the end), the session
@@ -112,13 +130,13 @@ pub(crate) fn spawn(
             }
         };
         while let Some(batch) = rx.blocking_recv() {
-            let batch = ingest.process(batch);
+            let batch = ingest.process(batch, jq.as_ref());
             last_ts = batch.last().map(|r| r.ts_us).or(last_ts);
             write(&mut ingest, &batch, &mut record_err);
             // A consumer that has gone (dashboard quit) must not stop the recording.
             let _ = tx.send(batch);
             while let Ok(more) = rx.try_recv() {
-                let more = ingest.process(more);
+                let more = ingest.process(more, jq.as_ref());
                 last_ts = more.last().map(|r| r.ts_us).or(last_ts);
                 write(&mut ingest, &more, &mut record_err);
                 let _ = tx.send(more);

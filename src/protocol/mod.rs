@@ -5,6 +5,7 @@
 //! of LLM completion chunks those carry (OpenAI, Anthropic, Gemini, Ollama and compatible servers).
 
 pub mod content;
+pub mod decode;
 pub mod deflate;
 pub mod h2;
 pub mod jsonl;

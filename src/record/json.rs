@@ -63,10 +63,7 @@ impl Record {
                     write_conn_facts(out, c);
                 }
                 if let Some(r) = request {
-                    key!(out, "request_method");
-                    push_str(out, &r.method);
-                    key!(out, "request_headers");
-                    push_headers(out, &r.headers);
+                    write_request(out, r);
                 }
             }
             Kind::Event {
@@ -84,7 +81,14 @@ impl Record {
                 data,
                 frames,
                 compressed,
-            } => write_message(out, *opcode, data, *frames, *compressed),
+                decoded,
+            } => write_message(
+                out,
+                *opcode,
+                data,
+                (*frames, *compressed),
+                decoded.as_deref(),
+            ),
             Kind::Ping { data } => push_payload(out, data),
             Kind::Pong { data, rtt_ms } => write_pong(out, data, *rtt_ms),
             Kind::Close { code, reason, by } => write_close(out, *code, reason, *by),
@@ -336,8 +340,8 @@ fn write_message(
     out: &mut Vec<u8>,
     opcode: DataOpcode,
     data: &Payload,
-    frames: u32,
-    compressed: bool,
+    (frames, compressed): (u32, bool),
+    decoded: Option<&crate::record::decoded::Decoded>,
 ) {
     key!(out, "opcode");
     push_str(out, opcode.as_str());
@@ -346,6 +350,18 @@ fn write_message(
     push_u64(out, u64::from(frames));
     key!(out, "compressed");
     push_bool(out, compressed);
+    if let Some(d) = decoded {
+        key!(out, "decoded");
+        d.write_json(out);
+    }
+}
+
+/// The request streamscope sent, on an `open`: `request_method`, `request_headers`.
+fn write_request(out: &mut Vec<u8>, r: &crate::record::SentRequest) {
+    key!(out, "request_method");
+    push_str(out, &r.method);
+    key!(out, "request_headers");
+    push_headers(out, &r.headers);
 }
 
 /// `rtt_ms` only on a pong that answers one of our pings.
@@ -802,6 +818,7 @@ mod tests {
                 data: Payload::Binary(vec![0, 1, 2, 255]),
                 frames: 2,
                 compressed: false,
+                decoded: None,
             },
         );
         let v = parse(&r);

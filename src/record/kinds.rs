@@ -9,7 +9,8 @@
 
 use crate::record::{DataOpcode, Dir, Kind, Proto, Side, TokensSource};
 use FieldType::{
-    Bool, Enum, Headers, Int, KebabCase, KindName, Ms, Pair, Rate, Str, Timestamp, Unsigned,
+    Bool, Decoded, Enum, Headers, Int, KebabCase, KindName, Ms, Pair, Rate, Str, Timestamp,
+    Unsigned,
 };
 
 /// A [`Kind`] without its data. The discriminant is the kind's index in [`KINDS`], which is the
@@ -88,6 +89,9 @@ pub enum FieldType {
     Headers,
     /// `[n0, n1]`: one non-negative integer for each stream of a `--match` pair.
     Pair,
+    /// A message's `decoded` object (`--decode`): `protocol` and `type` strings, optional
+    /// `heartbeat`, `substream`, `event`, and the protocol's own fields (docs/decoders.md).
+    Decoded,
 }
 
 /// Always written, never `null`.
@@ -200,6 +204,7 @@ pub const KINDS: &[KindInfo] = &[
             PAYLOAD[1],
             field("frames", Unsigned),
             field("compressed", Bool),
+            optional("decoded", Decoded),
         ],
         exactly_one_of: EITHER_PAYLOAD,
     },

@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub mod batch;
+pub mod decoded;
 pub mod json;
 pub mod kinds;
 pub mod parse;
@@ -201,6 +202,8 @@ pub enum Kind {
         frames: u32,
         /// RSV1 set on its first frame (permessage-deflate).
         compressed: bool,
+        /// What its application protocol says it means (`--decode`), `None` when not decoded.
+        decoded: Option<Box<decoded::Decoded>>,
     },
     /// A WebSocket ping.
     Ping {
@@ -482,8 +485,22 @@ impl Kind {
     }
 
     /// True for kinds that `--count` counts: received events and messages.
+    /// A message that is its application protocol's keep-alive (an Engine.IO ping, a GraphQL
+    /// `ka`) is a heartbeat, not data, and is not counted.
     pub fn is_countable(&self) -> bool {
-        matches!(self, Kind::Event { .. } | Kind::Message { .. })
+        match self {
+            Kind::Event { .. } => true,
+            Kind::Message { decoded, .. } => !decoded.as_ref().is_some_and(|d| d.heartbeat),
+            _ => false,
+        }
+    }
+
+    /// The `decoded` object of a message, when it has one.
+    pub fn decoded(&self) -> Option<&decoded::Decoded> {
+        match self {
+            Kind::Message { decoded, .. } => decoded.as_deref(),
+            _ => None,
+        }
     }
 }
 

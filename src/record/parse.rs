@@ -10,6 +10,7 @@ use crate::record::time::unix_micros;
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 
+use crate::record::decoded::Decoded;
 use crate::record::kinds::KindTag;
 use crate::record::{
     ConnFacts, DataOpcode, Dir, H2Frame, Kind, LlmSummary, MatchSummary, Payload, Proto, Record,
@@ -70,6 +71,7 @@ struct Raw {
     opcode: Option<String>,
     frames: Option<u32>,
     compressed: Option<bool>,
+    decoded: Option<serde_json::Value>,
     rtt_ms: Option<f64>,
     code: Option<u16>,
     reason: Option<String>,
@@ -206,6 +208,10 @@ fn message_kind(raw: Raw) -> Result<Kind, String> {
         data: payload(raw.data, raw.data_base64)?,
         frames: need(raw.frames, k, "frames")?,
         compressed: need(raw.compressed, k, "compressed")?,
+        decoded: match raw.decoded {
+            Some(v) => Some(Box::new(Decoded::from_value(v)?)),
+            None => None,
+        },
     })
 }
 

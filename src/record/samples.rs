@@ -1,6 +1,7 @@
 //! Test fixtures: one record of every kind, shared by the reader's, the kinds table's and the
 //! schema's tests so that each covers the same variants with the same values.
 
+use crate::record::decoded::Decoded;
 use crate::record::{
     DataOpcode, Dir, Kind, LlmSummary, MatchSummary, Payload, Proto, Record, Side, TokensSource,
 };
@@ -98,6 +99,12 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
                         data: Payload::Text("héllo".into()),
                         frames: 3,
                         compressed: true,
+                        decoded: Some(Box::new(Decoded {
+                            substream: Some("7".into()),
+                            event: Some("tick".into()),
+                            ..Decoded::new("graphql-transport-ws", "next")
+                                .with("payload", serde_json::json!({"data": {"n": [1, 2.5]}}))
+                        })),
                     },
                 )
                 .on(1),
@@ -112,6 +119,7 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
                     data: Payload::Binary(vec![0, 159, 255]),
                     frames: 1,
                     compressed: false,
+                    decoded: Some(Box::new(Decoded::new("cbor", "value").heartbeat())),
                 },
             )
             .on(1),

@@ -115,6 +115,7 @@ fn field_schema(f: &Field) -> Node {
         FieldType::Bool => obj([("type", text("boolean"))]),
         FieldType::Headers => def("headers"),
         FieldType::Pair => def("pair"),
+        FieldType::Decoded => def("decoded"),
     };
     if f.nullable {
         obj([(
@@ -191,6 +192,30 @@ fn defs() -> Node {
                 ("items", obj([("$ref", text("#/$defs/unsigned"))])),
                 ("minItems", Node::Leaf(Value::from(2))),
                 ("maxItems", Node::Leaf(Value::from(2))),
+            ]),
+        ),
+        ("decoded", decoded_def()),
+    ])
+}
+
+/// The `decoded` object of a message: typed keys, then each protocol's own (docs/decoders.md).
+fn decoded_def() -> Node {
+    let string = || obj([("type", text("string"))]);
+    obj([
+        (
+            "description",
+            text("what the message's application protocol says it means (--decode)"),
+        ),
+        ("type", text("object")),
+        ("required", texts(["protocol", "type"])),
+        (
+            "properties",
+            obj([
+                ("protocol", string()),
+                ("type", string()),
+                ("heartbeat", obj([("const", Node::Leaf(Value::Bool(true)))])),
+                ("substream", string()),
+                ("event", string()),
             ]),
         ),
     ])

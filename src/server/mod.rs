@@ -18,6 +18,7 @@
 //!
 //! See `docs/server.md` for what each endpoint sends.
 
+mod apps;
 mod body;
 mod client_inflate;
 mod feed;
@@ -296,6 +297,12 @@ async fn endpoint(req: Request<Incoming>, state: Arc<State>) -> Response<Body> {
         "/echo" if ws => ws::upgrade(req, &query, state, ws::Endpoint::Echo),
         "/firehose/ws" if ws => ws::upgrade(req, &query, state, ws::Endpoint::Firehose),
         "/firehose/sse" if get => firehose::sse(&query, state),
+        "/socket.io/" | "/socket.io" if ws => {
+            ws::upgrade(req, &query, state, ws::Endpoint::SocketIo)
+        }
+        "/graphql" if ws => ws::upgrade(req, &query, state, ws::Endpoint::Graphql),
+        "/msgpack" if ws => ws::upgrade(req, &query, state, ws::Endpoint::MsgPack),
+        "/cbor" if ws => ws::upgrade(req, &query, state, ws::Endpoint::Cbor),
         "/chat" if get || method == Method::POST => sse::chat(req, &query, state).await,
         "/inspect" => sse::inspect(req, state).await,
         _ if path.starts_with("/llm/") => match llm::format_of(&path) {

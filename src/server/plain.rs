@@ -96,6 +96,18 @@ pub fn endpoints(addr: SocketAddr) -> Vec<(String, &'static str)> {
             "WebSocket firehose: n text messages of size bytes as fast as possible, then close 1000",
         ),
         (
+            format!("{ws}/socket.io/?EIO=4&transport=websocket"),
+            "Socket.IO v5 / Engine.IO v4: pings (?ping_ms=&timeout_ms=), namespace connects, tick events, binary events, acks to `echo`",
+        ),
+        (
+            format!("{ws}/graphql"),
+            "GraphQL over WebSocket (graphql-transport-ws): any number of subscriptions, `count` values each then complete",
+        ),
+        (
+            format!("{ws}/msgpack"),
+            "MessagePack quotes as binary messages (?count=N&interval_ms=M); /cbor the same in CBOR",
+        ),
+        (
             format!("{http}/chat?prompt=hello+world"),
             "LLM-like token stream over SSE (POST a JSON {\"prompt\":..} or text body, or GET ?prompt=), ends with [DONE]",
         ),

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt as _, StreamExt as _};
+use futures_util::StreamExt as _;
 use hyper::body::Incoming;
 use hyper::header::{
     CONNECTION, HeaderMap, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
@@ -24,7 +24,6 @@ use hyper::header::{
 };
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::io::AsyncWriteExt as _;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -32,15 +31,15 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+use super::apps;
 use super::body::{self, Body};
 use super::client_inflate::ClientInflate;
 use super::feed::Feed;
 use super::firehose;
 use super::query::{BadQuery, Query};
-use super::socket::{self, Socket};
+use super::socket::{self, Sender, Socket};
 use super::state::State;
 use crate::protocol::deflate::{self, DeflateParams, Deflater};
-use crate::protocol::ws::encode_frame;
 
 /// Which WebSocket endpoint an upgrade is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +50,14 @@ pub(super) enum Endpoint {
     Echo,
     /// `/firehose/ws`: precomputed bulk frames.
     Firehose,
+    /// `/socket.io/`: Engine.IO v4 + Socket.IO v5.
+    SocketIo,
+    /// `/graphql`: graphql-transport-ws.
+    Graphql,
+    /// `/msgpack`: MessagePack quotes.
+    MsgPack,
+    /// `/cbor`: CBOR quotes.
+    Cbor,
 }
 
 /// An HTTP/2 extended CONNECT for WebSocket (RFC 8441).
@@ -179,6 +186,9 @@ enum Task {
     Feed(Feed),
     Echo,
     Firehose(firehose::Plan),
+    SocketIo(apps::SocketIo),
+    Graphql(apps::Graphql),
+    Binary(apps::BinaryFeed),
 }
 
 impl Task {
@@ -191,6 +201,17 @@ impl Task {
             }
             Endpoint::Echo => Self::Echo,
             Endpoint::Firehose => Self::Firehose(firehose::Plan::from_query(query)?),
+            Endpoint::SocketIo => {
+                Self::SocketIo(apps::SocketIo::from_query(query, state.config.tick)?)
+            }
+            Endpoint::Graphql => {
+                Self::Graphql(apps::Graphql::from_query(query, state.config.tick)?)
+            }
+            Endpoint::MsgPack | Endpoint::Cbor => Self::Binary(apps::BinaryFeed::from_query(
+                query,
+                state.config.tick,
+                endpoint == Endpoint::Cbor,
+            )?),
         })
     }
 
@@ -206,48 +227,15 @@ impl Task {
                 run_echo(ws, &mut out).await;
             }
             Self::Firehose(plan) => firehose::ws(socket, &plan, out.deflater).await,
+            Self::SocketIo(app) => app.run(server_socket(socket).await, &mut out).await,
+            Self::Graphql(app) => app.run(server_socket(socket).await, &mut out).await,
+            Self::Binary(app) => app.run(server_socket(socket).await, &mut out).await,
         }
     }
 }
 
-/// Sends data messages: through tungstenite, or, on a compressed connection, compressed and framed
-/// here and written to the socket under it (whole frames, so tungstenite's own writes, pongs and
-/// the close, still fall between frames).
-struct Sender {
-    deflater: Option<Deflater>,
-}
-
-impl Sender {
-    async fn send(
-        &mut self,
-        ws: &mut WebSocketStream<Socket>,
-        message: Message,
-    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
-        let Some(deflater) = self.deflater.as_mut() else {
-            return ws.send(message).await;
-        };
-        let (opcode, data) = match &message {
-            Message::Text(t) => (0x1, t.as_bytes()),
-            Message::Binary(b) => (0x2, &b[..]),
-            _ => return ws.send(message).await,
-        };
-        let compressed = deflater.compress(data, false);
-        let mut frame = Vec::with_capacity(compressed.len() + 10);
-        encode_frame(
-            &mut frame,
-            true,
-            crate::protocol::ws::RSV1,
-            opcode,
-            None,
-            &compressed,
-        );
-        // Anything tungstenite queued (a pong) goes first, then our frame, whole.
-        ws.flush().await?;
-        let socket = ws.get_mut();
-        socket.write_all(&frame).await?;
-        socket.flush().await?;
-        Ok(())
-    }
+async fn server_socket(socket: Socket) -> WebSocketStream<Socket> {
+    WebSocketStream::from_raw_socket(socket, Role::Server, None).await
 }
 
 /// `/ws`: ticks as text messages, a ping every heartbeat, close 1000 "done" after `count`.

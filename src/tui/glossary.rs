@@ -88,7 +88,8 @@ pub(crate) const FIGURES: &[Figure] = &[
         Area::List,
         "data",
         "a preview; `[id]` leads an SSE event with an id, an LLM chunk starts with its text, \
-         binary and ping payloads are hex; Enter shows everything",
+         --decode's reading leads a message (`[protocol type #sub-stream]`), binary and ping \
+         payloads are hex; Enter shows everything",
     ),
     fig(
         Area::Stats,
@@ -124,8 +125,9 @@ pub(crate) const FIGURES: &[Figure] = &[
     fig(
         Area::Stats,
         "last comment, last ping/pong",
-        "age of the last keepalive (SSE comment, WebSocket ping or pong): none when the server \
-         sends none; frozen when the stream ends. Not --heartbeat, which flags any silence",
+        "age of the last keepalive (SSE comment, WebSocket ping or pong, a --decode heartbeat): \
+         none when the server sends none; frozen when the stream ends. Not --heartbeat, which flags \
+         any silence",
     ),
     fig(
         Area::Stats,
@@ -142,6 +144,18 @@ pub(crate) const FIGURES: &[Figure] = &[
         Area::Stats,
         "handshake",
         "connect, TLS and the response head (WebSocket: the upgrade) of the latest connection",
+    ),
+    fig(
+        Area::Stats,
+        "<protocol> hb",
+        "with --decode: the protocol read and its own heartbeats so far (Engine.IO 2/3, GraphQL \
+         ping and ka, STOMP and Phoenix heartbeats), which --count and rec/s leave out",
+    ),
+    fig(
+        Area::Stats,
+        "sub-streams",
+        "messages per sub-stream (#ID: GraphQL operation, subscription id, topic; the filter #ID \
+         shows one) or, without them, per event name (events), first seen first",
     ),
     fig(
         Area::Stats,

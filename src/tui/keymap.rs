@@ -324,10 +324,12 @@ pub(crate) const KEY_TABLE: &[KeyRow] = &[
             action: Action::StartFilter,
             chords: &[normal(ch('/'))],
         }],
-        help: "filter (substring of data, event type)",
+        help: "filter (substring, #ID sub-stream, .jq expression)",
         doc: "filter: substring of the event type and data (also comment text, error message, \
-              close reason); applied as you type, `Enter` keeps it, `Esc` removes it. \
-              Case-sensitive, no regex yet",
+              close reason, a decoded message's protocol, type and event); applied as you type, \
+              `Enter` keeps it, `Esc` removes it. Case-sensitive. `#ID` shows one decoded \
+              sub-stream exactly (docs/decoders.md); a text starting with `.` is a jq expression \
+              over each record's JSON line (`.decoded.event == \"tick\"`), applied on `Enter`",
     },
     KeyRow {
         bindings: &[Binding {

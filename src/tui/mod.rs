@@ -52,6 +52,8 @@ pub struct DashboardConfig {
     pub match_key: Option<String>,
     /// `--llm` per stream (streams not listed: `auto`).
     pub llm: Vec<crate::protocol::llm::Mode>,
+    /// `--filter`: the dashboard opens with it as its `/` filter.
+    pub filter: Option<String>,
     /// The `--record` file being written, shown with its size in the footer.
     pub recording: Option<std::path::PathBuf>,
 }
@@ -67,6 +69,7 @@ impl DashboardConfig {
             replay: None,
             match_key: None,
             llm: Vec::new(),
+            filter: None,
             recording: None,
         }
     }
@@ -123,12 +126,29 @@ pub async fn run(
     result
 }
 
+/// The store and the view the loop starts from: the streams with `--match` and `--llm`, the view
+/// opened on `--filter`, and a replay said to be one.
+fn initial_state(config: &mut DashboardConfig) -> (Store, App) {
+    let mut store = Store::new(std::mem::take(&mut config.streams), config.history);
+    store.set_match_key(config.match_key.take());
+    store.set_llm_modes(&config.llm);
+    let mut app = App::new(store.streams().len());
+    if let Some(f) = &config.filter {
+        app.set_filter(f);
+    }
+    if let Some(clock) = &config.replay {
+        // Say it is not live (the status line is replaced by the next action's message).
+        app.status = Some(format!("REPLAY at speed {}", clock.speed));
+    }
+    (store, app)
+}
+
 /// The loop itself, generic over the backend and the event source so tests can drive it with a
 /// `TestBackend` and scripted events. Returns the final state for inspection.
 async fn event_loop<B, E>(
     terminal: &mut ratatui::Terminal<B>,
     mut events: E,
-    config: DashboardConfig,
+    mut config: DashboardConfig,
     mut records: UnboundedReceiver<RecordBatch>,
     controls: &[UnboundedSender<Control>],
 ) -> std::io::Result<(Store, App)>
@@ -137,16 +157,9 @@ where
     B::Error: Send + Sync + 'static,
     E: futures_util::Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin,
 {
-    let mut store = Store::new(config.streams, config.history);
-    store.set_match_key(config.match_key);
-    store.set_llm_modes(&config.llm);
+    let (mut store, mut app) = initial_state(&mut config);
     let replay = config.replay;
     let recording = config.recording;
-    let mut app = App::new(store.streams().len());
-    if let Some(clock) = &replay {
-        // Say it is not live (the status line is replaced by the next action's message).
-        app.status = Some(format!("REPLAY at speed {}", clock.speed));
-    }
     let theme = config.theme;
     let period = Duration::from_secs(1) / config.fps.clamp(1, 240);
     // Frames are at least a period apart. Idle, the loop sleeps until the wall clock's next

@@ -599,24 +599,53 @@ fn draw_stats(frame: &mut Frame<'_>, rect: Rect, s: &StreamState, theme: &Theme,
     let line3 = fit_groups(line3, &sep, usize::from(l3.width));
     frame.render_widget(Paragraph::new(Line::from(line3)), l3);
 
-    let line4 = fit_groups(
+    let mut groups = vec![
+        keepalive(s, now_us, theme),
+        vec![m("reconnects "), v(st.reconnects.to_string())],
+        vec![m("rtt "), v(st.last_rtt_ms.map_or("—".to_owned(), fmt_ms))],
         vec![
-            keepalive(s, now_us, theme),
-            vec![m("reconnects "), v(st.reconnects.to_string())],
-            vec![m("rtt "), v(st.last_rtt_ms.map_or("—".to_owned(), fmt_ms))],
-            vec![
-                m("handshake "),
-                v(st.handshake_ms.map_or("—".to_owned(), fmt_ms)),
-            ],
+            m("handshake "),
+            v(st.handshake_ms.map_or("—".to_owned(), fmt_ms)),
         ],
-        &sep,
-        usize::from(l4.width),
-    );
+    ];
+    groups.extend(decoded_groups(st, theme));
+    let line4 = fit_groups(groups, &sep, usize::from(l4.width));
     frame.render_widget(Paragraph::new(Line::from(line4)), l4);
     frame.render_widget(
         Paragraph::new(timeline_line(st, l5.width, theme, now_us)),
         l5,
     );
+}
+
+/// The decoded protocol (`--decode`) with its heartbeats, then the messages of each sub-stream
+/// (or, without sub-streams, of each event name), first seen first: after the connection's
+/// figures, so a narrow pane leaves them out first.
+fn decoded_groups(st: &StreamStats, theme: &Theme) -> Vec<Vec<Span<'static>>> {
+    let d = &st.decoded;
+    let Some(protocol) = &d.protocol else {
+        return Vec::new();
+    };
+    let m = |t: String| Span::styled(t, theme.muted);
+    let v = |t: String| Span::styled(t, theme.text);
+    let mut out = vec![vec![
+        m(format!("{protocol} hb ")),
+        v(d.heartbeats.to_string()),
+    ]];
+    let (label, list, prefix) = if d.substreams.is_empty() {
+        ("events", &d.events, "")
+    } else {
+        ("sub-streams", &d.substreams, "#")
+    };
+    if !list.is_empty() {
+        out.push(vec![m(format!("{label} ")), v(list.len().to_string())]);
+        for (k, n) in list.iter().take(12) {
+            out.push(vec![
+                m(format!("{prefix}{} ", cut(k, 16))),
+                v(n.to_string()),
+            ]);
+        }
+    }
+    out
 }
 
 /// The age of the last keepalive (SSE comment, WebSocket ping or pong): how long ago the server
@@ -1172,6 +1201,9 @@ pub fn detail_lines(s: &StreamState, r: &Record, theme: &Theme) -> Vec<Line<'sta
     };
     lines.record_fields(s, r);
     lines.kind_fields(s, r);
+    if let Some(d) = r.kind.decoded() {
+        lines.decoded(s, d);
+    }
     if let Some(data) = payload_of(&r.kind) {
         payload_lines(&mut lines.out, &data, theme);
     }
@@ -1221,6 +1253,23 @@ impl DetailLines<'_> {
         if let Some(n) = r.read {
             self.field("read", &n.to_string());
         }
+    }
+
+    /// What the message's application protocol says (`--decode`): the sub-stream with its count
+    /// so far, then the whole object.
+    fn decoded(&mut self, s: &StreamState, d: &crate::record::decoded::Decoded) {
+        if let Some(sub) = &d.substream {
+            let n = s.stats.decoded.substream(sub);
+            self.field("substream", &format!("{sub} ({n} messages on it so far)"));
+        }
+        self.out
+            .push(Line::from(Span::styled("       decoded", self.theme.muted)));
+        // The written order (typed keys first), which a serde_json map would sort away.
+        let mut json = Vec::new();
+        d.write_json(&mut json);
+        let text = String::from_utf8_lossy(&json);
+        self.out
+            .extend(json_lines(&text, self.theme, DETAIL_MAX_LINES));
     }
 
     /// The fields of the record's kind (its payload comes after them).
@@ -1752,6 +1801,29 @@ fn state_line(state: &ConnState, now_us: i64, theme: &Theme) -> (String, Style) 
     }
 }
 
+/// A message's line in the list: its frame count when it took several, what `--decode` made of
+/// it, and its payload.
+fn message_preview(
+    data: &Payload,
+    frames: u32,
+    decoded: Option<&crate::record::decoded::Decoded>,
+) -> String {
+    let frames = if frames > 1 {
+        format!("[{frames} frames] ")
+    } else {
+        String::new()
+    };
+    match decoded {
+        // A binary format reads better as its JSON than as hex.
+        Some(d) if d.fields.contains_key("value") => {
+            let value = serde_json::to_string(&d.fields["value"]).unwrap_or_default();
+            format!("{frames}[{} {}] {}", d.protocol, d.kind, one_line(&value))
+        }
+        Some(d) => format!("{frames}[{}] {}", d.summary(), payload_preview(data)),
+        None => format!("{frames}{}", payload_preview(data)),
+    }
+}
+
 /// A `frame` record in the list: `PING #1/0 ACK 3b7c… rtt 0.91 ms`.
 fn frame_line(f: &crate::record::H2Frame) -> String {
     let mut s = format!("{} #{}/{}", f.frame, f.connection, f.h2_stream);
@@ -1776,14 +1848,12 @@ pub fn preview(r: &Record) -> String {
             event, data, id, ..
         } => event_preview(event, data, id.as_deref()),
         Kind::Comment { text } => format!(": {}", one_line(text)),
-        Kind::Message { data, frames, .. } => {
-            let frames = if *frames > 1 {
-                format!("[{frames} frames] ")
-            } else {
-                String::new()
-            };
-            format!("{frames}{}", payload_preview(data))
-        }
+        Kind::Message {
+            data,
+            frames,
+            decoded,
+            ..
+        } => message_preview(data, *frames, decoded.as_deref()),
         Kind::Ping { data } => payload_preview(&control_payload(data)),
         Kind::Pong { data, rtt_ms } => match rtt_ms {
             Some(rtt) => format!(

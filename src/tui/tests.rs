@@ -185,6 +185,82 @@ fn detail_of_binary_message_is_hex() {
     insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 100, 24).backend());
 }
 
+/// A message with what `--decode` made of it, as the connection task attaches it.
+fn decoded_msg(at_ms: i64, data: Payload, d: crate::record::decoded::Decoded) -> Record {
+    let mut r = ws_msg(0, at_ms, data, 20.0);
+    if let Kind::Message { decoded, .. } = &mut r.kind {
+        *decoded = Some(Box::new(d));
+    }
+    r
+}
+
+#[test]
+fn detail_of_cbor_message_reads_as_json() {
+    let mut store = Store::new(vec![info(0, Proto::Ws).url("wss://example.test/cbor")], 100);
+    store.apply(open(0, Proto::Ws, 0));
+    // {"seq": 7, "symbol": "ACME", "price": 101.5, "raw": h'00000007'}
+    let bytes = vec![
+        0xa4, 0x63, b's', b'e', b'q', 0x07, 0x66, b's', b'y', b'm', b'b', b'o', b'l', 0x64, b'A',
+        b'C', b'M', b'E', 0x65, b'p', b'r', b'i', b'c', b'e', 0xfb, 0x40, 0x59, 0x60, 0, 0, 0, 0,
+        0, 0x63, b'r', b'a', b'w', 0x44, 0, 0, 0, 7,
+    ];
+    let d = crate::protocol::decode::binary::decode_cbor(&bytes);
+    assert_eq!(d.fields["value"]["price"], 101.5);
+    store.apply(decoded_msg(100, Payload::Binary(bytes), d));
+    let mut app = app_for(&store, 100, 26);
+    app.handle(&Action::OpenDetail, &store);
+    let shown = screen(&store, &app, &Theme::default(), 100, 26);
+    insta::assert_snapshot!(shown.backend());
+}
+
+/// A graphql-transport-ws stream with three sub-streams (1 three times, 2 twice, 3 once) and a
+/// ping.
+fn graphql_store() -> Store {
+    let mut store = Store::new(
+        vec![info(0, Proto::Ws).url("wss://example.test/graphql")],
+        100,
+    );
+    store.apply(open(0, Proto::Ws, 0));
+    let mut legacy = None;
+    for (i, id) in ["1", "2", "1", "3", "1", "2"].iter().enumerate() {
+        let text = format!(r#"{{"id":"{id}","type":"next","payload":{{"data":{{"ticks":{i}}}}}}}"#);
+        let d = crate::protocol::decode::graphql::decode(&text, &mut legacy);
+        let at_ms = 100 * (i64::try_from(i).unwrap_or(0) + 1);
+        store.apply(decoded_msg(at_ms, Payload::Text(text), d));
+    }
+    let ping = crate::protocol::decode::graphql::decode(r#"{"type":"ping"}"#, &mut legacy);
+    store.apply(decoded_msg(
+        900,
+        Payload::Text(r#"{"type":"ping"}"#.into()),
+        ping,
+    ));
+    store
+}
+
+#[test]
+fn graphql_sub_streams_in_the_list_and_the_stats() {
+    let store = graphql_store();
+    assert_eq!(store.streams()[0].stats.decoded.substream("1"), 3);
+    let app = app_for(&store, 120, 20);
+    insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 120, 20).backend());
+}
+
+#[test]
+fn help_explains_the_decoded_figures() {
+    // The stats line of a decoded stream has figures of its own; `?` explains each of them.
+    let store = graphql_store();
+    let mut app = app_for(&store, 160, 80);
+    let stats = text_of(&screen(&store, &app, &Theme::default(), 160, 80));
+    for shown in ["graphql-transport-ws hb 1", "sub-streams 3", "#1 3"] {
+        assert!(stats.contains(shown), "{shown} on the stats line:\n{stats}");
+    }
+    app.handle(&Action::ToggleHelp, &store);
+    let text = text_of(&screen(&store, &app, &Theme::default(), 160, 80));
+    for name in ["<protocol> hb", "sub-streams", "per event name"] {
+        assert!(text.contains(name), "{name} explained:\n{text}");
+    }
+}
+
 #[test]
 fn paused_with_filter_counts_new_records_below() {
     let mut store = Store::new(
@@ -1121,9 +1197,10 @@ fn the_label_check_catches_a_cut() {
 #[test]
 fn help_explains_the_figures_of_the_focused_pane() {
     let store = busy_two_stream_store();
-    let mut app = app_for(&store, 160, 60);
+    // Tall enough for the figures of the list, stats (with --decode's) and compare strip, then keys.
+    let mut app = app_for(&store, 160, 64);
     app.handle(&Action::ToggleHelp, &store);
-    let text = text_of(&screen(&store, &app, &Theme::default(), 160, 60));
+    let text = text_of(&screen(&store, &app, &Theme::default(), 160, 64));
     for name in [
         "pay",
         "overhead",

@@ -6,6 +6,7 @@
 //! N matching records"; once paused, it is "N matching records from `top`", which is what keeps the
 //! view still while the stream keeps recording.
 
+use crate::ingest::jq::JqFilter;
 use std::collections::VecDeque;
 
 use crate::capture::control::Control;
@@ -80,8 +81,11 @@ pub struct App {
     pub focus: usize,
     /// One view per stream.
     pub panes: Vec<PaneView>,
-    /// Substring that data or event type must contain; empty shows everything.
+    /// Substring that data or event type must contain, `#ID` for a decoded sub-stream, or a jq
+    /// expression (it starts with `.`; see [`App::set_filter`]); empty shows everything.
     pub filter: String,
+    /// `filter` compiled, when it is a jq expression.
+    jq: Option<JqFilter>,
     /// Detail overlay.
     pub detail: Option<Detail>,
     /// Help overlay.
@@ -142,6 +146,7 @@ impl App {
             focus: 0,
             panes: vec![PaneView::default(); streams],
             filter: String::new(),
+            jq: None,
             detail: None,
             help: false,
             help_scroll: 0,
@@ -174,7 +179,7 @@ impl App {
             }
             let from = s.index_of(h.scanned_to.max(s.first_seq()));
             for e in s.ring().range(from..) {
-                if matches_filter(&e.rec.kind, &self.filter) {
+                if record_matches(&e.rec, &self.filter, self.jq.as_ref()) {
                     h.seqs.push_back(e.seq);
                 }
             }
@@ -239,7 +244,7 @@ impl App {
     /// Whether a record is shown in a pane with the current filter and clear mark.
     pub fn shows(&self, pane: usize, entry: &Entry) -> bool {
         let cleared = self.panes.get(pane).map_or(0, |p| p.cleared_before);
-        entry.seq >= cleared && matches_filter(&entry.rec.kind, &self.filter)
+        entry.seq >= cleared && record_matches(&entry.rec, &self.filter, self.jq.as_ref())
     }
 
     /// The records a pane shows in `rows` rows, oldest first. Never walks more of the ring than it
@@ -587,6 +592,7 @@ impl App {
             Action::Back => {
                 if input.kind == InputKind::Filter {
                     self.filter.clear();
+                    self.jq = None;
                     self.reset_paused_views();
                 }
                 self.input = None;
@@ -595,7 +601,14 @@ impl App {
             Action::InputSubmit => {
                 let input = self.input.take()?;
                 return match input.kind {
-                    InputKind::Filter => None,
+                    InputKind::Filter => {
+                        // A jq expression is applied on Enter only: evaluating it over every
+                        // stored record on each keystroke would stall the frame.
+                        if is_jq(&input.text) {
+                            self.set_filter(&input.text);
+                        }
+                        None
+                    }
                     InputKind::Send => match parse_send(&input.text) {
                         Ok(payload) => {
                             self.status = Some(format!("sent {} bytes", payload.len()));
@@ -611,11 +624,28 @@ impl App {
             }
             _ => return None,
         }
-        if input.kind == InputKind::Filter {
+        // Substrings apply as typed; a jq expression waits for Enter.
+        if input.kind == InputKind::Filter && !is_jq(&input.text) {
             self.filter.clone_from(&input.text);
+            self.jq = None;
             self.reset_paused_views();
         }
         None
+    }
+
+    /// Sets the filter: a text starting with `.` is a jq expression over each record's JSON line
+    /// (as `--filter` runs it); one that does not compile says why in the footer and is searched
+    /// as text instead.
+    pub fn set_filter(&mut self, text: &str) {
+        text.clone_into(&mut self.filter);
+        self.jq = None;
+        if is_jq(text) {
+            match JqFilter::new(text) {
+                Ok(f) => self.jq = Some(f),
+                Err(e) => self.status = Some(e.replace("--filter", "jq")),
+            }
+        }
+        self.reset_paused_views();
     }
 
     /// A new filter changes which records exist in the view; a paused window anchored on a record
@@ -697,7 +727,7 @@ impl App {
             None => ring
                 .range(top_idx..=sel_idx.max(top_idx))
                 .filter(|e| e.seq >= cleared)
-                .filter(|e| matches_filter(&e.rec.kind, &self.filter))
+                .filter(|e| record_matches(&e.rec, &self.filter, self.jq.as_ref()))
                 .map(|e| e.seq)
                 .collect(),
         };
@@ -711,10 +741,36 @@ fn step_u16(v: u16, n: i64) -> u16 {
     (i64::from(v) + n).clamp(0, i64::from(u16::MAX)) as u16
 }
 
-/// The text a filter searches: the event type and the data (or comment, message, reason).
+/// A dashboard filter that is a jq expression rather than text to search for.
+fn is_jq(text: &str) -> bool {
+    text.trim_start().starts_with('.')
+}
+
+/// Whether `rec` passes the filter: the jq expression when there is one, else the text search.
+fn record_matches(rec: &crate::record::Record, filter: &str, jq: Option<&JqFilter>) -> bool {
+    match jq {
+        Some(jq) => jq.matches(rec),
+        None => matches_filter(&rec.kind, filter),
+    }
+}
+
+/// The text a filter searches: the event type and the data (or comment, message, reason). On a
+/// decoded message (`--decode`) also its protocol, type and event name; and `#ID` selects the
+/// messages of one sub-stream exactly (a GraphQL operation id, a subscription id, a topic).
 pub(crate) fn matches_filter(kind: &Kind, filter: &str) -> bool {
     if filter.is_empty() {
         return true;
+    }
+    if let Some(d) = kind.decoded() {
+        if let Some(sub) = filter.strip_prefix('#') {
+            return d.substream.as_deref() == Some(sub);
+        }
+        if d.kind.contains(filter)
+            || d.protocol.contains(filter)
+            || d.event.as_deref().is_some_and(|e| e.contains(filter))
+        {
+            return true;
+        }
     }
     match kind {
         Kind::Event { event, data, .. } => event.contains(filter) || data.contains(filter),
@@ -763,6 +819,33 @@ mod tests {
     use super::*;
     use crate::record::Dir;
     use crate::testkit::{event, info};
+
+    #[test]
+    fn a_filter_selects_a_decoded_sub_stream_exactly() {
+        use crate::record::decoded::Decoded;
+        let msg = |sub: &str, data: &str| {
+            let mut k = crate::testkit::text(0, data).kind;
+            if let Kind::Message { decoded, .. } = &mut k {
+                *decoded = Some(Box::new(Decoded {
+                    substream: Some(sub.into()),
+                    event: Some("Ticks".into()),
+                    ..Decoded::new("graphql-transport-ws", "next")
+                }));
+            }
+            k
+        };
+        let (one, twelve) = (msg("1", "{\"id\":\"1\"}"), msg("12", "{\"id\":\"12\"}"));
+        assert!(matches_filter(&one, "#1"));
+        assert!(!matches_filter(&twelve, "#1"));
+        assert!(matches_filter(&twelve, "#12"));
+        assert!(matches_filter(&one, "Ticks") && matches_filter(&one, "next"));
+        assert!(!matches_filter(&one, "Quotes"));
+        // An undecoded message is searched as text, `#` included.
+        assert!(matches_filter(
+            &crate::testkit::text(0, "a #1 b").kind,
+            "#1"
+        ));
+    }
 
     fn store_with(n: i64, history: usize) -> Store {
         let mut store = Store::new(vec![info(0, Proto::Sse)], history);
@@ -886,6 +969,47 @@ mod tests {
         assert_eq!(seqs(&app, &store), before);
         assert_eq!(app.panes[0].selected, Some(17));
         assert_eq!(app.below(0, &store.streams()[0], 5), 10);
+    }
+
+    #[test]
+    fn a_jq_filter_applies_on_enter_and_a_bad_one_falls_back_to_text() {
+        // n0..n19, of which the JSON data of every fifth names ACME.
+        let mut store = Store::new(vec![info(0, Proto::Sse)], 100);
+        for i in 0..20 {
+            let symbol = if i % 5 == 0 { "ACME" } else { "ZZZ" };
+            let data = format!(r#"{{"n":{i},"symbol":"{symbol}"}}"#);
+            store.apply(event(i * 1000, &data).dir(Dir::In));
+        }
+        let mut app = App::new(1);
+        app.page_rows = 10;
+        app.handle(&Action::StartFilter, &store);
+        for c in r#".data | fromjson | .symbol == "ACME""#.chars() {
+            app.handle(&Action::InputChar(c), &store);
+        }
+        assert_eq!(app.filter, "", "not applied while typed");
+        app.handle(&Action::InputSubmit, &store);
+        app.sync_filter(&store);
+        assert_eq!(seqs(&app, &store), vec![0, 5, 10, 15]);
+        // The same view without the index (scanning).
+        let mut scanning = app.clone();
+        scanning.hits = FilterIndex::default();
+        assert_eq!(seqs(&scanning, &store), vec![0, 5, 10, 15]);
+        // Records that arrive later are filtered too.
+        store.apply(event(30_000, r#"{"n":30,"symbol":"ACME"}"#).dir(Dir::In));
+        app.sync_filter(&store);
+        assert_eq!(seqs(&app, &store), vec![0, 5, 10, 15, 20]);
+        // Not jq after all: the footer says why, and the text is searched for.
+        app.set_filter(".n\":1");
+        assert!(
+            app.status.as_deref().is_some_and(|s| s.starts_with("jq '")),
+            "{:?}",
+            app.status
+        );
+        app.sync_filter(&store);
+        assert_eq!(seqs(&app, &store), Vec::<u64>::new());
+        app.set_filter("\"n\":1,");
+        app.sync_filter(&store);
+        assert_eq!(seqs(&app, &store), vec![1]);
     }
 
     #[test]

@@ -155,6 +155,7 @@ idle-timeout = "9s"
 heartbeat = "1s"
 count = 7
 seq = "/n"
+decode = "stomp"
 insecure = true
 proxy = "http://127.0.0.1:3128"
 theme = "light"
@@ -189,6 +190,10 @@ theme = "light"
     assert_eq!(s.heartbeat, Some(Duration::from_secs(1)));
     assert_eq!(s.count, Some(7));
     assert_eq!(s.seq_pointer.as_deref(), Some("/n"));
+    assert_eq!(
+        s.decode,
+        crate::protocol::decode::Choice::Fixed(crate::protocol::decode::Protocol::Stomp)
+    );
     assert!(s.tls_insecure());
     let proxied = s
         .proxies
@@ -352,6 +357,10 @@ fn mistakes_are_one_line_with_file_line_and_key() {
         (
             "[streams.a]\nurl = \"http://h/\"\nseq = \"seq\"\n",
             "/cfg/streamscope.toml:3: streams.a.seq: 'seq' is not a JSON pointer",
+        ),
+        (
+            "[streams.a]\nurl = \"ws://h/\"\ndecode = \"soap\"\n",
+            "/cfg/streamscope.toml:3: streams.a.decode: unknown decoder 'soap' (expected one of: auto, socketio, graphql-ws, stomp, phoenix, jsonrpc, msgpack, cbor, raw)",
         ),
         (
             "[streams.a]\nurl = \"http://h/\"\nmatch = \"seq\"\n",

@@ -413,6 +413,7 @@ mod tests {
             data,
             frames: 1,
             compressed: false,
+            decoded: None,
         };
         let lint = |rule: &str| Kind::Lint {
             rule: rule.to_owned(),

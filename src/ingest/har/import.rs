@@ -581,6 +581,7 @@ fn ws_message(m: &Value, index: usize) -> Result<Record, String> {
                 data: Payload::Text(text.to_owned()),
                 frames: 1,
                 compressed: false,
+                decoded: None,
             },
             text.len(),
         ),
@@ -594,6 +595,7 @@ fn ws_message(m: &Value, index: usize) -> Result<Record, String> {
                     data,
                     frames: 1,
                     compressed: false,
+                    decoded: None,
                 },
                 len,
             )
