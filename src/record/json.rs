@@ -462,7 +462,9 @@ fn write_llm_summary(out: &mut Vec<u8>, s: &LlmSummary) {
 /// line (about 80 bytes, with the timestamp formatting) is built once and copied for the rest.
 #[derive(Debug, Default)]
 pub struct LineEncoder {
-    key: Option<(i64, usize, Proto, &'static str, Option<Dir>)>,
+    /// What the cached head depends on; the kind by its index, so checking the cache compares no
+    /// strings.
+    key: Option<(i64, usize, Proto, usize, Option<Dir>)>,
     head: Vec<u8>,
 }
 
@@ -475,7 +477,7 @@ impl LineEncoder {
     /// Appends `r` as one line of JSON (with the trailing newline) to `out`; the same bytes as
     /// [`Record::write_json`].
     pub fn write(&mut self, r: &Record, out: &mut Vec<u8>) {
-        let key = (r.ts_us, r.stream, r.proto, r.kind.name(), r.dir);
+        let key = (r.ts_us, r.stream, r.proto, r.kind.index(), r.dir);
         if self.key != Some(key) {
             self.head.clear();
             r.write_json_head(&mut self.head);
