@@ -72,8 +72,8 @@ async fn json_output_is_bounded_by_bytes_without_max_queue() {
         .filter(|l| l.contains(r#""rule":"output-backpressure""#))
         .collect();
     assert_eq!(lint.len(), 1, "the pause is reported once: {text:.300}");
-    // Each 100-byte event counts at least its wire bytes against the 4 MiB bound, so reading
-    // paused with at most 4 MiB / 100 B records queued, far below the 262,144-record bound (which
+    // Each 100-byte event counts at least its wire bytes against the 768 KiB bound, so reading
+    // paused with at most 768 KiB / 100 B records queued, far below the 262,144-record bound (which
     // 200,000 events would never reach).
     let queued: usize = lint[0]
         .split("stream: ")
@@ -82,7 +82,7 @@ async fn json_output_is_bounded_by_bytes_without_max_queue() {
         .and_then(|n| n.parse().ok())
         .expect("the lint says how many records were queued");
     assert!(
-        queued > 0 && queued <= (4 << 20) / 100,
+        queued > 0 && queued <= (768 << 10) / 100,
         "paused at {queued} records: {}",
         lint[0]
     );

@@ -326,7 +326,7 @@ pub struct ConnArgs {
     pub ping_interval: Option<Duration>,
     /// Records queued for the output before reading pauses (bounds memory when the output is
     /// slower than the stream; a `lint` record says when it happens). Default: 262,144 records for
-    /// the dashboard; with --json, 4 MiB of queued records (about 16,000 of 100 bytes).
+    /// the dashboard; with --json, 768 KiB of queued records (about 2,300 of 100 bytes).
     #[arg(long, value_name = "N")]
     pub max_queue: Option<usize>,
     /// WebSocket: largest message accepted (bigger is a 1009 error).

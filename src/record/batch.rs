@@ -14,10 +14,11 @@ use crate::record::Record;
 pub const BACKLOG_LIMIT: usize = 256 * 1024;
 
 /// With `--json` and no `--max-queue`, the queue is bounded by its size instead: the records'
-/// [`queued_size`] may add up to this much (about 16,000 records of 100 bytes) before reading
-/// pauses. A JSON writer on a firehose is the slower side, so a deeper queue only holds memory (a
-/// 262,144-record queue reached 100-120 MB of RSS on 1M events of 100 bytes, no faster).
-pub const JSON_BACKLOG_BYTES: usize = 4 << 20;
+/// [`queued_size`] may add up to this much (about 2,300 records of 100 bytes, a few socket reads'
+/// worth) before reading pauses. A JSON writer on a firehose is the slower side, so a deeper queue
+/// only holds memory: on 1M events of 100 bytes, 262,144 records reached 100-120 MB of RSS and
+/// 4 MiB 25-34 MB, no faster (docs/performance.md, "Round three, phase 2").
+pub const JSON_BACKLOG_BYTES: usize = 768 << 10;
 
 /// What a queued record is counted as against a byte bound: the record itself plus the bytes it
 /// took on the wire (its data, roughly, which is what it holds on the heap).
