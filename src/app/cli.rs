@@ -342,9 +342,10 @@ pub struct ConnArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub ping_interval: Option<Duration>,
     /// Records queued for the output before reading pauses (bounds memory when the output is
-    /// slower than the stream; a `lint` record says when it happens).
-    #[arg(long, value_name = "N", default_value_t = crate::record::batch::BACKLOG_LIMIT)]
-    pub max_queue: usize,
+    /// slower than the stream; a `lint` record says when it happens). Default: 262,144 records for
+    /// the dashboard; with --json, 768 KiB of queued records (about 2,300 of 100 bytes).
+    #[arg(long, value_name = "N")]
+    pub max_queue: Option<usize>,
     /// WebSocket: largest message accepted (bigger is a 1009 error).
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
     pub max_message: usize,

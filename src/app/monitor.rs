@@ -72,7 +72,9 @@ pub async fn monitor(args: &MonitorArgs, given: &Given) -> u8 {
         );
         tokio::spawn(crate::ingest::metrics::http::serve(l, registry))
     });
-    let (running, rx) = spawn_streams(&setup.plan.streams, setup.plan.max_queue);
+    // The metrics thread is the consumer here (JSON lines only beside it): bounded by records.
+    let backlog = crate::record::batch::Backlog::for_output(setup.plan.max_queue, false);
+    let (running, rx) = spawn_streams(&setup.plan.streams, &backlog);
     let (rx, stage) = crate::ingest::pipeline::spawn(ingest, rx);
     let (rx, sink) = crate::ingest::metrics::spawn(metrics, rx, args.json);
     let json = rx.map(|rx| crate::ingest::output::spawn_json_sink(rx, std::io::stdout()));

@@ -17,8 +17,9 @@ pub struct Plan {
     pub streams: Vec<Arc<StreamConfig>>,
     /// `--duration`.
     pub duration: Option<Duration>,
-    /// `--max-queue`: records queued for the output before the streams pause reading.
-    pub max_queue: usize,
+    /// `--max-queue`: records queued for the output before the streams pause reading; `None` for
+    /// the default bound ([`Backlog::for_output`](crate::record::batch::Backlog::for_output)).
+    pub max_queue: Option<usize>,
 }
 
 impl Plan {

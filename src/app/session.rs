@@ -13,7 +13,7 @@ use crate::ingest::matcher::{KeySpec, Matcher};
 use crate::ingest::output::Notes;
 use crate::ingest::pipeline::Ingest;
 use crate::ingest::recording::{Header, Loaded};
-use crate::record::batch::RecordBatch;
+use crate::record::batch::{Backlog, RecordBatch};
 use crate::replay::{ReplayClock, Speed};
 use crate::tui::{DashboardConfig, Theme};
 
@@ -50,11 +50,13 @@ impl Source {
         }
     }
 
-    /// Starts producing records; the replay's controls all lead to the one replay task.
-    fn spawn(self) -> (Running, UnboundedReceiver<RecordBatch>, Option<ReplayClock>) {
+    /// Starts producing records; the replay's controls all lead to the one replay task. `json`:
+    /// the consumer is the JSON writer (which bounds live streams' queue by bytes by default).
+    fn spawn(self, json: bool) -> (Running, UnboundedReceiver<RecordBatch>, Option<ReplayClock>) {
         match self {
             Source::Live(plan) => {
-                let (running, rx) = spawn_streams(&plan.streams, plan.max_queue);
+                let backlog = Backlog::for_output(plan.max_queue, json);
+                let (running, rx) = spawn_streams(&plan.streams, &backlog);
                 (running, rx, None)
             }
             Source::Replay { loaded, speed } => {
@@ -129,7 +131,7 @@ pub(crate) async fn session(source: Source, output: &OutputArgs) -> u8 {
         Source::Replay { .. } => Vec::new(),
     };
     let notes = stderr_notes(&source, &header, output);
-    let (running, rx, clock) = source.spawn();
+    let (running, rx, clock) = source.spawn(json);
     let (rx, stage) = crate::ingest::pipeline::spawn(ingest, rx);
     let code = if json {
         run_json_on(running, rx, duration, notes).await as u8

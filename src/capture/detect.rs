@@ -2,6 +2,8 @@
 //! record) and buffered bursts (the `buffered-burst` lint). No I/O and no clock: callers pass the
 //! values and times in, so every rule is unit-tested with explicit numbers.
 
+use crate::protocol::sse::same_str;
+
 /// A burst counts as buffered when at least this many records arrive in one read...
 pub(crate) const BURST_MIN_RECORDS: u64 = 10;
 /// ...after at least this much silence (ms). A live stream trickles; a proxy or CDN that buffers
@@ -32,8 +34,11 @@ pub(crate) struct SeqBreak {
 pub(crate) struct SeqTracker {
     last: Option<u64>,
     /// The raw SSE id of the previous event on this connection: an event without `id:` keeps the
-    /// previous id, which is no repeat.
-    last_raw_id: Option<String>,
+    /// previous id, which is no repeat. A buffer reused for every id (no allocation per event);
+    /// meaningful only while `has_raw_id`.
+    last_raw_id: String,
+    /// Whether `last_raw_id` holds an id of this connection.
+    has_raw_id: bool,
     breaks: u64,
 }
 
@@ -49,7 +54,7 @@ impl SeqTracker {
     /// A new connection opened: its first id is compared even if it equals the last one (a
     /// resumed stream that sends the last seen id again did repeat it).
     pub(crate) fn new_connection(&mut self) {
-        self.last_raw_id = None;
+        self.has_raw_id = false;
     }
 
     /// Breaks seen so far.
@@ -61,10 +66,12 @@ impl SeqTracker {
     /// unchanged within a connection belongs to an event that carried none.
     pub(crate) fn observe_sse_id(&mut self, id: Option<&str>) -> Option<SeqBreak> {
         let id = id?;
-        if self.last_raw_id.as_deref() == Some(id) {
+        if self.has_raw_id && same_str(&self.last_raw_id, id) {
             return None;
         }
-        self.last_raw_id = Some(id.to_owned());
+        self.last_raw_id.clear();
+        self.last_raw_id.push_str(id);
+        self.has_raw_id = true;
         let n = parse_seq_str(id)?;
         self.observe(n)
     }
@@ -163,6 +170,50 @@ mod tests {
     fn u64_max_does_not_overflow() {
         let mut t = SeqTracker::new(Some(u64::MAX));
         assert_eq!(t.observe(0), None);
+    }
+
+    #[test]
+    fn sse_ids_equal_different_and_empty() {
+        let mut t = SeqTracker::new(None);
+        // Equal ids of different lengths' neighbours, and a longer id that shares a prefix.
+        assert_eq!(t.observe_sse_id(Some("10")), None);
+        assert_eq!(
+            t.observe_sse_id(Some("10")),
+            None,
+            "equal: no event of its own"
+        );
+        assert_eq!(
+            t.observe_sse_id(Some("100")),
+            Some(SeqBreak {
+                expected: 11,
+                got: 100,
+                missing: 89,
+                repeated: 0
+            }),
+            "a different id that starts like the previous one"
+        );
+        assert_eq!(
+            t.observe_sse_id(Some("101")),
+            None,
+            "the reused buffer holds 100"
+        );
+        // An empty raw id is an id like any other (not a sequence): it replaces the last one.
+        assert_eq!(t.observe_sse_id(Some("")), None);
+        assert_eq!(t.observe_sse_id(Some("")), None);
+        assert_eq!(
+            t.observe_sse_id(Some("101")),
+            Some(SeqBreak {
+                expected: 102,
+                got: 101,
+                missing: 0,
+                repeated: 1
+            }),
+            "after an empty id, 101 is compared again"
+        );
+        // A new connection's first empty id is compared (and is no sequence either).
+        t.new_connection();
+        assert_eq!(t.observe_sse_id(Some("")), None);
+        assert_eq!(t.breaks(), 2);
     }
 
     #[test]

@@ -217,8 +217,9 @@ impl Emitter {
             self.note(Kind::Lint {
                 rule: "output-backpressure".to_owned(),
                 message: format!(
-                    "the output is slower than the stream: {} records queued, so reading pauses whenever the queue is full (reported once); records read after a pause are stamped when they could be read",
-                    backlog.queued()
+                    "the output is slower than the stream: {} records ({} KiB) queued, so reading pauses whenever the queue is full (reported once); records read after a pause are stamped when they could be read",
+                    backlog.queued(),
+                    backlog.queued_bytes() / 1024
                 ),
             });
             self.flush();

@@ -24,13 +24,12 @@ pub(crate) struct Running {
     pub controls: Vec<UnboundedSender<Control>>,
 }
 
-/// Spawns one task per stream; records go to the returned receiver.
+/// Spawns one task per stream; records go to the returned receiver, counted on `backlog`.
 pub(crate) fn spawn_streams(
     streams: &[Arc<StreamConfig>],
-    max_queue: usize,
+    backlog: &Arc<Backlog>,
 ) -> (Running, UnboundedReceiver<RecordBatch>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let backlog = Backlog::new(max_queue);
     let mut tasks = Vec::new();
     let mut controls = Vec::new();
     for cfg in streams {

@@ -3,7 +3,9 @@
 //! export (`--har`), so every sink sees the same records, `match` records included.
 //!
 //! It runs on its own thread with blocking file writes, like the JSON sink, so a slow disk never
-//! stalls the connection tasks (they have already stamped their records). Batches pass through in
+//! stalls the connection tasks (they have already stamped their records). Without `--match`,
+//! `--record` or `--har` it has nothing to do and there is no thread: the consumer reads the
+//! sources' channel directly. Batches pass through in
 //! order; the recording is flushed after every burst, so a crash loses at most the last moment.
 
 use std::path::PathBuf;
@@ -63,6 +65,11 @@ impl Ingest {
         })
     }
 
+    /// True when the stage would only pass batches on: no `--match`, `--record` or `--har`.
+    fn is_idle(&self) -> bool {
+        self.matcher.is_none() && self.recording.is_none() && self.har.is_none()
+    }
+
     /// Applies the stage to one batch: match records are inserted after the record that completed
     /// the pair; with `--filter`, the records that do not pass are dropped (after the HAR export,
     /// which needs the whole connection).
@@ -106,7 +113,25 @@ impl Ingest {
 
 /// Runs the stage; returns the receiver the consumer reads, and the thread, which ends when every
 /// source has ended and reports the first write error of a file sink.
+///
+/// A stage with nothing to do (no `--match`, `--record` or `--har`) gets no thread: the sources'
+/// receiver goes straight to the consumer, which saves a thread hop and a wake-up per batch.
 pub(crate) fn spawn(
+    ingest: Ingest,
+    rx: UnboundedReceiver<RecordBatch>,
+) -> (
+    UnboundedReceiver<RecordBatch>,
+    Option<JoinHandle<Result<(), String>>>,
+) {
+    if ingest.is_idle() {
+        return (rx, None);
+    }
+    let (out_rx, handle) = spawn_thread(ingest, rx);
+    (out_rx, Some(handle))
+}
+
+/// The stage's thread.
+fn spawn_thread(
     mut ingest: Ingest,
     mut rx: UnboundedReceiver<RecordBatch>,
 ) -> (
@@ -177,10 +202,58 @@ pub(crate) fn spawn(
     (out_rx, handle)
 }
 
-/// Waits for the stage's thread without blocking the runtime.
-pub(crate) async fn join(handle: JoinHandle<Result<(), String>>) -> Result<(), String> {
+/// Waits for the stage's thread, if it has one, without blocking the runtime.
+pub(crate) async fn join(handle: Option<JoinHandle<Result<(), String>>>) -> Result<(), String> {
+    let Some(handle) = handle else {
+        return Ok(());
+    };
     tokio::task::spawn_blocking(move || handle.join())
         .await
         .map_err(|e| e.to_string())?
         .unwrap_or_else(|_| Err("the ingest stage panicked".to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::event;
+
+    fn batch(data: &str) -> RecordBatch {
+        RecordBatch::from(vec![event(1, data)])
+    }
+
+    #[tokio::test]
+    async fn an_idle_stage_hands_the_sources_receiver_on_without_a_thread() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (mut out, handle) = spawn(Ingest::default(), rx);
+        assert!(handle.is_none(), "no --match, --record or --har: no thread");
+        tx.send(batch("a")).expect("receiver alive");
+        drop(tx);
+        let got = out.recv().await.expect("the batch passes");
+        assert_eq!(got.len(), 1);
+        assert!(out.recv().await.is_none(), "ends when the sources end");
+        assert_eq!(join(handle).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_stage_with_work_runs_its_thread() {
+        let dir = std::env::temp_dir().join(format!("ss-stage-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let har = dir.join("out.har");
+        let header = Header::live(&[], None);
+        let ingest = Ingest::open(&header, None, None, Some(&har)).expect("opens");
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (mut out, handle) = spawn(ingest, rx);
+        assert!(handle.is_some(), "--har needs the stage's thread");
+        tx.send(batch("a")).expect("receiver alive");
+        drop(tx);
+        assert_eq!(out.recv().await.map(|b| b.len()), Some(1));
+        assert!(out.recv().await.is_none());
+        assert_eq!(join(handle).await, Ok(()));
+        assert!(
+            std::fs::metadata(&har).is_ok_and(|m| m.len() > 0),
+            "the HAR was written"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -363,7 +363,7 @@ impl SseParser {
 
     /// Handles an empty line.
     fn dispatch(&mut self, out: &mut Vec<SseItem>) {
-        if self.last_event_id != self.id_buffer {
+        if !same_str(&self.last_event_id, &self.id_buffer) {
             self.last_event_id.clear();
             self.last_event_id.push_str(&self.id_buffer);
         }
@@ -397,6 +397,16 @@ impl SseParser {
         });
         self.event_bytes = 0;
     }
+}
+
+/// `a == b`, without calling `memcmp` when both are empty. Two empty `String`s point at the same
+/// dangling address, and slice equality calls `memcmp` even for length 0; glibc's AVX-512
+/// `memcmp` then does a masked load from that address whose suppressed fault costs a microcode
+/// assist (~137 ns on the benchmark machine, against ~2 ns for equal 7-byte strings). Every event
+/// without `id:` compared two empty ids that way (10-19% of a firehose's samples).
+#[inline]
+pub(crate) fn same_str(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (a.is_empty() || a == b)
 }
 
 /// Parses a `retry` value: non-empty ASCII digits, base 10, saturating.
@@ -531,6 +541,37 @@ mod tests {
     }
 
     // ---- line endings -------------------------------------------------
+
+    #[test]
+    fn same_str_compares_equal_different_and_empty() {
+        let (empty, also_empty) = (String::new(), String::new());
+        assert!(same_str(&empty, &also_empty));
+        assert!(same_str("", ""));
+        assert!(same_str("42", "42"));
+        assert!(!same_str("", "0"));
+        assert!(!same_str("0", ""));
+        assert!(!same_str("41", "42"), "same length, different bytes");
+        assert!(!same_str("4", "42"), "a prefix");
+    }
+
+    #[test]
+    fn last_event_id_across_empty_set_and_reset_ids() {
+        // No id, an id, events that keep it, `id:` with no value resetting it, then no id again.
+        let items = parse(
+            b"data: a\n\nid: 7\ndata: b\n\ndata: c\n\nid\ndata: d\n\ndata: e\n\nid: 7\ndata: f\n\n",
+        );
+        assert_eq!(
+            items,
+            vec![
+                ev("message", "a", None, None),
+                ev("message", "b", Some("7"), None),
+                ev("message", "c", Some("7"), None),
+                ev("message", "d", None, None),
+                ev("message", "e", None, None),
+                ev("message", "f", Some("7"), None),
+            ]
+        );
+    }
 
     #[test]
     fn lf_line_endings() {

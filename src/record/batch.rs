@@ -13,6 +13,22 @@ use crate::record::Record;
 /// dashboard) before the tasks stop reading. About 80 MB of 100-byte records.
 pub const BACKLOG_LIMIT: usize = 256 * 1024;
 
+/// With `--json` and no `--max-queue`, the queue is bounded by its size instead: the records'
+/// [`queued_size`] may add up to this much (about 2,300 records of 100 bytes, a few socket reads'
+/// worth) before reading pauses. A JSON writer on a firehose is the slower side, so a deeper queue
+/// only holds memory: on 1M events of 100 bytes, 262,144 records reached 100-120 MB of RSS and
+/// 4 MiB 25-34 MB, no faster (docs/performance.md, "Round three, phase 2").
+pub const JSON_BACKLOG_BYTES: usize = 768 << 10;
+
+/// What a queued record is counted as against a byte bound: the record itself plus the bytes it
+/// took on the wire (its data, roughly, which is what it holds on the heap).
+pub fn queued_size(r: &Record) -> usize {
+    let wire = r
+        .wire_bytes
+        .map_or(0, |w| usize::try_from(w).unwrap_or(usize::MAX));
+    std::mem::size_of::<Record>().saturating_add(wire)
+}
+
 /// Records queued but not yet consumed, shared by every producer and the consumer of a session.
 ///
 /// Records are stamped when their bytes are read, so the channel between reader and writer is
@@ -23,18 +39,46 @@ pub const BACKLOG_LIMIT: usize = 256 * 1024;
 #[derive(Debug)]
 pub struct Backlog {
     queued: AtomicUsize,
+    /// The [`queued_size`] of the queued records.
+    queued_bytes: AtomicUsize,
     room: Notify,
     limit: usize,
+    /// `usize::MAX` when only records count.
+    byte_limit: usize,
 }
 
 impl Backlog {
     /// A backlog that counts as full at `limit` queued records.
     pub fn new(limit: usize) -> Arc<Self> {
+        Self::bounded(limit, usize::MAX)
+    }
+
+    /// A backlog that counts as full at `limit` queued records or when their [`queued_size`]
+    /// reaches `byte_limit`, whichever comes first.
+    pub fn bounded(limit: usize, byte_limit: usize) -> Arc<Self> {
         Arc::new(Backlog {
             queued: AtomicUsize::new(0),
+            queued_bytes: AtomicUsize::new(0),
             room: Notify::new(),
             limit: limit.max(1),
+            byte_limit: byte_limit.max(1),
         })
+    }
+
+    /// The session's backlog: `--max-queue` records when given (and nothing else); otherwise
+    /// [`JSON_BACKLOG_BYTES`] of records for `--json` (where the writer, not a person, reads them,
+    /// and the bound is what keeps its memory small), [`BACKLOG_LIMIT`] records for the dashboard.
+    pub fn for_output(max_queue: Option<usize>, json: bool) -> Arc<Self> {
+        match (max_queue, json) {
+            (Some(n), _) => Self::new(n),
+            (None, true) => Self::bounded(BACKLOG_LIMIT, JSON_BACKLOG_BYTES),
+            (None, false) => Self::new(BACKLOG_LIMIT),
+        }
+    }
+
+    /// The [`queued_size`] of the records queued now.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes.load(Ordering::Acquire)
     }
 
     /// Records queued now.
@@ -44,7 +88,7 @@ impl Backlog {
 
     /// True while producers should pause.
     pub fn is_full(&self) -> bool {
-        self.queued() >= self.limit
+        self.queued() >= self.limit || self.queued_bytes() >= self.byte_limit
     }
 
     /// Resolves once the backlog is below its limit.
@@ -58,14 +102,19 @@ impl Backlog {
         }
     }
 
-    fn release(&self, n: usize) {
-        let before = self
-            .queued
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
-                Some(q.saturating_sub(n))
-            })
-            .unwrap_or(0);
-        if before >= self.limit && before.saturating_sub(n) < self.limit {
+    fn release(&self, n: usize, bytes: usize) {
+        let sub = |counter: &AtomicUsize, k: usize| {
+            counter
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+                    Some(q.saturating_sub(k))
+                })
+                .unwrap_or(0)
+        };
+        let before = sub(&self.queued, n);
+        let before_bytes = sub(&self.queued_bytes, bytes);
+        // Wake the paused producers when this release took the backlog from full to not full.
+        let was_full = before >= self.limit || before_bytes >= self.byte_limit;
+        if was_full && !self.is_full() {
             self.room.notify_waiters();
         }
     }
@@ -76,11 +125,12 @@ impl Backlog {
 struct Ticket {
     backlog: Arc<Backlog>,
     n: usize,
+    bytes: usize,
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        self.backlog.release(self.n);
+        self.backlog.release(self.n, self.bytes);
     }
 }
 
@@ -97,12 +147,23 @@ impl RecordBatch {
     /// A batch counted on `backlog` until it is dropped.
     pub fn counted(records: Vec<Record>, backlog: &Arc<Backlog>) -> Self {
         let n = records.len();
+        // Summed only when it bounds anything: the dashboard's backlog counts records alone.
+        let bytes = if backlog.byte_limit == usize::MAX {
+            0
+        } else {
+            records
+                .iter()
+                .map(queued_size)
+                .fold(0, usize::saturating_add)
+        };
         backlog.queued.fetch_add(n, Ordering::AcqRel);
+        backlog.queued_bytes.fetch_add(bytes, Ordering::AcqRel);
         RecordBatch {
             records,
             _ticket: Some(Ticket {
                 backlog: backlog.clone(),
                 n,
+                bytes,
             }),
         }
     }
@@ -149,5 +210,81 @@ impl<'a> IntoIterator for &'a RecordBatch {
     type IntoIter = std::slice::Iter<'a, Record>;
     fn into_iter(self) -> Self::IntoIter {
         self.records.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::event;
+
+    fn records(n: usize, wire: u64) -> Vec<Record> {
+        std::iter::repeat_with(|| event(1, "x").wire(wire))
+            .take(n)
+            .collect()
+    }
+
+    #[test]
+    fn a_byte_bound_fills_before_the_record_bound_and_empties_on_drop() {
+        let one = queued_size(&event(0, "x").wire(1000));
+        assert_eq!(one, std::mem::size_of::<Record>() + 1000);
+        let backlog = Backlog::bounded(1000, 10 * one);
+        let first = RecordBatch::counted(records(9, 1000), &backlog);
+        assert!(!backlog.is_full(), "9 records' worth of 10");
+        assert_eq!(backlog.queued_bytes(), 9 * one);
+        let second = RecordBatch::counted(records(1, 1000), &backlog);
+        assert!(
+            backlog.is_full(),
+            "10 records reach the byte bound, not the record bound"
+        );
+        drop(second);
+        assert!(!backlog.is_full());
+        drop(first);
+        assert_eq!((backlog.queued(), backlog.queued_bytes()), (0, 0));
+    }
+
+    #[test]
+    fn a_record_bound_ignores_sizes() {
+        let backlog = Backlog::new(3);
+        let big = RecordBatch::counted(records(2, 1 << 30), &backlog);
+        assert!(!backlog.is_full(), "two huge records are two of three");
+        assert_eq!(backlog.queued_bytes(), 0, "not even summed");
+        let more = RecordBatch::counted(records(1, 0), &backlog);
+        assert!(backlog.is_full());
+        drop((big, more));
+        assert!(!backlog.is_full());
+    }
+
+    #[test]
+    fn the_default_bound_depends_on_the_output_and_max_queue_overrides_it() {
+        let json = Backlog::for_output(None, true);
+        assert_eq!(
+            (json.limit, json.byte_limit),
+            (BACKLOG_LIMIT, JSON_BACKLOG_BYTES)
+        );
+        let dashboard = Backlog::for_output(None, false);
+        assert_eq!(
+            (dashboard.limit, dashboard.byte_limit),
+            (BACKLOG_LIMIT, usize::MAX)
+        );
+        let given = Backlog::for_output(Some(8192), true);
+        assert_eq!((given.limit, given.byte_limit), (8192, usize::MAX));
+    }
+
+    #[tokio::test]
+    async fn a_paused_producer_wakes_when_bytes_are_released() {
+        let backlog = Backlog::bounded(1000, queued_size(&event(0, "x").wire(10)));
+        let batch = RecordBatch::counted(records(1, 10), &backlog);
+        assert!(backlog.is_full());
+        let waiter = {
+            let backlog = backlog.clone();
+            tokio::spawn(async move { backlog.wait_for_room().await })
+        };
+        tokio::task::yield_now().await;
+        drop(batch);
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
+            .await
+            .expect("woken")
+            .expect("joined");
     }
 }
