@@ -4,7 +4,7 @@
 //!
 //! It runs on its own thread with blocking file writes, like the JSON sink, so a slow disk never
 //! stalls the connection tasks (they have already stamped their records). Without `--match`,
-//! `--record` or `--har` it has nothing to do and there is no thread: the consumer reads the
+//! `--record`, `--har` or `--filter` it has nothing to do and there is no thread: the consumer reads the
 //! sources' channel directly. Batches pass through in
 //! order; the recording is flushed after every burst, so a crash loses at most the last moment.
 
@@ -65,9 +65,13 @@ impl Ingest {
         })
     }
 
-    /// True when the stage would only pass batches on: no `--match`, `--record` or `--har`.
+    /// True when the stage would only pass batches on: no `--match`, `--record`, `--har` or
+    /// `--filter`.
     fn is_idle(&self) -> bool {
-        self.matcher.is_none() && self.recording.is_none() && self.har.is_none()
+        self.matcher.is_none()
+            && self.recording.is_none()
+            && self.har.is_none()
+            && self.filter.is_none()
     }
 
     /// Applies the stage to one batch: match records are inserted after the record that completed
@@ -114,7 +118,7 @@ impl Ingest {
 /// Runs the stage; returns the receiver the consumer reads, and the thread, which ends when every
 /// source has ended and reports the first write error of a file sink.
 ///
-/// A stage with nothing to do (no `--match`, `--record` or `--har`) gets no thread: the sources'
+/// A stage with nothing to do (no `--match`, `--record`, `--har` or `--filter`) gets no thread: the sources'
 /// receiver goes straight to the consumer, which saves a thread hop and a wake-up per batch.
 pub(crate) fn spawn(
     ingest: Ingest,
