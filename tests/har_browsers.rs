@@ -69,7 +69,10 @@ impl Import {
 /// `streamscope replay --json --speed max --record TMP FILE [--har OUT]`.
 async fn import(file: &Path, har_out: Option<&Path>) -> Import {
     let name = file.file_name().and_then(|n| n.to_str()).expect("name");
-    let rec = tmp(&format!("{name}.{}.jsonl", u8::from(har_out.is_some())));
+    // Tests run in parallel and import the same files: each import records to its own file.
+    static IMPORTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = IMPORTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let rec = tmp(&format!("{name}.{n}.jsonl"));
     let mut args = vec!["replay", "--json", "--speed", "max", "--record"];
     args.push(rec.to_str().expect("utf-8"));
     if let Some(out) = har_out {
