@@ -66,11 +66,12 @@ impl Import {
     }
 }
 
+/// Numbers each import's recording: tests run in parallel and import the same files.
+static IMPORTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// `streamscope replay --json --speed max --record TMP FILE [--har OUT]`.
 async fn import(file: &Path, har_out: Option<&Path>) -> Import {
     let name = file.file_name().and_then(|n| n.to_str()).expect("name");
-    // Tests run in parallel and import the same files: each import records to its own file.
-    static IMPORTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = IMPORTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let rec = tmp(&format!("{name}.{n}.jsonl"));
     let mut args = vec!["replay", "--json", "--speed", "max", "--record"];
