@@ -327,7 +327,7 @@ fn json_mode_says_each_failure_reconnect_and_give_up_on_stderr() {
     assert!(lines[1].contains("reconnecting in"), "{stderr}");
     // With --max-retries given, no hint about it.
     assert!(!lines[1].contains("--max-retries"), "{stderr}");
-    assert!(lines[3].contains("gave up after 1 retries"), "{stderr}");
+    assert!(lines[3].contains("gave up after 1 retry"), "{stderr}");
 
     // -q: nothing on stderr, the same exit code and records.
     let (code, quiet_out, quiet_err) = run(&[

@@ -229,7 +229,8 @@ pub(crate) async fn supervise<S: Session + Send>(
         {
             // Giving up is a failure even when each attempt ended cleanly: the stream never
             // worked again within the retries allowed (exit code 1).
-            break (format!("{reason}; gave up after {max} retries"), true);
+            let plural = if max == 1 { "retry" } else { "retries" };
+            break (format!("{reason}; gave up after {max} {plural}"), true);
         }
         // The `retry:` value is reported only when it was the base of the delay.
         let retry_ms = if retry_after.is_none() {
