@@ -221,18 +221,29 @@ pub fn accept_response<S: AsRef<str>>(
             extensions.len()
         )));
     }
-    params_of(
-        first,
-        offered.is_some_and(|o| o.contains("client_max_window_bits")),
-    )
-    .map(Some)
-    .map_err(fail)
+    let client_bits = if offered.is_some_and(|o| o.contains("client_max_window_bits")) {
+        ClientBits::Answer
+    } else {
+        ClientBits::NotOffered
+    };
+    params_of(first, client_bits).map(Some).map_err(fail)
 }
 
-/// The agreed parameters of an accepted `permessage-deflate` (RFC 7692 section 7.1: unknown or
-/// repeated parameters, bad values, and a `client_max_window_bits` the client did not offer all
-/// fail the connection).
-fn params_of(ext: &Extension, offered_client_bits: bool) -> Result<DeflateParams, String> {
+/// Where the parameters read by [`params_of`] come from, for `client_max_window_bits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientBits {
+    /// A server's answer to an offer without it: the parameter fails the connection.
+    NotOffered,
+    /// A server's answer to an offer with it: the parameter needs its value.
+    Answer,
+    /// A client's offer: without a value it says the client takes any window the server picks.
+    Offer,
+}
+
+/// The parameters of a `permessage-deflate` offer or accepted answer (RFC 7692 section 7.1:
+/// unknown or repeated parameters, bad values, and a `client_max_window_bits` the client did not
+/// offer all fail the connection).
+fn params_of(ext: &Extension, client_bits: ClientBits) -> Result<DeflateParams, String> {
     let mut p = DeflateParams::default();
     let mut seen: Vec<&str> = Vec::new();
     for (name, value) in &ext.params {
@@ -255,14 +266,17 @@ fn params_of(ext: &Extension, offered_client_bits: bool) -> Result<DeflateParams
             "server_max_window_bits" => {
                 p.server_max_window_bits = Some(window_bits(name, value.as_deref())?);
             }
-            "client_max_window_bits" => {
-                if !offered_client_bits {
+            "client_max_window_bits" => match client_bits {
+                ClientBits::NotOffered => {
                     return Err(format!(
                         "parameter {name} was not offered (RFC 7692 section 7.1.2.2)"
                     ));
                 }
-                p.client_max_window_bits = Some(window_bits(name, value.as_deref())?);
-            }
+                ClientBits::Offer if value.is_none() => {}
+                ClientBits::Answer | ClientBits::Offer => {
+                    p.client_max_window_bits = Some(window_bits(name, value.as_deref())?);
+                }
+            },
             _ => {
                 return Err(format!(
                     "unknown parameter {name} (RFC 7692 section 7.1: the client must fail)"
@@ -286,29 +300,7 @@ pub fn check_offer(offer: &str) -> Result<(), String> {
     if !ext.name.eq_ignore_ascii_case(EXTENSION) {
         return Err(format!("{} is not {EXTENSION}", ext.name));
     }
-    let mut seen: Vec<String> = Vec::new();
-    for (name, value) in &ext.params {
-        let lower = name.to_ascii_lowercase();
-        if seen.contains(&lower) {
-            return Err(format!("parameter {name} appears twice"));
-        }
-        match lower.as_str() {
-            "server_no_context_takeover" | "client_no_context_takeover" => {
-                if let Some(v) = value {
-                    return Err(format!("{name}={v}: this parameter takes no value"));
-                }
-            }
-            // Without a value, client_max_window_bits says the client takes any window the
-            // server picks.
-            "client_max_window_bits" if value.is_none() => {}
-            "server_max_window_bits" | "client_max_window_bits" => {
-                window_bits(name, value.as_deref())?;
-            }
-            _ => return Err(format!("unknown parameter {name}")),
-        }
-        seen.push(lower);
-    }
-    Ok(())
+    params_of(ext, ClientBits::Offer).map(|_| ())
 }
 
 /// The embedded server's side: the first acceptable `permessage-deflate` offer among the client's
