@@ -60,11 +60,18 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    // Headless `--json` runs every connection on one thread: the JSON writer has a thread of its
+    // own, so a second runtime worker only added task migrations and wake-ups between cores (the
+    // profiles in docs/performance.md). The dashboard, `serve`, `demo` and `monitor` keep two.
+    let headless = cli.command.is_none() && cli.output.json;
+    let mut builder = if headless {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("streamscope: cannot start the async runtime: {e}");
