@@ -204,6 +204,24 @@ fn json_sse_event_record(bencher: Bencher) {
     });
 }
 
+/// One SSE event whose data is a market-feed JSON object of 100 bytes (14 quotes to escape, as the
+/// neutral server of `benches/neutral.sh` sends) to a JSON line.
+#[divan::bench(sample_size = 1000)]
+fn json_sse_event_record_quoted(bencher: Bencher) {
+    let mut r = sse_record();
+    if let Kind::Event { data, .. } = &mut r.kind {
+        *data = String::from(
+            r#"{"seq":1,"type":"trade","sym":"BTC-USD","side":"buy","qty":1,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}"#,
+        );
+    }
+    let mut buf = Vec::with_capacity(1024);
+    bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
+        buf.clear();
+        black_box(&r).write_json(&mut buf);
+        buf.len()
+    });
+}
+
 /// One WebSocket message record (JSON text that needs escaping) to a JSON line.
 #[divan::bench(sample_size = 1000)]
 fn json_ws_message_record(bencher: Bencher) {
