@@ -609,14 +609,14 @@ const WORDS_MIN: usize = 24;
 const WORDS_SLACK: usize = ESCAPE_BLOCK + 16;
 
 /// Escapes `bytes` into `out` a word at a time with fixed-size stores only, and returns how many
-/// of them it wrote; [`push_escaped_rest`] does the rest (the last 8-15 bytes, or everything from a
-/// byte that needs a six-byte `\u00XX`, which is rare).
+/// of them it wrote: all of them, unless a byte needs a six-byte `\u00XX` (rare), from which
+/// [`push_escaped_rest`] goes on.
 ///
 /// Why: on JSON payloads (a quote every few bytes) the run-by-run copy of [`push_escaped_rest`]
 /// paid a variable-length `memcpy` call and a capacity check per escape. Here the output is sized
 /// once for the worst two-byte case, each 8-byte word is stored whole, and each escape is one
 /// 2-byte store followed by an 8-byte store of the input after it, which the next escape or word
-/// overwrites. Reads look up to 16 bytes ahead, hence the 16 bytes left to the slower path.
+/// overwrites. Reads look 16 bytes ahead; the last bytes are padded to that.
 fn push_escaped_words(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
     let base = out.len();
     out.resize(base + 2 * bytes.len() + WORDS_SLACK, 0);
@@ -624,7 +624,7 @@ fn push_escaped_words(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
     let mut o = 0;
     let mut i = 0;
     let (written, consumed) = 'fill: {
-        while let Some(look) = bytes.get(i..i + 16) {
+        while let Some(look) = bytes.get(i..).and_then(<[u8]>::first_chunk::<16>) {
             if let Some(block) = bytes.get(i..).and_then(<[u8]>::first_chunk::<ESCAPE_BLOCK>)
                 && !block_needs_escape(block)
             {
@@ -633,45 +633,70 @@ fn push_escaped_words(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
                 i += ESCAPE_BLOCK;
                 continue;
             }
-            let Some(word) = look.first_chunk::<8>() else {
-                break;
-            };
-            buf[o..o + 8].copy_from_slice(word);
-            let mut mask = escape_mask(u64::from_le_bytes(*word));
-            let mut shift = 0;
-            while mask != 0 {
-                let j = (mask.trailing_zeros() / 8) as usize;
-                let at = o + j + shift;
-                let Some(escape) = two_byte_escape(look[j]) else {
-                    break 'fill (at, i + j);
-                };
-                buf[at..at + 2].copy_from_slice(&escape);
-                buf[at + 2..at + 10].copy_from_slice(&look[j + 1..j + 9]);
-                shift += 1;
-                mask &= mask - 1;
+            match escape_word(buf, o, look) {
+                Ok(next) => o = next,
+                Err((at, j)) => break 'fill (at, i + j),
             }
-            o += 8 + shift;
             i += 8;
         }
-        (o, i)
+        // The last 8-15 bytes, padded with spaces (which need no escape) so the same stores work;
+        // the padding's output is cut off below.
+        let rest = bytes.len() - i;
+        let mut look = [b' '; 24];
+        look[..rest].copy_from_slice(&bytes[i..]);
+        for k in [0, 8] {
+            let Some(word) = look[k..].first_chunk::<16>() else {
+                break;
+            };
+            match escape_word(buf, o, word) {
+                Ok(next) => o = next,
+                Err((at, j)) => break 'fill (at, i + k + j),
+            }
+        }
+        (o - (16 - rest), bytes.len())
     };
     out.truncate(base + written);
     consumed
 }
 
-/// The escapes that take two bytes (the others are `\u00XX`); the writer's choices, as
-/// [`push_escape`] makes them.
+/// Writes the first 8 bytes of `look` escaped at `buf[o..]` and returns where its output ends;
+/// `Err((output position, offset in the word))` at a byte whose escape is six bytes long, with
+/// everything before it written. `look` reaches 8 bytes past the word for the stores after an
+/// escape; `buf` must have 24 bytes of room past the word's worst case.
 #[inline]
-fn two_byte_escape(b: u8) -> Option<[u8; 2]> {
-    match b {
-        b'"' => Some(*b"\\\""),
-        b'\\' => Some(*b"\\\\"),
-        b'\n' => Some(*b"\\n"),
-        b'\r' => Some(*b"\\r"),
-        b'\t' => Some(*b"\\t"),
-        _ => None,
+fn escape_word(buf: &mut [u8], o: usize, look: &[u8; 16]) -> Result<usize, (usize, usize)> {
+    let mut word = [0; 8];
+    word.copy_from_slice(&look[..8]);
+    buf[o..o + 8].copy_from_slice(&word);
+    let mut mask = escape_mask(u64::from_le_bytes(word));
+    let mut shift = 0;
+    while mask != 0 {
+        let j = (mask.trailing_zeros() / 8) as usize;
+        let at = o + j + shift;
+        let escape = TWO_BYTE_ESCAPES[usize::from(look[j])];
+        if escape == 0 {
+            return Err((at, j));
+        }
+        buf[at..at + 2].copy_from_slice(&escape.to_le_bytes());
+        buf[at + 2..at + 10].copy_from_slice(&look[j + 1..j + 9]);
+        shift += 1;
+        mask &= mask - 1;
     }
+    Ok(o + 8 + shift)
 }
+
+/// The escapes that take two bytes, by byte (0: none, the byte's escape is `\u00XX`); the
+/// writer's choices, as [`push_escape`] makes them. A table, not a `match`: the `match` became
+/// an indirect jump per escape.
+const TWO_BYTE_ESCAPES: [u16; 256] = {
+    let mut t = [0; 256];
+    t[b'"' as usize] = u16::from_le_bytes(*b"\\\"");
+    t[b'\\' as usize] = u16::from_le_bytes(*b"\\\\");
+    t[b'\n' as usize] = u16::from_le_bytes(*b"\\n");
+    t[b'\r' as usize] = u16::from_le_bytes(*b"\\r");
+    t[b'\t' as usize] = u16::from_le_bytes(*b"\\t");
+    t
+};
 
 /// Escapes `bytes[from..]` into `out`. A block of [`ESCAPE_BLOCK`] bytes that needs no escaping
 /// is found with one branch-free test and copied later as part of a run. A block that does need
