@@ -399,3 +399,97 @@ async fn the_open_record_lists_the_headers_the_server_received() {
     let want = format!("\"request_headers\":{{{}}}", object.join(","));
     assert!(stdout.contains(&want), "{want}\n{stdout}");
 }
+
+/// Reads one request exactly as it arrived (case and order kept): the head and a
+/// `Content-Length` body.
+async fn read_raw_request(sock: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt as _;
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 4096];
+    loop {
+        let n = sock.read(&mut tmp).await.unwrap_or(0);
+        if n == 0 {
+            return buf;
+        }
+        buf.extend_from_slice(&tmp[..n]);
+        if let Some(end) = support::find(&buf, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + len {
+                return buf;
+            }
+        }
+    }
+}
+
+/// The bytes of a GET and of a POST with a body, exactly as the server reads them: pinned from
+/// what hyper's HTTP/1.1 client sent before streamscope wrote its requests itself (lower-case
+/// names in the order given, `content-length` added last for a body, nothing else added).
+#[tokio::test]
+async fn the_request_bytes_are_exactly_what_hyper_sent() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    let srv = RawServer::start(move |_, mut sock, _| {
+        let keep = keep.clone();
+        async move {
+            let raw = read_raw_request(&mut sock).await;
+            keep.lock().expect("lock").push(raw);
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 10\r\n\r\n";
+            let _ = sock.write_all(head.as_bytes()).await;
+            let _ = sock.write_all(b"data: x\n\n\n").await;
+        }
+    })
+    .await;
+    let port = srv.port;
+    let get = run(&[
+        "--json",
+        "--no-reconnect",
+        "-H",
+        "X-Trace: 1",
+        "-H",
+        "X-Multi: a",
+        "-H",
+        "X-Multi: b",
+        &srv.url("http", "/sse?x=1&y=%20"),
+    ])
+    .await;
+    assert_eq!(get.code, 0, "{}", get.stderr);
+    let post = run(&[
+        "--json",
+        "--no-reconnect",
+        "--compressed",
+        "-X",
+        "POST",
+        "-d",
+        r#"{"prompt":"hi"}"#,
+        "-H",
+        "Authorization: Bearer t0k",
+        &srv.url("http", "/v1/chat"),
+    ])
+    .await;
+    assert_eq!(post.code, 0, "{}", post.stderr);
+    let seen = seen.lock().expect("lock").clone();
+    let text: Vec<String> = seen
+        .iter()
+        .map(|r| String::from_utf8_lossy(r).into_owned())
+        .collect();
+    assert_eq!(
+        text,
+        [
+            format!(
+                "GET /sse?x=1&y=%20 HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\naccept: text/event-stream\r\n\
+                 cache-control: no-cache\r\nx-trace: 1\r\nx-multi: a\r\nx-multi: b\r\n\r\n"
+            ),
+            format!(
+                "POST /v1/chat HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\naccept: text/event-stream\r\n\
+                 cache-control: no-cache\r\naccept-encoding: gzip, deflate, br, zstd\r\n\
+                 content-type: application/json\r\nauthorization: Bearer t0k\r\n\
+                 content-length: 15\r\n\r\n{{\"prompt\":\"hi\"}}"
+            ),
+        ]
+    );
+}
