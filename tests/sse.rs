@@ -568,6 +568,8 @@ async fn interim_heads_are_skipped() {
     assert_eq!(open[0]["status"], 200);
     assert_eq!(open[0]["headers"]["x-final"], "yes", "{:?}", open[0]);
     assert!(open[0]["headers"].get("link").is_none(), "{:?}", open[0]);
+    // The head's wire size counts the interim heads too.
+    assert_eq!(open[0]["wire_bytes"], head.len(), "{:?}", open[0]);
     assert_eq!(out.kind("event")[0]["data"], "after hints");
 }
 

@@ -38,7 +38,8 @@ pub(crate) struct Opened {
     /// The tap of the connection the response came on.
     pub tap: Arc<TapState>,
     /// Wire size of the response head, when the connection knows it apart from the tap's
-    /// HTTP/1.1 head scan (HTTP/2: the HEADERS frames).
+    /// HTTP/1.1 head scan (HTTP/2: the HEADERS frames; SSE over HTTP/1.1: the parsed head, interim
+    /// 1xx heads included).
     pub head_bytes: Option<u64>,
     /// HTTP version, connection and TLS facts.
     pub facts: ConnFacts,
@@ -221,12 +222,12 @@ pub(crate) async fn exchange(
     if !upgrades {
         let work = crate::capture::wire_h1::send(conn, tap, request);
         return match tokio::time::timeout_at(deadline, work).await {
-            Ok(Ok(response)) => Ok(Opened {
+            Ok(Ok((response, head_bytes))) => Ok(Opened {
                 response,
                 started,
                 _conn_task: None,
                 tap: tap.clone(),
-                head_bytes: None,
+                head_bytes: Some(head_bytes),
                 facts,
                 h2: None,
                 lints: Vec::new(),

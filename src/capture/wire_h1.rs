@@ -138,12 +138,13 @@ pub(crate) fn encode(request: &http::Request<Full<Bytes>>) -> Vec<u8> {
 
 /// Sends `request` on `conn` (tapped: every read counted and stamped, the head's size found) and
 /// reads the response head, skipping interim 1xx heads: the response, whose body reads the rest
-/// of the connection. `Err` says why in a sentence.
+/// of the connection, and the size of the head on the wire, interim heads included (the tap's own
+/// scan stops at the end of the first head). `Err` says why in a sentence.
 pub(crate) async fn send(
     conn: Conn,
     tap: &Arc<TapState>,
     request: http::Request<Full<Bytes>>,
-) -> Result<http::Response<Body>, String> {
+) -> Result<(http::Response<Body>, u64), String> {
     let mut io = Tap::new(conn, tap.clone());
     io.write_all(&encode(&request))
         .await
@@ -174,5 +175,6 @@ pub(crate) async fn send(
     };
     buf.advance(len);
     let decoder = BodyDecoder::new(framing(request.method(), &head)?);
-    Ok(head.map(|()| Body::Wire(Box::new(WireBody::new(io, buf, decoder)))))
+    let response = head.map(|()| Body::Wire(Box::new(WireBody::new(io, buf, decoder))));
+    Ok((response, len as u64))
 }
