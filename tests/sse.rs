@@ -399,3 +399,249 @@ async fn the_open_record_lists_the_headers_the_server_received() {
     let want = format!("\"request_headers\":{{{}}}", object.join(","));
     assert!(stdout.contains(&want), "{want}\n{stdout}");
 }
+
+/// Reads one request exactly as it arrived (case and order kept): the head and a
+/// `Content-Length` body.
+async fn read_raw_request(sock: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt as _;
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 4096];
+    loop {
+        let n = sock.read(&mut tmp).await.unwrap_or(0);
+        if n == 0 {
+            return buf;
+        }
+        buf.extend_from_slice(&tmp[..n]);
+        if let Some(end) = support::find(&buf, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + len {
+                return buf;
+            }
+        }
+    }
+}
+
+/// The bytes of a GET and of a POST with a body, exactly as the server reads them: pinned from
+/// what hyper's HTTP/1.1 client sent before streamscope wrote its requests itself (lower-case
+/// names in the order given, `content-length` added last for a body, nothing else added).
+#[tokio::test]
+async fn the_request_bytes_are_exactly_what_hyper_sent() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    let srv = RawServer::start(move |_, mut sock, _| {
+        let keep = keep.clone();
+        async move {
+            let raw = read_raw_request(&mut sock).await;
+            keep.lock().expect("lock").push(raw);
+            let head =
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 10\r\n\r\n";
+            let _ = sock.write_all(head.as_bytes()).await;
+            let _ = sock.write_all(b"data: x\n\n\n").await;
+        }
+    })
+    .await;
+    let port = srv.port;
+    let get = run(&[
+        "--json",
+        "--no-reconnect",
+        "-H",
+        "X-Trace: 1",
+        "-H",
+        "X-Multi: a",
+        "-H",
+        "X-Multi: b",
+        &srv.url("http", "/sse?x=1&y=%20"),
+    ])
+    .await;
+    assert_eq!(get.code, 0, "{}", get.stderr);
+    let post = run(&[
+        "--json",
+        "--no-reconnect",
+        "--compressed",
+        "-X",
+        "POST",
+        "-d",
+        r#"{"prompt":"hi"}"#,
+        "-H",
+        "Authorization: Bearer t0k",
+        &srv.url("http", "/v1/chat"),
+    ])
+    .await;
+    assert_eq!(post.code, 0, "{}", post.stderr);
+    let seen = seen.lock().expect("lock").clone();
+    let text: Vec<String> = seen
+        .iter()
+        .map(|r| String::from_utf8_lossy(r).into_owned())
+        .collect();
+    assert_eq!(
+        text,
+        [
+            format!(
+                "GET /sse?x=1&y=%20 HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\naccept: text/event-stream\r\n\
+                 cache-control: no-cache\r\nx-trace: 1\r\nx-multi: a\r\nx-multi: b\r\n\r\n"
+            ),
+            format!(
+                "POST /v1/chat HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\naccept: text/event-stream\r\n\
+                 cache-control: no-cache\r\naccept-encoding: gzip, deflate, br, zstd\r\n\
+                 content-type: application/json\r\nauthorization: Bearer t0k\r\n\
+                 content-length: 15\r\n\r\n{{\"prompt\":\"hi\"}}"
+            ),
+        ]
+    );
+}
+
+/// A server that writes `head`, then `body` in `parts` of the given sizes (each its own write,
+/// paused), then closes.
+async fn serve_body(head: &'static str, body: Vec<u8>, sizes: Vec<usize>) -> RawServer {
+    RawServer::start(move |_, mut sock, log| {
+        let body = body.clone();
+        let sizes = sizes.clone();
+        async move {
+            read_request(&mut sock, &log).await;
+            let _ = sock.write_all(head.as_bytes()).await;
+            let mut rest = body.as_slice();
+            let mut parts = Vec::new();
+            for n in sizes.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (a, b) = rest.split_at((*n).min(rest.len()));
+                parts.push(a);
+                rest = b;
+            }
+            write_parts(&mut sock, &parts, PAUSE).await;
+        }
+    })
+    .await
+}
+
+const CHUNKED_HEAD: &str =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+/// One event per chunk, many chunks in one read, chunk extensions, upper-case hex, split size
+/// lines, bare LF line ends (as browsers accept them) and trailers: every event, each with its own
+/// bytes, and the chunk framing counted in no event.
+#[tokio::test]
+async fn chunk_framing_of_every_kind_in_any_reads() {
+    let mut body = Vec::new();
+    for i in 0..30 {
+        let event = format!("id: {i}\ndata: event number {i}\n\n");
+        if i % 3 == 0 {
+            body.extend_from_slice(format!("{:X};ext=1\r\n", event.len()).as_bytes());
+        } else if i % 3 == 1 {
+            body.extend_from_slice(format!("{:x}\n", event.len()).as_bytes());
+        } else {
+            body.extend_from_slice(format!("{:04x} \r\n", event.len()).as_bytes());
+        }
+        body.extend_from_slice(event.as_bytes());
+        body.extend_from_slice(if i % 3 == 1 { b"\n" } else { b"\r\n" });
+    }
+    body.extend_from_slice(b"0\r\nX-Checksum: abc\r\n\r\n");
+    let srv = serve_body(CHUNKED_HEAD, body, vec![7, 500, 1, 3000]).await;
+    let out = run(&["--json", "--no-reconnect", &srv.url("http", "/")]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ev = out.kind("event");
+    assert_eq!(ev.len(), 30, "{:?}", out.records);
+    for (i, e) in ev.iter().enumerate() {
+        assert_eq!(e["data"], format!("event number {i}"));
+        let want = format!("id: {i}\ndata: event number {i}\n\n").len();
+        assert_eq!(e["wire_bytes"], want);
+    }
+    assert!(out.kind("error").is_empty(), "{:?}", out.records);
+}
+
+/// Interim 100 and 103 heads before the final one are skipped; the `open` record is the final
+/// head's.
+#[tokio::test]
+async fn interim_heads_are_skipped() {
+    let head = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n\
+                HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Final: yes\r\n\r\n";
+    let srv = serve_body(head, b"data: after hints\n\n".to_vec(), vec![100]).await;
+    let out = run(&["--json", "--no-reconnect", &srv.url("http", "/")]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let open = out.kind("open");
+    assert_eq!(open[0]["status"], 200);
+    assert_eq!(open[0]["headers"]["x-final"], "yes", "{:?}", open[0]);
+    assert!(open[0]["headers"].get("link").is_none(), "{:?}", open[0]);
+    // The head's wire size counts the interim heads too.
+    assert_eq!(open[0]["wire_bytes"], head.len(), "{:?}", open[0]);
+    assert_eq!(out.kind("event")[0]["data"], "after hints");
+}
+
+/// A body cut short, or framed wrongly, ends the attempt with an error that says how; the events
+/// before it are kept.
+#[tokio::test]
+async fn broken_framing_is_an_error_that_says_how() {
+    for (head, body, want) in [
+        (
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 100\r\n\r\n",
+            b"data: one\n\n".to_vec(),
+            "stream broke: the connection closed after 11 of the 100 bytes its Content-Length announced",
+        ),
+        (
+            CHUNKED_HEAD,
+            [chunk(b"data: one\n\n"), b"9\r\ndata:".to_vec()].concat(),
+            "stream broke: the connection closed inside a chunk of the chunked body (4 bytes of it missing), before its last chunk",
+        ),
+        (
+            CHUNKED_HEAD,
+            [chunk(b"data: one\n\n"), b"zz\r\n".to_vec()].concat(),
+            "stream broke: invalid chunked encoding: 'z' where a chunk size (hex digits) was expected",
+        ),
+        (
+            CHUNKED_HEAD,
+            [chunk(b"data: one\n\n"), b"3\r\ndata: two\n\n\r\n".to_vec()].concat(),
+            "stream broke: invalid chunked encoding: 'a' after a chunk's data, where CRLF was expected",
+        ),
+    ] {
+        let srv = serve_body(head, body, vec![1000]).await;
+        let out = run(&["--json", "--no-reconnect", &srv.url("http", "/")]).await;
+        assert_eq!(out.code, 1, "{want}: {:?}", out.records);
+        let ev = out.kind("event");
+        assert_eq!(ev.len(), 1, "{:?}", out.records);
+        assert_eq!(ev[0]["data"], "one");
+        let err = out.kind("error");
+        assert_eq!(err.len(), 1, "{:?}", out.records);
+        let msg = err[0]["message"].as_str().unwrap_or_default();
+        assert!(msg.starts_with(want), "{msg}\nwanted: {want}");
+    }
+}
+
+/// A response head streamscope cannot read is an error before any `open` record.
+#[tokio::test]
+async fn bad_response_heads_are_errors() {
+    for (head, want) in [
+        (
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            "HTTP exchange failed: conflicting Content-Length values (1 and 2)",
+        ),
+        (
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: ten\r\n\r\n",
+            "HTTP exchange failed: invalid Content-Length \"ten\"",
+        ),
+        (
+            "SSE/1.0 200 OK\r\n\r\n",
+            "HTTP exchange failed: invalid response head (invalid HTTP version): it starts \"SSE/1.0 200 OK",
+        ),
+        (
+            "HTTP/1.1 200 OK\r\nContent-Type: text/",
+            "HTTP exchange failed: the server closed the connection inside the response head (36 bytes)",
+        ),
+        (
+            "",
+            "HTTP exchange failed: the server closed the connection without a response",
+        ),
+    ] {
+        let srv = serve_body(head, Vec::new(), vec![1]).await;
+        let out = run(&["--json", "--max-retries", "0", &srv.url("http", "/")]).await;
+        assert_eq!(out.code, 1, "{want}: {:?}", out.records);
+        assert_eq!(out.kinds(), ["error", "end"], "{:?}", out.records);
+        let msg = out.kind("error")[0]["message"].as_str().unwrap_or_default();
+        assert!(msg.starts_with(want), "{msg}\nwanted: {want}");
+    }
+}

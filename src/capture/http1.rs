@@ -1,8 +1,9 @@
 //! The HTTP exchange both clients start with: connect (or join the origin's shared HTTP/2
 //! connection, see [`super::pool`]), offer HTTP/2 and HTTP/1.1 by ALPN per `--http*`, send the
-//! request through hyper (HTTP/1.1) or `h2` ([`super::http2`]), get the response head, and turn
-//! failures into one-line messages. Also reads the start of an error body, so an inspector shows
-//! what the server said instead of a bare status.
+//! request (HTTP/1.1: SSE on its own, [`super::wire_h1`], a WebSocket handshake through hyper,
+//! whose upgrade gives the socket back; HTTP/2: `h2`, [`super::http2`]), get the response head,
+//! and turn failures into one-line messages. Also reads the start of an error body, so an
+//! inspector shows what the server said instead of a bare status.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,13 +31,15 @@ pub(crate) struct Opened {
     pub response: http::Response<Body>,
     /// When the attempt started.
     pub started: Stamp,
-    /// Aborts the connection's task when dropped: hyper's (HTTP/1.1; WebSocket takes the socket
-    /// back), or the HTTP/2 request body's sender.
+    /// Aborts the connection's task when dropped: hyper's (a WebSocket handshake over HTTP/1.1,
+    /// which takes the socket back), or the HTTP/2 request body's sender. None for SSE over
+    /// HTTP/1.1, whose body owns its connection.
     pub _conn_task: Option<AbortOnDrop>,
     /// The tap of the connection the response came on.
     pub tap: Arc<TapState>,
     /// Wire size of the response head, when the connection knows it apart from the tap's
-    /// HTTP/1.1 head scan (HTTP/2: the HEADERS frames).
+    /// HTTP/1.1 head scan (HTTP/2: the HEADERS frames; SSE over HTTP/1.1: the parsed head, interim
+    /// 1xx heads included).
     pub head_bytes: Option<u64>,
     /// HTTP version, connection and TLS facts.
     pub facts: ConnFacts,
@@ -63,7 +66,7 @@ impl Drop for AbortOnDrop {
 pub(crate) enum ExchangeError {
     /// TCP or TLS.
     Connect(ConnectError),
-    /// hyper failed (server closed, malformed head).
+    /// The HTTP/1.1 exchange failed (server closed, malformed head).
     Http(String),
     /// No response head within the connect timeout.
     Timeout(Duration),
@@ -216,21 +219,33 @@ pub(crate) async fn exchange(
     };
     let sent = sent_h1(&request);
     tap.begin_connection();
+    if !upgrades {
+        let work = crate::capture::wire_h1::send(conn, tap, request);
+        return match tokio::time::timeout_at(deadline, work).await {
+            Ok(Ok((response, head_bytes))) => Ok(Opened {
+                response,
+                started,
+                _conn_task: None,
+                tap: tap.clone(),
+                head_bytes: Some(head_bytes),
+                facts,
+                h2: None,
+                lints: Vec::new(),
+                sent,
+            }),
+            Ok(Err(e)) => Err(ExchangeError::Http(e)),
+            Err(_) => Err(ExchangeError::Timeout(cfg.connect_timeout)),
+        };
+    }
     let io = TokioIo::new(Tap::new(conn, tap.clone()));
     let work = async {
         let (mut sender, connection) = http1::Builder::new()
             .handshake::<_, Full<Bytes>>(io)
             .await
             .map_err(|e| ExchangeError::Http(error_chain(&e)))?;
-        let conn_task = if upgrades {
-            AbortOnDrop(tokio::spawn(async move {
-                let _ = connection.with_upgrades().await;
-            }))
-        } else {
-            AbortOnDrop(tokio::spawn(async move {
-                let _ = connection.await;
-            }))
-        };
+        let conn_task = AbortOnDrop(tokio::spawn(async move {
+            let _ = connection.with_upgrades().await;
+        }));
         let response = sender
             .send_request(request)
             .await
@@ -253,21 +268,13 @@ pub(crate) async fn exchange(
     }
 }
 
-/// The request as hyper sends it on HTTP/1.1: its headers, and the `content-length` hyper adds to
-/// a body of known size that has none.
+/// The request as sent on HTTP/1.1 (by streamscope for SSE, by hyper for a WebSocket handshake,
+/// which frame it the same way): its headers with the framing of its body, such as the
+/// `content-length` added to a body that has none.
 fn sent_h1(request: &http::Request<Full<Bytes>>) -> SentRequest {
-    let mut headers = header_pairs(request.headers());
-    let len = hyper::body::Body::size_hint(request.body()).exact();
-    let framed = request.headers().contains_key(http::header::CONTENT_LENGTH)
-        || request
-            .headers()
-            .contains_key(http::header::TRANSFER_ENCODING);
-    if let Some(len) = len.filter(|&n| n > 0 && !framed) {
-        headers.push(("content-length".to_owned(), len.to_string()));
-    }
     SentRequest {
         method: request.method().as_str().to_owned(),
-        headers,
+        headers: header_pairs(&crate::capture::wire_h1::framed(request).headers),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Live connections, one task per stream: TCP and TLS ([`net`]), the tap that counts and stamps
-//! every read ([`net::tap`]), the HTTP exchange both clients start with ([`http1`]), the SSE and
+//! every read ([`net::tap`]), the HTTP exchange both clients start with ([`http1`]; SSE over
+//! HTTP/1.1 on its own, [`wire_h1`]), the SSE and
 //! WebSocket clients ([`sse`], [`ws`]), the reconnect policy ([`supervise`], [`backoff`]), and the
 //! [`emitter::Emitter`] that turns what they decode into stamped records.
 
@@ -18,4 +19,5 @@ pub(crate) mod redact;
 pub(crate) mod spawn;
 pub(crate) mod sse;
 pub(crate) mod supervise;
+pub(crate) mod wire_h1;
 pub(crate) mod ws;

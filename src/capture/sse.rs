@@ -1,5 +1,6 @@
-//! The SSE connection task: one HTTP request per attempt through hyper, the body's bytes fed to
-//! the spec parser, every item stamped with the socket read that delivered it.
+//! The SSE connection task: one HTTP request per attempt (HTTP/1.1 read on the socket by
+//! [`super::wire_h1`], or an HTTP/2 stream), the body's bytes fed to the spec parser, every item
+//! stamped with the socket read that delivered it.
 //!
 //! Reconnect follows EventSource: when the server ends the stream, wait the `retry:` time and send
 //! `Last-Event-ID`; 204 means stop; another non-2xx status or a Content-Type that is neither
@@ -9,7 +10,7 @@
 //! `Retry-After`. An LLM end marker ends the attempt as complete (see [`Outcome::Complete`]).
 //!
 //! A compressed body (`Content-Encoding`, asked for with `--compressed`, or applied unasked) is
-//! decoded between hyper's body frames and the parser by a [`ContentDecoder`]; the records keep
+//! decoded between the body's frames and the parser by a [`ContentDecoder`]; the records keep
 //! their decoded sizes, and `compressed_bytes` says what the encoded body cost.
 
 use std::fmt::Write as _;

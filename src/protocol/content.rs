@@ -2,7 +2,7 @@
 //!
 //! This module owns which codings streamscope asks for ([`ACCEPT`], sent with `--compressed`),
 //! reading a `Content-Encoding` header ([`Coding::from_header`]), and [`ContentDecoder`]: the
-//! body's bytes in (as hyper hands over its frames, de-chunked), the decoded bytes out, at once.
+//! body's bytes in (as the body's frames bring them, de-chunked), the decoded bytes out, at once.
 //! A server that streams events through gzip flushes after each one (a sync flush), so what arrives
 //! decodes to whole events without waiting for more.
 //!

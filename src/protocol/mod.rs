@@ -8,6 +8,7 @@ pub mod content;
 pub mod decode;
 pub mod deflate;
 pub mod h2;
+pub(crate) mod http1_body;
 pub mod jsonl;
 pub mod llm;
 pub mod sse;
