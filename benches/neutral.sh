@@ -25,8 +25,10 @@
 # Sources: the neutral server's SSE in each SHAPE (close: until the server closes, no framing;
 # chunk-event: chunked, one event per chunk; chunk-64k: chunked, 65,536-byte chunks; length:
 # Content-Length), with `id: N` lines and without; its WebSocket (unmasked text frames, close 1000);
-# and the embedded firehose (`/firehose/sse`, `/firehose/ws`: `x` payloads, no ids). Neutral
-# payloads are JSON objects of exactly S bytes with 14 quotes (a market-feed shape).
+# and the embedded firehose (`/firehose/sse`, `/firehose/ws`: `x` payloads, no ids; the WebSocket
+# with `deflate=off`, as benches/e2e.sh reads it: websocat offers no permessage-deflate, so with
+# it on only streamscope would be inflating; compression has its own script, benches/deflate.sh).
+# Neutral payloads are JSON objects of exactly S bytes with 14 quotes (a market-feed shape).
 #
 # Clients: streamscope --json --count N --no-reconnect (SSE and WS); SSE: Node 20 +
 # eventsource-parser 3 (fetch body -> TextDecoder -> createParser, counting onEvent:
@@ -240,7 +242,7 @@ url_of() {
     sse) echo "http://127.0.0.1:$PORT/sse?shape=$shape&ids=$ids&n=$2&size=$3" ;;
     ws) echo "ws://127.0.0.1:$PORT/ws?n=$2&size=$3" ;;
     esse) echo "http://$ADDR/firehose/sse?n=$2&size=$3" ;;
-    ews) echo "ws://$ADDR/firehose/ws?n=$2&size=$3" ;;
+    ews) echo "ws://$ADDR/firehose/ws?n=$2&size=$3&deflate=off" ;;
   esac
 }
 
