@@ -605,96 +605,74 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
 /// saves on a field name or an event type.
 const WORDS_MIN: usize = 24;
 
-/// Room [`push_escaped_words`] keeps past the worst case, for its fixed-size stores.
-const WORDS_SLACK: usize = ESCAPE_BLOCK + 16;
-
-/// Escapes `bytes` into `out` a word at a time with fixed-size stores only, and returns how many
-/// of them it wrote: all of them, unless a byte needs a six-byte `\u00XX` (rare), from which
-/// [`push_escaped_rest`] goes on.
+/// Escapes `bytes` into `out` with a branch-free byte loop, and returns how many of them it
+/// wrote: all of them, unless a 32-byte block holds a byte whose escape is a six-byte `\u00XX`
+/// (rare), from which [`push_escaped_rest`] goes on.
 ///
-/// Why: on JSON payloads (a quote every few bytes) the run-by-run copy of [`push_escaped_rest`]
-/// paid a variable-length `memcpy` call and a capacity check per escape. Here the output is sized
-/// once for the worst two-byte case, each 8-byte word is stored whole, and each escape is one
-/// 2-byte store followed by an 8-byte store of the input after it, which the next escape or word
-/// overwrites. Reads look 16 bytes ahead; the last bytes are padded to that.
+/// Why: on JSON payloads (a quote every few bytes) copying the runs between escapes paid a
+/// variable-length `memcpy` call per escape, and walking escapes by mask a chain of dependent
+/// loads per escape. Here the output is sized once for the worst two-byte case; a block that needs
+/// no escaping is copied whole, and in one that does every byte is one table load, one 2-byte
+/// store and one add, with nothing to branch on but the end of the block.
 fn push_escaped_words(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
     let base = out.len();
-    out.resize(base + 2 * bytes.len() + WORDS_SLACK, 0);
+    out.resize(base + 2 * bytes.len() + 2, 0);
     let buf = &mut out[base..];
     let mut o = 0;
-    let mut i = 0;
-    let (written, consumed) = 'fill: {
-        while let Some(look) = bytes.get(i..).and_then(<[u8]>::first_chunk::<16>) {
-            if let Some(block) = bytes.get(i..).and_then(<[u8]>::first_chunk::<ESCAPE_BLOCK>)
-                && !block_needs_escape(block)
-            {
-                buf[o..o + ESCAPE_BLOCK].copy_from_slice(block);
-                o += ESCAPE_BLOCK;
-                i += ESCAPE_BLOCK;
-                continue;
-            }
-            match escape_word(buf, o, look) {
-                Ok(next) => o = next,
-                Err((at, j)) => break 'fill (at, i + j),
-            }
-            i += 8;
+    let mut consumed = 0;
+    for block in bytes.chunks(ESCAPE_BLOCK) {
+        if let Some(whole) = block.first_chunk::<ESCAPE_BLOCK>()
+            && !block_needs_escape(whole)
+        {
+            buf[o..o + ESCAPE_BLOCK].copy_from_slice(whole);
+            o += ESCAPE_BLOCK;
+            consumed += ESCAPE_BLOCK;
+            continue;
         }
-        // The last 8-15 bytes, padded with spaces (which need no escape) so the same stores work;
-        // the padding's output is cut off below.
-        let rest = bytes.len() - i;
-        let mut look = [b' '; 24];
-        look[..rest].copy_from_slice(&bytes[i..]);
-        for k in [0, 8] {
-            let Some(word) = look[k..].first_chunk::<16>() else {
-                break;
-            };
-            match escape_word(buf, o, word) {
-                Ok(next) => o = next,
-                Err((at, j)) => break 'fill (at, i + k + j),
-            }
+        let mut p = o;
+        let mut seen = 0;
+        for &b in block {
+            let e = ESCAPES[usize::from(b)];
+            buf[p..p + 2].copy_from_slice(&e.to_le_bytes()[..2]);
+            p += ((e >> 16) & 0xff) as usize;
+            seen |= e;
         }
-        (o - (16 - rest), bytes.len())
-    };
-    out.truncate(base + written);
+        if seen & SIX_BYTES != 0 {
+            break;
+        }
+        o = p;
+        consumed += block.len();
+    }
+    out.truncate(base + o);
     consumed
 }
 
-/// Writes the first 8 bytes of `look` escaped at `buf[o..]` and returns where its output ends;
-/// `Err((output position, offset in the word))` at a byte whose escape is six bytes long, with
-/// everything before it written. `look` reaches 8 bytes past the word for the stores after an
-/// escape; `buf` must have 24 bytes of room past the word's worst case.
-#[inline]
-fn escape_word(buf: &mut [u8], o: usize, look: &[u8; 16]) -> Result<usize, (usize, usize)> {
-    let mut word = [0; 8];
-    word.copy_from_slice(&look[..8]);
-    buf[o..o + 8].copy_from_slice(&word);
-    let mut mask = escape_mask(u64::from_le_bytes(word));
-    let mut shift = 0;
-    while mask != 0 {
-        let j = (mask.trailing_zeros() / 8) as usize;
-        let at = o + j + shift;
-        let escape = TWO_BYTE_ESCAPES[usize::from(look[j])];
-        if escape == 0 {
-            return Err((at, j));
-        }
-        buf[at..at + 2].copy_from_slice(&escape.to_le_bytes());
-        buf[at + 2..at + 10].copy_from_slice(&look[j + 1..j + 9]);
-        shift += 1;
-        mask &= mask - 1;
-    }
-    Ok(o + 8 + shift)
-}
+/// Set in an [`ESCAPES`] entry whose byte needs a six-byte escape.
+const SIX_BYTES: u32 = 1 << 24;
 
-/// The escapes that take two bytes, by byte (0: none, the byte's escape is `\u00XX`); the
-/// writer's choices, as [`push_escape`] makes them. A table, not a `match`: the `match` became
-/// an indirect jump per escape.
-const TWO_BYTE_ESCAPES: [u16; 256] = {
+/// What each byte becomes inside a JSON string, for [`push_escaped_words`]: the low two bytes are
+/// its output (the byte itself and a filler, or a two-byte escape), bits 16-23 how many of them
+/// count, and [`SIX_BYTES`] marks the bytes escaped as `\u00XX` (which count none here). The
+/// writer's choices, as [`push_escape`] makes them.
+const ESCAPES: [u32; 256] = {
     let mut t = [0; 256];
-    t[b'"' as usize] = u16::from_le_bytes(*b"\\\"");
-    t[b'\\' as usize] = u16::from_le_bytes(*b"\\\\");
-    t[b'\n' as usize] = u16::from_le_bytes(*b"\\n");
-    t[b'\r' as usize] = u16::from_le_bytes(*b"\\r");
-    t[b'\t' as usize] = u16::from_le_bytes(*b"\\t");
+    let mut b = 0;
+    while b < 256 {
+        t[b] = if b < 0x20 || b == 0x7f {
+            SIX_BYTES
+        } else {
+            (1 << 16) | b as u32
+        };
+        b += 1;
+    }
+    const fn two(c: u8) -> u32 {
+        (2 << 16) | ((c as u32) << 8) | b'\\' as u32
+    }
+    t[b'"' as usize] = two(b'"');
+    t[b'\\' as usize] = two(b'\\');
+    t[b'\n' as usize] = two(b'n');
+    t[b'\r' as usize] = two(b'r');
+    t[b'\t' as usize] = two(b't');
     t
 };
 
