@@ -156,7 +156,7 @@ fn sse_record() -> Record {
         Proto::Sse,
         Kind::Event {
             event: "message".into(),
-            data: "x".repeat(100),
+            data: "x".repeat(100).into(),
             id: None,
             retry: None,
         },
@@ -177,7 +177,9 @@ fn ws_record() -> Record {
         Kind::Message {
             opcode: DataOpcode::Text,
             data: Payload::Text(
-                r#"{"seq":1,"symbol":"ACME","price":99.81,"ts_ms":1795603464898}"#.to_owned(),
+                r#"{"seq":1,"symbol":"ACME","price":99.81,"ts_ms":1795603464898}"#
+                    .to_owned()
+                    .into(),
             ),
             frames: 1,
             compressed: false,
@@ -270,7 +272,7 @@ fn emitter_to_json_sink(bencher: Bencher) {
                     mark,
                     Kind::Event {
                         event: "message".into(),
-                        data: data.clone(),
+                        data: data.clone().into(),
                         id: None,
                         retry: None,
                     },
@@ -340,7 +342,7 @@ fn emitter_llm_chunks(bencher: Bencher, llm: bool) {
                     mark,
                     Kind::Event {
                         event: "message".into(),
-                        data,
+                        data: data.into(),
                         id: None,
                         retry: None,
                     },
@@ -375,7 +377,7 @@ fn llm_tracker_openai_chunks(bencher: Bencher) {
                 Proto::Sse,
                 Kind::Event {
                     event: "message".into(),
-                    data,
+                    data: data.into(),
                     id: None,
                     retry: None,
                 },

@@ -958,7 +958,7 @@ mod tests {
             0,
             Kind::Message {
                 opcode: DataOpcode::Binary,
-                data: Payload::Binary(vec![0, 1, 2, 255]),
+                data: Payload::Binary(vec![0, 1, 2, 255].into()),
                 frames: 2,
                 compressed: false,
                 decoded: None,
