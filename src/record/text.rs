@@ -222,6 +222,7 @@ impl Arena {
     /// Drops what is pending (the block is kept).
     pub(crate) fn clear(&mut self) {
         self.buf.clear();
+        self.let_go_of_large_block();
     }
 
     /// Appends `bytes` to what is pending, in a new block when this one has no room.
@@ -237,7 +238,17 @@ impl Arena {
 
     /// Takes the first `n` pending bytes (all of them when `n` is larger), shared, not copied.
     pub(crate) fn take(&mut self, n: usize) -> Bytes {
-        self.buf.split_to(n.min(self.buf.len())).freeze()
+        let taken = self.buf.split_to(n.min(self.buf.len())).freeze();
+        self.let_go_of_large_block();
+        taken
+    }
+
+    /// After a text larger than a block (a 40 MiB WebSocket message grows its buffer to 64 MiB),
+    /// the rest of that buffer is not kept for the next texts: they would keep all of it alive.
+    fn let_go_of_large_block(&mut self) {
+        if self.buf.is_empty() && self.buf.capacity() > 2 * self.block {
+            self.buf = BytesMut::new();
+        }
     }
 
     /// `bytes` as a text in the arena (invalid UTF-8 replaced, as [`Text::from_utf8_lossy`]).
@@ -298,6 +309,13 @@ mod tests {
                 .as_ptr_range()
                 .contains(&big.as_bytes().as_ptr())
         );
+        // A text larger than a block does not leave the rest of its buffer to the next ones.
+        let mut small = Arena::new(16);
+        small.push(&[b'y'; 1000]);
+        small.push(&[b'y'; 600]); // grows the buffer by doubling, past what is used
+        assert!(small.capacity() > 1600 + 32, "{}", small.capacity());
+        assert_eq!(small.take(usize::MAX).len(), 1600);
+        assert!(small.capacity() <= 32, "{}", small.capacity());
         // Pending bytes are taken by count; what is left stays pending.
         arena.push(b"data\n");
         assert_eq!(arena.take(4), "data".as_bytes());
