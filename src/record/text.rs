@@ -229,11 +229,22 @@ impl Arena {
     pub(crate) fn push(&mut self, bytes: &[u8]) {
         let spare = self.buf.capacity() - self.buf.len();
         if spare < bytes.len() {
-            // A whole block, not just what is needed: `BytesMut` would otherwise allocate
-            // exactly the text's size, once per text.
-            self.buf.reserve(bytes.len().max(self.block));
+            self.new_block(bytes.len());
         }
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// Moves what is pending to a new block with room for `more` bytes: a block, or twice what
+    /// is pending for a text that outgrows one (so a large message is copied O(1) times per
+    /// byte). Always a new allocation of a known size: `BytesMut::reserve` would grow the old
+    /// block in place once no text of it is left (doubling it each time), or allocate only what
+    /// is asked for.
+    fn new_block(&mut self, more: usize) {
+        let pending = self.buf.len();
+        let size = self.block.max(pending + more).max(2 * pending);
+        let mut block = BytesMut::with_capacity(size);
+        block.extend_from_slice(&self.buf);
+        self.buf = block;
     }
 
     /// Takes the first `n` pending bytes (all of them when `n` is larger), shared, not copied.
