@@ -13,7 +13,7 @@ use streamscope::protocol::sse::SseParser;
 use streamscope::protocol::ws::{Decoder, encode_frame};
 use streamscope::record::json::LineEncoder;
 use streamscope::record::time::Stamp;
-use streamscope::record::{DataOpcode, Kind, Payload, Proto, Record};
+use streamscope::record::{DataOpcode, Kind, Payload, Proto, Record, Text};
 
 fn main() {
     divan::main();
@@ -155,7 +155,7 @@ fn sse_record() -> Record {
         0,
         Proto::Sse,
         Kind::Event {
-            event: "message".into(),
+            event: Text::from_static("message"),
             data: "x".repeat(100).into(),
             id: None,
             retry: None,
@@ -249,7 +249,8 @@ fn json_line_encoder_read(bencher: Bencher) {
 
 /// The whole path after the parser: `Emitter::rx` for 100,000 event records in batches of 160 (a
 /// 16 KiB read of 100-byte events), over the channel, to the JSON sink thread writing to
-/// `io::sink()`. Includes building each record's strings, as the SSE client does.
+/// `io::sink()`. Includes building each record's data (one allocation, as the SSE client did before
+/// its arena; see `tests/alloc_free.rs` for what the client allocates now).
 #[divan::bench(sample_count = 20)]
 fn emitter_to_json_sink(bencher: Bencher) {
     const RECORDS: usize = 100_000;
@@ -271,7 +272,7 @@ fn emitter_to_json_sink(bencher: Bencher) {
                 em.rx(
                     mark,
                     Kind::Event {
-                        event: "message".into(),
+                        event: Text::from_static("message"),
                         data: data.clone().into(),
                         id: None,
                         retry: None,
@@ -341,7 +342,7 @@ fn emitter_llm_chunks(bencher: Bencher, llm: bool) {
                 em.rx(
                     mark,
                     Kind::Event {
-                        event: "message".into(),
+                        event: Text::from_static("message"),
                         data: data.into(),
                         id: None,
                         retry: None,
@@ -376,7 +377,7 @@ fn llm_tracker_openai_chunks(bencher: Bencher) {
                 0,
                 Proto::Sse,
                 Kind::Event {
-                    event: "message".into(),
+                    event: Text::from_static("message"),
                     data: data.into(),
                     id: None,
                     retry: None,
