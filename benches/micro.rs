@@ -13,7 +13,7 @@ use streamscope::protocol::sse::SseParser;
 use streamscope::protocol::ws::{Decoder, encode_frame};
 use streamscope::record::json::LineEncoder;
 use streamscope::record::time::Stamp;
-use streamscope::record::{DataOpcode, Kind, Payload, Proto, Record};
+use streamscope::record::{DataOpcode, Kind, Payload, Proto, Record, Text};
 
 fn main() {
     divan::main();
@@ -155,8 +155,8 @@ fn sse_record() -> Record {
         0,
         Proto::Sse,
         Kind::Event {
-            event: "message".into(),
-            data: "x".repeat(100),
+            event: Text::from_static("message"),
+            data: "x".repeat(100).into(),
             id: None,
             retry: None,
         },
@@ -177,7 +177,9 @@ fn ws_record() -> Record {
         Kind::Message {
             opcode: DataOpcode::Text,
             data: Payload::Text(
-                r#"{"seq":1,"symbol":"ACME","price":99.81,"ts_ms":1795603464898}"#.to_owned(),
+                r#"{"seq":1,"symbol":"ACME","price":99.81,"ts_ms":1795603464898}"#
+                    .to_owned()
+                    .into(),
             ),
             frames: 1,
             compressed: false,
@@ -210,7 +212,7 @@ fn json_sse_event_record(bencher: Bencher) {
 fn json_sse_event_record_quoted(bencher: Bencher) {
     let mut r = sse_record();
     if let Kind::Event { data, .. } = &mut r.kind {
-        *data = String::from(
+        *data = Text::from(
             r#"{"seq":1,"type":"trade","sym":"BTC-USD","side":"buy","qty":1,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}"#,
         );
     }
@@ -265,7 +267,8 @@ fn json_line_encoder_read(bencher: Bencher) {
 
 /// The whole path after the parser: `Emitter::rx` for 100,000 event records in batches of 160 (a
 /// 16 KiB read of 100-byte events), over the channel, to the JSON sink thread writing to
-/// `io::sink()`. Includes building each record's strings, as the SSE client does.
+/// `io::sink()`. Includes building each record's data (one allocation, as the SSE client did before
+/// its arena; see `tests/alloc_free.rs` for what the client allocates now).
 #[divan::bench(sample_count = 20)]
 fn emitter_to_json_sink(bencher: Bencher) {
     const RECORDS: usize = 100_000;
@@ -287,8 +290,8 @@ fn emitter_to_json_sink(bencher: Bencher) {
                 em.rx(
                     mark,
                     Kind::Event {
-                        event: "message".into(),
-                        data: data.clone(),
+                        event: Text::from_static("message"),
+                        data: data.clone().into(),
                         id: None,
                         retry: None,
                     },
@@ -357,8 +360,8 @@ fn emitter_llm_chunks(bencher: Bencher, llm: bool) {
                 em.rx(
                     mark,
                     Kind::Event {
-                        event: "message".into(),
-                        data,
+                        event: Text::from_static("message"),
+                        data: data.into(),
                         id: None,
                         retry: None,
                     },
@@ -392,8 +395,8 @@ fn llm_tracker_openai_chunks(bencher: Bencher) {
                 0,
                 Proto::Sse,
                 Kind::Event {
-                    event: "message".into(),
-                    data,
+                    event: Text::from_static("message"),
+                    data: data.into(),
                     id: None,
                     retry: None,
                 },

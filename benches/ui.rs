@@ -41,14 +41,14 @@ fn record(i: usize, stream: usize) -> Record {
     let kind = if stream == 0 {
         Kind::Event {
             event: "tick".into(),
-            data,
-            id: Some(i.to_string()),
+            data: data.into(),
+            id: Some(i.to_string().into()),
             retry: None,
         }
     } else {
         Kind::Message {
             opcode: DataOpcode::Text,
-            data: Payload::Text(data),
+            data: Payload::Text(data.into()),
             frames: 1,
             compressed: false,
             decoded: None,

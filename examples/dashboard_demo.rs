@@ -59,8 +59,8 @@ async fn main() -> std::io::Result<()> {
             let kind = if n.is_multiple_of(2) {
                 Kind::Event {
                     event: "tick".into(),
-                    data: data.clone(),
-                    id: Some(n.to_string()),
+                    data: data.clone().into(),
+                    id: Some(n.to_string().into()),
                     retry: None,
                 }
             } else {
@@ -71,9 +71,9 @@ async fn main() -> std::io::Result<()> {
                         DataOpcode::Text
                     },
                     data: if n.is_multiple_of(7) {
-                        Payload::Binary(data.clone().into_bytes())
+                        Payload::Binary(data.clone().into_bytes().into())
                     } else {
-                        Payload::Text(data.clone())
+                        Payload::Text(data.clone().into())
                     },
                     frames: 1,
                     compressed: false,

@@ -408,7 +408,7 @@ impl StreamState {
             .min(self.ring.len().saturating_sub(1))
     }
 
-    fn apply(&mut self, rec: Record, history: usize) {
+    fn apply(&mut self, mut rec: Record, history: usize) {
         self.stats.count(&rec);
         self.follow(&rec);
         if self.llm.active()
@@ -429,6 +429,9 @@ impl StreamState {
         if self.ring.len() == history {
             self.ring.pop_front();
         }
+        // Kept for long: its own copy of the text, not a slice that keeps its read's whole arena
+        // block alive.
+        rec.kind.detach();
         self.ring.push_back(Entry {
             seq: self.next_seq,
             rec,
@@ -728,6 +731,64 @@ mod tests {
         assert!((s.stats.gap_max_ms().expect("gaps") - 100.0).abs() < 0.1);
     }
 
+    /// A live record's texts are slices of a read's arena; the store keeps copies, so a kept
+    /// record never holds a whole read's block.
+    #[test]
+    fn kept_records_own_their_text() {
+        let block = bytes::Bytes::from(vec![b'x'; 64 * 1024]);
+        let within = |t: &[u8]| block.as_ptr_range().contains(&t.as_ptr());
+        let slice = |range: std::ops::Range<usize>| {
+            crate::record::Text::from_utf8(block.slice(range)).expect("ASCII")
+        };
+        let mut store = Store::new(vec![info(0, Proto::Sse), info(1, Proto::Ws)], 10);
+        let mut sse = event(1, "");
+        if let Kind::Event {
+            event, data, id, ..
+        } = &mut sse.kind
+        {
+            *event = slice(0..5);
+            *data = slice(100..200);
+            *id = Some(slice(300..307));
+        }
+        store.apply(sse);
+        let mut ws = crate::testkit::message(2, Payload::Text(slice(400..500)));
+        ws.stream = 1;
+        store.apply(ws);
+        let mut binary = crate::testkit::message(3, Payload::Binary(block.slice(600..700)));
+        binary.stream = 1;
+        store.apply(binary);
+
+        let Some(Entry { rec, .. }) = store.streams()[0].ring().back() else {
+            panic!("the event is kept");
+        };
+        let Kind::Event {
+            event,
+            data,
+            id: Some(id),
+            ..
+        } = &rec.kind
+        else {
+            panic!("an event with an id: {rec:?}");
+        };
+        assert_eq!(
+            (event.as_str(), data.len(), id.as_str()),
+            ("xxxxx", 100, "xxxxxxx")
+        );
+        for t in [event.as_bytes(), data.as_bytes(), id.as_bytes()] {
+            assert!(!within(t), "a kept text points into the read's block");
+        }
+        for entry in store.streams()[1].ring() {
+            let Kind::Message { data, .. } = &entry.rec.kind else {
+                panic!("a message: {:?}", entry.rec);
+            };
+            assert_eq!(data.len(), 100);
+            assert!(
+                !within(data.as_bytes()),
+                "a kept payload points into the read's block"
+            );
+        }
+    }
+
     #[test]
     fn sequence_lookup_survives_eviction() {
         let mut store = Store::new(vec![info(0, Proto::Sse)], 3);
@@ -851,7 +912,7 @@ mod tests {
         store.apply(rec(
             7,
             Kind::Pong {
-                data: Payload::Binary(vec![1]),
+                data: Payload::Binary(vec![1].into()),
                 rtt_ms: Some(3.25),
             },
         ));

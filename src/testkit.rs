@@ -35,7 +35,7 @@ pub(crate) fn event(ts_us: i64, data: &str) -> Record {
         ts_us,
         Kind::Event {
             event: event_type("message"),
-            data: data.to_owned(),
+            data: data.to_owned().into(),
             id: None,
             retry: None,
         },
@@ -47,7 +47,7 @@ pub(crate) fn comment(ts_us: i64, text: &str) -> Record {
     rec(
         ts_us,
         Kind::Comment {
-            text: text.to_owned(),
+            text: text.to_owned().into(),
         },
     )
 }
@@ -72,7 +72,7 @@ pub(crate) fn message(ts_us: i64, data: Payload) -> Record {
 
 /// A WebSocket text message in one uncompressed frame.
 pub(crate) fn text(ts_us: i64, data: &str) -> Record {
-    message(ts_us, Payload::Text(data.to_owned()))
+    message(ts_us, Payload::Text(data.to_owned().into()))
 }
 
 /// Stream `index` as the dashboard knows it before its first record: an example URL of its
@@ -166,7 +166,7 @@ impl Record {
         let Kind::Event { id, .. } = &mut self.kind else {
             panic!("id: not an SSE event: {:?}", self.kind);
         };
-        *id = Some(last_id.to_owned());
+        *id = Some(last_id.to_owned().into());
         self
     }
 

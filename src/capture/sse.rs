@@ -224,7 +224,7 @@ impl SseSession {
                 mark,
                 Kind::Event {
                     event: crate::record::event_type("message"),
-                    data: line.data,
+                    data: line.data.into(),
                     id: None,
                     retry: None,
                 },

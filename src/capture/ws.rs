@@ -656,7 +656,7 @@ impl Live<'_> {
         }
         self.eio.unanswered += 1;
         if self.auto_pong && !self.closing {
-            vec![Payload::Text(socketio::pong_for(d))]
+            vec![Payload::Text(socketio::pong_for(d).into())]
         } else {
             Vec::new()
         }
@@ -666,14 +666,19 @@ impl Live<'_> {
     /// server's `connection_ack` (see [`Live::app_answer`]).
     async fn send_opening(&mut self, sends: &[String]) -> Result<(), Outcome> {
         for (i, text) in sends.iter().enumerate() {
-            let data = Payload::Text(text.clone());
+            let data = Payload::Text(text.into());
             let init = self
                 .app
                 .decode(DataOpcode::Text, &data)
                 .is_some_and(|d| d.kind == "connection_init" && d.protocol.starts_with("graphql"));
             self.send_data(data).await?;
             if init && i + 1 < sends.len() {
-                self.held = Some(sends[i + 1..].iter().cloned().map(Payload::Text).collect());
+                self.held = Some(
+                    sends[i + 1..]
+                        .iter()
+                        .map(|t| Payload::Text(t.into()))
+                        .collect(),
+                );
                 break;
             }
         }
@@ -699,7 +704,11 @@ impl Live<'_> {
             ));
         };
         let compressed_bytes = raw.len() as u64;
-        let inflated = inflater.inflate(raw, self.decoder.max_message())?;
+        // A copy of the arena's slice, with room for the 4-byte tail the inflater appends.
+        let mut owned = Vec::with_capacity(raw.len() + crate::protocol::deflate::TAIL.len());
+        owned.extend_from_slice(&raw);
+        drop(raw);
+        let inflated = inflater.inflate(owned, self.decoder.max_message())?;
         let lints = inflater.take_lints();
         let stamp = self.io.state().last_read().stamp;
         for lint in lints {

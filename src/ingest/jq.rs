@@ -143,7 +143,7 @@ mod tests {
         assert!(!f.matches(&event(0, "x")));
         let f = JqFilter::new("error(\"x\")").expect("compiles");
         assert!(!f.matches(&event(0, "x")));
-        let binary = crate::testkit::message(0, Payload::Binary(vec![1, 2]));
+        let binary = crate::testkit::message(0, Payload::Binary(vec![1, 2].into()));
         let f = JqFilter::new(".data_base64 == \"AQI=\"").expect("compiles");
         assert!(f.matches(&binary));
     }

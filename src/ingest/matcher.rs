@@ -44,7 +44,7 @@ impl KeySpec {
     /// The key of a received event or message, `None` when it has none (not JSON, no such field).
     pub(crate) fn key_of(&self, kind: &Kind) -> Option<String> {
         let data = match (self, kind) {
-            (KeySpec::SseId, Kind::Event { id, .. }) => return id.clone(),
+            (KeySpec::SseId, Kind::Event { id, .. }) => return id.as_deref().map(str::to_owned),
             (KeySpec::Pointer(_), Kind::Event { data, .. }) => data.as_str(),
             (
                 KeySpec::Pointer(_),

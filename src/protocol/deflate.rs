@@ -523,17 +523,19 @@ fn too_big(limit: usize) -> ProtocolError {
 /// The decoded payload of an inflated message: text checked as UTF-8 (1007 when it is not).
 pub fn decoded_payload(opcode: DataOpcode, data: Vec<u8>) -> Result<Payload, ProtocolError> {
     match opcode {
-        DataOpcode::Binary => Ok(Payload::Binary(data)),
-        DataOpcode::Text => String::from_utf8(data).map(Payload::Text).map_err(|e| {
-            ProtocolError::new(
-                1007,
-                format!(
-                    "inflated text message is not valid UTF-8 (bad byte at offset {} of {})",
-                    e.utf8_error().valid_up_to(),
-                    e.as_bytes().len()
-                ),
-            )
-        }),
+        DataOpcode::Binary => Ok(Payload::Binary(data.into())),
+        DataOpcode::Text => String::from_utf8(data)
+            .map(|t| Payload::Text(t.into()))
+            .map_err(|e| {
+                ProtocolError::new(
+                    1007,
+                    format!(
+                        "inflated text message is not valid UTF-8 (bad byte at offset {} of {})",
+                        e.utf8_error().valid_up_to(),
+                        e.as_bytes().len()
+                    ),
+                )
+            }),
     }
 }
 
@@ -704,7 +706,7 @@ mod tests {
     }
 
     fn hello() -> Payload {
-        Payload::Text("Hello".to_owned())
+        Payload::Text("Hello".to_owned().into())
     }
 
     // RFC 7692 section 7.2.3: the examples, frame bytes as printed there.
@@ -1071,7 +1073,7 @@ mod tests {
             let frames = frames_of(&messages, params, fragment);
             let whole = receive(&frames, params, &[]);
             let split = receive(&frames, params, &splits);
-            let expected: Vec<Payload> = texts.into_iter().map(Payload::Text).collect();
+            let expected: Vec<Payload> = texts.into_iter().map(|t| Payload::Text(t.into())).collect();
             prop_assert_eq!(&whole, &expected);
             prop_assert_eq!(split, expected);
         }

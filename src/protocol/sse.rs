@@ -29,8 +29,14 @@
 //!   content and the total are identical.
 //!
 //! It also reports [`SseLint`]s: things that are legal but suspicious.
+//!
+//! Texts cost no allocation per event: an event's data is gathered in an arena (see
+//! [`Text`]) and handed out as a slice of it; comments and new ids and event types go to a second,
+//! smaller arena; an id or event type that repeats the previous one is the same [`Text`] again.
+//! Lines are parsed as bytes, and each text is checked as UTF-8 once, when it is complete.
 
-use std::borrow::Cow;
+use crate::record::Text;
+use crate::record::text::Arena;
 
 /// The UTF-8 byte order mark.
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
@@ -47,17 +53,22 @@ const STYLE_LF: u8 = 2;
 /// Line-ending style bit: lone CR.
 const STYLE_CR: u8 = 4;
 
+/// Block size of the arena of event data: a large socket read's worth.
+const DATA_BLOCK: usize = 64 * 1024;
+/// Block size of the arena of short texts (comments, ids, event types).
+const TEXT_BLOCK: usize = 4 * 1024;
+
 /// Something produced by the parser, in stream order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SseItem {
     /// A dispatched event.
     Event {
-        /// The event type (`"message"`, borrowed, when no `event` field was given).
-        event: Cow<'static, str>,
+        /// The event type (`"message"`, static, when no `event` field was given).
+        event: Text,
         /// The data buffer with its single trailing newline removed.
-        data: String,
+        data: Text,
         /// The last event ID string after this dispatch; `None` when empty.
-        id: Option<String>,
+        id: Option<Text>,
         /// The value of a valid `retry` field in this event's block, if any.
         retry: Option<u64>,
         /// Bytes of all non-comment lines since the previous dispatched event.
@@ -66,7 +77,7 @@ pub enum SseItem {
     /// A comment line: text after the ':', with one leading space removed.
     Comment {
         /// The comment text.
-        text: String,
+        text: Text,
         /// Bytes of the comment line including its terminator.
         wire_bytes: u64,
     },
@@ -104,7 +115,7 @@ pub enum SseLint {
 }
 
 /// Incremental Server-Sent Events parser. See the module docs.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SseParser {
     /// Bytes of a line that started in an earlier feed (no terminator).
     partial: Vec<u8>,
@@ -115,14 +126,18 @@ pub struct SseParser {
     bom_done: bool,
     /// How many BOM bytes have been matched so far while undecided.
     bom_matched: u8,
-    /// Data buffer.
-    data: String,
+    /// Data buffer: each `data` line's value and a LF, in the arena of event data.
+    data: Arena,
+    /// Comments, ids and event types.
+    texts: Arena,
     /// Event type buffer.
     event_type: String,
+    /// The event type of the last named event, reused while it repeats.
+    last_event_type: Text,
     /// Last event ID buffer.
     id_buffer: String,
     /// Last event ID string (set at each dispatch from the buffer).
-    last_event_id: String,
+    last_event_id: Text,
     /// Latest valid retry value seen on any connection.
     retry: Option<u64>,
     /// Valid retry value seen in the current block.
@@ -135,6 +150,29 @@ pub struct SseParser {
     mixed_reported: bool,
     /// Lints not yet taken.
     lints: Vec<SseLint>,
+}
+
+impl Default for SseParser {
+    fn default() -> Self {
+        SseParser {
+            partial: Vec::new(),
+            pending_cr: false,
+            bom_done: false,
+            bom_matched: 0,
+            data: Arena::new(DATA_BLOCK),
+            texts: Arena::new(TEXT_BLOCK),
+            event_type: String::new(),
+            last_event_type: Text::new(),
+            id_buffer: String::new(),
+            last_event_id: Text::new(),
+            retry: None,
+            block_retry: None,
+            event_bytes: 0,
+            styles_seen: 0,
+            mixed_reported: false,
+            lints: Vec::new(),
+        }
+    }
 }
 
 impl SseParser {
@@ -275,8 +313,7 @@ impl SseParser {
     /// Sets the last event ID (string and buffer), e.g. from a
     /// `--last-event-id` option.
     pub fn set_last_event_id(&mut self, id: &str) {
-        self.last_event_id.clear();
-        self.last_event_id.push_str(id);
+        self.last_event_id = Text::from(id);
         self.id_buffer.clear();
         self.id_buffer.push_str(id);
     }
@@ -302,70 +339,71 @@ impl SseParser {
     }
 
     /// Processes one complete line (without terminator) whose wire size,
-    /// terminator included, is `wire`.
+    /// terminator included, is `wire`. The line is parsed as bytes: the field names and the
+    /// colon are ASCII, so this splits it exactly where the spec's decoded text would split, and
+    /// each value is decoded (invalid UTF-8 replaced) when it is used.
     fn process_line(&mut self, line: &[u8], wire: u64, out: &mut Vec<SseItem>) {
-        let text: Cow<'_, str> = match std::str::from_utf8(line) {
-            Ok(s) => Cow::Borrowed(s),
-            Err(_) => String::from_utf8_lossy(line),
-        };
-        let text: &str = &text;
-
-        if let Some(comment) = text.strip_prefix(':') {
-            let comment = comment.strip_prefix(' ').unwrap_or(comment);
+        if let Some(comment) = line.strip_prefix(b":") {
+            let comment = comment.strip_prefix(b" ").unwrap_or(comment);
             out.push(SseItem::Comment {
-                text: comment.to_owned(),
+                text: self.texts.text(comment),
                 wire_bytes: wire,
             });
             return;
         }
 
         self.event_bytes += wire;
-        if text.is_empty() {
+        if line.is_empty() {
             self.dispatch(out);
             return;
         }
 
-        // ':' is ASCII, so splitting at its byte index is on a char boundary.
-        let (name, value) = match memchr::memchr(b':', text.as_bytes()) {
+        let (name, value) = match memchr::memchr(b':', line) {
             Some(colon) => {
-                let value = &text[colon + 1..];
-                (&text[..colon], value.strip_prefix(' ').unwrap_or(value))
+                let value = &line[colon + 1..];
+                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
             }
-            None => (text, ""),
+            None => (line, &b""[..]),
         };
         match name {
-            "event" => {
+            b"event" => {
                 self.event_type.clear();
-                self.event_type.push_str(value);
+                self.event_type.push_str(&String::from_utf8_lossy(value));
             }
-            "data" => {
-                self.data.push_str(value);
-                self.data.push('\n');
+            b"data" => {
+                // Decoded at dispatch: U+FFFD replacement stops at the LF (ASCII), so decoding
+                // the joined lines gives what decoding each line would.
+                self.data.push(value);
+                self.data.push(b"\n");
             }
-            "id" => {
-                if value.contains('\0') {
+            b"id" => {
+                if value.contains(&0) {
                     self.push_lint(SseLint::IdWithNul);
                 } else {
                     self.id_buffer.clear();
-                    self.id_buffer.push_str(value);
+                    self.id_buffer.push_str(&String::from_utf8_lossy(value));
                 }
             }
-            "retry" => match parse_retry(value) {
+            b"retry" => match parse_retry(value) {
                 Some(ms) => {
                     self.retry = Some(ms);
                     self.block_retry = Some(ms);
                 }
-                None => self.push_lint(SseLint::InvalidRetry(value.to_owned())),
+                None => self.push_lint(SseLint::InvalidRetry(
+                    String::from_utf8_lossy(value).into_owned(),
+                )),
             },
-            other => self.push_lint(SseLint::UnknownField(other.to_owned())),
+            other => self.push_lint(SseLint::UnknownField(
+                String::from_utf8_lossy(other).into_owned(),
+            )),
         }
     }
 
     /// Handles an empty line.
     fn dispatch(&mut self, out: &mut Vec<SseItem>) {
         if !same_str(&self.last_event_id, &self.id_buffer) {
-            self.last_event_id.clear();
-            self.last_event_id.push_str(&self.id_buffer);
+            // A new id: one text for every event until it changes again.
+            self.last_event_id = self.texts.text(self.id_buffer.as_bytes());
         }
         let retry = self.block_retry.take();
         if self.data.is_empty() {
@@ -377,15 +415,18 @@ impl SseParser {
             }
             return;
         }
-        // The data buffer keeps its capacity (handing it over makes large events slower: each
-        // would start from a fresh allocation); the event type is handed over, not copied.
-        let data_len = self.data.len() - 1; // ends with the '\n' we appended
-        let data = self.data[..data_len].to_owned();
+        // The data ends with the LF appended after its last line: taken without it.
+        let data_len = self.data.len() - 1;
+        let data = Text::from_utf8_lossy(self.data.take(data_len));
         self.data.clear();
         let event = if self.event_type.is_empty() {
-            Cow::Borrowed("message")
+            Text::from_static("message")
         } else {
-            Cow::Owned(std::mem::take(&mut self.event_type))
+            if !same_str(&self.last_event_type, &self.event_type) {
+                self.last_event_type = self.texts.text(self.event_type.as_bytes());
+            }
+            self.event_type.clear();
+            self.last_event_type.clone()
         };
         let id = (!self.last_event_id.is_empty()).then(|| self.last_event_id.clone());
         out.push(SseItem::Event {
@@ -410,11 +451,11 @@ pub(crate) fn same_str(a: &str, b: &str) -> bool {
 }
 
 /// Parses a `retry` value: non-empty ASCII digits, base 10, saturating.
-fn parse_retry(value: &str) -> Option<u64> {
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+fn parse_retry(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(value.bytes().fold(0u64, |acc, b| {
+    Some(value.iter().fold(0u64, |acc, &b| {
         acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
     }))
 }
@@ -482,11 +523,11 @@ mod tests {
                     ..
                 } => Plain::Event {
                     event: event.to_string(),
-                    data: data.clone(),
-                    id: id.clone(),
+                    data: data.to_string(),
+                    id: id.as_deref().map(str::to_owned),
                     retry: *retry,
                 },
-                SseItem::Comment { text, .. } => Plain::Comment(text.clone()),
+                SseItem::Comment { text, .. } => Plain::Comment(text.to_string()),
             })
             .collect()
     }

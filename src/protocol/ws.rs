@@ -17,7 +17,10 @@
 
 use std::fmt;
 
-use crate::record::{DataOpcode, Payload};
+use bytes::Bytes;
+
+use crate::record::text::Arena;
+use crate::record::{DataOpcode, Payload, Text};
 
 /// Opcode of a continuation frame.
 pub const OP_CONTINUATION: u8 = 0x0;
@@ -42,6 +45,9 @@ pub const MAX_CONTROL_PAYLOAD: usize = 125;
 pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024 * 1024;
 /// Largest header a frame can have: 2 + 8 (64-bit length) + 4 (mask key).
 pub const MAX_HEADER_LEN: usize = 14;
+
+/// Block size of the arena messages are assembled in: a large socket read's worth.
+const ARENA_BLOCK: usize = 64 * 1024;
 
 /// 7-bit length value announcing a 16-bit length.
 const LEN_16: u8 = 126;
@@ -234,18 +240,18 @@ struct FrameProgress {
     fin: bool,
 }
 
-/// The payload of a data message being assembled.
+/// The payload of a data message being assembled, in the decoder's arena: all of the arena's
+/// pending bytes are this message's.
 #[derive(Debug)]
 enum Body {
     /// A binary message, or a compressed one (its raw deflate bytes).
-    Raw(Vec<u8>),
+    Raw,
     /// An uncompressed text message, checked as its bytes arrive so invalid UTF-8 fails the
     /// connection at once (RFC 6455 section 8.1; the Autobahn|Testsuite's 6.4.x cases expect it
     /// before the rest of the message comes), and each byte is checked once.
     Text {
-        /// The text so far, up to the last complete character.
-        text: String,
-        /// The start of a character cut off by a read or frame boundary (at most 3 bytes).
+        /// The start of a character cut off by a read or frame boundary (at most 3 bytes), not
+        /// yet in the arena.
         pending: Vec<u8>,
     },
 }
@@ -254,35 +260,35 @@ impl Body {
     fn new(opcode: DataOpcode, compressed: bool) -> Self {
         if opcode == DataOpcode::Text && !compressed {
             Body::Text {
-                text: String::new(),
                 pending: Vec::new(),
             }
         } else {
-            Body::Raw(Vec::new())
+            Body::Raw
         }
     }
 
-    /// Bytes received so far.
-    fn len(&self) -> usize {
+    /// Bytes received so far, of which `arena` holds all but a cut-off character.
+    fn len(&self, arena: &Arena) -> usize {
         match self {
-            Body::Raw(data) => data.len(),
-            Body::Text { text, pending } => text.len() + pending.len(),
+            Body::Raw => arena.len(),
+            Body::Text { pending } => arena.len() + pending.len(),
         }
     }
 
     /// True when the bytes so far end inside a character.
     fn ends_mid_char(&self) -> bool {
-        matches!(self, Body::Text { pending, .. } if !pending.is_empty())
+        matches!(self, Body::Text { pending } if !pending.is_empty())
     }
 
-    /// Appends received payload bytes; for text, an error (1007) as soon as they cannot be UTF-8.
-    fn push(&mut self, mut bytes: &[u8]) -> Result<(), ProtocolError> {
-        let (text, pending) = match self {
-            Body::Raw(data) => {
-                data.extend_from_slice(bytes);
+    /// Appends received payload bytes to `arena`; for text, an error (1007) as soon as they
+    /// cannot be UTF-8.
+    fn push(&mut self, text: &mut Arena, mut bytes: &[u8]) -> Result<(), ProtocolError> {
+        let pending = match self {
+            Body::Raw => {
+                text.push(bytes);
                 return Ok(());
             }
-            Body::Text { text, pending } => (text, pending),
+            Body::Text { pending } => pending,
         };
         // First complete a character the previous bytes cut off, one byte at a time.
         while !pending.is_empty() {
@@ -293,7 +299,7 @@ impl Body {
             pending.push(b);
             match std::str::from_utf8(pending) {
                 Ok(c) => {
-                    text.push_str(c);
+                    text.push(c.as_bytes());
                     pending.clear();
                 }
                 Err(e) if e.error_len().is_none() => {}
@@ -302,7 +308,7 @@ impl Body {
         }
         let mut seen = 0;
         for chunk in bytes.utf8_chunks() {
-            text.push_str(chunk.valid());
+            text.push(chunk.valid().as_bytes());
             let bad = chunk.invalid();
             seen += chunk.valid().len() + bad.len();
             if bad.is_empty() {
@@ -390,7 +396,9 @@ pub fn ends_mid_utf8(data: &[u8]) -> bool {
 /// [`commit`](Self::commit) to read straight into its buffer), then drain
 /// [`next_item`](Self::next_item) until it returns `None`. Frames are parsed in place from one
 /// internal buffer; the payload of a data frame is copied once, into the message it belongs to,
-/// as it arrives, so a large message never sits twice in memory. Control frames that arrive between
+/// as it arrives, so a large message never sits twice in memory. Messages are assembled in an
+/// arena (see [`crate::record::Text`]) and handed out as slices of it: a message costs no
+/// allocation of its own. Control frames that arrive between
 /// the fragments of a message are returned at once.
 #[derive(Debug)]
 pub struct Decoder {
@@ -402,6 +410,8 @@ pub struct Decoder {
     allow_rsv1: bool,
     failed: bool,
     message: Option<Partial>,
+    /// The payload of the message being assembled.
+    arena: Arena,
     lints: Vec<WsLint>,
 }
 
@@ -422,6 +432,7 @@ impl Decoder {
             allow_rsv1: false,
             failed: false,
             message: None,
+            arena: Arena::new(ARENA_BLOCK),
             lints: Vec::new(),
         }
     }
@@ -547,6 +558,7 @@ impl Decoder {
     fn fail(&mut self) {
         self.failed = true;
         self.message = None;
+        self.arena = Arena::new(ARENA_BLOCK);
         self.buf = Vec::new();
         self.pos = 0;
         self.end = 0;
@@ -581,7 +593,8 @@ impl Decoder {
             {
                 let avail = self.end - self.pos;
                 let take = usize::try_from(frame.remaining).map_or(avail, |r| r.min(avail));
-                msg.data.push(&self.buf[self.pos..self.pos + take])?;
+                msg.data
+                    .push(&mut self.arena, &self.buf[self.pos..self.pos + take])?;
                 self.pos += take;
                 frame.remaining -= take as u64;
                 msg.wire_bytes += take as u64;
@@ -634,7 +647,9 @@ impl Decoder {
                 let total = h.header_len.saturating_add(h.payload_len as usize);
                 if h.fin && avail >= total {
                     // Fast path: a whole single-frame message is buffered; copy its payload once.
-                    let data = self.buf[self.pos + h.header_len..self.pos + total].to_vec();
+                    self.arena
+                        .push(&self.buf[self.pos + h.header_len..self.pos + total]);
+                    let data = self.arena.take(usize::MAX);
                     self.pos += total;
                     return finish(opcode, data, 1, h.rsv1, total as u64).map(Some);
                 }
@@ -667,18 +682,13 @@ impl Decoder {
         let Some(msg) = self.message.take() else {
             return Err(no_message_error());
         };
-        match msg.data {
-            Body::Raw(data) => finish(msg.opcode, data, msg.frames, msg.compressed, msg.wire_bytes),
-            Body::Text { text, pending } if pending.is_empty() => Ok(WsItem::Message {
-                opcode: msg.opcode,
-                data: Payload::Text(text),
-                frames: msg.frames,
-                compressed: msg.compressed,
-                wire_bytes: msg.wire_bytes,
-            }),
+        if msg.data.ends_mid_char() {
             // The message ended inside a character.
-            Body::Text { text, .. } => Err(invalid_utf8(text.len())),
+            return Err(invalid_utf8(self.arena.len()));
         }
+        // Text was checked as it came; `finish` checks it again, in one go, to make it a `Text`.
+        let data = self.arena.take(usize::MAX);
+        finish(msg.opcode, data, msg.frames, msg.compressed, msg.wire_bytes)
     }
 
     /// Every rule that can be judged from a header alone.
@@ -751,7 +761,7 @@ impl Decoder {
                     ),
                 ));
             }
-            (Some(m), _) => m.data.len() as u64,
+            (Some(m), _) => m.data.len(&self.arena) as u64,
             (None, _) => 0,
         };
         let total = have.saturating_add(h.payload_len);
@@ -800,15 +810,15 @@ fn invalid_utf8(offset: usize) -> ProtocolError {
 /// Builds the item for a complete data message.
 fn finish(
     opcode: DataOpcode,
-    data: Vec<u8>,
+    data: Bytes,
     frames: u32,
     compressed: bool,
     wire_bytes: u64,
 ) -> Result<WsItem, ProtocolError> {
     let data = match opcode {
-        DataOpcode::Text if !compressed => match String::from_utf8(data) {
+        DataOpcode::Text if !compressed => match Text::from_utf8(data) {
             Ok(s) => Payload::Text(s),
-            Err(e) => return Err(invalid_utf8(e.utf8_error().valid_up_to())),
+            Err((_, e)) => return Err(invalid_utf8(e.valid_up_to())),
         },
         _ => Payload::Binary(data),
     };
@@ -1103,13 +1113,13 @@ mod tests {
             let expected = vec![
                 Ok(message(
                     DataOpcode::Binary,
-                    Payload::Binary(payload.clone()),
+                    Payload::Binary(payload.clone().into()),
                     1,
                     bin_len,
                 )),
                 Ok(message(
                     DataOpcode::Text,
-                    Payload::Text(text.clone()),
+                    Payload::Text(text.clone().into()),
                     1,
                     text_len,
                 )),
@@ -1159,7 +1169,7 @@ mod tests {
             matches!(&items[0], Ok(WsItem::Message { data: Payload::Text(s), .. }) if s == "héllo")
         );
         assert!(
-            matches!(&items[1], Ok(WsItem::Message { data: Payload::Binary(b), .. }) if b == b"hello")
+            matches!(&items[1], Ok(WsItem::Message { data: Payload::Binary(b), .. }) if b.as_ref() == b"hello")
         );
     }
 
@@ -1198,7 +1208,7 @@ mod tests {
             drain(&mut d),
             vec![Ok(WsItem::Message {
                 opcode: DataOpcode::Text,
-                data: Payload::Binary(raw.to_vec()),
+                data: Payload::Binary(raw.to_vec().into()),
                 frames: 2,
                 compressed: true,
                 wire_bytes: stream.len() as u64,
@@ -1648,11 +1658,12 @@ mod tests {
         d.feed(&bytes);
         assert!(d.next_item().is_none());
         let msg = d.message.as_ref().expect("in progress");
-        let Body::Raw(data) = &msg.data else {
-            panic!("a binary message's body is raw bytes")
-        };
-        assert_eq!(data.len(), 10);
-        assert!(data.capacity() < 1 << 20, "{}", data.capacity());
+        assert!(
+            matches!(msg.data, Body::Raw),
+            "a binary message's body is raw bytes"
+        );
+        assert_eq!(d.arena.len(), 10);
+        assert!(d.arena.capacity() < 1 << 20, "{}", d.arena.capacity());
         assert!(d.buf.len() < 1 << 20);
     }
 

@@ -655,6 +655,10 @@ const SIX_BYTES: u32 = 1 << 24;
 /// count, and [`SIX_BYTES`] marks the bytes escaped as `\u00XX` (which count none here). The
 /// writer's choices, as [`push_escape`] makes them.
 const ESCAPES: [u32; 256] = {
+    const fn two(c: u8) -> u32 {
+        (2 << 16) | ((c as u32) << 8) | b'\\' as u32
+    }
+
     let mut t = [0; 256];
     let mut b = 0;
     while b < 256 {
@@ -664,9 +668,6 @@ const ESCAPES: [u32; 256] = {
             (1 << 16) | b as u32
         };
         b += 1;
-    }
-    const fn two(c: u8) -> u32 {
-        (2 << 16) | ((c as u32) << 8) | b'\\' as u32
     }
     t[b'"' as usize] = two(b'"');
     t[b'\\' as usize] = two(b'\\');
@@ -1051,7 +1052,7 @@ mod tests {
             0,
             Kind::Message {
                 opcode: DataOpcode::Binary,
-                data: Payload::Binary(vec![0, 1, 2, 255]),
+                data: Payload::Binary(vec![0, 1, 2, 255].into()),
                 frames: 2,
                 compressed: false,
                 decoded: None,

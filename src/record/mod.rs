@@ -7,7 +7,6 @@
 //! both follow; [`time`] owns the clocks and the timestamp format, [`batch`] the way records travel
 //! to the consumer.
 
-use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub mod batch;
@@ -16,7 +15,10 @@ pub mod json;
 pub mod kinds;
 pub mod parse;
 pub mod schema;
+pub mod text;
 pub mod time;
+
+pub use text::Text;
 
 #[cfg(test)]
 mod samples;
@@ -64,13 +66,13 @@ impl Dir {
     }
 }
 
-/// An SSE event type for a [`Kind::Event`]: the default `message` borrowed (no allocation, as
-/// the parser produces it), any other name owned.
-pub fn event_type(name: &str) -> Cow<'static, str> {
+/// An SSE event type for a [`Kind::Event`]: the default `message` static (no allocation, as the
+/// parser produces it), any other name copied.
+pub fn event_type(name: &str) -> Text {
     if name == "message" {
-        Cow::Borrowed("message")
+        Text::from_static("message")
     } else {
-        Cow::Owned(name.to_owned())
+        Text::from(name)
     }
 }
 
@@ -93,21 +95,31 @@ impl Side {
     }
 }
 
-/// A payload that may or may not be text.
+/// A payload that may or may not be text. Both sides share their bytes (see [`Text`]): the
+/// WebSocket decoder hands out slices of one arena per read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
     /// Valid UTF-8.
-    Text(String),
+    Text(Text),
     /// Anything else, shown as base64 in JSON and hex on screen.
-    Binary(Vec<u8>),
+    Binary(bytes::Bytes),
 }
 
 impl Payload {
-    /// Text when the bytes are UTF-8, binary otherwise (ping and pong payloads).
+    /// Text when the bytes are UTF-8, binary otherwise (ping and pong payloads); a copy.
     pub fn from_bytes(bytes: &[u8]) -> Self {
         match std::str::from_utf8(bytes) {
-            Ok(s) => Payload::Text(s.to_owned()),
-            Err(_) => Payload::Binary(bytes.to_vec()),
+            Ok(s) => Payload::Text(Text::from(s)),
+            Err(_) => Payload::Binary(bytes::Bytes::copy_from_slice(bytes)),
+        }
+    }
+
+    /// A copy in its own allocation, for a record kept for long (see [`Text::detached`]).
+    #[must_use]
+    pub fn detached(&self) -> Payload {
+        match self {
+            Payload::Text(t) => Payload::Text(t.detached()),
+            Payload::Binary(b) => Payload::Binary(bytes::Bytes::copy_from_slice(b)),
         }
     }
 
@@ -177,20 +189,21 @@ pub enum Kind {
     },
     /// A dispatched SSE event, or one JSON text of a streamed JSON body ([`Proto::Jsonl`]).
     Event {
-        /// Event type, `message` when the server named none. Borrowed in that case, so the common
-        /// unnamed event costs no allocation.
-        event: Cow<'static, str>,
-        /// The data buffer, lines joined with `\n`.
-        data: String,
-        /// The last event id after this event, `None` when empty.
-        id: Option<String>,
+        /// Event type, `message` when the server named none. Static in that case, and shared
+        /// between the events of a read otherwise, so an event type costs no allocation.
+        event: Text,
+        /// The data buffer, lines joined with `\n` (a slice of the read's arena, when live).
+        data: Text,
+        /// The last event id after this event, `None` when empty (shared by the events that
+        /// repeat it).
+        id: Option<Text>,
         /// A valid `retry:` value seen in this event's block, in milliseconds.
         retry: Option<u64>,
     },
     /// An SSE comment line (text after the colon, one leading space stripped).
     Comment {
         /// The comment text.
-        text: String,
+        text: Text,
     },
     /// A whole WebSocket data message.
     Message {
@@ -492,6 +505,26 @@ impl Kind {
             Kind::Event { .. } => true,
             Kind::Message { decoded, .. } => !decoded.as_ref().is_some_and(|d| d.heartbeat),
             _ => false,
+        }
+    }
+
+    /// Gives the kind's texts their own allocations, for a record kept for long (the dashboard's
+    /// store): a live event's or message's text is a slice of its read's arena, which a kept slice
+    /// would keep alive whole. Ping and pong payloads are copies already.
+    pub fn detach(&mut self) {
+        match self {
+            Kind::Event {
+                event, data, id, ..
+            } => {
+                *event = event_type(event);
+                *data = data.detached();
+                if let Some(id) = id {
+                    *id = id.detached();
+                }
+            }
+            Kind::Comment { text } => *text = text.detached(),
+            Kind::Message { data, .. } => *data = data.detached(),
+            _ => {}
         }
     }
 

@@ -165,12 +165,12 @@ impl Record {
 
 fn payload(raw_data: Option<String>, raw_b64: Option<String>) -> Result<Payload, String> {
     match (raw_data, raw_b64) {
-        (Some(t), _) => Ok(Payload::Text(t)),
+        (Some(t), _) => Ok(Payload::Text(t.into())),
         (None, Some(b)) => base64::engine::general_purpose::STANDARD
             .decode(b.as_bytes())
-            .map(Payload::Binary)
+            .map(|b| Payload::Binary(b.into()))
             .map_err(|e| format!("bad data_base64: {e}")),
-        (None, None) => Ok(Payload::Text(String::new())),
+        (None, None) => Ok(Payload::Text(crate::record::Text::new())),
     }
 }
 
@@ -353,12 +353,12 @@ fn raw_to_record(mut raw: Raw) -> Result<Record, String> {
         KindTag::Open => open_kind(raw)?,
         KindTag::Event => Kind::Event {
             event: crate::record::event_type(&need(raw.event, k, "event")?),
-            data: need(raw.data, k, "data")?,
-            id: raw.id,
+            data: need(raw.data, k, "data")?.into(),
+            id: raw.id.map(Into::into),
             retry: raw.retry,
         },
         KindTag::Comment => Kind::Comment {
-            text: need(raw.text, k, "text")?,
+            text: need(raw.text, k, "text")?.into(),
         },
         KindTag::Message => message_kind(raw)?,
         KindTag::Ping => Kind::Ping {

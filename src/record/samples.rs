@@ -116,7 +116,7 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
                 ts + 5,
                 Kind::Message {
                     opcode: DataOpcode::Binary,
-                    data: Payload::Binary(vec![0, 159, 255]),
+                    data: Payload::Binary(vec![0, 159, 255].into()),
                     frames: 1,
                     compressed: false,
                     decoded: Some(Box::new(Decoded::new("cbor", "value").heartbeat())),
@@ -129,7 +129,7 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
             rec(
                 ts + 6,
                 Kind::Ping {
-                    data: Payload::Binary(vec![0, 0, 0, 1]),
+                    data: Payload::Binary(vec![0, 0, 0, 1].into()),
                 },
             )
             .on(1),
@@ -150,7 +150,7 @@ pub(crate) fn one_of_each_kind() -> Vec<Record> {
             rec(
                 ts + 8,
                 Kind::Pong {
-                    data: Payload::Text(String::new()),
+                    data: Payload::Text(String::new().into()),
                     rtt_ms: None,
                 },
             )

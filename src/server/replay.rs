@@ -145,11 +145,11 @@ fn to_send(r: &Record, last_id: &mut String) -> Option<Send> {
         } => {
             let mut block = String::new();
             // `id:` is repeated only when it changed, as the server did not send it otherwise.
-            let id = id.clone().unwrap_or_default();
-            let changed = (id != *last_id).then_some(id.as_str());
+            let id = id.as_deref().unwrap_or_default();
+            let changed = (id != last_id.as_str()).then_some(id);
             crate::protocol::sse::encode_event(&mut block, event, changed, *retry, data);
             if changed.is_some() {
-                *last_id = id;
+                id.clone_into(last_id);
             }
             Some(Send::Sse(block))
         }
@@ -161,11 +161,11 @@ fn to_send(r: &Record, last_id: &mut String) -> Option<Send> {
         Kind::Message {
             data: Payload::Text(t),
             ..
-        } => Some(Send::Ws(WsOut::Text(t.clone()))),
+        } => Some(Send::Ws(WsOut::Text(t.to_string()))),
         Kind::Message {
             data: Payload::Binary(b),
             ..
-        } => Some(Send::Ws(WsOut::Binary(b.clone()))),
+        } => Some(Send::Ws(WsOut::Binary(b.to_vec()))),
         Kind::Ping { data } => Some(Send::Ws(WsOut::Ping(data.as_bytes().to_vec()))),
         Kind::Close { code, reason, .. } => Some(Send::Ws(WsOut::Close(*code, reason.clone()))),
         _ => None,

@@ -1519,7 +1519,7 @@ fn payload_of(kind: &Kind) -> Option<Cow<'_, Payload>> {
         }
         Kind::Message { data, .. } => Some(Cow::Borrowed(data)),
         Kind::Ping { data } | Kind::Pong { data, .. } => Some(control_payload(data)),
-        Kind::LlmSummary(s) => Some(Cow::Owned(Payload::Text(s.text.clone()))),
+        Kind::LlmSummary(s) => Some(Cow::Owned(Payload::Text(s.text.as_str().into()))),
         Kind::Open { .. }
         | Kind::Frame(_)
         | Kind::Close { .. }
@@ -1539,7 +1539,7 @@ fn payload_of(kind: &Kind) -> Option<Cow<'_, Payload>> {
 fn control_payload(data: &Payload) -> Cow<'_, Payload> {
     match data {
         Payload::Text(t) if t.chars().any(char::is_control) => {
-            Cow::Owned(Payload::Binary(t.as_bytes().to_vec()))
+            Cow::Owned(Payload::Binary(bytes::Bytes::copy_from_slice(t.as_bytes())))
         }
         _ => Cow::Borrowed(data),
     }

@@ -80,12 +80,12 @@ fn ws_session(store: &mut Store, stream: usize) {
         store.apply(ws_msg(
             stream,
             t,
-            Payload::Text(format!("{{\"type\":\"tick\",\"n\":{i}}}")),
+            Payload::Text(format!("{{\"type\":\"tick\",\"n\":{i}}}").into()),
             400.0,
         ));
     }
     let pong = Kind::Pong {
-        data: Payload::Binary(vec![1, 2, 3, 4]),
+        data: Payload::Binary(vec![1, 2, 3, 4].into()),
         rtt_ms: Some(3.75),
     };
     store.apply(rec(at(t + 20), pong).on(stream).traffic(6, 4, 20.0));
@@ -179,7 +179,7 @@ fn detail_of_binary_message_is_hex() {
         .map(|b| b.wrapping_mul(7))
         .chain(*b"hello")
         .collect();
-    store.apply(ws_msg(0, 100, Payload::Binary(bytes), 60.0));
+    store.apply(ws_msg(0, 100, Payload::Binary(bytes.into()), 60.0));
     let mut app = app_for(&store, 100, 24);
     app.handle(&Action::OpenDetail, &store);
     insta::assert_snapshot!(screen(&store, &app, &Theme::default(), 100, 24).backend());
@@ -206,7 +206,7 @@ fn detail_of_cbor_message_reads_as_json() {
     ];
     let d = crate::protocol::decode::binary::decode_cbor(&bytes);
     assert_eq!(d.fields["value"]["price"], 101.5);
-    store.apply(decoded_msg(100, Payload::Binary(bytes), d));
+    store.apply(decoded_msg(100, Payload::Binary(bytes.into()), d));
     let mut app = app_for(&store, 100, 26);
     app.handle(&Action::OpenDetail, &store);
     let shown = screen(&store, &app, &Theme::default(), 100, 26);
@@ -226,7 +226,7 @@ fn graphql_store() -> Store {
         let text = format!(r#"{{"id":"{id}","type":"next","payload":{{"data":{{"ticks":{i}}}}}}}"#);
         let d = crate::protocol::decode::graphql::decode(&text, &mut legacy);
         let at_ms = 100 * (i64::try_from(i).unwrap_or(0) + 1);
-        store.apply(decoded_msg(at_ms, Payload::Text(text), d));
+        store.apply(decoded_msg(at_ms, Payload::Text(text.into()), d));
     }
     let ping = crate::protocol::decode::graphql::decode(r#"{"type":"ping"}"#, &mut legacy);
     store.apply(decoded_msg(
@@ -968,7 +968,7 @@ fn compressed_store() -> Store {
     for i in 0..12 {
         let data = format!("{{\"seq\":{i},\"symbol\":\"ACME\",\"price\":100.{i:02}}}");
         let len = data.len() as u64;
-        let mut m = ws_msg(0, 100 + i * 250, Payload::Text(data.clone()), 250.0);
+        let mut m = ws_msg(0, 100 + i * 250, Payload::Text(data.clone().into()), 250.0);
         m.wire_bytes = Some(14);
         m.compressed_bytes = Some(12);
         store.apply(m);

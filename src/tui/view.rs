@@ -798,7 +798,7 @@ pub(crate) fn matches_filter(kind: &Kind, filter: &str) -> bool {
 /// The input line of `s` as a payload: `0x…` is hex (spaces allowed) for a binary message.
 pub(crate) fn parse_send(text: &str) -> Result<Payload, String> {
     let Some(hex) = text.strip_prefix("0x") else {
-        return Ok(Payload::Text(text.to_owned()));
+        return Ok(Payload::Text(text.into()));
     };
     let digits: Vec<u8> = hex.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     if !digits.len().is_multiple_of(2) {
@@ -811,7 +811,7 @@ pub(crate) fn parse_send(text: &str) -> Result<Payload, String> {
             u8::from_str_radix(s, 16).map_err(|_| format!("not hex: {s:?}"))
         })
         .collect::<Result<Vec<u8>, String>>()
-        .map(Payload::Binary)
+        .map(|b| Payload::Binary(b.into()))
 }
 
 #[cfg(test)]
@@ -1082,7 +1082,7 @@ mod tests {
             app.handle(&Action::InputSubmit, &store),
             Some(Effect::Control(
                 0,
-                Control::Send(Payload::Binary(vec![0, 255]))
+                Control::Send(Payload::Binary(vec![0, 255].into()))
             ))
         );
     }

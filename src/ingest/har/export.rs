@@ -70,7 +70,7 @@ fn ms(us: i64) -> f64 {
 
 fn payload_text(p: &Payload, base64: bool) -> String {
     match p {
-        Payload::Text(t) if !base64 => t.clone(),
+        Payload::Text(t) if !base64 => t.to_string(),
         other => base64::engine::general_purpose::STANDARD.encode(other.as_bytes()),
     }
 }
@@ -431,7 +431,7 @@ mod tests {
             rec(
                 T0 + 451_000,
                 0,
-                msg(Payload::Binary(vec![0, 255])),
+                msg(Payload::Binary(vec![0, 255].into())),
                 Some(Dir::In),
             ),
             rec(
@@ -516,7 +516,7 @@ mod tests {
                 1,
                 Kind::Event {
                     event: "message".into(),
-                    data: String::new(),
+                    data: String::new().into(),
                     id: None,
                     retry: None,
                 },

@@ -578,7 +578,7 @@ fn ws_message(m: &Value, index: usize) -> Result<Record, String> {
         1 => (
             Kind::Message {
                 opcode: DataOpcode::Text,
-                data: Payload::Text(text.to_owned()),
+                data: Payload::Text(text.into()),
                 frames: 1,
                 compressed: false,
                 decoded: None,
@@ -588,7 +588,7 @@ fn ws_message(m: &Value, index: usize) -> Result<Record, String> {
         2 => {
             let bytes = base64_of(text)?;
             let len = bytes.len();
-            let data = Payload::Binary(bytes);
+            let data = Payload::Binary(bytes.into());
             (
                 Kind::Message {
                     opcode: DataOpcode::Binary,
@@ -794,15 +794,13 @@ fn name_and_id(m: &Value) -> (String, Option<String>) {
 fn own_message(m: &Value, index: usize) -> Result<Record, String> {
     let ts = time_of(m)?;
     let kind = if let Some(text) = m["comment"].as_str() {
-        Kind::Comment {
-            text: text.to_owned(),
-        }
+        Kind::Comment { text: text.into() }
     } else {
         let (name, id) = name_and_id(m);
         Kind::Event {
             event: crate::record::event_type(&name),
-            data: m["data"].as_str().ok_or("no data")?.to_owned(),
-            id,
+            data: m["data"].as_str().ok_or("no data")?.into(),
+            id: id.map(Into::into),
             retry: m["retry"].as_u64(),
         }
     };
@@ -846,8 +844,8 @@ fn devtools_messages(s: &mut Stream, messages: &[Value], body: Option<Vec<SseIte
             Proto::Sse,
             Kind::Event {
                 event: crate::record::event_type(&name),
-                data: data.unwrap_or("").to_owned(),
-                id,
+                data: data.unwrap_or("").into(),
+                id: id.map(Into::into),
                 retry: None,
             },
         );
@@ -898,7 +896,10 @@ fn body_matches(timed: &[(i64, &Value)], items: &[SseItem]) -> Result<(), String
         };
         let (name, mid) = name_and_id(m);
         let data_differs = m["data"].as_str().is_some_and(|d| d != data);
-        if name != *event || (m.get("eventId").is_some() && mid != *id) || data_differs {
+        if name != *event
+            || (m.get("eventId").is_some() && mid.as_deref() != id.as_deref())
+            || data_differs
+        {
             return Err(format!("body event {n} is not _eventSourceMessages[{n}]"));
         }
     }
@@ -1308,7 +1309,7 @@ mod tests {
                 Kind::Message {
                     data: Payload::Text(t),
                     ..
-                } => Some(t.clone()),
+                } => Some(t.to_string()),
                 _ => None,
             })
             .collect();

@@ -255,7 +255,7 @@ fn ages_are_computed_when_scraped() {
         &rec(
             now - 10_000_000,
             Kind::Ping {
-                data: Payload::Binary(vec![]),
+                data: Payload::Binary(vec![].into()),
             },
         )
         .proto(Proto::Ws),

@@ -263,7 +263,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn text(s: &str) -> Payload {
-        Payload::Text(s.to_owned())
+        Payload::Text(s.to_owned().into())
     }
 
     #[test]
@@ -341,8 +341,8 @@ mod tests {
         let late = text(r#"{"type":"connection_ack"}"#);
         assert_eq!(s.decode(DataOpcode::Text, &late), None);
         // Binary likewise: opaque messages in a row end the guessing; a match resets the count.
-        let cbor = Payload::Binary(vec![0xa1, 0x61, 0x61, 0x01]);
-        let opaque = Payload::Binary(b"\x00opaque".to_vec());
+        let cbor = Payload::Binary(vec![0xa1, 0x61, 0x61, 0x01].into());
+        let opaque = Payload::Binary(b"\x00opaque".to_vec().into());
         let mut s = Session::new(Choice::Auto, None, "/");
         for _ in 0..SNIFF_MESSAGES - 1 {
             assert_eq!(s.decode(DataOpcode::Binary, &opaque), None);
@@ -384,9 +384,9 @@ mod tests {
             choice in any_choice(),
             msgs in proptest::collection::vec(
                 prop_oneof![
-                    near_miss().prop_map(|t| (DataOpcode::Text, Payload::Text(t))),
+                    near_miss().prop_map(|t| (DataOpcode::Text, Payload::Text(t.into()))),
                     proptest::collection::vec(any::<u8>(), 0..48)
-                        .prop_map(|b| (DataOpcode::Binary, Payload::Binary(b))),
+                        .prop_map(|b| (DataOpcode::Binary, Payload::Binary(b.into()))),
                 ],
                 1..8,
             ),

@@ -249,7 +249,7 @@ mod tests {
     use serde_json::json;
 
     fn text(s: &str) -> Payload {
-        Payload::Text(s.to_owned())
+        Payload::Text(s.to_owned().into())
     }
 
     // The examples are those of the Socket.IO protocol v5 and Engine.IO protocol v4 documents.
@@ -319,7 +319,7 @@ mod tests {
         assert_eq!(d.kind, "binary_event");
         assert_eq!(d.fields["attachments"], 1);
         assert_eq!(d.event.as_deref(), Some("hello"));
-        let a = s.decode(&Payload::Binary(vec![1, 2, 3]));
+        let a = s.decode(&Payload::Binary(vec![1, 2, 3].into()));
         assert_eq!(a.kind, "attachment");
         assert_eq!(
             (&a.fields["index"], &a.fields["of"]),
@@ -327,7 +327,7 @@ mod tests {
         );
         assert_eq!(a.event.as_deref(), Some("hello"));
         // The announced attachments are done: the next binary is Engine.IO binary data.
-        assert_eq!(s.decode(&Payload::Binary(vec![4])).kind, "binary");
+        assert_eq!(s.decode(&Payload::Binary(vec![4].into())).kind, "binary");
         let d = s.decode(&text(
             r#"462-/admin,456[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
         ));
@@ -335,8 +335,8 @@ mod tests {
             (d.kind.as_str(), &d.fields["ack_id"]),
             ("binary_ack", &json!(456))
         );
-        assert_eq!(s.decode(&Payload::Binary(vec![])).fields["index"], 0);
-        let last = s.decode(&Payload::Binary(vec![]));
+        assert_eq!(s.decode(&Payload::Binary(vec![].into())).fields["index"], 0);
+        let last = s.decode(&Payload::Binary(vec![].into()));
         assert_eq!(
             (&last.fields["index"], last.substream.as_deref()),
             (&json!(1), Some("/admin"))
