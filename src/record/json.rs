@@ -616,7 +616,9 @@ const WORDS_MIN: usize = 24;
 /// store and one add, with nothing to branch on but the end of the block.
 fn push_escaped_words(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
     let base = out.len();
-    out.resize(base + 2 * bytes.len() + 2, 0);
+    // Every block's output is written into a 64-byte window (two bytes per input byte at most),
+    // so the last block needs that much room whatever its length.
+    out.resize(base + 2 * bytes.len() + 2 * ESCAPE_BLOCK, 0);
     let buf = &mut out[base..];
     let mut o = 0;
     let mut consumed = 0;
@@ -629,18 +631,28 @@ fn push_escaped_words(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
             consumed += ESCAPE_BLOCK;
             continue;
         }
-        let mut p = o;
+        let Some(window) = buf
+            .get_mut(o..)
+            .and_then(<[u8]>::first_chunk_mut::<{ 2 * ESCAPE_BLOCK }>)
+        else {
+            break;
+        };
+        // `p` stays under 63 before each store (at most 31 bytes of two before it), so the masks
+        // change nothing; they let the compiler drop the bounds checks.
+        let mut p = 0;
         let mut seen = 0;
         for &b in block {
             let e = ESCAPES[usize::from(b)];
-            buf[p..p + 2].copy_from_slice(&e.to_le_bytes()[..2]);
-            p += ((e >> 16) & 0xff) as usize;
+            let [first, second, len, _] = e.to_le_bytes();
+            window[p & 63] = first;
+            window[(p + 1) & 63] = second;
+            p += usize::from(len);
             seen |= e;
         }
         if seen & SIX_BYTES != 0 {
             break;
         }
-        o = p;
+        o += p;
         consumed += block.len();
     }
     out.truncate(base + o);
