@@ -42,14 +42,11 @@ impl Text {
 
     /// The bytes as text when they are UTF-8 (shared, not copied); `Err` gives them back.
     pub fn from_utf8(bytes: Bytes) -> Result<Text, (Bytes, std::str::Utf8Error)> {
-        // Checked here first, because `ByteString`'s own check drops the bytes when it fails; it
-        // checks again (an ASCII scan for ASCII text), which cannot fail.
-        match std::str::from_utf8(&bytes) {
-            Ok(_) => ByteString::try_from(bytes)
-                .map(Text)
-                .map_err(|e| (Bytes::new(), e)),
-            Err(e) => Err((bytes, e)),
-        }
+        // `ByteString`'s check drops the bytes when it fails: it gets a second handle on them (a
+        // reference count, not a copy), so the text is checked once.
+        ByteString::try_from(bytes.clone())
+            .map(Text)
+            .map_err(|e| (bytes, e))
     }
 
     /// The text as a `str`.
