@@ -616,9 +616,10 @@ const WORDS_MIN: usize = 24;
 /// store and one add, with nothing to branch on but the end of the block.
 fn push_escaped_words(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
     let base = out.len();
-    // Every block's output is written into a 64-byte window (two bytes per input byte at most),
-    // so the last block needs that much room whatever its length.
-    out.resize(base + 2 * bytes.len() + 2 * ESCAPE_BLOCK, 0);
+    // Every block's output is written into a 128-byte window (64 bytes at most, two per input
+    // byte, and room for a 2-byte store at any masked position), so the last block needs that
+    // much room whatever its length.
+    out.resize(base + 2 * bytes.len() + 4 * ESCAPE_BLOCK, 0);
     let buf = &mut out[base..];
     let mut o = 0;
     let mut consumed = 0;
@@ -633,22 +634,11 @@ fn push_escaped_words(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
         }
         let Some(window) = buf
             .get_mut(o..)
-            .and_then(<[u8]>::first_chunk_mut::<{ 2 * ESCAPE_BLOCK }>)
+            .and_then(<[u8]>::first_chunk_mut::<{ 4 * ESCAPE_BLOCK }>)
         else {
             break;
         };
-        // `p` stays under 63 before each store (at most 31 bytes of two before it), so the masks
-        // change nothing; they let the compiler drop the bounds checks.
-        let mut p = 0;
-        let mut seen = 0;
-        for &b in block {
-            let e = ESCAPES[usize::from(b)];
-            let [first, second, len, _] = e.to_le_bytes();
-            window[p & 63] = first;
-            window[(p + 1) & 63] = second;
-            p += usize::from(len);
-            seen |= e;
-        }
+        let (p, seen) = escape_block(window, block);
         if seen & SIX_BYTES != 0 {
             break;
         }
@@ -657,6 +647,25 @@ fn push_escaped_words(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
     }
     out.truncate(base + o);
     consumed
+}
+
+/// Writes `block` (at most [`ESCAPE_BLOCK`] bytes) escaped into `window` by [`ESCAPES`]; returns
+/// how many bytes of the window count, and the entries' bits or'ed (for [`SIX_BYTES`]).
+#[inline]
+fn escape_block(window: &mut [u8; 4 * ESCAPE_BLOCK], block: &[u8]) -> (usize, u32) {
+    // `p` stays under 63 before each store (at most 31 bytes of two before it), so the mask
+    // changes nothing; it lets the compiler drop the bounds checks.
+    let mut p = 0;
+    let mut seen = 0;
+    for &b in block {
+        let e = ESCAPES[usize::from(b)];
+        let [first, second, len, _] = e.to_le_bytes();
+        let at = p & 63;
+        window[at..at + 2].copy_from_slice(&[first, second]);
+        p += usize::from(len);
+        seen |= e;
+    }
+    (p, seen)
 }
 
 /// Set in an [`ESCAPES`] entry whose byte needs a six-byte escape.
