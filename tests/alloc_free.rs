@@ -14,7 +14,7 @@ use std::alloc::System;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use streamscope::capture::emitter::Emitter;
 use streamscope::capture::net::tap::ReadMark;
-use streamscope::protocol::sse::{SseItem, SseParser};
+use streamscope::protocol::sse::SseParser;
 use streamscope::protocol::ws::{Decoder, WsItem, encode_frame};
 use streamscope::record::batch::{Backlog, RecordBatch};
 use streamscope::record::json::LineEncoder;
@@ -102,29 +102,8 @@ fn run_sse(body: &[u8]) -> Path {
         let mark = Path::mark(n + 1);
         parser.feed(piece, &mut items);
         for item in items.drain(..) {
-            match item {
-                SseItem::Event {
-                    event,
-                    data,
-                    id,
-                    retry,
-                    wire_bytes,
-                } => {
-                    let payload = data.len() as u64;
-                    let kind = Kind::Event {
-                        event,
-                        data,
-                        id,
-                        retry,
-                    };
-                    path.em.rx(mark, kind, wire_bytes, payload);
-                }
-                SseItem::Comment { text, wire_bytes } => {
-                    let payload = text.len() as u64;
-                    path.em
-                        .rx(mark, Kind::Comment { text }, wire_bytes, payload);
-                }
-            }
+            let (kind, wire_bytes, payload) = item.into_record();
+            path.em.rx(mark, kind, wire_bytes, payload);
             path.records += 1;
         }
         assert!(parser.take_lints().is_empty());

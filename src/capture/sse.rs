@@ -172,41 +172,11 @@ impl SseSession {
         });
         for (i, item) in self.items.drain(..).enumerate() {
             let compressed = shares.as_ref().and_then(|s| s.get(i).copied());
-            match item {
-                SseItem::Event {
-                    event,
-                    data,
-                    id,
-                    retry,
-                    wire_bytes,
-                } => {
-                    let payload = data.len() as u64;
-                    em.rx_compressed(
-                        mark,
-                        Kind::Event {
-                            event,
-                            data,
-                            id,
-                            retry,
-                        },
-                        wire_bytes,
-                        payload,
-                        compressed,
-                    );
-                    if em.count_reached() {
-                        return true;
-                    }
-                }
-                SseItem::Comment { text, wire_bytes } => {
-                    let payload = text.len() as u64;
-                    em.rx_compressed(
-                        mark,
-                        Kind::Comment { text },
-                        wire_bytes,
-                        payload,
-                        compressed,
-                    );
-                }
+            let (kind, wire_bytes, payload) = item.into_record();
+            em.rx_compressed(mark, kind, wire_bytes, payload, compressed);
+            // Only events count, so this can only turn true after one.
+            if em.count_reached() {
+                return true;
             }
         }
         false

@@ -35,8 +35,8 @@
 //! smaller arena; an id or event type that repeats the previous one is the same [`Text`] again.
 //! Lines are parsed as bytes, and each text is checked as UTF-8 once, when it is complete.
 
-use crate::record::Text;
 use crate::record::text::Arena;
+use crate::record::{Kind, Text};
 
 /// The UTF-8 byte order mark.
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
@@ -88,6 +88,33 @@ impl SseItem {
     pub fn wire_bytes(&self) -> u64 {
         match self {
             SseItem::Event { wire_bytes, .. } | SseItem::Comment { wire_bytes, .. } => *wire_bytes,
+        }
+    }
+
+    /// The record this item becomes: its kind, its wire bytes and its payload bytes (the data or
+    /// comment text). The one mapping the SSE client and the tests share.
+    pub fn into_record(self) -> (Kind, u64, u64) {
+        match self {
+            SseItem::Event {
+                event,
+                data,
+                id,
+                retry,
+                wire_bytes,
+            } => {
+                let payload = data.len() as u64;
+                let kind = Kind::Event {
+                    event,
+                    data,
+                    id,
+                    retry,
+                };
+                (kind, wire_bytes, payload)
+            }
+            SseItem::Comment { text, wire_bytes } => {
+                let payload = text.len() as u64;
+                (Kind::Comment { text }, wire_bytes, payload)
+            }
         }
     }
 }
