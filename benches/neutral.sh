@@ -24,15 +24,18 @@
 #
 # Sources: the neutral server's SSE in each SHAPE (close: until the server closes, no framing;
 # chunk-event: chunked, one event per chunk; chunk-64k: chunked, 65,536-byte chunks; length:
-# Content-Length), with `id: N` lines and without; its WebSocket (unmasked text frames, close 1000);
+# Content-Length), with `id: N` lines and without; its JSON lines (`jsonl`: /jsonl, the same payloads
+# one per line, application/x-ndjson, body until close); its WebSocket (unmasked text frames, close 1000);
 # and the embedded firehose (`/firehose/sse`, `/firehose/ws`: `x` payloads, no ids; the WebSocket
 # with `deflate=off`, as benches/e2e.sh reads it: websocat offers no permessage-deflate, so with
 # it on only streamscope would be inflating; compression has its own script, benches/deflate.sh).
 # Neutral payloads are JSON objects of exactly S bytes with 14 quotes (a market-feed shape).
 #
-# Clients: streamscope --json --count N --no-reconnect (SSE and WS); SSE: Node 20 +
+# Clients: streamscope --json --count N --no-reconnect (every source); SSE: Node 20 +
 # eventsource-parser 3 (fetch body -> TextDecoder -> createParser, counting onEvent:
-# benches/neutral/count_sse.mjs), curl -sN (byte copy, the ceiling), the bare client; WS: websocat
+# benches/neutral/count_sse.mjs), curl -sN (byte copy, the ceiling), the bare client; JSON lines: Node
+# 20 (fetch body -> TextDecoder -> split on LF -> JSON.parse each line, counting:
+# benches/neutral/count_jsonl.mjs), curl -sN; WS: websocat
 # -t --no-close (only when installed: `cargo install websocat@1.14.1 --locked`, ~20 min of both
 # cores here; this script never installs it), the tokio-tungstenite counting client, the bare client.
 #
@@ -45,7 +48,7 @@
 #   CASES="1000000:100 100000:1000"                 N:S pairs (S >= 80 for the neutral server)
 #   SHAPES="close chunk-event chunk-64k length"     neutral SSE body shapes
 #   IDS="1 0"                                       with `id:` lines (1), without (0)
-#   SOURCES="sse ws embedded"                       which groups to run
+#   SOURCES="sse ws embedded"                       which groups to run (also: jsonl)
 #   OUT=shm | null                                  where clients' stdout goes (default shm)
 #   CHECK=1                                         0 skips check.py (counts are still checked)
 #   BASELINE=/path/to/streamscope                   also run an older build as "base"
@@ -83,6 +86,7 @@ function label(scn,    p) {
   split(scn, p, ":")
   if (p[1] == "sse") return "neutral SSE " p[2] (p[3] == 1 ? ", id" : ", no id")
   if (p[1] == "ws") return "neutral WS"
+  if (p[1] == "jsonl") return "neutral JSON lines"
   if (p[1] == "esse") return "embedded firehose SSE"
   return "embedded firehose WS"
 }
@@ -116,12 +120,12 @@ END {
   for (ci = 1; ci <= ncases; ci++) {
     ck = cases[ci]; split(ck, ns, " "); n = ns[1]; s = ns[2]
     printf "### %d x %d B\n\n", n, s
-    for (proto = 0; proto < 2; proto++) {
+    for (proto = 0; proto < 3; proto++) {
       hdr = ""
       for (si = 1; si <= nscn[ck]; si++) {
         scn = scns[ck, si]; key = ck " " scn
-        isws = (scn ~ /^e?ws:/)
-        if (isws != proto) continue
+        group = (scn ~ /^e?ws:/) ? 1 : (scn ~ /^jsonl:/) ? 2 : 0
+        if (group != proto) continue
         if (full) {
           if (hdr == "") { hdr = 1; printf "| source | client | wall s | M msg/s | CPU s | peak RSS MB | peer wall / streamscope wall | peer CPU / streamscope CPU |\n|---|---|---|---|---|---|---|---|\n" }
           for (i = 1; i <= ncl[key]; i++) {
@@ -228,8 +232,9 @@ for g in $SOURCES; do
   case $g in
     sse) for sh in $SHAPES; do for i in $IDS; do SCENARIOS="$SCENARIOS sse:$sh:$i"; done; done ;;
     ws) SCENARIOS="$SCENARIOS ws:-:-" ;;
+    jsonl) SCENARIOS="$SCENARIOS jsonl:-:-" ;;
     embedded) SCENARIOS="$SCENARIOS esse:-:- ews:-:-" ;;
-    *) echo "neutral.sh: unknown source group $g (sse, ws, embedded)" >&2; exit 2 ;;
+    *) echo "neutral.sh: unknown source group $g (sse, ws, jsonl, embedded)" >&2; exit 2 ;;
   esac
 done
 echo "== neutral server on 127.0.0.1:$PORT, embedded on $ADDR; $ROUNDS rounds; cases: $CASES; output: $OUT ==" >&2
@@ -241,6 +246,7 @@ url_of() {
   case $kind in
     sse) echo "http://127.0.0.1:$PORT/sse?shape=$shape&ids=$ids&n=$2&size=$3" ;;
     ws) echo "ws://127.0.0.1:$PORT/ws?n=$2&size=$3" ;;
+    jsonl) echo "http://127.0.0.1:$PORT/jsonl?n=$2&size=$3" ;;
     esse) echo "http://$ADDR/firehose/sse?n=$2&size=$3" ;;
     ews) echo "ws://$ADDR/firehose/ws?n=$2&size=$3&deflate=off" ;;
   esac
@@ -251,15 +257,19 @@ clients_of() {
   case ${1%%:*} in
     sse | esse) echo "streamscope node curl bare base" ;;
     ws | ews) echo "streamscope websocat tungstenite bare base" ;;
+    jsonl) echo "streamscope node curl base" ;;
   esac
 }
 
 # The command line of client $1 on URL $2 for N=$3 (empty when the client is unavailable).
 client_cmd() {
   case $1 in
+    node) [ "$HAVE_NODE" = 1 ] && case $2 in
+      */jsonl\?*) echo "node benches/neutral/count_jsonl.mjs $2" ;;
+      *) echo "node $NODE_DIR/neutral_count_sse.mjs $2" ;;
+    esac ;;
     streamscope) echo "$SS --json --count $3 --no-reconnect $2" ;;
     base) [ -n "${BASELINE:-}" ] && echo "$BASELINE --json --count $3 --no-reconnect $2" ;;
-    node) [ "$HAVE_NODE" = 1 ] && echo "node $NODE_DIR/neutral_count_sse.mjs $2" ;;
     curl) echo "curl -sN $2" ;;
     bare) echo "$BARE $2" ;;
     tungstenite) echo "$TUNG $2" ;;
@@ -268,8 +278,9 @@ client_cmd() {
   return 0
 }
 
-# Message count client $1 reports in its output file $2.
+# Message count client $1 reports in its output file $2 (for the source kind $3).
 count_of() {
+  [ "$1:$3" = curl:jsonl ] && { wc -l <"$2"; return; }
   case $1 in
     streamscope | base) grep -c -E '"kind":"(event|message)"' "$2" || true ;;
     bare | tungstenite) cut -d' ' -f1 "$2" ;;
@@ -295,6 +306,7 @@ for case_ in $CASES; do
       case $kind in
         sse) python3 benches/neutral/check.py sse "$PORT" "$shape" "$n" "$s" "$ids" >&2 ;;
         ws) python3 benches/neutral/check.py ws "$PORT" "$n" "$s" >&2 ;;
+        jsonl) python3 benches/neutral/check.py jsonl "$PORT" "$n" "$s" >&2 ;;
       esac
     fi
     for c in $(clients_of "$scn"); do
@@ -302,7 +314,7 @@ for case_ in $CASES; do
       [ -z "$cmd" ] && continue
       # shellcheck disable=SC2086
       timeout "$RUN_TIMEOUT" $cmd </dev/null >"$WORK/check" 2>"$WORK/err" || true
-      got=$(count_of "$c" "$WORK/check")
+      got=$(count_of "$c" "$WORK/check" "${scn%%:*}")
       errors=0
       case $c in streamscope | base) errors=$(grep -c '"kind":"error"' "$WORK/check" || true) ;; esac
       if [ "$got" != "$n" ] || [ "$errors" != 0 ]; then

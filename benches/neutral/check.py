@@ -3,6 +3,7 @@
 
 Usage:
     python3 benches/neutral/check.py sse PORT SHAPE N SIZE IDS
+    python3 benches/neutral/check.py jsonl PORT N SIZE
     python3 benches/neutral/check.py ws PORT N SIZE
 
 Reads the whole raw response over a plain socket and parses it here (no code shared with server.py
@@ -10,7 +11,9 @@ beyond the documented format): the status line and headers; the framing the SHAP
 length and no chunking for `close`; a Content-Length equal to the body for `length`; valid chunks
 for `chunk-*`: exactly one event per chunk for `chunk-event`, 65,536-byte chunks but the last for
 `chunk-64k`; the terminating zero chunk); then the SSE events: exactly N, each `id: i` (when IDS is
-1) and one `data:` line holding a JSON object of exactly SIZE bytes whose seq is i. For `ws`: the
+1) and one `data:` line holding a JSON object of exactly SIZE bytes whose seq is i. For `jsonl`: status 200, Content-Type application/x-ndjson, no length and no
+chunking, then exactly N lines, each ended by LF and holding a JSON object of SIZE bytes with seq i.
+For `ws`: the
 101 handshake with the right Sec-WebSocket-Accept, N unmasked FIN text frames of SIZE bytes holding
 that JSON with seq i, then a close frame with code 1000, and the connection's end after our close.
 Prints `ok ...` and exits 0, or prints what is wrong and exits 1.
@@ -126,6 +129,28 @@ def check_sse(port, shape, n, size, ids):
     print("ok sse shape=%s n=%d size=%d ids=%d body=%d bytes" % (shape, n, size, ids, len(body)))
 
 
+def check_jsonl(port, n, size):
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(b"GET /jsonl?n=%d&size=%d HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 b"Accept: application/x-ndjson\r\n\r\n" % (n, size))
+    status, headers, body = split_head(read_all(sock))
+    if status != "HTTP/1.1 200 OK":
+        fail("status %r" % status)
+    if headers.get("content-type") != "application/x-ndjson":
+        fail("content-type %r" % headers.get("content-type"))
+    if headers.get("transfer-encoding") is not None or headers.get("content-length") is not None:
+        fail("an until-close body has a length or chunking")
+    lines = body.split(b"\n")
+    if lines[-1] != b"":
+        fail("the body does not end with a line feed")
+    lines.pop()
+    if len(lines) != n:
+        fail("%d lines, not %d" % (len(lines), n))
+    for i, line in enumerate(lines, 1):
+        check_payload(line, i, size)
+    print("ok jsonl n=%d size=%d body=%d bytes" % (n, size, len(body)))
+
+
 def accept_of(key):
     """Sec-WebSocket-Accept for a key (RFC 6455 section 4.2.2), checked against the RFC's example."""
     return base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
@@ -185,6 +210,8 @@ def main():
     args = sys.argv[1:]
     if len(args) == 6 and args[0] == "sse":
         check_sse(int(args[1]), args[2], int(args[3]), int(args[4]), int(args[5]))
+    elif len(args) == 4 and args[0] == "jsonl":
+        check_jsonl(int(args[1]), int(args[2]), int(args[3]))
     elif len(args) == 4 and args[0] == "ws":
         check_ws(int(args[1]), int(args[2]), int(args[3]))
     else:

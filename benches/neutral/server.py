@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The neutral firehose: SSE and WebSocket bodies from precomputed bytes, shared with no streamscope code.
+"""The neutral firehose: SSE, JSON-lines and WebSocket bodies from precomputed bytes, shared with no
+streamscope code.
 
 Usage:
     python3 benches/neutral/server.py
@@ -8,6 +9,7 @@ Listens on 127.0.0.1, port 0 (OS-chosen); the FIRST stdout line is the port numb
 once (the convention of tests/interop/). Standard library only. Runs until killed.
 
     GET /sse?shape=SHAPE&n=N&size=S&ids=0|1     Server-Sent Events
+    GET /jsonl?n=N&size=S                       JSON lines (application/x-ndjson), body until close
     GET /ws?n=N&size=S                          WebSocket (RFC 6455 handshake, then frames)
 
 Every payload is a JSON object of exactly S bytes (S >= 80), the shape of a market feed, e.g.
@@ -20,6 +22,9 @@ SSE events are `id: <seq>\\n` (when ids=1) + `data: <payload>\\n\\n`. SHAPE is t
     chunk-event  Transfer-Encoding: chunked, one chunk per event (small chunks)
     chunk-64k    Transfer-Encoding: chunked, 65,536-byte chunks (events cross chunk boundaries)
 All responses say `Connection: close` and the server closes after the body.
+
+JSON lines: the N payloads, each followed by `\n`, no Content-Length and no chunking (the body ends
+when the server closes), as a streaming API (Ollama, a Kubernetes watch) sends them.
 
 WebSocket: N unmasked, unfragmented text frames carrying the payloads, then a close frame with code
 1000; the server then reads until the client's close frame (or EOF, or 10 s) and closes.
@@ -89,6 +94,11 @@ def sse_body(shape, n, size, ids):
     return b"", plain  # close
 
 
+def jsonl_body(n, size):
+    """The n payloads, one per line."""
+    return b"".join(p + b"\n" for p in payloads(n, size))
+
+
 def ws_body(n, size):
     """The frames: n unmasked FIN text frames, then close 1000."""
     frames = []
@@ -156,6 +166,11 @@ class Handler(BaseRequestHandler):
             sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                          b"Cache-Control: no-cache\r\nConnection: close\r\n" + extra + b"\r\n")
             send_all(sock, body)
+        elif url.path == "/jsonl":
+            body = cached(("jsonl", n, size), lambda: jsonl_body(n, size))
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+                         b"Cache-Control: no-cache\r\nConnection: close\r\n\r\n")
+            send_all(sock, body)
         elif url.path == "/ws":
             key = headers.get("sec-websocket-key")
             if headers.get("upgrade", "").lower() != "websocket" or not key:
@@ -167,7 +182,7 @@ class Handler(BaseRequestHandler):
             send_all(sock, body)
             self.await_close(sock, rest)
         else:
-            return self.error(sock, 404, "/sse or /ws")
+            return self.error(sock, 404, "/sse, /jsonl or /ws")
         try:
             sock.shutdown(socket.SHUT_WR)
         except OSError:
