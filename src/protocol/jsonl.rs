@@ -144,7 +144,7 @@ impl JsonlParser {
             self.pending += wire;
             return;
         }
-        let data = String::from_utf8_lossy(content).into_owned();
+        let data = super::utf8_lossy(content).into_owned();
         self.emit(data, wire, out);
     }
 
@@ -208,7 +208,7 @@ impl JsonlParser {
         if trimmed.is_empty() {
             self.pending += wire;
         } else {
-            let data = String::from_utf8_lossy(trimmed).into_owned();
+            let data = super::utf8_lossy(trimmed).into_owned();
             self.emit(data, wire, out);
         }
         self.partial = text;
@@ -229,7 +229,7 @@ impl JsonlParser {
             self.pending += partial.len() as u64;
         } else {
             self.push_lint(JsonlLint::Unterminated);
-            let data = String::from_utf8_lossy(partial.trim_ascii()).into_owned();
+            let data = super::utf8_lossy(partial.trim_ascii()).into_owned();
             self.emit(data, partial.len() as u64, &mut out);
         }
         self.in_text = false;

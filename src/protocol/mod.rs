@@ -13,3 +13,13 @@ pub mod jsonl;
 pub mod llm;
 pub mod sse;
 pub mod ws;
+
+/// `bytes` as text, invalid UTF-8 replaced by U+FFFD as [`String::from_utf8_lossy`] does. The
+/// check comes first because `from_utf8_lossy` walks its chunk iterator even for valid text, which
+/// showed in the profiles of every line and id a parser decodes.
+pub(crate) fn utf8_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}

@@ -395,7 +395,7 @@ impl SseParser {
         match name {
             b"event" => {
                 self.event_type.clear();
-                push_lossy(&mut self.event_type, value);
+                self.event_type.push_str(&super::utf8_lossy(value));
             }
             b"data" => {
                 // Decoded at dispatch: U+FFFD replacement stops at the LF (ASCII), so decoding
@@ -408,7 +408,7 @@ impl SseParser {
                     self.push_lint(SseLint::IdWithNul);
                 } else {
                     self.id_buffer.clear();
-                    push_lossy(&mut self.id_buffer, value);
+                    self.id_buffer.push_str(&super::utf8_lossy(value));
                 }
             }
             b"retry" => match parse_retry(value) {
@@ -475,16 +475,6 @@ impl SseParser {
 #[inline]
 pub(crate) fn same_str(a: &str, b: &str) -> bool {
     a.len() == b.len() && (a.is_empty() || a == b)
-}
-
-/// Appends `bytes` decoded as UTF-8, invalid sequences replaced. The check comes first because
-/// `String::from_utf8_lossy` walks its chunk iterator even for valid text, which showed in profiles
-/// of events with an `id:` each.
-fn push_lossy(out: &mut String, bytes: &[u8]) {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => out.push_str(s),
-        Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
-    }
 }
 
 /// Parses a `retry` value: non-empty ASCII digits, base 10, saturating.
