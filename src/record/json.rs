@@ -583,17 +583,18 @@ fn push_ms(out: &mut Vec<u8>, ms: f64) {
 
 /// Appends `s` as a JSON string.
 ///
-/// Two paths, both branch-light: [`push_escaped_words`] writes most of a long string with
-/// fixed-size stores into output sized once; [`push_escaped_rest`] finishes it (and writes short
-/// strings whole), copying runs between escapes. Both skip 32-byte blocks that need no escaping
-/// with one vectorised test, and find the bytes to escape in a word with a branch-free mask
-/// ([`escape_mask`]) instead of looking at bytes one by one (JSON payloads hold a quote every few
-/// bytes: walking them byte by byte was 20% of a firehose's CPU).
+/// Two paths: [`push_escaped_table`] writes a long string through a table, one load and one
+/// store per byte with no branch on the bytes, into output sized once; [`push_escaped_rest`]
+/// writes short strings whole (and goes on from a byte whose escape is six bytes long), finding
+/// the bytes to escape in a word with a branch-free mask ([`escape_mask`]) and copying the runs
+/// between them. Both skip 32-byte blocks that need no escaping with one vectorised test (JSON
+/// payloads hold a quote every few bytes: walking them byte by byte with branches was 20% of a
+/// firehose's CPU).
 fn push_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.push(b'"');
-    let done = if bytes.len() >= WORDS_MIN {
-        push_escaped_words(out, bytes)
+    let done = if bytes.len() >= TABLE_MIN {
+        push_escaped_table(out, bytes)
     } else {
         0
     };
@@ -601,9 +602,9 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// Strings shorter than this skip [`push_escaped_words`]: sizing its output costs more than it
+/// Strings shorter than this skip [`push_escaped_table`]: sizing its output costs more than it
 /// saves on a field name or an event type.
-const WORDS_MIN: usize = 24;
+const TABLE_MIN: usize = 24;
 
 /// Escapes `bytes` into `out` with a branch-free byte loop, and returns how many of them it
 /// wrote: all of them, unless a 32-byte block holds a byte whose escape is a six-byte `\u00XX`
@@ -614,7 +615,7 @@ const WORDS_MIN: usize = 24;
 /// loads per escape. Here the output is sized once for the worst two-byte case; a block that needs
 /// no escaping is copied whole, and in one that does every byte is one table load, one 2-byte
 /// store and one add, with nothing to branch on but the end of the block.
-fn push_escaped_words(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
+fn push_escaped_table(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
     let base = out.len();
     // Every block's output is written into a 128-byte window (64 bytes at most, two per input
     // byte, and room for a 2-byte store at any masked position), so the last block needs that
@@ -671,7 +672,7 @@ fn escape_block(window: &mut [u8; 4 * ESCAPE_BLOCK], block: &[u8]) -> (usize, u3
 /// Set in an [`ESCAPES`] entry whose byte needs a six-byte escape.
 const SIX_BYTES: u32 = 1 << 24;
 
-/// What each byte becomes inside a JSON string, for [`push_escaped_words`]: the low two bytes are
+/// What each byte becomes inside a JSON string, for [`push_escaped_table`]: the low two bytes are
 /// its output (the byte itself and a filler, or a two-byte escape), bits 16-23 how many of them
 /// count, and [`SIX_BYTES`] marks the bytes escaped as `\u00XX` (which count none here). The
 /// writer's choices, as [`push_escape`] makes them.
