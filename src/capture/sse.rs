@@ -213,11 +213,16 @@ impl SseSession {
     /// emits what it completes. Returns whether `--count` was reached, or why the encoding broke.
     fn feed(
         &mut self,
-        data: &[u8],
+        data: &Bytes,
         em: &mut Emitter,
         mark: crate::capture::net::tap::ReadMark,
     ) -> Result<bool, String> {
         let Some(decoder) = self.body.decoder.as_mut() else {
+            if self.lines.is_none() {
+                // The read's own bytes: the parser's texts are slices of them.
+                self.parser.feed_shared(data, &mut self.items);
+                return Ok(self.emit_sse(em, mark));
+            }
             return Ok(self.feed_decoded(data, em, mark));
         };
         self.body.pending += data.len() as u64;
@@ -245,10 +250,15 @@ impl SseSession {
             done
         } else {
             self.parser.feed(data, &mut self.items);
-            let done = self.emit_items(em, mark);
-            emit_lints(em, mark.stamp, self.parser.take_lints());
-            done
+            self.emit_sse(em, mark)
         }
+    }
+
+    /// Emits what the SSE parser completed, and its lints.
+    fn emit_sse(&mut self, em: &mut Emitter, mark: crate::capture::net::tap::ReadMark) -> bool {
+        let done = self.emit_items(em, mark);
+        emit_lints(em, mark.stamp, self.parser.take_lints());
+        done
     }
 }
 

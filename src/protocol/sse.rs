@@ -153,16 +153,22 @@ pub struct SseParser {
     bom_done: bool,
     /// How many BOM bytes have been matched so far while undecided.
     bom_matched: u8,
-    /// Data buffer: each `data` line's value and a LF, in the arena of event data.
+    /// Data buffer: each `data` line's value and a LF, in the arena of event data (unless the
+    /// event's only data line so far is in `data_shared`).
     data: Arena,
-    /// Comments, ids and event types.
+    /// The value of the block's first data line, as a slice of the chunk being fed, while it is
+    /// the only one (the common case: no copy).
+    data_shared: Option<Text>,
+    /// Comments, ids and event types that are not slices of the chunk being fed.
     texts: Arena,
-    /// Event type buffer.
-    event_type: String,
-    /// The event type of the last named event, reused while it repeats.
-    last_event_type: Text,
-    /// Last event ID buffer.
-    id_buffer: String,
+    /// The checked UTF-8 text of the chunk being fed by [`feed_shared`](Self::feed_shared) (its
+    /// longest valid prefix): lines inside it become slices of it, checked and copied no more.
+    chunk: Option<Text>,
+    /// Event type buffer (empty: none, so `message`).
+    event_type: Text,
+    /// The last event ID buffer when an `id` line changed it since the last dispatch (the spec's
+    /// buffer is this, else `last_event_id`).
+    id_new: Option<Text>,
     /// Last event ID string (set at each dispatch from the buffer).
     last_event_id: Text,
     /// Latest valid retry value seen on any connection.
@@ -187,10 +193,11 @@ impl Default for SseParser {
             bom_done: false,
             bom_matched: 0,
             data: Arena::new(DATA_BLOCK),
+            data_shared: None,
             texts: Arena::new(TEXT_BLOCK),
-            event_type: String::new(),
-            last_event_type: Text::new(),
-            id_buffer: String::new(),
+            chunk: None,
+            event_type: Text::new(),
+            id_new: None,
             last_event_id: Text::new(),
             retry: None,
             block_retry: None,
@@ -206,6 +213,15 @@ impl SseParser {
     /// Creates a parser for a fresh stream with no last event ID.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// [`feed`](Self::feed) for a chunk held in shared [`Bytes`](bytes::Bytes) (a socket read's):
+    /// the chunk is checked as UTF-8 once, and the texts of the lines it holds whole are slices
+    /// of it (a reference count each), not copies each checked again.
+    pub fn feed_shared(&mut self, chunk: &bytes::Bytes, out: &mut Vec<SseItem>) {
+        self.chunk = Some(Text::valid_prefix(chunk));
+        self.feed(chunk, out);
+        self.chunk = None;
     }
 
     /// Feeds a chunk of the stream, appending produced items to `out` in
@@ -289,7 +305,7 @@ impl SseParser {
     /// True when an event has started but not been dispatched: a line without its terminator, or
     /// data lines not yet followed by a blank line. At the end of a body, that event is lost.
     pub fn event_pending(&self) -> bool {
-        !self.partial.is_empty() || !self.data.is_empty()
+        !self.partial.is_empty() || !self.data.is_empty() || self.data_shared.is_some()
     }
 
     /// Ends the connection: discards any partial line and undispatched
@@ -317,9 +333,9 @@ impl SseParser {
         self.bom_done = false;
         self.bom_matched = 0;
         self.data.clear();
-        self.event_type.clear();
-        self.id_buffer.clear();
-        self.id_buffer.push_str(&self.last_event_id);
+        self.data_shared = None;
+        self.event_type = Text::new();
+        self.id_new = None;
         self.block_retry = None;
         self.event_bytes = 0;
         self.styles_seen = 0;
@@ -341,8 +357,7 @@ impl SseParser {
     /// `--last-event-id` option.
     pub fn set_last_event_id(&mut self, id: &str) {
         self.last_event_id = Text::from(id);
-        self.id_buffer.clear();
-        self.id_buffer.push_str(id);
+        self.id_new = None;
     }
 
     /// Returns and clears the lints noticed since the last call (at most
@@ -373,7 +388,7 @@ impl SseParser {
         if let Some(comment) = line.strip_prefix(b":") {
             let comment = comment.strip_prefix(b" ").unwrap_or(comment);
             out.push(SseItem::Comment {
-                text: self.texts.text(comment),
+                text: self.text(comment),
                 wire_bytes: wire,
             });
             return;
@@ -393,22 +408,28 @@ impl SseParser {
             None => (line, &b""[..]),
         };
         match name {
-            b"event" => {
-                self.event_type.clear();
-                self.event_type.push_str(&super::utf8_lossy(value));
-            }
+            b"event" => self.event_type = self.text(value),
             b"data" => {
-                // Decoded at dispatch: U+FFFD replacement stops at the LF (ASCII), so decoding
-                // the joined lines gives what decoding each line would.
-                self.data.push(value);
-                self.data.push(b"\n");
+                if let Some(first) = self.data_shared.take() {
+                    // A second data line: the lines are joined in the arena.
+                    self.data.push(first.as_bytes());
+                    self.data.push(b"\n");
+                }
+                match self.shared(value) {
+                    Some(text) if self.data.is_empty() => self.data_shared = Some(text),
+                    _ => {
+                        // Decoded at dispatch: U+FFFD replacement stops at the LF (ASCII), so
+                        // decoding the joined lines gives what decoding each line would.
+                        self.data.push(value);
+                        self.data.push(b"\n");
+                    }
+                }
             }
             b"id" => {
                 if value.contains(&0) {
                     self.push_lint(SseLint::IdWithNul);
                 } else {
-                    self.id_buffer.clear();
-                    self.id_buffer.push_str(&super::utf8_lossy(value));
+                    self.id_new = Some(self.text(value));
                 }
             }
             b"retry" => match parse_retry(value) {
@@ -426,34 +447,55 @@ impl SseParser {
         }
     }
 
+    /// `bytes` (a line or part of one) as a slice of the chunk being fed, when they lie in its
+    /// checked text.
+    fn shared(&self, bytes: &[u8]) -> Option<Text> {
+        let chunk = self.chunk.as_ref()?;
+        // Addresses compared as numbers: `bytes` is either inside the chunk or in another
+        // allocation (the partial line), which cannot overlap it.
+        let start = (bytes.as_ptr() as usize).checked_sub(chunk.as_ptr() as usize)?;
+        chunk.slice(start..start.checked_add(bytes.len())?)
+    }
+
+    /// `bytes` as text: a slice of the chunk being fed, or else a copy in the arena of short
+    /// texts (invalid UTF-8 replaced).
+    fn text(&mut self, bytes: &[u8]) -> Text {
+        match self.shared(bytes) {
+            Some(text) => text,
+            None => self.texts.text(bytes),
+        }
+    }
+
     /// Handles an empty line.
     fn dispatch(&mut self, out: &mut Vec<SseItem>) {
-        if !same_str(&self.last_event_id, &self.id_buffer) {
-            // A new id: one text for every event until it changes again.
-            self.last_event_id = self.texts.text(self.id_buffer.as_bytes());
+        if let Some(id) = self.id_new.take() {
+            // One text for every event until an `id` line changes it again.
+            self.last_event_id = id;
         }
         let retry = self.block_retry.take();
-        if self.data.is_empty() {
-            self.event_type.clear();
-            if let Some(ms) = retry {
-                // Nothing is dispatched, but the reconnection time changed: say so now rather
-                // than only at the next reconnect.
-                self.push_lint(SseLint::RetryWithoutEvent(ms));
+        let data = match self.data_shared.take() {
+            Some(data) => data,
+            None if self.data.is_empty() => {
+                self.event_type = Text::new();
+                if let Some(ms) = retry {
+                    // Nothing is dispatched, but the reconnection time changed: say so now
+                    // rather than only at the next reconnect.
+                    self.push_lint(SseLint::RetryWithoutEvent(ms));
+                }
+                return;
             }
-            return;
-        }
-        // The data ends with the LF appended after its last line: taken without it.
-        let data_len = self.data.len() - 1;
-        let data = Text::from_utf8_lossy(self.data.take(data_len));
-        self.data.clear();
+            None => {
+                // The data ends with the LF appended after its last line: taken without it.
+                let data_len = self.data.len() - 1;
+                let data = Text::from_utf8_lossy(self.data.take(data_len));
+                self.data.clear();
+                data
+            }
+        };
         let event = if self.event_type.is_empty() {
             Text::from_static("message")
         } else {
-            if !same_str(&self.last_event_type, &self.event_type) {
-                self.last_event_type = self.texts.text(self.event_type.as_bytes());
-            }
-            self.event_type.clear();
-            self.last_event_type.clone()
+            std::mem::take(&mut self.event_type)
         };
         let id = (!self.last_event_id.is_empty()).then(|| self.last_event_id.clone());
         out.push(SseItem::Event {
@@ -1496,8 +1538,21 @@ mod tests {
     }
 
     fn run(stream: &[u8], cuts: &[usize]) -> Run {
+        run_fed(stream, cuts, false)
+    }
+
+    /// [`run`], feeding each chunk as shared bytes ([`SseParser::feed_shared`]) when `shared`.
+    fn run_fed(stream: &[u8], cuts: &[usize], shared: bool) -> Run {
         let mut p = SseParser::new();
-        let items = feed_chunks(&mut p, &split_at_cuts(stream, cuts));
+        let items = if shared {
+            let mut out = Vec::new();
+            for chunk in split_at_cuts(stream, cuts) {
+                p.feed_shared(&bytes::Bytes::copy_from_slice(chunk), &mut out);
+            }
+            out
+        } else {
+            feed_chunks(&mut p, &split_at_cuts(stream, cuts))
+        };
         let discarded = p.finish();
         Run {
             items,
@@ -1546,6 +1601,21 @@ mod tests {
         }
 
         #[test]
+        fn prop_shared_chunks_give_what_copied_ones_give(
+            stream in stream_strategy(),
+            idx in cuts_strategy(),
+        ) {
+            let cuts = resolve(&stream, &idx);
+            let copied = run_fed(&stream, &cuts, false);
+            let shared = run_fed(&stream, &cuts, true);
+            prop_assert_eq!(&copied.items, &shared.items);
+            prop_assert_eq!(&copied.lints, &shared.lints);
+            prop_assert_eq!(copied.discarded, shared.discarded);
+            prop_assert_eq!(&copied.last_event_id, &shared.last_event_id);
+            prop_assert_eq!(copied.retry, shared.retry);
+        }
+
+        #[test]
         fn prop_byte_accounting(stream in stream_strategy(), idx in cuts_strategy()) {
             let cuts = resolve(&stream, &idx);
             let mut p = SseParser::new();
@@ -1571,6 +1641,54 @@ mod tests {
             );
             prop_assert_eq!(plain(&got.items), reference(&stream).items);
         }
+    }
+
+    #[test]
+    fn texts_of_a_shared_chunk_are_slices_of_it() {
+        let chunk = bytes::Bytes::from_static(
+            "id: 7\nevent: tick\ndata: caf\u{e9}\n\n: note\ndata: a\ndata: b\n\ndata: cut"
+                .as_bytes(),
+        );
+        let inside = |t: &Text| chunk.as_ptr_range().contains(&t.as_ptr());
+        let mut p = SseParser::new();
+        let mut out = Vec::new();
+        p.feed_shared(&chunk, &mut out);
+        let [
+            SseItem::Event {
+                event, data, id, ..
+            },
+            SseItem::Comment { text, .. },
+            SseItem::Event { data: joined, .. },
+        ] = out.as_slice()
+        else {
+            panic!("two events and a comment: {out:?}");
+        };
+        assert_eq!((event.as_str(), data.as_str()), ("tick", "café"));
+        assert!(inside(event) && inside(data) && inside(text));
+        assert!(id.as_ref().is_some_and(|id| id == "7" && inside(id)));
+        // Two data lines are joined in the arena: not a slice of the chunk.
+        assert_eq!(joined, "a\nb");
+        assert!(!inside(joined));
+        // The cut line continues in the next chunk: copied, and the same text.
+        p.feed_shared(&bytes::Bytes::from_static(b"s\n\n"), &mut out);
+        assert!(matches!(out.last(), Some(SseItem::Event { data, .. }) if data == "cuts"));
+        // A chunk cut inside a character: the lines before the cut are still shared.
+        let mut p = SseParser::new();
+        let mut out = Vec::new();
+        let cut = bytes::Bytes::from_static(b"data: x\n\ndata: \xc3");
+        p.feed_shared(&cut, &mut out);
+        p.feed_shared(&bytes::Bytes::from_static(b"\xa9\n\n"), &mut out);
+        let texts: Vec<&str> = out
+            .iter()
+            .filter_map(|i| match i {
+                SseItem::Event { data, .. } => Some(data.as_str()),
+                SseItem::Comment { .. } => None,
+            })
+            .collect();
+        assert_eq!(texts, ["x", "é"]);
+        assert!(
+            matches!(&out[0], SseItem::Event { data, .. } if cut.as_ptr_range().contains(&data.as_ptr()))
+        );
     }
 
     /// Rough throughput measurement; run with

@@ -42,11 +42,35 @@ impl Text {
 
     /// The bytes as text when they are UTF-8 (shared, not copied); `Err` gives them back.
     pub fn from_utf8(bytes: Bytes) -> Result<Text, (Bytes, std::str::Utf8Error)> {
-        // `ByteString`'s check drops the bytes when it fails: it gets a second handle on them (a
-        // reference count, not a copy), so the text is checked once.
-        ByteString::try_from(bytes.clone())
-            .map(Text)
-            .map_err(|e| (bytes, e))
+        // Checked here and again by `ByteString` (which drops the bytes when its check fails):
+        // a second handle on them instead would cost two atomic reference-count updates on the
+        // block the texts share, which the thread dropping the records also updates (the cache
+        // line travels between cores: dearer than checking a short text twice).
+        match std::str::from_utf8(&bytes) {
+            Ok(_) => match ByteString::try_from(bytes) {
+                Ok(s) => Ok(Text(s)),
+                Err(_) => Ok(Text::new()),
+            },
+            Err(e) => Err((bytes, e)),
+        }
+    }
+
+    /// The longest prefix of `bytes` that is UTF-8, as a text sharing them (all of them unless a
+    /// character is invalid or cut at the end). Checked once when they are valid.
+    pub fn valid_prefix(bytes: &Bytes) -> Text {
+        match ByteString::try_from(bytes.clone()) {
+            Ok(s) => Text(s),
+            Err(e) => ByteString::try_from(bytes.slice(..e.valid_up_to()))
+                .map(Text)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The part of the text at byte `range`, sharing its bytes; `None` when the range is out of
+    /// bounds or does not fall on character boundaries.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Option<Text> {
+        let part = self.as_str().get(range)?;
+        Some(Text(self.0.slice_ref(part)))
     }
 
     /// The text as a `str`.
