@@ -74,7 +74,7 @@ pub async fn monitor(args: &MonitorArgs, given: &Given) -> u8 {
     });
     // The metrics thread is the consumer here (JSON lines only beside it): bounded by records.
     let backlog = crate::record::batch::Backlog::for_output(setup.plan.max_queue, false);
-    let (running, rx) = spawn_streams(&setup.plan.streams, &backlog);
+    let (running, rx) = spawn_streams(&setup.plan.streams, &backlog, false);
     let (rx, stage) = crate::ingest::pipeline::spawn(ingest, rx);
     let (rx, sink) = crate::ingest::metrics::spawn(metrics, rx, args.json);
     let json = rx.map(|rx| crate::ingest::output::spawn_json_sink(rx, std::io::stdout()));

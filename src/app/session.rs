@@ -56,7 +56,7 @@ impl Source {
         match self {
             Source::Live(plan) => {
                 let backlog = Backlog::for_output(plan.max_queue, json);
-                let (running, rx) = spawn_streams(&plan.streams, &backlog);
+                let (running, rx) = spawn_streams(&plan.streams, &backlog, json);
                 (running, rx, None)
             }
             Source::Replay { loaded, speed } => {

@@ -42,6 +42,9 @@ pub struct Emitter {
     burst: BurstWatch,
     /// LLM completions on this stream.
     llm: LlmFollow,
+    /// The consumer writes JSON lines: batches go with their payloads escaped
+    /// ([`RecordBatch::escape_payloads`]).
+    json_payloads: bool,
 }
 
 /// LLM completions on one stream, and what the current connection has shown of its own.
@@ -117,7 +120,14 @@ impl Emitter {
                 after_end: false,
                 unreadable: 0,
             },
+            json_payloads: false,
         }
+    }
+
+    /// The consumer writes JSON lines (`--json`): escape each batch's payload texts here, on the
+    /// connection's thread, which a firehose leaves less busy than the writer's.
+    pub fn escape_payloads_for_json(&mut self) {
+        self.json_payloads = true;
     }
 
     /// Follows LLM completions with `tracker` (`--llm`).
@@ -498,12 +508,81 @@ impl Emitter {
         }
         // The next read likely brings as many records: start the next batch at this one's size,
         // so a firehose does not grow (and copy) every batch from empty.
+        // Escaped here only while the writer is behind (the queue half full before this batch):
+        // then this thread has time to spare, and escaping here balances the two; when this
+        // thread is the slower one, the writer escapes. The lines are the same either way.
+        let escape = self.json_payloads && self.backlog.as_ref().is_some_and(|b| b.half_full());
         let next = Vec::with_capacity(self.batch.len());
         let records = std::mem::replace(&mut self.batch, next);
-        let batch = match &self.backlog {
+        let mut batch = match &self.backlog {
             Some(b) => RecordBatch::counted(records, b),
             None => records.into(),
         };
+        if escape {
+            batch.escape_payloads();
+        }
         self.tx.send(batch).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Text;
+    use crate::record::batch::queued_size;
+
+    fn mark(read: u64) -> ReadMark {
+        ReadMark {
+            read,
+            stamp: Stamp {
+                wall_us: 1_795_603_464_898_574,
+                mono_ns: read * 1_000_000,
+            },
+        }
+    }
+
+    fn send_event(em: &mut Emitter, read: u64) {
+        let kind = Kind::Event {
+            event: Text::from_static("message"),
+            data: Text::from("{\"q\":1}"),
+            id: None,
+            retry: None,
+        };
+        em.rx(mark(read), kind, 16, 7);
+        assert!(em.flush());
+    }
+
+    #[test]
+    fn payloads_are_escaped_for_json_only_while_the_writer_is_behind() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut em = Emitter::new(0, Proto::Sse, tx, None, None);
+        let one = queued_size(&Record::new(
+            0,
+            0,
+            Proto::Sse,
+            Kind::Comment { text: Text::new() },
+        ));
+        let backlog = Backlog::bounded(1000, 2 * one);
+        em.set_backlog(backlog.clone());
+        em.escape_payloads_for_json();
+        // The writer keeps up (nothing queued): it escapes, this thread does not.
+        send_event(&mut em, 1);
+        let first = rx.try_recv().expect("a batch");
+        assert_eq!(first.escaped_payload(0), None);
+        // Held, the first batch takes half the queue: the writer is behind, so this thread
+        // escapes the next batch's payloads for it.
+        assert!(backlog.half_full());
+        send_event(&mut em, 2);
+        let second = rx.try_recv().expect("a batch");
+        assert_eq!(second.escaped_payload(0), Some(&br#""{\"q\":1}""#[..]));
+        drop((first, second));
+        // Not for a consumer that is not the JSON writer.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut em = Emitter::new(0, Proto::Sse, tx, None, None);
+        em.set_backlog(Backlog::bounded(1000, 1));
+        send_event(&mut em, 1);
+        send_event(&mut em, 2);
+        let held = (rx.try_recv(), rx.try_recv().expect("a batch"));
+        assert_eq!(held.1.escaped_payload(0), None);
     }
 }

@@ -25,9 +25,11 @@ pub(crate) struct Running {
 }
 
 /// Spawns one task per stream; records go to the returned receiver, counted on `backlog`.
+/// `json`: the consumer writes JSON lines (the tasks escape payload texts for it).
 pub(crate) fn spawn_streams(
     streams: &[Arc<StreamConfig>],
     backlog: &Arc<Backlog>,
+    json: bool,
 ) -> (Running, UnboundedReceiver<RecordBatch>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let mut tasks = Vec::new();
@@ -36,6 +38,9 @@ pub(crate) fn spawn_streams(
         let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
         let mut em = Emitter::new(cfg.index, cfg.proto(), tx.clone(), cfg.count, cfg.heartbeat);
         em.set_backlog(backlog.clone());
+        if json {
+            em.escape_payloads_for_json();
+        }
         em.set_seq(
             cfg.seq_pointer.clone(),
             cfg.last_event_id

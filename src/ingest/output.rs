@@ -39,7 +39,9 @@ pub fn spawn_json_sink_with_notes<W: Write + Send + 'static>(
     mut out: W,
     mut notes: Option<Notes>,
 ) -> JoinHandle<io::Result<()>> {
-    std::thread::spawn(move || {
+    // Named, so profiles and `top -H` tell it from the connection threads.
+    let thread = std::thread::Builder::new().name("json-sink".to_owned());
+    let spawned = thread.spawn(move || {
         let mut block = Vec::with_capacity(BLOCK + 64 * 1024);
         let mut enc = LineEncoder::new();
         while let Some(batch) = rx.blocking_recv() {
@@ -59,7 +61,9 @@ pub fn spawn_json_sink_with_notes<W: Write + Send + 'static>(
             out.flush()?;
         }
         out.flush()
-    })
+    });
+    // As `std::thread::spawn` does: the OS refusing a thread at start-up is not recoverable here.
+    spawned.expect("failed to spawn the JSON output thread")
 }
 
 /// The stderr lines of `--json` mode, as curl writes them: `streamscope: URL: what happened`, one
@@ -180,8 +184,8 @@ fn write_batch<W: Write>(
     enc: &mut LineEncoder,
     batch: &RecordBatch,
 ) -> io::Result<()> {
-    for r in batch {
-        enc.write(r, block);
+    for (i, r) in batch.iter().enumerate() {
+        enc.write_escaped(r, batch.escaped_payload(i), block);
         if block.len() >= BLOCK {
             out.write_all(block)?;
             block.clear();

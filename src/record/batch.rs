@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Notify;
 
 use crate::record::Record;
+use crate::record::json::EscapedPayloads;
 
 /// How many records may wait between the connection tasks and the final consumer (JSON writer or
 /// dashboard) before the tasks stop reading. About 80 MB of 100-byte records.
@@ -86,6 +87,11 @@ impl Backlog {
         self.queued.load(Ordering::Acquire)
     }
 
+    /// True when at least half of the bound is taken: the consumer is behind the producers.
+    pub fn half_full(&self) -> bool {
+        2 * self.queued() >= self.limit || self.queued_bytes() >= self.byte_limit / 2
+    }
+
     /// True while producers should pause.
     pub fn is_full(&self) -> bool {
         self.queued() >= self.limit || self.queued_bytes() >= self.byte_limit
@@ -140,7 +146,10 @@ impl Drop for Ticket {
 #[derive(Debug, Default)]
 pub struct RecordBatch {
     records: Vec<Record>,
-    _ticket: Option<Ticket>,
+    /// The records' payload texts as JSON, when the producer escaped them for a JSON sink
+    /// ([`escape_payloads`](Self::escape_payloads)); dropped by any change to the records.
+    escaped: Option<EscapedPayloads>,
+    ticket: Option<Ticket>,
 }
 
 impl RecordBatch {
@@ -160,7 +169,8 @@ impl RecordBatch {
         backlog.queued_bytes.fetch_add(bytes, Ordering::AcqRel);
         RecordBatch {
             records,
-            _ticket: Some(Ticket {
+            escaped: None,
+            ticket: Some(Ticket {
                 backlog: backlog.clone(),
                 n,
                 bytes,
@@ -171,7 +181,27 @@ impl RecordBatch {
     /// Replaces the records, keeping the batch's claim on the backlog (a stage that rebuilds a
     /// batch must not release it before the consumer has it).
     pub fn replace(&mut self, records: Vec<Record>) -> Vec<Record> {
+        self.escaped = None;
         std::mem::replace(&mut self.records, records)
+    }
+
+    /// Escapes the records' payload texts for a JSON sink now, on the producer's thread (see
+    /// [`EscapedPayloads`]); a byte-bounded backlog counts what they hold.
+    pub fn escape_payloads(&mut self) {
+        let escaped = EscapedPayloads::of(&self.records);
+        if let Some(t) = &mut self.ticket
+            && t.backlog.byte_limit != usize::MAX
+        {
+            let size = escaped.size();
+            t.backlog.queued_bytes.fetch_add(size, Ordering::AcqRel);
+            t.bytes += size;
+        }
+        self.escaped = Some(escaped);
+    }
+
+    /// The JSON string of record `i`'s payload text, when the producer escaped it.
+    pub fn escaped_payload(&self, i: usize) -> Option<&[u8]> {
+        self.escaped.as_ref()?.get(i)
     }
 }
 
@@ -179,7 +209,8 @@ impl From<Vec<Record>> for RecordBatch {
     fn from(records: Vec<Record>) -> Self {
         RecordBatch {
             records,
-            _ticket: None,
+            escaped: None,
+            ticket: None,
         }
     }
 }
@@ -193,6 +224,8 @@ impl std::ops::Deref for RecordBatch {
 
 impl std::ops::DerefMut for RecordBatch {
     fn deref_mut(&mut self) -> &mut Vec<Record> {
+        // The records may change: their escaped payloads no longer hold.
+        self.escaped = None;
         &mut self.records
     }
 }
@@ -241,6 +274,31 @@ mod tests {
         assert!(!backlog.is_full());
         drop(first);
         assert_eq!((backlog.queued(), backlog.queued_bytes()), (0, 0));
+    }
+
+    #[test]
+    fn escaped_payloads_are_counted_and_go_when_the_records_may_change() {
+        let one = queued_size(&event(0, "x").wire(100));
+        let backlog = Backlog::bounded(1000, 100 * one);
+        let mut batch = RecordBatch::counted(records(3, 100), &backlog);
+        assert!(!backlog.half_full());
+        batch.escape_payloads();
+        assert_eq!(batch.escaped_payload(2), Some(&b"\"x\""[..]));
+        let escaped = backlog.queued_bytes() - 3 * one;
+        assert!(escaped >= 9, "the escaped strings are counted: {escaped}");
+        // Anything that may change the records drops what no longer holds.
+        let _ = batch.iter_mut();
+        assert_eq!(batch.escaped_payload(2), None);
+        batch.escape_payloads();
+        batch.replace(records(1, 100));
+        assert_eq!(batch.escaped_payload(0), None);
+        drop(batch);
+        assert_eq!((backlog.queued(), backlog.queued_bytes()), (0, 0));
+        // Half the byte bound taken: the consumer is behind.
+        let half = RecordBatch::counted(records(50, 100), &backlog);
+        assert!(backlog.half_full() && !backlog.is_full());
+        drop(half);
+        assert!(!backlog.half_full());
     }
 
     #[test]

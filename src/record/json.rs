@@ -46,6 +46,12 @@ impl Record {
     /// Everything after [`write_json_head`](Self::write_json_head), newline included: the traffic
     /// fields, then the kind's own fields, each kind written by a function of its group below.
     fn write_json_tail(&self, out: &mut Vec<u8>) {
+        self.write_json_tail_with(out, None);
+    }
+
+    /// [`write_json_tail`](Self::write_json_tail), with the payload text already escaped when
+    /// `payload` is given (see [`EscapedPayloads`]).
+    fn write_json_tail_with(&self, out: &mut Vec<u8>, payload: Option<&[u8]>) {
         self.write_traffic(out);
         match &self.kind {
             Kind::Open {
@@ -71,10 +77,10 @@ impl Record {
                 data,
                 id,
                 retry,
-            } => write_event(out, event, data, id.as_deref(), *retry),
+            } => write_event(out, event, (data, payload), id.as_deref(), *retry),
             Kind::Comment { text } => {
                 key!(out, "text");
-                push_str(out, text);
+                push_text(out, text, payload);
             }
             Kind::Message {
                 opcode,
@@ -85,11 +91,11 @@ impl Record {
             } => write_message(
                 out,
                 *opcode,
-                data,
+                (data, payload),
                 (*frames, *compressed),
                 decoded.as_deref(),
             ),
-            Kind::Ping { data } => push_payload(out, data),
+            Kind::Ping { data } => push_payload(out, data, None),
             Kind::Pong { data, rtt_ms } => write_pong(out, data, *rtt_ms),
             Kind::Close { code, reason, by } => write_close(out, *code, reason, *by),
             Kind::Reconnect {
@@ -325,11 +331,17 @@ fn write_error(out: &mut Vec<u8>, message: &str, status: Option<u16>, close_code
 
 // Traffic: SSE events (comments are written inline) and WebSocket messages, pings and pongs.
 
-fn write_event(out: &mut Vec<u8>, event: &str, data: &str, id: Option<&str>, retry: Option<u64>) {
+fn write_event(
+    out: &mut Vec<u8>,
+    event: &str,
+    (data, escaped): (&str, Option<&[u8]>),
+    id: Option<&str>,
+    retry: Option<u64>,
+) {
     key!(out, "event");
     push_str(out, event);
     key!(out, "data");
-    push_str(out, data);
+    push_text(out, data, escaped);
     key!(out, "id");
     push_opt_str(out, id);
     key!(out, "retry");
@@ -339,13 +351,13 @@ fn write_event(out: &mut Vec<u8>, event: &str, data: &str, id: Option<&str>, ret
 fn write_message(
     out: &mut Vec<u8>,
     opcode: DataOpcode,
-    data: &Payload,
+    (data, escaped): (&Payload, Option<&[u8]>),
     (frames, compressed): (u32, bool),
     decoded: Option<&crate::record::decoded::Decoded>,
 ) {
     key!(out, "opcode");
     push_str(out, opcode.as_str());
-    push_payload(out, data);
+    push_payload(out, data, escaped);
     key!(out, "frames");
     push_u64(out, u64::from(frames));
     key!(out, "compressed");
@@ -366,7 +378,7 @@ fn write_request(out: &mut Vec<u8>, r: &crate::record::SentRequest) {
 
 /// `rtt_ms` only on a pong that answers one of our pings.
 fn write_pong(out: &mut Vec<u8>, data: &Payload, rtt_ms: Option<f64>) {
-    push_payload(out, data);
+    push_payload(out, data, None);
     if let Some(rtt) = rtt_ms {
         key!(out, "rtt_ms");
         push_ms(out, rtt);
@@ -505,6 +517,12 @@ impl LineEncoder {
     /// Appends `r` as one line of JSON (with the trailing newline) to `out`; the same bytes as
     /// [`Record::write_json`].
     pub fn write(&mut self, r: &Record, out: &mut Vec<u8>) {
+        self.write_escaped(r, None, out);
+    }
+
+    /// [`write`](Self::write), copying the record's payload text from `payload` when given: its
+    /// JSON string as [`EscapedPayloads`] wrote it.
+    pub fn write_escaped(&mut self, r: &Record, payload: Option<&[u8]>, out: &mut Vec<u8>) {
         let key = (r.ts_us, r.stream, r.proto, r.kind.index(), r.dir);
         if self.key != Some(key) {
             self.head.clear();
@@ -512,7 +530,71 @@ impl LineEncoder {
             self.key = Some(key);
         }
         out.extend_from_slice(&self.head);
-        r.write_json_tail(out);
+        r.write_json_tail_with(out, payload);
+    }
+}
+
+/// The payload texts of a batch's records (an event's data, a comment, a text message) as the
+/// JSON strings their lines hold, written where the records are made.
+///
+/// Why: on a firehose the `--json` sink's thread sets the pace, and escaping the payloads was a
+/// quarter of its time, while the connection task's thread had room; so the connection task
+/// escapes them as it hands each batch on, and the sink copies them
+/// ([`LineEncoder::write_escaped`]). The lines are byte for byte the same either way.
+#[derive(Debug, Default)]
+pub struct EscapedPayloads {
+    /// The strings, quotes included, one after another.
+    bytes: Vec<u8>,
+    /// Where each record's string ends in `bytes` (it starts where the previous one ended); a
+    /// record without a payload text has none (an empty span: a JSON string never is).
+    ends: Vec<usize>,
+}
+
+impl EscapedPayloads {
+    /// The payload texts of `records`, escaped.
+    pub fn of(records: &[Record]) -> Self {
+        let mut bytes = Vec::with_capacity(
+            records
+                .iter()
+                .filter_map(|r| payload_text(&r.kind))
+                .map(|t| t.len() + t.len() / 4 + 2)
+                .sum(),
+        );
+        let ends = records
+            .iter()
+            .map(|r| {
+                if let Some(text) = payload_text(&r.kind) {
+                    push_str(&mut bytes, text);
+                }
+                bytes.len()
+            })
+            .collect();
+        EscapedPayloads { bytes, ends }
+    }
+
+    /// The JSON string of record `i`'s payload text, if it has one.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = i.checked_sub(1).map_or(0, |p| self.ends[p]);
+        (end > start).then(|| &self.bytes[start..end])
+    }
+
+    /// Bytes held.
+    pub fn size(&self) -> usize {
+        self.bytes.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
+    }
+}
+
+/// The text of a record that [`EscapedPayloads`] escapes ahead of the line.
+fn payload_text(kind: &Kind) -> Option<&str> {
+    match kind {
+        Kind::Event { data, .. } => Some(data),
+        Kind::Comment { text } => Some(text),
+        Kind::Message {
+            data: Payload::Text(t),
+            ..
+        } => Some(t),
+        _ => None,
     }
 }
 
@@ -832,6 +914,15 @@ fn push_opt_ms(out: &mut Vec<u8>, ms: Option<f64>) {
     }
 }
 
+/// `s` as a JSON string: copied from `escaped` when given (what [`push_str`] wrote for it).
+#[inline]
+fn push_text(out: &mut Vec<u8>, s: &str, escaped: Option<&[u8]>) {
+    match escaped {
+        Some(e) => out.extend_from_slice(e),
+        None => push_str(out, s),
+    }
+}
+
 fn push_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
     match s {
         Some(s) => push_str(out, s),
@@ -839,11 +930,12 @@ fn push_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
     }
 }
 
-fn push_payload(out: &mut Vec<u8>, data: &Payload) {
+/// A text payload is written from `escaped` when given (see [`EscapedPayloads`]).
+fn push_payload(out: &mut Vec<u8>, data: &Payload, escaped: Option<&[u8]>) {
     match data {
         Payload::Text(s) => {
             key!(out, "data");
-            push_str(out, s);
+            push_text(out, s, escaped);
         }
         Payload::Binary(b) => {
             key!(out, "data_base64");
@@ -1027,6 +1119,77 @@ mod tests {
             String::from_utf8_lossy(&plain).lines().count(),
             records.len()
         );
+    }
+
+    /// Lines written with the payloads escaped ahead ([`EscapedPayloads`]) and without.
+    fn lines_both_ways(records: &[Record]) -> (Vec<u8>, Vec<u8>) {
+        let escaped = EscapedPayloads::of(records);
+        let (mut ahead, mut inline) = (Vec::new(), Vec::new());
+        let (mut a, mut b) = (LineEncoder::new(), LineEncoder::new());
+        for (i, r) in records.iter().enumerate() {
+            a.write_escaped(r, escaped.get(i), &mut ahead);
+            b.write(r, &mut inline);
+        }
+        (ahead, inline)
+    }
+
+    #[test]
+    fn payloads_escaped_ahead_give_the_same_lines() {
+        let mut records = crate::record::samples::one_of_each_kind();
+        records.push(event(1, ""));
+        records.push(comment(1, "\u{0}\u{7f}\"é"));
+        let escaped = EscapedPayloads::of(&records);
+        // Only payload texts are escaped ahead, an empty one included.
+        let texts = records
+            .iter()
+            .filter(|r| payload_text(&r.kind).is_some())
+            .count();
+        let ahead = (0..records.len())
+            .filter(|&i| escaped.get(i).is_some())
+            .count();
+        assert!(texts >= 4, "{texts}");
+        assert_eq!(ahead, texts);
+        assert_eq!(escaped.get(records.len() - 2), Some(&b"\"\""[..]));
+        assert_eq!(escaped.get(records.len()), None);
+        let (ahead, inline) = lines_both_ways(&records);
+        assert_eq!(
+            String::from_utf8_lossy(&ahead),
+            String::from_utf8_lossy(&inline)
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Random payloads, event or comment or text message, any bytes (control characters,
+        /// six-byte escapes, multi-byte characters): the same lines either way.
+        #[test]
+        fn prop_payloads_escaped_ahead_give_the_same_lines(
+            payloads in proptest::collection::vec(
+                (0..3u8, proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120)),
+                0..12,
+            )
+        ) {
+            let records: Vec<Record> = payloads
+                .iter()
+                .map(|(k, bytes)| {
+                    let text = String::from_utf8_lossy(bytes);
+                    match k {
+                        0 => event(1, &text),
+                        1 => comment(2, &text),
+                        _ => rec(3, Kind::Message {
+                            opcode: DataOpcode::Text,
+                            data: Payload::Text(text.as_ref().into()),
+                            frames: 1,
+                            compressed: false,
+                            decoded: None,
+                        }),
+                    }
+                })
+                .collect();
+            let (ahead, inline) = lines_both_ways(&records);
+            proptest::prop_assert_eq!(ahead, inline);
+        }
     }
 
     #[test]
