@@ -30,10 +30,12 @@
 //!
 //! It also reports [`SseLint`]s: things that are legal but suspicious.
 //!
-//! Texts cost no allocation per event: an event's data is gathered in an arena (see
-//! [`Text`]) and handed out as a slice of it; comments and new ids and event types go to a second,
-//! smaller arena; an id or event type that repeats the previous one is the same [`Text`] again.
-//! Lines are parsed as bytes, and each text is checked as UTF-8 once, when it is complete.
+//! Texts cost no allocation per event. Fed shared bytes ([`SseParser::feed_shared`]: a socket
+//! read), the parser checks them as UTF-8 once and hands out the texts of the lines they hold
+//! whole as slices of them. Otherwise an event's data is gathered in an arena (see [`Text`]) and
+//! handed out as a slice of it, and comments, ids and event types go to a second, smaller arena;
+//! the last id is one [`Text`] shared by the events until an `id` line changes it. Lines are parsed
+//! as bytes, and each copied text is checked as UTF-8 once, when it is complete.
 
 use crate::record::text::Arena;
 use crate::record::{Kind, Text};
