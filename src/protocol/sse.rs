@@ -171,8 +171,12 @@ pub struct SseParser {
     /// The last event ID buffer when an `id` line changed it since the last dispatch (the spec's
     /// buffer is this, else `last_event_id`).
     id_new: Option<Text>,
-    /// Last event ID string (set at each dispatch from the buffer).
-    last_event_id: Text,
+    /// Last event ID string (set at each dispatch from the buffer): a copy, so that the slice an
+    /// `id` line gave goes to its event alone (no second reference to count, and drop, per event).
+    last_event_id: String,
+    /// `last_event_id` as a text, for the events that follow without an `id` line of their own
+    /// (made when the first of them comes).
+    last_id_text: Option<Text>,
     /// Latest valid retry value seen on any connection.
     retry: Option<u64>,
     /// Valid retry value seen in the current block.
@@ -200,7 +204,8 @@ impl Default for SseParser {
             chunk: None,
             event_type: Text::new(),
             id_new: None,
-            last_event_id: Text::new(),
+            last_event_id: String::new(),
+            last_id_text: None,
             retry: None,
             block_retry: None,
             event_bytes: 0,
@@ -358,7 +363,9 @@ impl SseParser {
     /// Sets the last event ID (string and buffer), e.g. from a
     /// `--last-event-id` option.
     pub fn set_last_event_id(&mut self, id: &str) {
-        self.last_event_id = Text::from(id);
+        self.last_event_id.clear();
+        self.last_event_id.push_str(id);
+        self.last_id_text = None;
         self.id_new = None;
     }
 
@@ -470,10 +477,11 @@ impl SseParser {
 
     /// Handles an empty line.
     fn dispatch(&mut self, out: &mut Vec<SseItem>) {
-        if let Some(id) = self.id_new.take() {
-            // One text for every event until an `id` line changes it again.
-            self.last_event_id = id;
-        }
+        let fresh = self.id_new.take().inspect(|id| {
+            self.last_event_id.clear();
+            self.last_event_id.push_str(id);
+            self.last_id_text = None;
+        });
         let retry = self.block_retry.take();
         let data = match self.data_shared.take() {
             Some(data) => data,
@@ -499,7 +507,16 @@ impl SseParser {
         } else {
             std::mem::take(&mut self.event_type)
         };
-        let id = (!self.last_event_id.is_empty()).then(|| self.last_event_id.clone());
+        let id = match fresh {
+            Some(id) => (!id.is_empty()).then_some(id),
+            None if self.last_event_id.is_empty() => None,
+            // One text for the events that repeat the last id, until an `id` line changes it.
+            None => Some(
+                self.last_id_text
+                    .get_or_insert_with(|| self.texts.text(self.last_event_id.as_bytes()))
+                    .clone(),
+            ),
+        };
         out.push(SseItem::Event {
             event,
             data,

@@ -638,11 +638,12 @@ fn push_bool(out: &mut Vec<u8>, b: bool) {
 
 /// Milliseconds with microsecond precision (three decimals), trailing zeros kept short.
 fn push_ms(out: &mut Vec<u8>, ms: f64) {
-    if !ms.is_finite() || ms < 0.0 {
+    // Zero first: a firehose's records share their read, so nearly every `gap_ms` is 0.
+    if ms == 0.0 || !ms.is_finite() || ms < 0.0 {
         out.push(b'0');
         return;
     }
-    let us = (ms * 1000.0).round() as u64;
+    let us = round_half_up(ms * 1000.0);
     push_u64(out, us / 1000);
     let frac = us % 1000;
     if frac != 0 {
@@ -660,6 +661,19 @@ fn push_ms(out: &mut Vec<u8>, ms: f64) {
             1
         };
         out.extend_from_slice(&digits[..len]);
+    }
+}
+
+/// `x.round() as u64` for finite `x >= 0`, without the call into libm that `round` is on
+/// baseline x86-64 (no SSE4.1): the fraction `x - trunc(x)` is exact, so this rounds as `round`
+/// does (half away from zero), and saturates as the cast does.
+#[inline]
+fn round_half_up(x: f64) -> u64 {
+    let t = x as u64;
+    if x - t as f64 >= 0.5 {
+        t.saturating_add(1)
+    } else {
+        t
     }
 }
 
@@ -1156,6 +1170,55 @@ mod tests {
             String::from_utf8_lossy(&ahead),
             String::from_utf8_lossy(&inline)
         );
+    }
+
+    #[test]
+    fn milliseconds_round_as_f64_round_does() {
+        for x in [
+            0.0,
+            0.4,
+            0.5,
+            0.49999999999999994,
+            1.5,
+            2.5,
+            1e15 + 0.5,
+            4_503_599_627_370_495.5,
+            9e18,
+            1.9e19,
+            f64::MAX,
+        ] {
+            assert_eq!(round_half_up(x), x.round() as u64, "{x}");
+        }
+        let line = |ms: f64| {
+            let mut out = Vec::new();
+            push_ms(&mut out, ms);
+            String::from_utf8(out).expect("ASCII")
+        };
+        let got = [
+            0.0,
+            -0.0,
+            -1.0,
+            f64::NAN,
+            0.0004,
+            0.0005,
+            1.5,
+            12.345_6,
+            3.1,
+        ]
+        .map(line);
+        assert_eq!(
+            got,
+            ["0", "0", "0", "0", "0", "0.001", "1.5", "12.346", "3.1"]
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn prop_milliseconds_round_as_f64_round_does(x in 0.0f64..1e17) {
+            proptest::prop_assert_eq!(round_half_up(x), x.round() as u64);
+        }
     }
 
     proptest::proptest! {
