@@ -553,13 +553,14 @@ pub struct EscapedPayloads {
 impl EscapedPayloads {
     /// The payload texts of `records`, escaped.
     pub fn of(records: &[Record]) -> Self {
-        let mut bytes = Vec::with_capacity(
-            records
-                .iter()
-                .filter_map(|r| payload_text(&r.kind))
-                .map(|t| t.len() + t.len() / 4 + 2)
-                .sum(),
-        );
+        // Room for the worst two-byte case and the escaping window, so the strings are written
+        // without growing (and copying) the buffer; six-byte escapes may still grow it.
+        let room = records
+            .iter()
+            .filter_map(|r| payload_text(&r.kind))
+            .map(|t| 2 * t.len() + 2)
+            .fold(4 * ESCAPE_BLOCK, usize::saturating_add);
+        let mut bytes = Vec::with_capacity(room);
         let ends = records
             .iter()
             .map(|r| {
@@ -579,9 +580,9 @@ impl EscapedPayloads {
         (end > start).then(|| &self.bytes[start..end])
     }
 
-    /// Bytes held.
+    /// Bytes written (the room left for the worst case is allocated, not touched).
     pub fn size(&self) -> usize {
-        self.bytes.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
+        self.bytes.len() + self.ends.len() * std::mem::size_of::<usize>()
     }
 }
 
