@@ -224,6 +224,29 @@ fn json_sse_event_record_quoted(bencher: Bencher) {
     });
 }
 
+/// The `--json` writer's part of the neutral server's event (`id: N` and the 100-byte market-feed
+/// data) when the connection thread escaped the data ahead (`EscapedPayloads`): the line head
+/// from the encoder's cache, the traffic fields, the event type, the escaped data copied, the id.
+#[divan::bench(sample_size = 1000)]
+fn json_sse_event_escaped_ahead(bencher: Bencher) {
+    let mut r = sse_record();
+    if let Kind::Event { data, id, .. } = &mut r.kind {
+        *data = Text::from(
+            r#"{"seq":1,"type":"trade","sym":"BTC-USD","side":"buy","qty":1,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}"#,
+        );
+        *id = Some(Text::from("123456"));
+    }
+    let records = [r];
+    let escaped = streamscope::record::json::EscapedPayloads::of(&records);
+    let mut enc = LineEncoder::new();
+    let mut buf = Vec::with_capacity(1024);
+    bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
+        buf.clear();
+        enc.write_escaped(black_box(&records[0]), escaped.get(0), &mut buf);
+        buf.len()
+    });
+}
+
 /// One WebSocket message record (JSON text that needs escaping) to a JSON line.
 #[divan::bench(sample_size = 1000)]
 fn json_ws_message_record(bencher: Bencher) {

@@ -689,6 +689,16 @@ fn round_half_up(x: f64) -> u64 {
 /// firehose's CPU).
 fn push_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
+    if bytes.len() < TABLE_MIN && !short_needs_escape(bytes) {
+        // An event type, an id, a reason: copied whole. The word-mask path below pays a copy
+        // of the string into a word (a `memcpy` call, then a load that waits for it) even when
+        // nothing needs escaping, and lines carry two or three such strings.
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     out.push(b'"');
     let done = if bytes.len() >= TABLE_MIN {
         push_escaped_table(out, bytes)
@@ -892,6 +902,19 @@ fn needs_escape(b: u8) -> bool {
 )]
 fn block_needs_escape(block: &[u8; ESCAPE_BLOCK]) -> bool {
     block.iter().fold(false, |acc, &b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\') | (b == 0x7f)
+    })
+}
+
+/// True when a byte of `bytes` (a short string) must be escaped: a branch-free fold, as
+/// [`block_needs_escape`] for a fixed block.
+#[inline]
+#[expect(
+    clippy::needless_bitwise_bool,
+    reason = "branch-free on purpose: no branch per byte"
+)]
+fn short_needs_escape(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |acc, &b| {
         acc | (b < 0x20) | (b == b'"') | (b == b'\\') | (b == 0x7f)
     })
 }
