@@ -47,10 +47,8 @@ impl Text {
         // block the texts share, which the thread dropping the records also updates (the cache
         // line travels between cores: dearer than checking a short text twice).
         match std::str::from_utf8(&bytes) {
-            Ok(_) => match ByteString::try_from(bytes) {
-                Ok(s) => Ok(Text(s)),
-                Err(_) => Ok(Text::new()),
-            },
+            // Cannot fail: the same bytes were just checked.
+            Ok(_) => Ok(ByteString::try_from(bytes).map(Text).unwrap_or_default()),
             Err(e) => Err((bytes, e)),
         }
     }
