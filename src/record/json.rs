@@ -700,12 +700,9 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
         return;
     }
     out.push(b'"');
-    let done = if bytes.len() >= TABLE_MIN {
-        push_escaped_table(out, bytes)
-    } else {
-        0
-    };
-    push_escaped_rest(out, bytes, done);
+    if bytes.len() < TABLE_MIN || !push_escaped_table(out, bytes) {
+        push_escaped_rest(out, bytes);
+    }
     out.push(b'"');
 }
 
@@ -713,16 +710,20 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
 /// saves on a field name or an event type.
 const TABLE_MIN: usize = 24;
 
-/// Escapes `bytes` into `out` with a branch-free byte loop, and returns how many of them it
-/// wrote: all of them, unless a 32-byte block holds a byte whose escape is a six-byte `\u00XX`
-/// (rare), from which [`push_escaped_rest`] goes on.
+/// Escapes `bytes` into `out` with a branch-free byte loop and returns true, unless a byte's
+/// escape is a six-byte `\u00XX` (rare: a control character), which one vectorised test over the
+/// whole string finds first; then it writes nothing, returns false, and [`push_escaped_rest`] does
+/// the string. (Testing once up front keeps the per-byte loop free of anything but the escape.)
 ///
 /// Why: on JSON payloads (a quote every few bytes) copying the runs between escapes paid a
 /// variable-length `memcpy` call per escape, and walking escapes by mask a chain of dependent
 /// loads per escape. Here the output is sized once for the worst two-byte case; a block that needs
 /// no escaping is copied whole, and in one that does every byte is one table load, one 2-byte
 /// store and one add, with nothing to branch on but the end of the block.
-fn push_escaped_table(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
+fn push_escaped_table(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    if needs_six_byte_escape(bytes) {
+        return false;
+    }
     let base = out.len();
     // Every block's output is written into a 128-byte window (64 bytes at most, two per input
     // byte, and room for a 2-byte store at any masked position), so the last block needs that
@@ -730,14 +731,12 @@ fn push_escaped_table(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
     out.resize(base + 2 * bytes.len() + 4 * ESCAPE_BLOCK, 0);
     let buf = &mut out[base..];
     let mut o = 0;
-    let mut consumed = 0;
     for block in bytes.chunks(ESCAPE_BLOCK) {
         if let Some(whole) = block.first_chunk::<ESCAPE_BLOCK>()
             && !block_needs_escape(whole)
         {
             buf[o..o + ESCAPE_BLOCK].copy_from_slice(whole);
             o += ESCAPE_BLOCK;
-            consumed += ESCAPE_BLOCK;
             continue;
         }
         let Some(window) = buf
@@ -746,43 +745,45 @@ fn push_escaped_table(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
         else {
             break;
         };
-        let (p, seen) = escape_block(window, block);
-        if seen & SIX_BYTES != 0 {
-            break;
-        }
-        o += p;
-        consumed += block.len();
+        o += escape_block(window, block);
     }
     out.truncate(base + o);
-    consumed
+    true
 }
 
-/// Writes `block` (at most [`ESCAPE_BLOCK`] bytes) escaped into `window` by [`ESCAPES`]; returns
-/// how many bytes of the window count, and the entries' bits or'ed (for [`SIX_BYTES`]).
+/// Writes `block` (at most [`ESCAPE_BLOCK`] bytes, none needing a six-byte escape) escaped into
+/// `window` by [`ESCAPES`]; returns how many bytes of the window count.
 #[inline]
-fn escape_block(window: &mut [u8; 4 * ESCAPE_BLOCK], block: &[u8]) -> (usize, u32) {
+fn escape_block(window: &mut [u8; 4 * ESCAPE_BLOCK], block: &[u8]) -> usize {
     // `p` stays under 63 before each store (at most 31 bytes of two before it), so the mask
     // changes nothing; it lets the compiler drop the bounds checks.
     let mut p = 0;
-    let mut seen = 0;
     for &b in block {
-        let e = ESCAPES[usize::from(b)];
-        let [first, second, len, _] = e.to_le_bytes();
+        let [first, second, len, _] = ESCAPES[usize::from(b)].to_le_bytes();
         let at = p & 63;
         window[at..at + 2].copy_from_slice(&[first, second]);
         p += usize::from(len);
-        seen |= e;
     }
-    (p, seen)
+    p
 }
 
-/// Set in an [`ESCAPES`] entry whose byte needs a six-byte escape.
-const SIX_BYTES: u32 = 1 << 24;
+/// True when a byte of `bytes` is escaped as a six-byte `\u00XX`: a control character other
+/// than `\n`, `\r` and `\t`, or DEL. A branch-free fold, so it vectorises.
+#[inline]
+#[expect(
+    clippy::needless_bitwise_bool,
+    reason = "branch-free on purpose: it vectorises"
+)]
+fn needs_six_byte_escape(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |acc, &b| {
+        acc | ((b < 0x20) & (b != b'\n') & (b != b'\r') & (b != b'\t')) | (b == 0x7f)
+    })
+}
 
 /// What each byte becomes inside a JSON string, for [`push_escaped_table`]: the low two bytes are
 /// its output (the byte itself and a filler, or a two-byte escape), bits 16-23 how many of them
-/// count, and [`SIX_BYTES`] marks the bytes escaped as `\u00XX` (which count none here). The
-/// writer's choices, as [`push_escape`] makes them.
+/// count (none for the bytes escaped as `\u00XX`, which [`needs_six_byte_escape`] keeps from
+/// that path). The writer's choices, as [`push_escape`] makes them.
 const ESCAPES: [u32; 256] = {
     const fn two(c: u8) -> u32 {
         (2 << 16) | ((c as u32) << 8) | b'\\' as u32
@@ -792,7 +793,7 @@ const ESCAPES: [u32; 256] = {
     let mut b = 0;
     while b < 256 {
         t[b] = if b < 0x20 || b == 0x7f {
-            SIX_BYTES
+            0
         } else {
             (1 << 16) | b as u32
         };
@@ -806,16 +807,15 @@ const ESCAPES: [u32; 256] = {
     t
 };
 
-/// Escapes `bytes[from..]` into `out`. A block of [`ESCAPE_BLOCK`] bytes that needs no escaping
+/// Escapes `bytes` into `out`. A block of [`ESCAPE_BLOCK`] bytes that needs no escaping
 /// is found with one branch-free test and copied later as part of a run. A block that does need
 /// escaping is read as four 64-bit words, each turned without branches into a mask with the high
 /// bit of every byte that must be escaped ([`escape_mask`]); each set bit gives the next position
 /// to escape directly, so the run before it is copied whole.
-fn push_escaped_rest(out: &mut Vec<u8>, bytes: &[u8], from: usize) {
-    let rest = bytes.len().saturating_sub(from);
-    out.reserve(rest + 1);
-    let mut start = from;
-    let mut i = from;
+fn push_escaped_rest(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() + 1);
+    let mut start = 0;
+    let mut i = 0;
     while let Some(block) = bytes.get(i..).and_then(<[u8]>::first_chunk::<ESCAPE_BLOCK>) {
         if block_needs_escape(block) {
             let (words, _) = block.as_chunks::<8>();
