@@ -743,7 +743,10 @@ fn push_escaped_table(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
             .get_mut(o..)
             .and_then(<[u8]>::first_chunk_mut::<{ 4 * ESCAPE_BLOCK }>)
         else {
-            break;
+            // Not reached (the output is sized for every block's window); were it reached, the
+            // word loop would write the whole string instead.
+            out.truncate(base);
+            return false;
         };
         o += escape_block(window, block);
     }
@@ -768,16 +771,20 @@ fn escape_block(window: &mut [u8; 4 * ESCAPE_BLOCK], block: &[u8]) -> usize {
 }
 
 /// True when a byte of `bytes` is escaped as a six-byte `\u00XX`: a control character other
-/// than `\n`, `\r` and `\t`, or DEL. A branch-free fold, so it vectorises.
+/// than `\n`, `\r` and `\t`, or DEL.
+#[inline]
+fn needs_six_byte_escape(bytes: &[u8]) -> bool {
+    any_byte(bytes, six_byte_escaped)
+}
+
+/// A byte escaped as `\u00XX`, as [`any_byte`] wants it: without branches.
 #[inline]
 #[expect(
     clippy::needless_bitwise_bool,
     reason = "branch-free on purpose: it vectorises"
 )]
-fn needs_six_byte_escape(bytes: &[u8]) -> bool {
-    bytes.iter().fold(false, |acc, &b| {
-        acc | ((b < 0x20) & (b != b'\n') & (b != b'\r') & (b != b'\t')) | (b == 0x7f)
-    })
+fn six_byte_escaped(b: u8) -> bool {
+    ((b < 0x20) & (b != b'\n') & (b != b'\r') & (b != b'\t')) | (b == 0x7f)
 }
 
 /// What each byte becomes inside a JSON string, for [`push_escaped_table`]: the low two bytes are
@@ -893,30 +900,34 @@ fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f
 }
 
-/// True when a byte of `block` must be escaped. Written as a branch-free fold over a fixed-size
-/// block so that the compiler turns it into vector compares.
+/// True when a byte of `block` must be escaped, for a fixed-size block, which the compiler turns
+/// into vector compares.
+#[inline]
+fn block_needs_escape(block: &[u8; ESCAPE_BLOCK]) -> bool {
+    any_byte(block, escaped_byte)
+}
+
+/// True when a byte of `bytes` (a short string) must be escaped.
+#[inline]
+fn short_needs_escape(bytes: &[u8]) -> bool {
+    any_byte(bytes, escaped_byte)
+}
+
+/// True when `is(b)` holds for a byte of `bytes`: a fold with no branch per byte (`is` combines
+/// its tests with `|` and `&`), so that it vectorises.
+#[inline]
+fn any_byte(bytes: &[u8], is: impl Fn(u8) -> bool) -> bool {
+    bytes.iter().fold(false, |acc, &b| acc | is(b))
+}
+
+/// A byte that must be escaped in a JSON string, as [`any_byte`] wants it: without branches.
 #[inline]
 #[expect(
     clippy::needless_bitwise_bool,
     reason = "branch-free on purpose: it vectorises"
 )]
-fn block_needs_escape(block: &[u8; ESCAPE_BLOCK]) -> bool {
-    block.iter().fold(false, |acc, &b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\') | (b == 0x7f)
-    })
-}
-
-/// True when a byte of `bytes` (a short string) must be escaped: a branch-free fold, as
-/// [`block_needs_escape`] for a fixed block.
-#[inline]
-#[expect(
-    clippy::needless_bitwise_bool,
-    reason = "branch-free on purpose: no branch per byte"
-)]
-fn short_needs_escape(bytes: &[u8]) -> bool {
-    bytes.iter().fold(false, |acc, &b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\') | (b == 0x7f)
-    })
+fn escaped_byte(b: u8) -> bool {
+    (b < 0x20) | (b == b'"') | (b == b'\\') | (b == 0x7f)
 }
 
 fn push_escape(out: &mut Vec<u8>, b: u8) {
