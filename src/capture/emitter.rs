@@ -323,11 +323,7 @@ impl Emitter {
         } else {
             None
         };
-        if index == self.batch.len() {
-            self.batch.push(r);
-        } else {
-            self.batch.insert(index, r);
-        }
+        self.batch.insert(index, r);
         if let Some(b) = seq_break {
             let kind = Kind::IdGap {
                 expected: b.expected,

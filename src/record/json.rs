@@ -689,7 +689,7 @@ fn round_half_up(x: f64) -> u64 {
 /// firehose's CPU).
 fn push_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    if bytes.len() < TABLE_MIN && !short_needs_escape(bytes) {
+    if bytes.len() < TABLE_MIN && !needs_escape_in(bytes) {
         // An event type, an id, a reason: copied whole. The word-mask path below pays a copy
         // of the string into a word (a `memcpy` call, then a load that waits for it) even when
         // nothing needs escaping, and lines carry two or three such strings.
@@ -733,7 +733,7 @@ fn push_escaped_table(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
     let mut o = 0;
     for block in bytes.chunks(ESCAPE_BLOCK) {
         if let Some(whole) = block.first_chunk::<ESCAPE_BLOCK>()
-            && !block_needs_escape(whole)
+            && !needs_escape_in(whole)
         {
             buf[o..o + ESCAPE_BLOCK].copy_from_slice(whole);
             o += ESCAPE_BLOCK;
@@ -824,7 +824,7 @@ fn push_escaped_rest(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     let mut i = 0;
     while let Some(block) = bytes.get(i..).and_then(<[u8]>::first_chunk::<ESCAPE_BLOCK>) {
-        if block_needs_escape(block) {
+        if needs_escape_in(block) {
             let (words, _) = block.as_chunks::<8>();
             for (k, word) in words.iter().enumerate() {
                 let mask = escape_mask(u64::from_le_bytes(*word));
@@ -900,16 +900,10 @@ fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f
 }
 
-/// True when a byte of `block` must be escaped, for a fixed-size block, which the compiler turns
-/// into vector compares.
+/// True when a byte of `bytes` must be escaped: a short string, or an [`ESCAPE_BLOCK`], whose
+/// fixed length lets the compiler turn the test into a few vector compares.
 #[inline]
-fn block_needs_escape(block: &[u8; ESCAPE_BLOCK]) -> bool {
-    any_byte(block, escaped_byte)
-}
-
-/// True when a byte of `bytes` (a short string) must be escaped.
-#[inline]
-fn short_needs_escape(bytes: &[u8]) -> bool {
+fn needs_escape_in(bytes: &[u8]) -> bool {
     any_byte(bytes, escaped_byte)
 }
 
