@@ -54,6 +54,7 @@
 #   BASELINE=/path/to/streamscope                   also run an older build as "base"
 #   RUN_TIMEOUT=60                                  seconds allowed for any one run
 #   REPORT=target/neutral-results.txt               only print the tables of an earlier run
+#                                                   (several files: their rounds pooled)
 #
 # Raw runs: target/neutral-results.txt; the full per-client table: target/neutral-full.md. Every run
 # is bounded by `timeout`; both servers are killed on exit. Absolute figures depend on the machine
@@ -74,7 +75,7 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 
 # Report. Rows: one per source; per client the median rate (M messages/s), and for each peer the
 # per-round ratio peer wall / streamscope wall, median (min-max).
-# Usage: report FULL RESULTS_FILE (FULL=1: one row per client).
+# Usage: report FULL RESULTS_FILE... (FULL=1: one row per client).
 report() {
   awk -v full="$1" '
 function median(arr, k,    i, j, t, a) {
@@ -103,8 +104,10 @@ function ratio(key, c, m,    r, k, q, lo, hi) {
   for (r = 1; r <= k; r++) { if (q[r] < lo) lo = q[r]; if (q[r] > hi) hi = q[r] }
   return sprintf("**%.2f** (%.2f-%.2f)", median(q, k), lo, hi)
 }
+# Several files pool their rounds: the rounds of each are numbered after those of the one before.
+FNR == 1 { off = maxr }
 {
-  key = $1 " " $2 " " $3; c = $4; r = $5
+  key = $1 " " $2 " " $3; c = $4; r = $5 + off
   ck = $1 " " $2
   if (!(ck in seenc)) { seenc[ck] = 1; cases[++ncases] = ck }
   if (!(key in seen)) { seen[key] = 1; scns[ck, ++nscn[ck]] = $3 }
@@ -155,13 +158,16 @@ END {
       if (hdr != "") printf "\n"
     }
   }
-}' "$2"
+}' "${@:2}"
 }
 
-# REPORT=FILE: only print the tables of an earlier run's raw results (e.g. target/neutral-results.txt).
+# REPORT=FILE: only print the tables of an earlier run's raw results (e.g. target/neutral-results.txt);
+# REPORT="FILE FILE..." pools the rounds of several runs of the same build (a longer series).
 if [ -n "${REPORT:-}" ]; then
-  report 0 "$REPORT"
-  report 1 "$REPORT"
+  # shellcheck disable=SC2086 # one word per file
+  report 0 $REPORT
+  # shellcheck disable=SC2086
+  report 1 $REPORT
   exit 0
 fi
 
