@@ -129,7 +129,16 @@ impl Session {
     }
 
     /// Sends `q`; checks the exit code is 0 and the terminal restored (main screen, cursor shown).
+    /// A failure shows the screen before `q` (each stream's state) and after the exit (what
+    /// streamscope printed on stderr), so a rare one says which stream failed.
     pub(crate) fn quit_cleanly(&self) {
-        assert_eq!(self.quit(), "0");
+        let before = self.tmux.screen();
+        let code = self.quit();
+        assert_eq!(
+            code,
+            "0",
+            "exit code {code}; the screen before q:\n{before}\nafter the exit:\n{}",
+            self.tmux.screen()
+        );
     }
 }
